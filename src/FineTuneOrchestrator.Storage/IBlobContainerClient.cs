@@ -24,7 +24,7 @@ public interface IBlobContainerClient
 
     /// <summary>
     /// Uploads a block blob in one request (content up to 5000 MiB in theory; callers keep it small, use
-    /// <see cref="UploadStreamAsync"/> for large or unknown-length content). Honours <paramref name="conditions"/>:
+    /// <see cref="UploadStreamAsync"/> for large or unknown-length content). Honours the conditions in <paramref name="options"/>:
     /// <c>IfNoneMatch = "*"</c> creates only, <c>IfMatch = etag</c> replaces only that version.
     /// </summary>
     Task<BlobWriteResult> UploadAsync(string blobName, ReadOnlyMemory<byte> content, BlobUploadOptions? options = null, CancellationToken cancellationToken = default);
