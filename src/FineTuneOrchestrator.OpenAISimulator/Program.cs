@@ -1,6 +1,7 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
+using FineTuneOrchestrator.OpenAISimulator;
 
-app.MapGet("/", () => "Hello World!");
+var app = SimulatorApp.Build(args);
+await app.RunAsync().ConfigureAwait(false);
 
-app.Run();
+/// <summary>The simulator's entry point (public so WebApplicationFactory can host it in tests).</summary>
+public partial class Program;

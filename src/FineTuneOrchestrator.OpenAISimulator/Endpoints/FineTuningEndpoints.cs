@@ -1,0 +1,55 @@
+using System.Text.Json.Nodes;
+using FineTuneOrchestrator.OpenAISimulator.Engine;
+
+namespace FineTuneOrchestrator.OpenAISimulator.Endpoints;
+
+/// <summary><c>/fine_tuning/jobs</c> and its sub-resources.</summary>
+internal static class FineTuningEndpoints
+{
+    public static void Map(RouteGroupBuilder api, bool azure)
+    {
+        var jobs = api.MapGroup("/fine_tuning/jobs");
+        jobs.MapPost("/", async (HttpRequest request, SimulatorState state, CancellationToken ct) =>
+        {
+            var body = await Http.ReadBodyAsync(request, ct).ConfigureAwait(false);
+            var job = state.CreateJob(body, azure);
+            var delay = state.Faults.CreateJobResponseDelaySeconds;
+            if (delay > 0)
+            {
+                // The job is committed; the answer is late, which is what a client timeout sees.
+                await Task.Delay(TimeSpan.FromSeconds(delay), ct).ConfigureAwait(false);
+            }
+
+            return Http.Json(Shapes.Job(state, state.GetJob(job.Id)));
+        });
+        jobs.MapGet("/", (HttpRequest request, SimulatorState state) =>
+        {
+            var filter = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (key, value) in request.Query)
+            {
+                if (key.StartsWith("metadata[", StringComparison.Ordinal) && key.EndsWith(']'))
+                {
+                    filter[key[9..^1]] = value.ToString();
+                }
+            }
+
+            var (page, hasMore) = state.ListJobs(Http.Query(request, "after"), Http.Limit(request, 20, 100), filter);
+            return Http.Json(Shapes.List(page.Select(j => (JsonNode)Shapes.Job(state, j)), hasMore));
+        });
+        jobs.MapGet("/{jobId}", (string jobId, SimulatorState state) => Http.Json(Shapes.Job(state, state.GetJob(jobId))));
+        jobs.MapPost("/{jobId}/cancel", (string jobId, SimulatorState state) => Http.Json(Shapes.Job(state, state.CancelJob(jobId))));
+        jobs.MapPost("/{jobId}/pause", (string jobId, SimulatorState state) => Http.Json(Shapes.Job(state, state.PauseJob(jobId))));
+        jobs.MapPost("/{jobId}/resume", (string jobId, SimulatorState state) => Http.Json(Shapes.Job(state, state.ResumeJob(jobId))));
+        jobs.MapGet("/{jobId}/events", (string jobId, HttpRequest request, SimulatorState state) =>
+        {
+            var (page, hasMore) = state.ListEvents(jobId, Http.Query(request, "after"), Http.Limit(request, 20, 100));
+            return Http.Json(Shapes.List(page.Select(e => (JsonNode)Shapes.Event(e)), hasMore));
+        });
+        jobs.MapGet("/{jobId}/checkpoints", (string jobId, HttpRequest request, SimulatorState state) =>
+        {
+            var job = state.GetJob(jobId);
+            var (page, hasMore) = state.ListCheckpoints(jobId, Http.Query(request, "after"), Http.Limit(request, 10, 100));
+            return Http.Json(Shapes.List(page.Select(c => (JsonNode)Shapes.Checkpoint(job, c)), hasMore, withCursors: true));
+        });
+    }
+}

@@ -1,0 +1,170 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using FineTuneOrchestrator.OpenAISimulator.Engine;
+
+namespace FineTuneOrchestrator.OpenAISimulator.Endpoints;
+
+/// <summary><c>/models</c> and <c>/chat/completions</c>.</summary>
+internal static class ModelsEndpoints
+{
+    public static void Map(RouteGroupBuilder api, bool azure)
+    {
+        api.MapGet("/models", (SimulatorState state) =>
+        {
+            var data = BaseModels.All.Select(m => (JsonNode)Shapes.BaseModel(m))
+                .Concat(state.SucceededJobs().Select(j => (JsonNode)Shapes.TrainedModel(state, j)));
+            var list = Shapes.List(data, false);
+            list.Remove("has_more");
+            return Http.Json(list);
+        });
+        api.MapGet("/models/{model}", (string model, SimulatorState state) =>
+        {
+            if (BaseModels.Resolve(model) is { } info && info.Id == model)
+            {
+                return Http.Json(Shapes.BaseModel(info));
+            }
+
+            var job = state.FindTrainedModel(model);
+            return job is not null && job.FineTunedModel == model
+                ? Http.Json(Shapes.TrainedModel(state, job))
+                : throw new ApiException(404, $"The model '{model}' does not exist", "invalid_request_error", "model", "model_not_found");
+        });
+        api.MapPost("/chat/completions", async (HttpContext context, SimulatorState state, CancellationToken ct) =>
+        {
+            var body = await Http.ReadBodyAsync(context.Request, ct).ConfigureAwait(false);
+            var requested = body["model"] is JsonValue mv && mv.TryGetValue(out string? m) ? m : throw ApiException.BadRequest("you must provide a model parameter", "model");
+            if (body["messages"] is not JsonArray messages || messages.Count == 0)
+            {
+                throw ApiException.BadRequest("Invalid 'messages': empty array. Expected an array with minimum length 1.", "messages");
+            }
+
+            var model = requested;
+            if (azure && state.Options.Azure.RequireDeployments)
+            {
+                model = state.ResolveDeployment(requested)
+                    ?? throw new ApiException(404,
+                        "The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.",
+                        code: "DeploymentNotFound") { AzureShape = true };
+            }
+
+            var trained = state.FindTrainedModel(model);
+            var baseModel = trained is null ? BaseModels.Resolve(model) : null;
+            if (trained is null && baseModel is null)
+            {
+                throw new ApiException(404, $"The model `{model}` does not exist or you do not have access to it.", "invalid_request_error", null, "model_not_found");
+            }
+
+            var lastUser = messages.LastOrDefault(x => x?["role"]?.GetValue<string>() == "user");
+            var reply = ChatResponder.Answer(trained, ChatResponder.ContentText(lastUser?["content"]));
+            var promptTokens = 3 + messages.Sum(x => 3 + TrainingData.CountTokens(ChatResponder.ContentText(x?["content"])));
+            var maxTokens = ReadInt(body, "max_completion_tokens") ?? ReadInt(body, "max_tokens");
+            var finish = "stop";
+            if (maxTokens is { } max && TrainingData.CountTokens(reply) > max)
+            {
+                reply = Truncate(reply, max);
+                finish = "length";
+            }
+
+            var completionTokens = TrainingData.CountTokens(reply);
+            var responseModel = trained is not null ? model : baseModel!.Id;
+            var id = "chatcmpl-" + Guid.NewGuid().ToString("N")[..24];
+            var created = Shapes.Unix(state.Now);
+            var n = ReadInt(body, "n") ?? 1;
+            var usage = new JsonObject
+            {
+                ["prompt_tokens"] = promptTokens,
+                ["completion_tokens"] = completionTokens * n,
+                ["total_tokens"] = promptTokens + completionTokens * n,
+                ["prompt_tokens_details"] = new JsonObject { ["cached_tokens"] = 0, ["audio_tokens"] = 0 },
+                ["completion_tokens_details"] = new JsonObject
+                {
+                    ["reasoning_tokens"] = 0, ["audio_tokens"] = 0, ["accepted_prediction_tokens"] = 0, ["rejected_prediction_tokens"] = 0,
+                },
+            };
+
+            if (body["stream"] is JsonValue sv && sv.TryGetValue(out bool stream) && stream)
+            {
+                await StreamAsync(context, id, created, responseModel, reply, finish, usage, ct).ConfigureAwait(false);
+                return Results.Empty;
+            }
+
+            var choices = new JsonArray();
+            for (var i = 0; i < n; i++)
+            {
+                choices.Add(new JsonObject
+                {
+                    ["index"] = i,
+                    ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = reply, ["refusal"] = null, ["annotations"] = new JsonArray() },
+                    ["logprobs"] = null,
+                    ["finish_reason"] = finish,
+                });
+            }
+
+            return Http.Json(new JsonObject
+            {
+                ["id"] = id,
+                ["object"] = "chat.completion",
+                ["created"] = created,
+                ["model"] = responseModel,
+                ["choices"] = choices,
+                ["usage"] = usage,
+                ["service_tier"] = "default",
+                ["system_fingerprint"] = "fp_simulator",
+            });
+        });
+    }
+
+    private static async Task StreamAsync(HttpContext context, string id, long created, string model, string reply, string finish, JsonObject usage, CancellationToken ct)
+    {
+        context.Response.ContentType = "text/event-stream";
+        JsonObject Chunk(JsonObject delta, string? finishReason) => new()
+        {
+            ["id"] = id,
+            ["object"] = "chat.completion.chunk",
+            ["created"] = created,
+            ["model"] = model,
+            ["system_fingerprint"] = "fp_simulator",
+            ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["delta"] = delta, ["logprobs"] = null, ["finish_reason"] = finishReason }),
+        };
+
+        var chunks = new List<JsonObject> { Chunk(new JsonObject { ["role"] = "assistant", ["content"] = "", ["refusal"] = null }, null) };
+        foreach (var piece in reply.Split(' '))
+        {
+            chunks.Add(Chunk(new JsonObject { ["content"] = chunks.Count == 1 ? piece : " " + piece }, null));
+        }
+
+        chunks.Add(Chunk([], finish));
+        var final = Chunk([], null);
+        final["choices"] = new JsonArray();
+        final["usage"] = usage;
+        chunks.Add(final);
+        var sb = new StringBuilder();
+        foreach (var chunk in chunks)
+        {
+            sb.Append("data: ").Append(chunk.ToJsonString(Http.RelaxedOptions)).Append("\n\n");
+        }
+
+        sb.Append("data: [DONE]\n\n");
+        await context.Response.WriteAsync(sb.ToString(), ct).ConfigureAwait(false);
+    }
+
+    private static int? ReadInt(JsonObject body, string name) => body[name] is JsonValue v && v.TryGetValue(out int i) ? i : null;
+
+    private static string Truncate(string text, int maxTokens)
+    {
+        var words = text.Split(' ');
+        var sb = new StringBuilder();
+        foreach (var word in words)
+        {
+            var candidate = sb.Length == 0 ? word : sb + " " + word;
+            if (TrainingData.CountTokens(candidate) > maxTokens)
+            {
+                break;
+            }
+
+            sb.Clear().Append(candidate);
+        }
+
+        return sb.ToString();
+    }
+}

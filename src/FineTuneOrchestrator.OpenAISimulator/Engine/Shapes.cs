@@ -1,0 +1,159 @@
+using System.Text.Json.Nodes;
+
+namespace FineTuneOrchestrator.OpenAISimulator.Engine;
+
+/// <summary>Builds response bodies with the spec's field names and the real service's quirks.</summary>
+internal static class Shapes
+{
+    public static long Unix(DateTimeOffset t) => t.ToUnixTimeSeconds();
+
+    public static JsonObject File(SimulatorState state, StoredFile f) => new()
+    {
+        ["object"] = "file",
+        ["id"] = f.Id,
+        ["purpose"] = f.Purpose,
+        ["filename"] = f.FileName,
+        ["bytes"] = f.Content.LongLength,
+        ["created_at"] = Unix(f.CreatedAt),
+        ["expires_at"] = null,
+        ["status"] = state.FileStatus(f),
+        ["status_details"] = null,
+    };
+
+    public static JsonObject Upload(SimulatorState state, StoredUpload u)
+    {
+        var file = state.UploadFile(u);
+        return new JsonObject
+        {
+            ["object"] = "upload",
+            ["id"] = u.Id,
+            ["purpose"] = u.Purpose,
+            ["filename"] = u.FileName,
+            ["bytes"] = u.Bytes,
+            ["created_at"] = Unix(u.CreatedAt),
+            ["expires_at"] = Unix(u.ExpiresAt),
+            ["status"] = u.Status,
+            ["file"] = file is null ? null : File(state, file),
+        };
+    }
+
+    public static JsonObject Job(SimulatorState state, SimJob j)
+    {
+        var hyper = Hyper(j);
+        var method = new JsonObject { ["type"] = j.MethodType, [j.MethodType] = new JsonObject { ["hyperparameters"] = hyper.DeepClone() } };
+        var estimated = state.EstimatedFinish(j);
+        return new JsonObject
+        {
+            ["object"] = "fine_tuning.job",
+            ["id"] = j.Id,
+            ["model"] = j.Model,
+            ["created_at"] = Unix(j.CreatedAt),
+            ["finished_at"] = j.FinishedAt is { } f ? Unix(f) : null,
+            ["fine_tuned_model"] = j.FineTunedModel,
+            ["organization_id"] = state.Options.OrganizationId,
+            ["result_files"] = new JsonArray(j.ResultFiles.Select(r => (JsonNode?)JsonValue.Create(r)).ToArray()),
+            ["status"] = j.Status,
+            ["validation_file"] = j.ValidationFile,
+            ["training_file"] = j.TrainingFile,
+            // Failed jobs that never got past validation come back with null hyperparameters on the real service.
+            ["hyperparameters"] = j.Status == "failed" && !j.HyperparametersResolved ? null : hyper,
+            ["trained_tokens"] = j.TrainedTokens,
+            // The real service sends an empty object, not null, on healthy jobs.
+            ["error"] = j.Error is { } e ? new JsonObject { ["code"] = e.Code, ["message"] = e.Message, ["param"] = e.Param } : new JsonObject(),
+            ["user_provided_suffix"] = j.Suffix,
+            ["seed"] = j.Seed,
+            ["estimated_finish"] = estimated is { } ef ? Unix(ef) : null,
+            ["integrations"] = new JsonArray(),
+            ["metadata"] = j.Metadata is null ? null : new JsonObject(j.Metadata.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value)))),
+            ["method"] = method,
+            ["usage_metrics"] = null,
+            ["shared_with_openai"] = false,
+            ["eval_id"] = null,
+        };
+    }
+
+    private static JsonObject Hyper(SimJob j)
+    {
+        JsonNode? Auto<T>(T? requested, T resolved)
+            where T : struct => j.HyperparametersResolved ? JsonValue.Create(resolved) : requested is { } r ? JsonValue.Create(r) : JsonValue.Create("auto");
+
+        var hyper = new JsonObject
+        {
+            ["n_epochs"] = Auto(j.Requested.NEpochs, j.Epochs),
+            ["batch_size"] = Auto(j.Requested.BatchSize, j.BatchSize),
+            ["learning_rate_multiplier"] = Auto(j.Requested.LearningRateMultiplier, j.LearningRateMultiplier),
+        };
+        if (j.MethodType == "dpo")
+        {
+            hyper["beta"] = Auto(j.Requested.Beta, j.Requested.Beta ?? 0.1);
+        }
+
+        return hyper;
+    }
+
+    public static JsonObject Event(JobEvent e) => new()
+    {
+        ["object"] = "fine_tuning.job.event",
+        ["id"] = e.Id,
+        ["created_at"] = Unix(e.CreatedAt),
+        ["level"] = e.Level,
+        ["message"] = e.Message,
+        ["data"] = e.Data?.DeepClone() ?? new JsonObject(),
+        ["type"] = e.Type,
+    };
+
+    public static JsonObject Checkpoint(SimJob j, JobCheckpoint c) => new()
+    {
+        ["object"] = "fine_tuning.job.checkpoint",
+        ["id"] = c.Id,
+        ["created_at"] = Unix(c.CreatedAt),
+        ["fine_tuned_model_checkpoint"] = c.ModelName,
+        ["fine_tuning_job_id"] = j.Id,
+        ["metrics"] = c.Metrics.DeepClone(),
+        ["step_number"] = c.Step,
+    };
+
+    public static JsonObject List(IEnumerable<JsonNode> data, bool hasMore, bool withCursors = false)
+    {
+        var array = new JsonArray(data.Select(d => (JsonNode?)d).ToArray());
+        var list = new JsonObject { ["object"] = "list", ["data"] = array, ["has_more"] = hasMore };
+        if (withCursors)
+        {
+            list["first_id"] = array.Count > 0 ? array[0]!["id"]!.DeepClone() : null;
+            list["last_id"] = array.Count > 0 ? array[^1]!["id"]!.DeepClone() : null;
+        }
+
+        return list;
+    }
+
+    public static JsonObject BaseModel(BaseModels.Info m) => new()
+    {
+        ["id"] = m.Id,
+        ["object"] = "model",
+        ["created"] = m.Created,
+        ["owned_by"] = "system",
+        ["shutdown_date"] = m.ShutdownDate?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    public static JsonObject TrainedModel(SimulatorState state, SimJob j) => new()
+    {
+        ["id"] = j.FineTunedModel,
+        ["object"] = "model",
+        ["created"] = Unix(j.FinishedAt ?? j.CreatedAt),
+        ["owned_by"] = state.Options.OrganizationSlug,
+    };
+
+    public static JsonObject Deployment(SimDeployment d, DateTimeOffset now) => new()
+    {
+        ["id"] = d.Id,
+        ["type"] = "Microsoft.CognitiveServices/accounts/deployments",
+        ["name"] = d.Name,
+        ["sku"] = new JsonObject { ["name"] = d.SkuName, ["capacity"] = d.Capacity },
+        ["properties"] = new JsonObject
+        {
+            ["model"] = new JsonObject { ["format"] = "OpenAI", ["name"] = d.ModelName, ["version"] = d.ModelVersion },
+            ["provisioningState"] = d.ProvisioningState(now),
+            ["capabilities"] = new JsonObject { ["chatCompletion"] = "true" },
+        },
+    };
+}
