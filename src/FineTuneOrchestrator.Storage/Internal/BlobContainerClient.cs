@@ -138,34 +138,27 @@ internal sealed class BlobContainerClient : IBlobContainerClient
 
     public async Task<BlobStreamResult?> OpenReadAsync(string blobName, CancellationToken cancellationToken = default)
     {
-        var message = Create(RequestMethod.Get, BlobPath(blobName), StorageRest.Ok200Or404);
+        using var message = Create(RequestMethod.Get, BlobPath(blobName), StorageRest.Ok200Or404);
         message.BufferResponse = false;
-        try
+        var response = await StorageRest.SendAsync(_pipeline, message, cancellationToken).ConfigureAwait(false);
+        if (response.Status == 200)
         {
-            var response = await StorageRest.SendAsync(_pipeline, message, cancellationToken).ConfigureAwait(false);
-            if (response.Status == 200)
-            {
-                var stream = response.ContentStream ?? Stream.Null;
-                var result = new BlobStreamResult(stream, Properties(blobName, response));
-                message = null; // The stream now owns the connection; disposing the result releases it.
-                return result;
-            }
+            var properties = Properties(blobName, response);
 
-            // Buffer the (small) error body so the exception can report the service's error code and message.
-            if (response.ContentStream is { } errorStream)
-            {
-                var buffered = new MemoryStream();
-                await errorStream.CopyToAsync(buffered, cancellationToken).ConfigureAwait(false);
-                buffered.Position = 0;
-                response.ContentStream = buffered;
-            }
-
-            return response.Status == 404 ? null : throw StorageRest.Failure(response);
+            // Detach the body from the message: the caller's stream now owns the connection.
+            return new BlobStreamResult(message.ExtractResponseContent() ?? Stream.Null, properties);
         }
-        finally
+
+        // Buffer the (small) error body so the exception can report the service's error code and message.
+        if (response.ContentStream is { } errorStream)
         {
-            message?.Dispose();
+            var buffered = new MemoryStream();
+            await errorStream.CopyToAsync(buffered, cancellationToken).ConfigureAwait(false);
+            buffered.Position = 0;
+            response.ContentStream = buffered;
         }
+
+        return response.Status == 404 ? null : throw StorageRest.Failure(response);
     }
 
     public async Task<BlobItemProperties?> GetPropertiesAsync(string blobName, CancellationToken cancellationToken = default)
