@@ -1,0 +1,176 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure.Core;
+using Azure.Core.Pipeline;
+using FineTuneOrchestrator.Providers.Internal;
+using Microsoft.Extensions.Logging;
+
+namespace FineTuneOrchestrator.Providers;
+
+/// <summary>
+/// Azure OpenAI: the same fine-tuning REST API under <c>{endpoint}/openai/v1</c>, authenticated with an <c>api-key</c>
+/// header or a Microsoft Entra ID token, plus the one extra step Azure needs: a fine-tuned model is deployed through
+/// Azure Resource Manager before it can be called, and is then called by its deployment name.
+/// </summary>
+public sealed class AzureOpenAIProvider : OpenAIRestProvider
+{
+    private readonly HttpPipeline _arm;
+
+    /// <summary>
+    /// Creates the provider. <paramref name="credential"/> authenticates Azure Resource Manager (always) and the data
+    /// plane when <see cref="ProviderOptions.UseEntraId"/> is set.
+    /// </summary>
+    public AzureOpenAIProvider(
+        ProviderOptions options,
+        TokenCredential credential,
+        ILogger<AzureOpenAIProvider>? logger = null,
+        PipelineTransport? transport = null,
+        HttpPipelineTransport? managementTransport = null)
+        : base(options, ApiBase(options), Authentication(options, credential), logger, transport)
+    {
+        ArgumentNullException.ThrowIfNull(credential);
+        var armOptions = new ManagementClientOptions();
+        armOptions.Retry.MaxRetries = options.MaxRetries;
+        armOptions.Retry.NetworkTimeout = options.NetworkTimeout;
+        if (managementTransport is not null)
+        {
+            armOptions.Transport = managementTransport;
+        }
+
+        _arm = HttpPipelineBuilder.Build(armOptions, new ArmTokenPolicy(credential, options.Azure.ManagementScope));
+    }
+
+    /// <inheritdoc />
+    public override ProviderKind Kind => ProviderKind.AzureOpenAI;
+
+    private static Uri ApiBase(ProviderOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var endpoint = options.Endpoint ?? throw new ProviderException("Provider:Endpoint is required for Azure OpenAI.");
+        var text = endpoint.ToString().TrimEnd('/');
+        return new Uri(text.EndsWith("/openai/v1", StringComparison.OrdinalIgnoreCase) ? text : text + "/openai/v1");
+    }
+
+    private static AuthenticationPolicy Authentication(ProviderOptions options, TokenCredential credential) =>
+        options.UseEntraId
+            ? new TokenCredentialAuthPolicy(credential, options.Azure.DataPlaneScope)
+            : ApiKeyAuthenticationPolicy.CreateHeaderApiKeyPolicy(
+                new ApiKeyCredential(string.IsNullOrWhiteSpace(options.ApiKey) ? throw new ProviderException("Provider:ApiKey is required unless Provider:UseEntraId is true.") : options.ApiKey),
+                "api-key");
+
+    /// <inheritdoc />
+    public override async Task<string> EnsureModelAvailableAsync(string fineTunedModel, string deploymentName, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(fineTunedModel);
+        ArgumentException.ThrowIfNullOrWhiteSpace(deploymentName);
+        var azure = Options.Azure;
+        var uri = new Uri(
+            azure.ManagementEndpoint.ToString().TrimEnd('/')
+            + $"/subscriptions/{Uri.EscapeDataString(azure.SubscriptionId!)}/resourceGroups/{Uri.EscapeDataString(azure.ResourceGroup!)}"
+            + $"/providers/Microsoft.CognitiveServices/accounts/{Uri.EscapeDataString(azure.AccountName!)}/deployments/{Uri.EscapeDataString(deploymentName)}"
+            + $"?api-version={Uri.EscapeDataString(azure.ManagementApiVersion)}");
+
+        // Already there with this model and healthy: nothing to do (a retried activity lands here).
+        var current = await ArmAsync(RequestMethod.Get, uri, null, cancellationToken).ConfigureAwait(false);
+        if (current is { } existing && ModelOf(existing) == fineTunedModel && StateOf(existing) == "Succeeded")
+        {
+            Log.Deployment(Logger, deploymentName, fineTunedModel, "Succeeded");
+            return deploymentName;
+        }
+
+        var body = new JsonObject
+        {
+            ["sku"] = new JsonObject { ["name"] = azure.DeploymentSku, ["capacity"] = azure.DeploymentCapacity },
+            ["properties"] = new JsonObject { ["model"] = new JsonObject { ["format"] = "OpenAI", ["name"] = fineTunedModel, ["version"] = "1" } },
+        };
+        var put = await ArmAsync(RequestMethod.Put, uri, body, cancellationToken).ConfigureAwait(false);
+        var state = put is { } p ? StateOf(p) : null;
+        var watch = Stopwatch.StartNew();
+        while (state != "Succeeded")
+        {
+            Log.Deployment(Logger, deploymentName, fineTunedModel, state ?? "unknown");
+            if (state is "Failed" or "Canceled")
+            {
+                throw new ProviderException($"Deployment {deploymentName} of {fineTunedModel} ended in state {state}.", null, "deployment_failed", false);
+            }
+
+            if (watch.Elapsed >= azure.DeploymentTimeout)
+            {
+                throw new ProviderException($"Deployment {deploymentName} of {fineTunedModel} did not succeed within {azure.DeploymentTimeout} (state {state}).", null, "deployment_timeout", true);
+            }
+
+            await Task.Delay(Options.PollInterval, cancellationToken).ConfigureAwait(false);
+            state = await ArmAsync(RequestMethod.Get, uri, null, cancellationToken).ConfigureAwait(false) is { } g ? StateOf(g) : null;
+        }
+
+        Log.Deployment(Logger, deploymentName, fineTunedModel, state);
+        return deploymentName;
+    }
+
+    private static string? ModelOf(JsonElement deployment) =>
+        deployment.TryGetProperty("properties", out var p) && p.TryGetProperty("model", out var m) ? JsonReaders.Str(m, "name") : null;
+
+    private static string? StateOf(JsonElement deployment) =>
+        deployment.TryGetProperty("properties", out var p) ? JsonReaders.Str(p, "provisioningState") : null;
+
+    /// <summary>One ARM call; null for 404.</summary>
+    private async Task<JsonElement?> ArmAsync(RequestMethod method, Uri uri, JsonNode? body, CancellationToken cancellationToken)
+    {
+        using var message = _arm.CreateMessage();
+        message.Request.Method = method;
+        message.Request.Uri.Reset(uri);
+        message.Request.Headers.SetValue("Accept", "application/json");
+        if (body is not null)
+        {
+            message.Request.Headers.SetValue("Content-Type", "application/json");
+            message.Request.Content = RequestContent.Create(BinaryData.FromString(body.ToJsonString()));
+        }
+
+        try
+        {
+            await _arm.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw new ProviderException(e.Message, null, "network_error", true, null, null, e);
+        }
+
+        var response = message.Response;
+        if (response.Status == 404 && method == RequestMethod.Get)
+        {
+            return null;
+        }
+
+        var content = response.Content;
+        if (response.IsError)
+        {
+            string? code = null, text = null;
+            try
+            {
+                using var doc = JsonDocument.Parse(content.ToMemory());
+                if (doc.RootElement.TryGetProperty("error", out var error))
+                {
+                    code = JsonReaders.Str(error, "code");
+                    text = JsonReaders.Str(error, "message");
+                }
+            }
+            catch (JsonException)
+            {
+                // Not JSON: use the status line.
+            }
+
+            TimeSpan? retryAfter = response.Headers.TryGetValue("Retry-After", out var ra) && int.TryParse(ra, out var s) ? TimeSpan.FromSeconds(s) : null;
+            throw new ProviderException(text ?? $"HTTP {response.Status} {response.ReasonPhrase}", response.Status, code, ErrorMapper.IsRetryableStatus(response.Status), retryAfter);
+        }
+
+        using var result = JsonDocument.Parse(content.ToMemory());
+        return result.RootElement.Clone();
+    }
+
+    private sealed class ManagementClientOptions : ClientOptions
+    {
+    }
+}

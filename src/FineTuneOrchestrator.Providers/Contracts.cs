@@ -1,0 +1,294 @@
+using System.Text.Json.Serialization;
+
+namespace FineTuneOrchestrator.Providers;
+
+/// <summary>The kind of fine-tuning service.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ProviderKind>))]
+public enum ProviderKind
+{
+    /// <summary>api.openai.com (or anything at an explicit endpoint speaking the same API with Bearer keys).</summary>
+    OpenAI,
+
+    /// <summary>Azure OpenAI v1 API (<c>{endpoint}/openai/v1</c>), with deployments made through Azure Resource Manager.</summary>
+    AzureOpenAI,
+
+    /// <summary>Any other service with the OpenAI fine-tuning REST shape at <see cref="ProviderOptions.Endpoint"/>.</summary>
+    OpenAICompatible,
+}
+
+/// <summary>What an uploaded file is for.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<FilePurpose>))]
+public enum FilePurpose
+{
+    /// <summary>Training or validation data for fine-tuning (<c>fine-tune</c>).</summary>
+    FineTune,
+}
+
+/// <summary>Processing state of an uploaded file.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ProviderFileStatus>))]
+public enum ProviderFileStatus
+{
+    /// <summary>Uploaded, not processed yet.</summary>
+    Uploaded,
+
+    /// <summary>Processed: ready for a job.</summary>
+    Processed,
+
+    /// <summary>Processing failed (see <see cref="ProviderFile.StatusDetails"/>).</summary>
+    Error,
+}
+
+/// <summary>An uploaded file.</summary>
+/// <param name="Id">The service's file id.</param>
+/// <param name="FileName">The file name given at upload.</param>
+/// <param name="Bytes">Size in bytes.</param>
+/// <param name="Status">Processing state.</param>
+/// <param name="StatusDetails">Why processing failed, when it did.</param>
+/// <param name="CreatedAt">When the service created the file.</param>
+/// <param name="UploadId">The multi-part upload that produced the file (null for a single-request upload).</param>
+public sealed record ProviderFile(string Id, string FileName, long Bytes, ProviderFileStatus Status, string? StatusDetails, DateTimeOffset CreatedAt, string? UploadId);
+
+/// <summary>Progress of a multi-part upload: reported once when the upload is created and after every part.</summary>
+/// <param name="UploadId">The upload id (persist it to resume or cancel after a crash).</param>
+/// <param name="PartIndex">The part just sent (-1 for the "upload created" report).</param>
+/// <param name="PartId">The service's id for that part.</param>
+/// <param name="BytesSent">Bytes acknowledged so far.</param>
+/// <param name="TotalBytes">The file size.</param>
+public sealed record UploadProgress(string UploadId, int PartIndex, string? PartId, long BytesSent, long TotalBytes);
+
+/// <summary>Options for <see cref="IFineTuningProvider.UploadFileAsync"/>.</summary>
+public sealed record UploadOptions
+{
+    /// <summary>Force the multi-part Uploads API even for a small file.</summary>
+    public bool ForceMultipart { get; init; }
+
+    /// <summary>Resume this pending upload instead of starting a new one (the stream must be seekable).</summary>
+    public string? ResumeUploadId { get; init; }
+
+    /// <summary>Parts already sent to <see cref="ResumeUploadId"/>, by part index; they are not sent again.</summary>
+    public IReadOnlyDictionary<int, string>? CompletedParts { get; init; }
+
+    /// <summary>Receives the upload id and each finished part, so a caller can checkpoint them.</summary>
+    [JsonIgnore]
+    public IProgress<UploadProgress>? Progress { get; init; }
+}
+
+/// <summary>The fine-tuning method.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<TrainingMethod>))]
+public enum TrainingMethod
+{
+    /// <summary>Supervised fine-tuning on chat examples.</summary>
+    Supervised,
+
+    /// <summary>Direct preference optimization on preferred/non-preferred pairs.</summary>
+    Dpo,
+}
+
+/// <summary>Hyperparameters; a null value means "auto" (the service chooses).</summary>
+/// <param name="Epochs">Number of epochs, 1..50.</param>
+/// <param name="BatchSize">Batch size, 1..256.</param>
+/// <param name="LearningRateMultiplier">Learning-rate multiplier, &gt; 0.</param>
+/// <param name="Beta">DPO beta, in (0, 2].</param>
+public sealed record JobHyperparameters(int? Epochs = null, int? BatchSize = null, double? LearningRateMultiplier = null, double? Beta = null);
+
+/// <summary>What to fine-tune. <see cref="RunId"/> is the idempotency key: one run, one job.</summary>
+public sealed record JobRequest
+{
+    /// <summary>The pipeline run this job belongs to; stored in the job's metadata under <see cref="RunIdMetadataKey"/>.</summary>
+    public required string RunId { get; init; }
+
+    /// <summary>The base model to fine-tune (e.g. <c>gpt-4.1-mini</c>).</summary>
+    public required string Model { get; init; }
+
+    /// <summary>The processed training file id.</summary>
+    public required string TrainingFileId { get; init; }
+
+    /// <summary>The processed validation file id, if any.</summary>
+    public string? ValidationFileId { get; init; }
+
+    /// <summary>Added to the fine-tuned model's name (1..64 characters on OpenAI, at most 40 on Azure).</summary>
+    public string? Suffix { get; init; }
+
+    /// <summary>Training seed, for reproducibility.</summary>
+    public int? Seed { get; init; }
+
+    /// <summary>Supervised or DPO.</summary>
+    public TrainingMethod Method { get; init; } = TrainingMethod.Supervised;
+
+    /// <summary>Hyperparameters (null: all auto).</summary>
+    public JobHyperparameters? Hyperparameters { get; init; }
+
+    /// <summary>Extra metadata (at most 15 keys: the run id takes one of the service's 16).</summary>
+    public IReadOnlyDictionary<string, string>? Metadata { get; init; }
+
+    /// <summary>The metadata key that carries the run id.</summary>
+    public const string RunIdMetadataKey = "fto_run_id";
+}
+
+/// <summary>A job's status.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ProviderJobStatus>))]
+public enum ProviderJobStatus
+{
+    /// <summary>A status this client does not know.</summary>
+    Unknown,
+
+    /// <summary>Checking the files.</summary>
+    ValidatingFiles,
+
+    /// <summary>Waiting for capacity.</summary>
+    Queued,
+
+    /// <summary>Training.</summary>
+    Running,
+
+    /// <summary>Paused by the user.</summary>
+    Paused,
+
+    /// <summary>Done; <see cref="ProviderJob.FineTunedModel"/> is set.</summary>
+    Succeeded,
+
+    /// <summary>Failed; <see cref="ProviderJob.Error"/> says why.</summary>
+    Failed,
+
+    /// <summary>Cancelled.</summary>
+    Cancelled,
+}
+
+/// <summary>Why a job failed, as the service said it.</summary>
+/// <param name="Code">Machine-readable code (e.g. <c>invalid_training_file</c>).</param>
+/// <param name="Message">The service's message, unchanged.</param>
+/// <param name="Param">The parameter at fault, if any.</param>
+public sealed record JobError(string? Code, string Message, string? Param);
+
+/// <summary>A fine-tuning job.</summary>
+public sealed record ProviderJob
+{
+    /// <summary>The job id.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>Status.</summary>
+    public required ProviderJobStatus Status { get; init; }
+
+    /// <summary>The status string the service sent.</summary>
+    public required string StatusText { get; init; }
+
+    /// <summary>The base model (aliases resolved).</summary>
+    public required string Model { get; init; }
+
+    /// <summary>The fine-tuned model, once the job succeeded.</summary>
+    public string? FineTunedModel { get; init; }
+
+    /// <summary>Billable tokens trained, once known.</summary>
+    public long? TrainedTokens { get; init; }
+
+    /// <summary>When the service expects the job to finish.</summary>
+    public DateTimeOffset? EstimatedFinish { get; init; }
+
+    /// <summary>Creation time.</summary>
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>Finish time.</summary>
+    public DateTimeOffset? FinishedAt { get; init; }
+
+    /// <summary>The failure, for failed jobs (null otherwise, including the service's <c>"error": {}</c>).</summary>
+    public JobError? Error { get; init; }
+
+    /// <summary>Training file id.</summary>
+    public string? TrainingFileId { get; init; }
+
+    /// <summary>Validation file id.</summary>
+    public string? ValidationFileId { get; init; }
+
+    /// <summary>Result files (e.g. step_metrics.csv).</summary>
+    public IReadOnlyList<string> ResultFileIds { get; init; } = [];
+
+    /// <summary>The training seed.</summary>
+    public int? Seed { get; init; }
+
+    /// <summary>The job's metadata (includes the run id tag).</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Hyperparameters as the service resolved them (null values: still "auto").</summary>
+    public JobHyperparameters? Hyperparameters { get; init; }
+
+    /// <summary>The run id tag, when present.</summary>
+    [JsonIgnore]
+    public string? RunId => Metadata.TryGetValue(JobRequest.RunIdMetadataKey, out var runId) ? runId : null;
+
+    /// <summary>Whether the job has reached a final state.</summary>
+    [JsonIgnore]
+    public bool IsTerminal => Status is ProviderJobStatus.Succeeded or ProviderJobStatus.Failed or ProviderJobStatus.Cancelled;
+}
+
+/// <summary>Training metrics at a step (from metrics events and checkpoints).</summary>
+public sealed record JobMetrics
+{
+    /// <summary>Step number.</summary>
+    public int Step { get; init; }
+
+    /// <summary>Total steps of the job, when the service says.</summary>
+    public int? TotalSteps { get; init; }
+
+    /// <summary>Training loss.</summary>
+    public double? TrainLoss { get; init; }
+
+    /// <summary>Training mean token accuracy.</summary>
+    public double? TrainMeanTokenAccuracy { get; init; }
+
+    /// <summary>Validation loss (on a validation batch).</summary>
+    public double? ValidLoss { get; init; }
+
+    /// <summary>Validation mean token accuracy.</summary>
+    public double? ValidMeanTokenAccuracy { get; init; }
+
+    /// <summary>Validation loss over the whole validation file (checkpoints).</summary>
+    public double? FullValidLoss { get; init; }
+
+    /// <summary>Validation accuracy over the whole validation file (checkpoints).</summary>
+    public double? FullValidMeanTokenAccuracy { get; init; }
+}
+
+/// <summary>One job event.</summary>
+/// <param name="Id">Event id (the cursor for <see cref="IFineTuningProvider.ListEventsAsync"/>).</param>
+/// <param name="CreatedAt">When it happened.</param>
+/// <param name="Level">info, warn or error.</param>
+/// <param name="Message">The service's message.</param>
+/// <param name="Type">message or metrics.</param>
+/// <param name="Metrics">Parsed metrics for metrics events.</param>
+public sealed record ProviderJobEvent(string Id, DateTimeOffset CreatedAt, string Level, string Message, string Type, JobMetrics? Metrics);
+
+/// <summary>A job checkpoint (a callable model at a step).</summary>
+/// <param name="Id">Checkpoint id.</param>
+/// <param name="CreatedAt">When it was created.</param>
+/// <param name="FineTunedModelCheckpoint">The callable model name of the checkpoint.</param>
+/// <param name="StepNumber">Step.</param>
+/// <param name="Metrics">Metrics at that step.</param>
+public sealed record ProviderCheckpoint(string Id, DateTimeOffset CreatedAt, string FineTunedModelCheckpoint, int StepNumber, JobMetrics Metrics);
+
+/// <summary>A chat message.</summary>
+/// <param name="Role">system, user or assistant.</param>
+/// <param name="Content">Text content.</param>
+public sealed record ChatMessage(string Role, string Content);
+
+/// <summary>Chat options.</summary>
+public sealed record ChatOptions
+{
+    /// <summary>Sampling temperature.</summary>
+    public float? Temperature { get; init; }
+
+    /// <summary>Most output tokens.</summary>
+    public int? MaxOutputTokens { get; init; }
+
+    /// <summary>Sampling seed (best effort on the service).</summary>
+    public long? Seed { get; init; }
+}
+
+/// <summary>The answer of a chat completion.</summary>
+/// <param name="Content">The assistant's text.</param>
+/// <param name="Model">The model that answered (as the service reports it).</param>
+/// <param name="FinishReason">stop, length, ...</param>
+/// <param name="PromptTokens">Input tokens.</param>
+/// <param name="CompletionTokens">Output tokens.</param>
+/// <param name="TotalTokens">Sum.</param>
+/// <param name="Latency">Wall time of the call, retries included.</param>
+public sealed record ChatResult(string Content, string Model, string FinishReason, int PromptTokens, int CompletionTokens, int TotalTokens, TimeSpan Latency);

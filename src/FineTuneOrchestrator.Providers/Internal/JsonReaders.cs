@@ -1,0 +1,133 @@
+using System.Text.Json;
+
+namespace FineTuneOrchestrator.Providers.Internal;
+
+/// <summary>Reads the service's JSON into the provider records, tolerating the real service's quirks.</summary>
+internal static class JsonReaders
+{
+    public static ProviderJob Job(JsonElement e)
+    {
+        var statusText = Str(e, "status") ?? "";
+        return new ProviderJob
+        {
+            Id = Str(e, "id") ?? throw new ProviderException("The service returned a job without an id."),
+            Status = statusText switch
+            {
+                "validating_files" => ProviderJobStatus.ValidatingFiles,
+                "queued" => ProviderJobStatus.Queued,
+                "running" => ProviderJobStatus.Running,
+                "paused" => ProviderJobStatus.Paused,
+                "succeeded" => ProviderJobStatus.Succeeded,
+                "failed" => ProviderJobStatus.Failed,
+                "cancelled" => ProviderJobStatus.Cancelled,
+                _ => ProviderJobStatus.Unknown,
+            },
+            StatusText = statusText,
+            Model = Str(e, "model") ?? "",
+            FineTunedModel = Str(e, "fine_tuned_model"),
+            TrainedTokens = Long(e, "trained_tokens"),
+            EstimatedFinish = Time(e, "estimated_finish"),
+            CreatedAt = Time(e, "created_at") ?? DateTimeOffset.UnixEpoch,
+            FinishedAt = Time(e, "finished_at"),
+            Error = Error(e),
+            TrainingFileId = Str(e, "training_file"),
+            ValidationFileId = Str(e, "validation_file"),
+            ResultFileIds = e.TryGetProperty("result_files", out var rf) && rf.ValueKind == JsonValueKind.Array
+                ? rf.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!).ToList()
+                : [],
+            Seed = e.TryGetProperty("seed", out var seed) && seed.ValueKind == JsonValueKind.Number && seed.TryGetInt32(out var s) ? s : null,
+            Metadata = e.TryGetProperty("metadata", out var md) && md.ValueKind == JsonValueKind.Object
+                ? md.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.String).ToDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal)
+                : new Dictionary<string, string>(StringComparer.Ordinal),
+            Hyperparameters = Hyper(e),
+        };
+    }
+
+    /// <summary>The job's error; the real service sends <c>{}</c> (or null) on healthy jobs, which means "no error".</summary>
+    private static JobError? Error(JsonElement e)
+    {
+        if (!e.TryGetProperty("error", out var error) || error.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        var message = Str(error, "message");
+        var code = Str(error, "code");
+        return message is null && code is null ? null : new JobError(code, message ?? code!, Str(error, "param"));
+    }
+
+    private static JobHyperparameters? Hyper(JsonElement e)
+    {
+        JsonElement h = default;
+        if (e.TryGetProperty("method", out var method) && method.ValueKind == JsonValueKind.Object
+            && Str(method, "type") is { } type && method.TryGetProperty(type, out var m) && m.ValueKind == JsonValueKind.Object
+            && m.TryGetProperty("hyperparameters", out var mh) && mh.ValueKind == JsonValueKind.Object)
+        {
+            h = mh;
+        }
+        else if (e.TryGetProperty("hyperparameters", out var top) && top.ValueKind == JsonValueKind.Object)
+        {
+            h = top;
+        }
+        else
+        {
+            return null;
+        }
+
+        return new JobHyperparameters(
+            (int?)Num(h, "n_epochs"), (int?)Num(h, "batch_size"), Num(h, "learning_rate_multiplier"), Num(h, "beta"));
+    }
+
+    public static ProviderJobEvent Event(JsonElement e) => new(
+        Str(e, "id") ?? "",
+        Time(e, "created_at") ?? DateTimeOffset.UnixEpoch,
+        Str(e, "level") ?? "info",
+        Str(e, "message") ?? "",
+        Str(e, "type") ?? "message",
+        Str(e, "type") == "metrics" && e.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object ? Metrics(data) : null);
+
+    public static ProviderCheckpoint Checkpoint(JsonElement e) => new(
+        Str(e, "id") ?? "",
+        Time(e, "created_at") ?? DateTimeOffset.UnixEpoch,
+        Str(e, "fine_tuned_model_checkpoint") ?? "",
+        (int)(Num(e, "step_number") ?? 0),
+        e.TryGetProperty("metrics", out var m) && m.ValueKind == JsonValueKind.Object ? Metrics(m) : new JobMetrics());
+
+    public static JobMetrics Metrics(JsonElement d) => new()
+    {
+        Step = (int)(Num(d, "step") ?? 0),
+        TotalSteps = (int?)Num(d, "total_steps"),
+        TrainLoss = Num(d, "train_loss"),
+        TrainMeanTokenAccuracy = Num(d, "train_mean_token_accuracy"),
+        ValidLoss = Num(d, "valid_loss"),
+        ValidMeanTokenAccuracy = Num(d, "valid_mean_token_accuracy"),
+        FullValidLoss = Num(d, "full_valid_loss"),
+        FullValidMeanTokenAccuracy = Num(d, "full_valid_mean_token_accuracy"),
+    };
+
+    public static ProviderFile File(JsonElement e, string? uploadId) => new(
+        Str(e, "id") ?? throw new ProviderException("The service returned a file without an id."),
+        Str(e, "filename") ?? "",
+        Long(e, "bytes") ?? 0,
+        Str(e, "status") switch
+        {
+            "processed" => ProviderFileStatus.Processed,
+            "error" => ProviderFileStatus.Error,
+            _ => ProviderFileStatus.Uploaded,
+        },
+        Str(e, "status_details"),
+        Time(e, "created_at") ?? DateTimeOffset.UnixEpoch,
+        uploadId);
+
+    public static string? Str(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    public static long? Long(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var l) ? l : null;
+
+    public static double? Num(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+
+    public static DateTimeOffset? Time(JsonElement e, string name) =>
+        Long(e, name) is { } seconds and > 0 ? DateTimeOffset.FromUnixTimeSeconds(seconds) : null;
+}
