@@ -39,7 +39,7 @@ public abstract record HistoryEvent
 
     /// <summary>The event type name, as the Durable Task Framework spells it.</summary>
     [JsonIgnore]
-    public abstract string EventType { get; }
+    public string EventType => GetType().Name[..^"Event".Length];
 }
 
 /// <summary>The parent of a sub-orchestration.</summary>
@@ -54,132 +54,94 @@ public sealed record ExecutionStartedEvent(string Name, string? Input, string Ex
     /// <summary>The version given at start, if any.</summary>
     public string? Version { get; init; }
 
-    /// <inheritdoc />
-    public override string EventType => "ExecutionStarted";
 }
 
 /// <summary>The execution completed with a result.</summary>
 public sealed record ExecutionCompletedEvent(string? Result) : HistoryEvent
 {
-    /// <inheritdoc />
-    public override string EventType => "ExecutionCompleted";
 }
 
 /// <summary>The execution failed.</summary>
 public sealed record ExecutionFailedEvent(TaskFailureDetails FailureDetails) : HistoryEvent
 {
-    /// <inheritdoc />
-    public override string EventType => "ExecutionFailed";
 }
 
 /// <summary>The execution was terminated by a client.</summary>
 public sealed record ExecutionTerminatedEvent(string? Reason) : HistoryEvent
 {
-    /// <inheritdoc />
-    public override string EventType => "ExecutionTerminated";
 }
 
 /// <summary>The execution was suspended; events are buffered until it is resumed.</summary>
 public sealed record ExecutionSuspendedEvent(string? Reason) : HistoryEvent
 {
-    /// <inheritdoc />
-    public override string EventType => "ExecutionSuspended";
 }
 
 /// <summary>The execution was resumed.</summary>
 public sealed record ExecutionResumedEvent(string? Reason) : HistoryEvent
 {
-    /// <inheritdoc />
-    public override string EventType => "ExecutionResumed";
 }
 
 /// <summary>The execution continued as a new one with a new input.</summary>
 public sealed record ContinueAsNewEvent(string? Input, string NewExecutionId) : HistoryEvent
 {
-    /// <inheritdoc />
-    public override string EventType => "ContinueAsNew";
 }
 
 /// <summary>An activity was scheduled.</summary>
 public sealed record TaskScheduledEvent(string Name, string? Input) : HistoryEvent
 {
-    /// <inheritdoc />
-    public override string EventType => "TaskScheduled";
 }
 
 /// <summary>An activity completed.</summary>
 public sealed record TaskCompletedEvent(int TaskScheduledId, string? Result) : HistoryEvent
 {
-    /// <inheritdoc />
-    public override string EventType => "TaskCompleted";
 }
 
 /// <summary>An activity failed.</summary>
 public sealed record TaskFailedEvent(int TaskScheduledId, TaskFailureDetails FailureDetails) : HistoryEvent
 {
-    /// <inheritdoc />
-    public override string EventType => "TaskFailed";
 }
 
 /// <summary>A sub-orchestration was created.</summary>
 public sealed record SubOrchestrationInstanceCreatedEvent(string Name, string InstanceId, string? Input) : HistoryEvent
 {
-    /// <inheritdoc />
-    public override string EventType => "SubOrchestrationInstanceCreated";
 }
 
 /// <summary>A sub-orchestration completed.</summary>
 public sealed record SubOrchestrationInstanceCompletedEvent(int TaskScheduledId, string? Result) : HistoryEvent
 {
-    /// <inheritdoc />
-    public override string EventType => "SubOrchestrationInstanceCompleted";
 }
 
 /// <summary>A sub-orchestration failed.</summary>
 public sealed record SubOrchestrationInstanceFailedEvent(int TaskScheduledId, TaskFailureDetails FailureDetails) : HistoryEvent
 {
-    /// <inheritdoc />
-    public override string EventType => "SubOrchestrationInstanceFailed";
 }
 
 /// <summary>A durable timer was created.</summary>
 public sealed record TimerCreatedEvent(DateTime FireAt) : HistoryEvent
 {
-    /// <inheritdoc />
-    public override string EventType => "TimerCreated";
 }
 
 /// <summary>A durable timer fired.</summary>
 public sealed record TimerFiredEvent(int TimerId, DateTime FireAt) : HistoryEvent
 {
-    /// <inheritdoc />
-    public override string EventType => "TimerFired";
 }
 
 /// <summary>The orchestrator started an episode; its timestamp is the orchestration's current time.</summary>
 public sealed record OrchestratorStartedEvent : HistoryEvent
 {
-    /// <inheritdoc />
-    public override string EventType => "OrchestratorStarted";
 }
 
 /// <summary>The orchestrator finished an episode.</summary>
 public sealed record OrchestratorCompletedEvent : HistoryEvent
 {
-    /// <inheritdoc />
-    public override string EventType => "OrchestratorCompleted";
 }
 
 /// <summary>The orchestration sent an event to another instance.</summary>
 public sealed record EventSentEvent(string InstanceId, string Name, string? Input) : HistoryEvent
 {
-    /// <inheritdoc />
-    public override string EventType => "EventSent";
 }
 
 /// <summary>An external event was raised to the orchestration.</summary>
 public sealed record EventRaisedEvent(string Name, string? Input) : HistoryEvent
 {
-    /// <inheritdoc />
-    public override string EventType => "EventRaised";
 }
