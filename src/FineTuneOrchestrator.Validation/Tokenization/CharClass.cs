@@ -46,6 +46,7 @@ internal static class CharClass
         return rune.Value;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static byte[] BuildBmp()
     {
         var table = new byte[0x10000];

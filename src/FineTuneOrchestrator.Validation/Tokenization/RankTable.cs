@@ -19,6 +19,7 @@ internal sealed class RankTable
     private readonly int _mask;
     private readonly int[] _rankToEntry;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private RankTable(byte[] bytes, int[] offsets, int[] ranks, int maxRank)
     {
         _bytes = bytes;
@@ -114,6 +115,7 @@ internal sealed class RankTable
     }
 
     /// <summary>Loads a rank file written by scripts/tokenizer-data.mjs (Brotli-compressed "FTOBPE01" format).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static RankTable Load(Stream compressed)
     {
         byte[] raw;

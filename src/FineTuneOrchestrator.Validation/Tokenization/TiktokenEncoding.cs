@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace FineTuneOrchestrator.Validation.Tokenization;
@@ -17,6 +18,9 @@ public sealed class TiktokenEncoding
 
     private static readonly Lazy<TiktokenEncoding> O200k = new(() => Load(O200kBaseName, PreTokenizerKind.O200k));
     private static readonly Lazy<TiktokenEncoding> Cl100k = new(() => Load(Cl100kBaseName, PreTokenizerKind.Cl100k));
+
+    [ThreadStatic]
+    private static PieceCache?[]? t_caches;
 
     private readonly RankTable _ranks;
     private readonly PreTokenizerKind _kind;
@@ -90,15 +94,18 @@ public sealed class TiktokenEncoding
         return [.. buffer];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int Run(ReadOnlySpan<byte> text, List<int>? output)
     {
         int count = 0, position = 0;
         bool o200k = _kind == PreTokenizerKind.O200k;
+        var caches = t_caches ??= new PieceCache?[2];
+        var cache = caches[(int)_kind] ??= new PieceCache();
         while (position < text.Length)
         {
             int end = o200k ? PreTokenizer.NextO200k(text, position) : PreTokenizer.NextCl100k(text, position);
             ReadOnlySpan<byte> piece = text[position..end];
-            int rank = _ranks.Lookup(piece);
+            int rank = piece.Length <= PieceCache.MaxPieceLength ? cache.Lookup(_ranks, piece) : _ranks.Lookup(piece);
             if (rank >= 0)
             {
                 output?.Add(rank);

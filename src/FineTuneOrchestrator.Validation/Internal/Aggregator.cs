@@ -1,0 +1,160 @@
+using System.Runtime.CompilerServices;
+namespace FineTuneOrchestrator.Validation.Internal;
+
+/// <summary>
+/// Merges chunk results in file order (workers finish out of order) and builds the report. Memory grows only with
+/// the number of examples (one token count and one 64-bit hash each), never with their size.
+/// </summary>
+internal sealed class Aggregator(ValidationOptions options, ModelInfo model)
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<long, ChunkResult> _pending = [];
+    private readonly Dictionary<ulong, long> _firstLineByHash = [];
+    private readonly List<int> _tokenCounts = [];
+    private readonly Dictionary<string, long> _errorCounts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _warningCounts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<long>> _firstLines = new(StringComparer.Ordinal);
+    private readonly List<ValidationIssue> _errors = [];
+    private readonly List<ValidationIssue> _warnings = [];
+    private long _next;
+    private long _lines, _examples, _valid, _total, _billing, _assistant;
+    private int _max;
+
+    /// <summary>Accepts a finished chunk; merges it and any chunks it unblocks. Returns the merged results for reuse.</summary>
+    public List<ChunkResult> Add(ChunkResult result)
+    {
+        var merged = new List<ChunkResult>(2);
+        lock (_gate)
+        {
+            _pending[result.Sequence] = result;
+            while (_pending.Remove(_next, out var next))
+            {
+                Merge(next);
+                merged.Add(next);
+                _next++;
+            }
+        }
+
+        return merged;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Merge(ChunkResult chunk)
+    {
+        _lines += chunk.Lines;
+        bool addedWarnings = false;
+        foreach (var example in chunk.Examples)
+        {
+            _examples++;
+            if (example.Valid) _valid++;
+            if (example.Counted)
+            {
+                _tokenCounts.Add(example.Tokens);
+                _total += example.Tokens;
+                _billing += Math.Min(example.Tokens, model.ContextLimit);
+                _assistant += example.AssistantTokens;
+                if (example.Tokens > _max) _max = example.Tokens;
+            }
+
+            if (example.Valid && !_firstLineByHash.TryAdd(example.Hash, example.Line))
+            {
+                long first = _firstLineByHash[example.Hash];
+                chunk.AddWarning(example.Line, IssueCodes.DuplicateExample, $"Same example as line {first}; duplicates weigh the training towards one example.");
+                addedWarnings = true;
+            }
+        }
+
+        if (addedWarnings)
+        {
+            // Keep issues in line order (stable, so a line's own issues keep their order).
+            var ordered = chunk.Issues.OrderBy(i => i.Issue.Line ?? 0).ToList();
+            chunk.Issues.Clear();
+            chunk.Issues.AddRange(ordered);
+        }
+
+        foreach (var (issue, isError) in chunk.Issues) Record(issue, isError);
+    }
+
+    private void Record(ValidationIssue issue, bool isError)
+    {
+        var counts = isError ? _errorCounts : _warningCounts;
+        counts[issue.Code] = counts.GetValueOrDefault(issue.Code) + 1;
+        var list = isError ? _errors : _warnings;
+        if (list.Count < options.MaxIssues) list.Add(issue);
+        if (!_firstLines.TryGetValue(issue.Code, out var lines)) _firstLines[issue.Code] = lines = [];
+        if (lines.Count < options.LinesPerCode && issue.Line is long line) lines.Add(line);
+    }
+
+    public ValidationReport Build(long bytes)
+    {
+        lock (_gate)
+        {
+            if (_pending.Count > 0) throw new InvalidOperationException("Validation ended with unmerged chunks.");
+            var fileIssues = new List<(ValidationIssue, bool)>();
+            if (bytes > options.SingleUploadLimitBytes)
+            {
+                fileIssues.Add((new ValidationIssue(null, IssueCodes.FileNeedsMultipartUpload,
+                    $"File is {bytes / (1024.0 * 1024):N0} MB; single uploads stop at {options.SingleUploadLimitBytes / (1024 * 1024):N0} MB, so it must go through the multi-part Uploads API (the pipeline does this)."), false));
+            }
+
+            if (_examples < options.MinimumExamples)
+            {
+                fileIssues.Add((new ValidationIssue(null, IssueCodes.TooFewExamples,
+                    $"File has {_examples} example{(_examples == 1 ? "" : "s")}; fine-tuning needs at least {options.MinimumExamples} (50-100 usually give clear improvements)."), true));
+            }
+
+            // File-level findings go first in the lists.
+            foreach (var (issue, isError) in fileIssues)
+            {
+                Record(issue, isError);
+                var list = isError ? _errors : _warnings;
+                list.Remove(issue);
+                list.Insert(0, issue);
+                if (list.Count > options.MaxIssues) list.RemoveAt(list.Count - 1);
+            }
+
+            _tokenCounts.Sort();
+            int n = _tokenCounts.Count;
+            var tokens = new TokenStatistics(
+                _total,
+                _billing,
+                _max,
+                n == 0 ? 0 : Math.Round((double)_total / n, 1),
+                Percentile(_tokenCounts, 0.50),
+                Percentile(_tokenCounts, 0.95),
+                _assistant);
+            int epochs = options.Epochs ?? EpochEstimator.DefaultEpochs(n);
+            long trained = _billing * epochs;
+            decimal? price = model.TrainingPricePerMillionTokens;
+            return new ValidationReport
+            {
+                Valid = _errorCounts.Count == 0,
+                Method = options.Method,
+                Model = model.Name,
+                Encoding = model.Encoding,
+                ContextLimit = model.ContextLimit,
+                Bytes = bytes,
+                Lines = _lines,
+                ExampleCount = _examples,
+                ValidExampleCount = _valid,
+                ErrorCounts = Sorted(_errorCounts),
+                Errors = _errors,
+                WarningCounts = Sorted(_warningCounts),
+                Warnings = _warnings,
+                FirstLines = _firstLines.OrderBy(p => p.Key, StringComparer.Ordinal).ToDictionary(p => p.Key, p => (IReadOnlyList<long>)p.Value, StringComparer.Ordinal),
+                Tokens = tokens,
+                EstimatedEpochs = epochs,
+                EstimatedTrainedTokens = trained,
+                EstimatedCost = price is decimal p ? Math.Round(trained / 1_000_000m * p, 2) : null,
+                PricePerMillionTokens = price,
+            };
+        }
+    }
+
+    private static Dictionary<string, long> Sorted(Dictionary<string, long> counts) =>
+        counts.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+
+    // Nearest-rank percentile.
+    private static int Percentile(List<int> sorted, double q) =>
+        sorted.Count == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Count) - 1, 0, sorted.Count - 1)];
+}
