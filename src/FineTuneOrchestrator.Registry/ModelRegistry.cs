@@ -1,0 +1,380 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Azure;
+using FineTuneOrchestrator.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace FineTuneOrchestrator.Registry;
+
+/// <summary>
+/// Model aliases kept as JSON blobs (<c>aliases/{alias}.json</c>) in one container. Every change is a read-modify-write
+/// guarded by the blob's ETag (<c>If-Match</c>, or <c>If-None-Match: *</c> for a new alias); a writer that loses the race
+/// re-reads and applies its change again, so concurrent promotions are serialized and none is lost.
+/// </summary>
+/// <remarks>
+/// Promotion is idempotent for the same model and run: the pipeline's promote activity may run more than once (activities
+/// are at-least-once) and a repeat must not push the model into its own history.
+/// </remarks>
+public sealed partial class ModelRegistry
+{
+    /// <summary>Longest alias name.</summary>
+    public const int MaxAliasLength = 63;
+
+    private const int MaxMetrics = 64;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.Strict,
+    };
+
+    private readonly IBlobContainerClient _container;
+    private readonly ModelRegistryOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private volatile bool _containerReady;
+
+    /// <summary>Creates a registry over a container.</summary>
+    public ModelRegistry(IBlobContainerClient container, ModelRegistryOptions? options = null, TimeProvider? time = null, ILogger<ModelRegistry>? logger = null)
+    {
+        _container = container ?? throw new ArgumentNullException(nameof(container));
+        _options = options ?? new ModelRegistryOptions();
+        _time = time ?? TimeProvider.System;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>Creates a registry over the configured container of a storage account.</summary>
+    public ModelRegistry(StorageAccountClient account, IOptions<ModelRegistryOptions> options, TimeProvider? time = null, ILogger<ModelRegistry>? logger = null)
+        : this(
+            (account ?? throw new ArgumentNullException(nameof(account))).GetBlobContainerClient((options ?? throw new ArgumentNullException(nameof(options))).Value.ContainerName),
+            options.Value,
+            time,
+            logger)
+    {
+    }
+
+    /// <summary>The container name.</summary>
+    public string ContainerName => _container.Name;
+
+    /// <summary>The blob name of an alias's document.</summary>
+    public static string BlobNameFor(string alias) => $"aliases/{alias}.json";
+
+    /// <summary>True when <paramref name="alias"/> is 1–63 lowercase letters, digits or '-', starting and ending with a letter or digit.</summary>
+    public static bool IsValidAlias(string? alias, out string? problem)
+    {
+        problem = null;
+        if (string.IsNullOrEmpty(alias))
+        {
+            problem = "The alias must not be empty.";
+            return false;
+        }
+
+        if (alias.Length > MaxAliasLength)
+        {
+            problem = $"The alias is {alias.Length} characters long; the limit is {MaxAliasLength}.";
+            return false;
+        }
+
+        for (int i = 0; i < alias.Length; i++)
+        {
+            char c = alias[i];
+            if (c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '-'))
+            {
+                string shown = char.IsControl(c) ? $"\\u{(int)c:X4}" : c.ToString();
+                problem = $"The alias contains '{shown}' at position {i + 1}; only lowercase letters, digits and '-' are allowed.";
+                return false;
+            }
+        }
+
+        if (alias[0] == '-' || alias[^1] == '-')
+        {
+            problem = "The alias must start and end with a lowercase letter or digit.";
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Gets an alias, or null when it does not exist.</summary>
+    public async Task<ModelAlias?> GetAsync(string alias, CancellationToken cancellationToken = default)
+    {
+        ValidateAlias(alias);
+        return await ReadAsync(alias, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The previous models of an alias, most recent first.</summary>
+    /// <exception cref="ModelRegistryException">The alias does not exist (<see cref="ModelRegistryError.AliasNotFound"/>).</exception>
+    public async Task<IReadOnlyList<ModelRecord>> GetHistoryAsync(string alias, CancellationToken cancellationToken = default)
+    {
+        ModelAlias doc = await GetAsync(alias, cancellationToken).ConfigureAwait(false) ?? throw NotFound(alias);
+        return doc.History;
+    }
+
+    /// <summary>Lists the alias names, in order.</summary>
+    public async Task<IReadOnlyList<string>> ListAliasesAsync(CancellationToken cancellationToken = default)
+    {
+        var names = new List<string>();
+        string? token = null;
+        try
+        {
+            do
+            {
+                BlobListPage page = await _container.ListBlobsAsync("aliases/", token, 1000, cancellationToken).ConfigureAwait(false);
+                foreach (BlobItemProperties item in page.Items)
+                {
+                    string name = item.Name["aliases/".Length..];
+                    if (name.EndsWith(".json", StringComparison.Ordinal) && IsValidAlias(name[..^5], out _))
+                    {
+                        names.Add(name[..^5]);
+                    }
+                }
+
+                token = page.ContinuationToken;
+            }
+            while (token is not null);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return [];
+        }
+
+        return names;
+    }
+
+    /// <summary>
+    /// Makes <paramref name="version"/> the alias's current model, moving the current one to the front of the history.
+    /// Creates the alias when it does not exist. Promoting the model that is already current for the same run changes nothing.
+    /// </summary>
+    /// <exception cref="ModelRegistryException">Invalid alias or version, or the ETag race was lost on every attempt.</exception>
+    public Task<ModelAlias> PromoteAsync(string alias, ModelVersion version, CancellationToken cancellationToken = default)
+    {
+        ValidateAlias(alias);
+        ValidateVersion(version);
+        return UpdateAsync(alias, existing =>
+        {
+            DateTimeOffset now = _time.GetUtcNow();
+            if (existing is null)
+            {
+                return new ModelAlias { Alias = alias, Current = ModelRecord.From(version, now), Revision = 1, UpdatedAt = now };
+            }
+
+            if (string.Equals(existing.Current.Model, version.Model, StringComparison.Ordinal)
+                && string.Equals(existing.Current.Provider, version.Provider, StringComparison.Ordinal)
+                && string.Equals(existing.Current.RunId, version.RunId, StringComparison.Ordinal))
+            {
+                return null; // already current: a repeated promotion (at-least-once activity) is a no-op.
+            }
+
+            ModelRecord retired = existing.Current with { RetiredAt = now, RetiredBy = "promotion" };
+            return existing with
+            {
+                Current = ModelRecord.From(version, now),
+                History = [retired, .. existing.History.Take(_options.MaxHistory - 1)],
+                Revision = existing.Revision + 1,
+                UpdatedAt = now,
+            };
+        }, "promote", cancellationToken);
+    }
+
+    /// <summary>
+    /// Points the alias back at its previous model (the first history entry). The model taken off is kept in
+    /// <see cref="ModelAlias.RolledBack"/> and is never rolled back to.
+    /// </summary>
+    /// <exception cref="ModelRegistryException">Unknown alias, or no previous model (<see cref="ModelRegistryError.NoPreviousModel"/>).</exception>
+    public Task<ModelAlias> RollbackAsync(string alias, CancellationToken cancellationToken = default)
+    {
+        ValidateAlias(alias);
+        return UpdateAsync(alias, existing =>
+        {
+            if (existing is null)
+            {
+                throw NotFound(alias);
+            }
+
+            if (existing.History.Count == 0)
+            {
+                throw new ModelRegistryException(ModelRegistryError.NoPreviousModel, $"Alias '{alias}' has no previous model to roll back to; its current model is '{existing.Current.Model}'.");
+            }
+
+            DateTimeOffset now = _time.GetUtcNow();
+            ModelRecord restored = existing.History[0] with { PromotedAt = now, RetiredAt = null, RetiredBy = null };
+            ModelRecord removed = existing.Current with { RetiredAt = now, RetiredBy = "rollback" };
+            return existing with
+            {
+                Current = restored,
+                History = [.. existing.History.Skip(1)],
+                RolledBack = [removed, .. existing.RolledBack.Take(_options.MaxHistory - 1)],
+                Revision = existing.Revision + 1,
+                UpdatedAt = now,
+            };
+        }, "roll back", cancellationToken);
+    }
+
+    private async Task<ModelAlias> UpdateAsync(string alias, Func<ModelAlias?, ModelAlias?> change, string operation, CancellationToken cancellationToken)
+    {
+        string blobName = BlobNameFor(alias);
+        for (int attempt = 1; ; attempt++)
+        {
+            ModelAlias? existing = await ReadAsync(alias, cancellationToken).ConfigureAwait(false);
+            ModelAlias? updated = change(existing);
+            if (updated is null)
+            {
+                return existing!;
+            }
+
+            byte[] content = JsonSerializer.SerializeToUtf8Bytes(updated, Json);
+            var conditions = new BlobUploadOptions
+            {
+                ContentType = "application/json",
+                IfMatch = existing?.ETag,
+                IfNoneMatch = existing is null ? "*" : null,
+            };
+            try
+            {
+                BlobWriteResult written = await UploadAsync(blobName, content, conditions, cancellationToken).ConfigureAwait(false);
+                LogUpdated(alias, operation, updated.Revision, updated.Current.Model);
+                return updated with { ETag = written.ETag };
+            }
+            catch (RequestFailedException ex) when (ex.Status == 412 || (ex.Status == 409 && existing is null))
+            {
+                // Another writer changed (or created) the alias since we read it: read again and re-apply.
+                if (attempt >= _options.MaxAttempts)
+                {
+                    throw new ModelRegistryException(ModelRegistryError.ConcurrencyConflict, $"Could not {operation} alias '{alias}': it was changed concurrently on each of {attempt} attempts. Try again.", ex);
+                }
+
+                LogConflict(alias, operation, attempt);
+                int delayMs = Math.Min(1000, 10 * (1 << Math.Min(attempt, 6))) + Random.Shared.Next(0, 25);
+                await Task.Delay(TimeSpan.FromMilliseconds(delayMs), _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<BlobWriteResult> UploadAsync(string blobName, byte[] content, BlobUploadOptions conditions, CancellationToken cancellationToken)
+    {
+        if (!_containerReady)
+        {
+            await _container.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+            _containerReady = true;
+        }
+
+        try
+        {
+            return await _container.UploadAsync(blobName, content, conditions, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404 && ex.ErrorCode == "ContainerNotFound")
+        {
+            // Deleted behind our back: recreate once and write again.
+            await _container.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+            return await _container.UploadAsync(blobName, content, conditions, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<ModelAlias?> ReadAsync(string alias, CancellationToken cancellationToken)
+    {
+        string blobName = BlobNameFor(alias);
+        BlobDownloadResult? blob;
+        try
+        {
+            blob = await _container.DownloadAsync(blobName, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null; // container not created yet
+        }
+
+        if (blob is null)
+        {
+            return null;
+        }
+
+        ModelAlias? doc;
+        try
+        {
+            doc = JsonSerializer.Deserialize<ModelAlias>(blob.Content.ToMemory().Span, Json);
+        }
+        catch (JsonException ex)
+        {
+            throw new ModelRegistryException(ModelRegistryError.CorruptDocument, $"The document of alias '{alias}' ({_container.Name}/{blobName}) is not valid JSON: {ex.Message} It was left unchanged; fix or delete it.", ex);
+        }
+
+        if (doc?.Current is null || !string.Equals(doc.Alias, alias, StringComparison.Ordinal))
+        {
+            throw new ModelRegistryException(ModelRegistryError.CorruptDocument, $"The document of alias '{alias}' ({_container.Name}/{blobName}) has no current model or names another alias. It was left unchanged; fix or delete it.");
+        }
+
+        return doc with { ETag = blob.Properties.ETag };
+    }
+
+    private static void ValidateAlias(string alias)
+    {
+        if (!IsValidAlias(alias, out string? problem))
+        {
+            throw new ModelRegistryException(ModelRegistryError.InvalidAlias, problem!);
+        }
+    }
+
+    private static void ValidateVersion(ModelVersion version)
+    {
+        if (version is null)
+        {
+            throw new ModelRegistryException(ModelRegistryError.InvalidModelVersion, "The model version is required.");
+        }
+
+        CheckText(version.Model, "model", 256, required: true);
+        CheckText(version.Provider, "provider", 64, required: true);
+        CheckText(version.RunId, "runId", 256, required: false);
+        CheckText(version.JobId, "jobId", 256, required: false);
+        CheckText(version.BaseModel, "baseModel", 256, required: false);
+        if (version.Metrics is { } metrics)
+        {
+            if (metrics.Count > MaxMetrics)
+            {
+                throw new ModelRegistryException(ModelRegistryError.InvalidModelVersion, $"metrics has {metrics.Count} entries; the limit is {MaxMetrics}.");
+            }
+
+            foreach ((string name, double value) in metrics)
+            {
+                CheckText(name, "metrics name", 64, required: true);
+                if (!double.IsFinite(value))
+                {
+                    throw new ModelRegistryException(ModelRegistryError.InvalidModelVersion, $"metrics['{name}'] must be a finite number.");
+                }
+            }
+        }
+    }
+
+    private static void CheckText(string? value, string field, int maxLength, bool required)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            if (required || value is not null)
+            {
+                throw new ModelRegistryException(ModelRegistryError.InvalidModelVersion, $"{field} must not be empty.");
+            }
+
+            return;
+        }
+
+        if (value.Length > maxLength)
+        {
+            throw new ModelRegistryException(ModelRegistryError.InvalidModelVersion, $"{field} is {value.Length} characters long; the limit is {maxLength}.");
+        }
+
+        if (value.Any(char.IsControl))
+        {
+            throw new ModelRegistryException(ModelRegistryError.InvalidModelVersion, $"{field} must not contain control characters.");
+        }
+    }
+
+    private static ModelRegistryException NotFound(string alias) =>
+        new(ModelRegistryError.AliasNotFound, $"No model alias named '{alias}' exists.");
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Model alias {Alias}: {Operation} wrote revision {Revision}, current model {Model}")]
+    private partial void LogUpdated(string alias, string operation, long revision, string model);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "Model alias {Alias}: {Operation} lost the ETag race on attempt {Attempt}; re-reading")]
+    private partial void LogConflict(string alias, string operation, int attempt);
+}
