@@ -435,7 +435,8 @@ public class OpenAIRestProvider : IFineTuningProvider
 
     private async Task<ProviderJob> ReconcileAsync(string runId, IReadOnlyList<ProviderJob> jobs, CancellationToken cancellationToken)
     {
-        var ordered = jobs.OrderBy(j => j.CreatedAt).ThenBy(j => j.Id, StringComparer.Ordinal).ToList();
+        // Stable sort: jobs created in the same second keep the service's creation order, so every caller picks the same one.
+        var ordered = jobs.OrderBy(j => j.CreatedAt).ToList();
         var kept = ordered[0];
         foreach (var duplicate in ordered.Skip(1))
         {
@@ -564,7 +565,9 @@ public class OpenAIRestProvider : IFineTuningProvider
             }
         }
 
-        return found.OrderBy(j => j.CreatedAt).ThenBy(j => j.Id, StringComparer.Ordinal).ToList();
+        // The service lists newest first; reverse to creation order (a stable sort on created_at keeps it for ties).
+        found.Reverse();
+        return found.OrderBy(j => j.CreatedAt).ToList();
     }
 
     /// <inheritdoc />

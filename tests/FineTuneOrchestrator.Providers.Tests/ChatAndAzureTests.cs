@@ -1,0 +1,183 @@
+using FineTuneOrchestrator.OpenAISimulator;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace FineTuneOrchestrator.Providers.Tests;
+
+public sealed class ChatAndAzureTests
+{
+    private static readonly ChatMessage System = new("system", "Classify the support ticket. Answer with JSON.");
+
+    private static async Task<ProviderJob> TrainAsync(IFineTuningProvider provider, string runId, int examples = 40)
+    {
+        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(examples));
+        var job = await provider.CreateJobOnceAsync(new JobRequest { RunId = runId, Model = "gpt-4.1-mini", TrainingFileId = file, Suffix = "eval" }, CancellationToken.None);
+        return await TestSupport.WaitForAsync(provider, job.Id, j => j.IsTerminal);
+    }
+
+    private static async Task<double> AccuracyAsync(IFineTuningProvider provider, string model, IEnumerable<(string Prompt, string Reply)> set)
+    {
+        var total = 0;
+        var right = 0;
+        foreach (var (prompt, reply) in set)
+        {
+            var answer = await provider.CompleteChatAsync(model, [System, new ChatMessage("user", prompt)], new ChatOptions { Temperature = 0 }, CancellationToken.None);
+            total++;
+            right += answer.Content == reply ? 1 : 0;
+        }
+
+        return right / (double)total;
+    }
+
+    [Fact]
+    public async Task CompleteChatAsync_FineTunedModel_BeatsItsBaseModel()
+    {
+        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        var provider = TestSupport.OpenAI(server);
+        var job = await TrainAsync(provider, "run-eval");
+
+        var heldIn = TestSupport.Examples(40).Take(20).ToList();
+        var fineTuned = await AccuracyAsync(provider, job.FineTunedModel!, heldIn);
+        var baseline = await AccuracyAsync(provider, "gpt-4.1-mini", heldIn);
+        var answer = await provider.CompleteChatAsync(job.FineTunedModel!, [System, new ChatMessage("user", heldIn[0].Prompt)], null, CancellationToken.None);
+
+        Assert.True(fineTuned >= 0.9, $"fine-tuned accuracy {fineTuned}");
+        Assert.Equal(0, baseline);
+        Assert.Equal(job.FineTunedModel, answer.Model);
+        Assert.True(answer.PromptTokens > 0 && answer.CompletionTokens > 0);
+        Assert.Equal(answer.PromptTokens + answer.CompletionTokens, answer.TotalTokens);
+        Assert.Equal("Stop", answer.FinishReason);
+        Assert.True(answer.Latency > TimeSpan.Zero);
+    }
+
+    [Fact]
+    public async Task CompleteChatAsync_UnknownModel_IsNotRetryable()
+    {
+        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        var provider = TestSupport.OpenAI(server);
+
+        var error = await Assert.ThrowsAsync<ProviderException>(() => provider.CompleteChatAsync("ft:gpt-4o-mini:x:y:z", [new ChatMessage("user", "hi")], null, CancellationToken.None));
+
+        Assert.Equal(404, error.StatusCode);
+        Assert.Equal("model_not_found", error.ErrorCode);
+        Assert.False(error.IsRetryable);
+    }
+
+    [Fact]
+    public async Task EnsureModelAvailableAsync_OpenAI_ReturnsTheModelName()
+    {
+        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        var provider = TestSupport.OpenAI(server);
+
+        Assert.Equal("ft:gpt-4o-mini:o:s:abc", await provider.EnsureModelAvailableAsync("ft:gpt-4o-mini:o:s:abc", "ignored", CancellationToken.None));
+    }
+
+    private static ProviderOptions AzureOptions(SimulatorServer server, bool entra) => new()
+    {
+        Kind = ProviderKind.AzureOpenAI,
+        Endpoint = server.BaseAddress,
+        ApiKey = entra ? null : TestSupport.ApiKey,
+        UseEntraId = entra,
+        PollInterval = TimeSpan.FromMilliseconds(20),
+        Azure = new AzureDeploymentOptions
+        {
+            SubscriptionId = "00000000-0000-0000-0000-000000000001",
+            ResourceGroup = "rg-fto",
+            AccountName = "aoai-fto",
+            ManagementEndpoint = server.BaseAddress,
+        },
+    };
+
+    [Fact]
+    public async Task Azure_FineTunedModel_MustBeDeployedBeforeItAnswers()
+    {
+        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:DeploymentSeconds", "300")));
+        var credential = new FakeCredential();
+        var provider = new AzureOpenAIProvider(AzureOptions(server, entra: false), credential);
+        var job = await TrainAsync(provider, "run-azure");
+        var prompt = TestSupport.Examples(40).First();
+
+        var notDeployed = await Assert.ThrowsAsync<ProviderException>(() =>
+            provider.CompleteChatAsync(job.FineTunedModel!, [System, new ChatMessage("user", prompt.Prompt)], null, CancellationToken.None));
+        var deployment = await provider.EnsureModelAvailableAsync(job.FineTunedModel!, "fto-candidate", CancellationToken.None);
+        var answer = await provider.CompleteChatAsync(deployment, [System, new ChatMessage("user", prompt.Prompt)], null, CancellationToken.None);
+        var again = await provider.EnsureModelAvailableAsync(job.FineTunedModel!, "fto-candidate", CancellationToken.None);
+
+        Assert.Equal(ProviderJobStatus.Succeeded, job.Status);
+        Assert.Equal(404, notDeployed.StatusCode);
+        Assert.Equal("DeploymentNotFound", notDeployed.ErrorCode);
+        Assert.Equal("fto-candidate", deployment);
+        Assert.Equal(prompt.Reply, answer.Content);
+        Assert.Equal("fto-candidate", again);
+        Assert.Contains("https://management.azure.com/.default", credential.Scopes);
+        Assert.DoesNotContain("https://cognitiveservices.azure.com/.default", credential.Scopes);
+    }
+
+    [Fact]
+    public async Task Azure_EntraId_AuthenticatesTheDataPlaneWithATokenInsteadOfAKey()
+    {
+        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:ApiKey", "fake-entra-token")));
+        var credential = new FakeCredential("fake-entra-token");
+        var provider = new AzureOpenAIProvider(AzureOptions(server, entra: true), credential);
+
+        var answer = await provider.CompleteChatAsync("gpt-4.1-mini", [new ChatMessage("user", "hello")], null, CancellationToken.None);
+
+        Assert.False(string.IsNullOrEmpty(answer.Content));
+        Assert.Contains("https://cognitiveservices.azure.com/.default", credential.Scopes);
+    }
+
+    [Fact]
+    public async Task Azure_DeployUnknownModel_IsNotRetryable()
+    {
+        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        var provider = new AzureOpenAIProvider(AzureOptions(server, entra: false), new FakeCredential());
+
+        var error = await Assert.ThrowsAsync<ProviderException>(() => provider.EnsureModelAvailableAsync("ft:gpt-4o-mini:none:x:y", "d", CancellationToken.None));
+
+        Assert.False(error.IsRetryable);
+        Assert.Equal("DeploymentModelNotSupported", error.ErrorCode);
+    }
+
+    [Fact]
+    public void Options_Invalid_FailValidationNamingTheSetting()
+    {
+        var result = new ProviderOptionsValidator().Validate(null, new ProviderOptions { Kind = ProviderKind.AzureOpenAI, Endpoint = new Uri("https://x.openai.azure.com") });
+
+        Assert.True(result.Failed);
+        Assert.Contains(result.Failures!, f => f.Contains("Provider:ApiKey", StringComparison.Ordinal));
+        Assert.Contains(result.Failures!, f => f.Contains("Provider:Azure:SubscriptionId", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AddFineTuningProvider_InvalidConfiguration_FailsAtStart()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Provider:Kind"] = "OpenAI" }).Build();
+        using var host = Host.CreateDefaultBuilder().ConfigureServices(s => s.AddFineTuningProvider(config.GetSection("Provider"))).Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("Provider:ApiKey is required for Kind=OpenAI.", error.Failures);
+    }
+
+    [Fact]
+    public async Task AddFineTuningProvider_ValidConfiguration_ResolvesAWorkingProvider()
+    {
+        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Provider:Kind"] = "OpenAICompatible",
+            ["Provider:Endpoint"] = server.OpenAIEndpoint.ToString(),
+            ["Provider:ApiKey"] = TestSupport.ApiKey,
+            ["Provider:PollInterval"] = "00:00:00.050",
+        }).Build();
+        var services = new ServiceCollection().AddLogging().AddFineTuningProvider(config.GetSection("Provider")).BuildServiceProvider();
+
+        var provider = services.GetRequiredService<IFineTuningProvider>();
+        var answer = await provider.CompleteChatAsync("gpt-4o-mini", [new ChatMessage("user", "hi")], null, CancellationToken.None);
+
+        Assert.Equal(ProviderKind.OpenAICompatible, provider.Kind);
+        Assert.Equal("gpt-4o-mini-2024-07-18", answer.Model);
+    }
+}

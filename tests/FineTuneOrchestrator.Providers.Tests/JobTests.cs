@@ -1,0 +1,168 @@
+using FineTuneOrchestrator.OpenAISimulator;
+
+namespace FineTuneOrchestrator.Providers.Tests;
+
+public sealed class JobTests
+{
+    private static JobRequest Request(string runId, string fileId, string? suffix = null, int? epochs = null) => new()
+    {
+        RunId = runId,
+        Model = "gpt-4o-mini",
+        TrainingFileId = fileId,
+        Suffix = suffix,
+        Hyperparameters = epochs is null ? null : new JobHyperparameters(Epochs: epochs, BatchSize: 1),
+    };
+
+    [Fact]
+    public async Task Job_RunsToSuccess_WithFallingLossEventsAndACheckpointPerEpoch()
+    {
+        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        var provider = TestSupport.OpenAI(server);
+        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(30));
+
+        var created = await provider.CreateJobOnceAsync(Request("run-life", file, "life"), CancellationToken.None);
+        var done = await TestSupport.WaitForAsync(provider, created.Id, j => j.IsTerminal);
+        var events = await provider.ListEventsAsync(created.Id, null, 10_000, CancellationToken.None);
+        var checkpoints = await provider.ListCheckpointsAsync(created.Id, CancellationToken.None);
+
+        Assert.Equal(ProviderJobStatus.ValidatingFiles, created.Status);
+        Assert.Equal(ProviderJobStatus.Succeeded, done.Status);
+        Assert.Null(done.Error);
+        Assert.StartsWith("ft:gpt-4o-mini-2024-07-18:", done.FineTunedModel, StringComparison.Ordinal);
+        Assert.Contains(":life:", done.FineTunedModel, StringComparison.Ordinal);
+        Assert.True(done.TrainedTokens > 0);
+        Assert.Equal(3, done.Hyperparameters?.Epochs); // cookbook default for 30 examples
+        Assert.Single(done.ResultFileIds);
+
+        var metrics = events.Where(e => e.Type == "metrics").Select(e => e.Metrics!).ToList();
+        Assert.Equal(90, metrics.Count);
+        Assert.Equal(Enumerable.Range(1, 90), metrics.Select(m => m.Step));
+        Assert.True(metrics.Take(10).Average(m => m.TrainLoss!.Value) > 2 * metrics.TakeLast(10).Average(m => m.TrainLoss!.Value));
+        Assert.Equal(events.OrderBy(e => e.CreatedAt).Select(e => e.Id), events.Select(e => e.Id));
+
+        Assert.Equal(3, checkpoints.Count);
+        Assert.Equal([30, 60, 90], checkpoints.Select(c => c.StepNumber));
+        Assert.Equal(done.FineTunedModel + ":ckpt-step-90", checkpoints[^1].FineTunedModelCheckpoint);
+        Assert.All(checkpoints, c => Assert.NotNull(c.Metrics.TrainLoss));
+    }
+
+    [Fact]
+    public async Task ListEventsAsync_FollowedIncrementally_SeesEveryEventOnceInOrder()
+    {
+        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:StepSeconds", "20")));
+        var provider = TestSupport.OpenAI(server);
+        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(12));
+        var job = await provider.CreateJobOnceAsync(Request("run-follow", file, epochs: 3), CancellationToken.None);
+
+        var seen = new List<ProviderJobEvent>();
+        string? cursor = null;
+        var polls = 0;
+        while (true)
+        {
+            var current = await provider.GetJobAsync(job.Id, CancellationToken.None);
+            var batch = await provider.ListEventsAsync(job.Id, cursor, 25, CancellationToken.None);
+            seen.AddRange(batch);
+            cursor = batch.Count > 0 ? batch[^1].Id : cursor;
+            polls++;
+            if (current.IsTerminal && batch.Count == 0)
+            {
+                break;
+            }
+
+            await Task.Delay(20);
+        }
+
+        var all = await provider.ListEventsAsync(job.Id, null, 10_000, CancellationToken.None);
+        Assert.True(polls > 3);
+        Assert.Equal(all.Select(e => e.Id), seen.Select(e => e.Id));
+        Assert.Equal(36, seen.Count(e => e.Type == "metrics"));
+    }
+
+    [Fact]
+    public async Task FailedJob_TrainingError_IsSurfacedWithCodeAndMessage()
+    {
+        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:Faults:FailJobsWithSuffix", "boom")));
+        var provider = TestSupport.OpenAI(server);
+        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(12));
+
+        var job = await provider.CreateJobOnceAsync(Request("run-fail", file, "boom"), CancellationToken.None);
+        var failed = await TestSupport.WaitForAsync(provider, job.Id, j => j.IsTerminal);
+
+        Assert.Equal(ProviderJobStatus.Failed, failed.Status);
+        Assert.Equal("internal_error", failed.Error?.Code);
+        Assert.Equal("The job experienced an error while training and failed.", failed.Error?.Message);
+        Assert.Null(failed.FineTunedModel);
+        Assert.NotNull(failed.FinishedAt);
+    }
+
+    [Fact]
+    public async Task FailedJob_TooFewExamples_CarriesTheServiceValidationMessage()
+    {
+        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        var provider = TestSupport.OpenAI(server);
+        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(4));
+
+        var job = await provider.CreateJobOnceAsync(Request("run-few", file), CancellationToken.None);
+        var failed = await TestSupport.WaitForAsync(provider, job.Id, j => j.IsTerminal);
+
+        Assert.Equal(ProviderJobStatus.Failed, failed.Status);
+        Assert.Equal("invalid_training_file", failed.Error?.Code);
+        Assert.Equal("training_file", failed.Error?.Param);
+        Assert.Equal("The job failed due to an invalid training file. Training file has 4 example(s), but must have at least 10 examples", failed.Error?.Message);
+    }
+
+    [Fact]
+    public async Task PauseAndResume_RunningJob_StopsAndContinuesTraining()
+    {
+        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:StepSeconds", "60")));
+        var provider = TestSupport.OpenAI(server);
+        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(10));
+        var job = await provider.CreateJobOnceAsync(Request("run-pause", file, epochs: 1), CancellationToken.None);
+        await TestSupport.WaitForAsync(provider, job.Id, j => j.Status == ProviderJobStatus.Running);
+
+        var paused = await provider.PauseJobAsync(job.Id, CancellationToken.None);
+        var stepsAtPause = (await provider.ListEventsAsync(job.Id, null, 10_000, CancellationToken.None)).Count(e => e.Type == "metrics");
+        await Task.Delay(400); // several steps' worth of time
+        var stillPaused = await provider.GetJobAsync(job.Id, CancellationToken.None);
+        var stepsLater = (await provider.ListEventsAsync(job.Id, null, 10_000, CancellationToken.None)).Count(e => e.Type == "metrics");
+        var resumed = await provider.ResumeJobAsync(job.Id, CancellationToken.None);
+        var done = await TestSupport.WaitForAsync(provider, job.Id, j => j.IsTerminal);
+
+        Assert.Equal(ProviderJobStatus.Paused, paused.Status);
+        Assert.Equal(ProviderJobStatus.Paused, stillPaused.Status);
+        Assert.Equal(stepsAtPause, stepsLater);
+        Assert.Equal(ProviderJobStatus.Running, resumed.Status);
+        Assert.Equal(ProviderJobStatus.Succeeded, done.Status);
+        Assert.Equal(10, (await provider.ListEventsAsync(job.Id, null, 10_000, CancellationToken.None)).Count(e => e.Type == "metrics"));
+    }
+
+    [Fact]
+    public async Task PauseJobAsync_QueuedJob_IsANonRetryableError()
+    {
+        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:QueueSeconds", "100000")));
+        var provider = TestSupport.OpenAI(server);
+        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(10));
+        var job = await provider.CreateJobOnceAsync(Request("run-pause-queued", file), CancellationToken.None);
+        await TestSupport.WaitForAsync(provider, job.Id, j => j.Status == ProviderJobStatus.Queued);
+
+        var error = await Assert.ThrowsAsync<ProviderException>(() => provider.PauseJobAsync(job.Id, CancellationToken.None));
+
+        Assert.False(error.IsRetryable);
+        Assert.Equal(400, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task CancelJobAsync_RunningThenAgain_CancelsOnceAndIsIdempotent()
+    {
+        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:StepSeconds", "60")));
+        var provider = TestSupport.OpenAI(server);
+        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(10));
+        var job = await provider.CreateJobOnceAsync(Request("run-cancel", file), CancellationToken.None);
+
+        var cancelled = await provider.CancelJobAsync(job.Id, CancellationToken.None);
+        var again = await provider.CancelJobAsync(job.Id, CancellationToken.None);
+
+        Assert.Equal(ProviderJobStatus.Cancelled, cancelled.Status);
+        Assert.Equal(ProviderJobStatus.Cancelled, again.Status);
+    }
+}
