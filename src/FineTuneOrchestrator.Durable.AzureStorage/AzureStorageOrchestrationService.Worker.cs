@@ -367,11 +367,15 @@ public sealed partial class AzureStorageOrchestrationService
                 _workItemSignal.Release();
             }
 
+            await RunHookAsync("checkpoint:sent").ConfigureAwait(false);
+
             // 2. State and history, conditionally on the version read: a stale worker stops here.
             if (checkpoint.NewSnapshot is { } snapshot && !await TryWriteInstanceAsync(snapshot, token.ETag, cancellationToken).ConfigureAwait(false))
             {
                 throw new OrchestrationConcurrencyException(workItem.InstanceId, "its state blob changed since it was read");
             }
+
+            await RunHookAsync("checkpoint:written").ConfigureAwait(false);
 
             // 3. Only now the consumed messages go.
             var deferred = checkpoint.DeferredMessages.Select(d => d.Message.Id).ToHashSet(StringComparer.Ordinal);

@@ -70,6 +70,14 @@ public sealed partial class AzureStorageOrchestrationService : IOrchestrationSer
         _poison = account.GetBlobContainerClient($"{_hub}-poison");
     }
 
+    /// <summary>
+    /// Fault-injection hook for crash tests: called at named points of a checkpoint ("checkpoint:sent" after the outbound
+    /// messages, "checkpoint:written" after the state write). Null in production.
+    /// </summary>
+    public Func<string, Task>? CheckpointHook { get; set; }
+
+    private Task RunHookAsync(string point) => CheckpointHook?.Invoke(point) ?? Task.CompletedTask;
+
     /// <summary>The partitions this worker currently owns (for diagnostics and tests).</summary>
     public IReadOnlyCollection<int> OwnedPartitions => _ownedPartitions.Keys.Order().ToArray();
 

@@ -41,6 +41,9 @@ public sealed class DurableTaskEngineOptions
     /// <summary>How long a worker waits for in-flight work when it stops.</summary>
     public TimeSpan ShutdownDrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How often a running activity's lock is renewed (keep it well under the backend's lock/visibility timeout).</summary>
+    public TimeSpan ActivityLockRenewInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How many processed message IDs an instance remembers to drop duplicate deliveries.</summary>
     [Range(16, 10_000)]
     public int RecentMessageIdCapacity { get; set; } = 256;

@@ -288,7 +288,7 @@ public sealed partial class DurableTaskWorker : BackgroundService
         {
             while (true)
             {
-                await Task.Delay(TimeSpan.FromSeconds(10), _time, ct).ConfigureAwait(false);
+                await Task.Delay(_options.ActivityLockRenewInterval, _time, ct).ConfigureAwait(false);
                 if (!await _service.RenewActivityWorkItemLockAsync(item, ct).ConfigureAwait(false))
                 {
                     LogLockLost(item.Request.InstanceId);
