@@ -193,14 +193,14 @@ internal sealed class LineValidator
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool ValidateChatExample(ref Utf8JsonReader r)
     {
-        bool sawMessages = false, sawTools = false, sawParallel = false, sawPrompt = false, sawCompletion = false, sawFunctions = false;
+        bool sawMessages = false, messagesOk = false, sawTools = false, sawParallel = false, sawPrompt = false, sawCompletion = false, sawFunctions = false;
         while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
             if (r.ValueTextEquals("messages"u8))
             {
                 if (Duplicate(ref sawMessages, "messages")) { r.Read(); r.Skip(); continue; }
                 r.Read();
-                ParseMessages(ref r, "messages");
+                messagesOk = ParseMessages(ref r, "messages");
             }
             else if (r.ValueTextEquals("tools"u8))
             {
@@ -254,6 +254,7 @@ internal sealed class LineValidator
         }
 
         if (sawPrompt || sawCompletion) Error(IssueCodes.UnknownKey, "Keys \"prompt\"/\"completion\" do not belong in a chat example; put the text in messages.", sawPrompt ? "prompt" : "completion");
+        if (!messagesOk) return false;
         if (!_hasAssistant) Error(IssueCodes.MissingAssistantMessage, "Example has no assistant message, so there is nothing to learn from. Add the assistant's reply.", "messages");
         else if (!_hasTrainableAssistant) Error(IssueCodes.NoTrainableAssistantMessage, "Every assistant message has weight 0, so nothing is learned from this example. Set weight 1 on at least one.", "messages");
         return true;
@@ -281,13 +282,13 @@ internal sealed class LineValidator
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ParseMessages(ref Utf8JsonReader r, string path)
+    private bool ParseMessages(ref Utf8JsonReader r, string path)
     {
         if (r.TokenType != JsonTokenType.StartArray)
         {
             Error(IssueCodes.MissingMessages, $"\"{path}\" must be an array of messages.", path);
             r.Skip();
-            return;
+            return false;
         }
 
         int index = 0;
@@ -298,6 +299,7 @@ internal sealed class LineValidator
         }
 
         if (index == 0) Error(IssueCodes.EmptyMessages, $"\"{path}\" is empty; an example needs at least one user message and one assistant message.", path);
+        return index > 0;
     }
 
     private struct Message
@@ -911,14 +913,14 @@ internal sealed class LineValidator
             return false;
         }
 
-        bool sawMessages = false, sawTools = false, sawParallel = false;
+        bool sawMessages = false, messagesOk = false, sawTools = false, sawParallel = false;
         while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
             if (r.ValueTextEquals("messages"u8))
             {
                 if (Duplicate(ref sawMessages, "input.messages")) { r.Read(); r.Skip(); continue; }
                 r.Read();
-                ParseMessages(ref r, "input.messages");
+                messagesOk = ParseMessages(ref r, "input.messages");
             }
             else if (r.ValueTextEquals("tools"u8))
             {
@@ -943,7 +945,7 @@ internal sealed class LineValidator
         }
 
         if (!sawMessages) Error(IssueCodes.MissingMessages, "\"input\" has no \"messages\" array.", "input.messages");
-        return sawMessages;
+        return messagesOk;
     }
 
     /// <summary>Parses a DPO output: an array with exactly one assistant message. Returns its tokens or -1.</summary>
