@@ -15,9 +15,9 @@ internal static class Shapes
         ["filename"] = f.FileName,
         ["bytes"] = f.Content.LongLength,
         ["created_at"] = Unix(f.CreatedAt),
-        ["expires_at"] = null,
         ["status"] = state.FileStatus(f),
-        ["status_details"] = null,
+
+        // expires_at and status_details are left out rather than null: the spec types them as integer and string.
     };
 
     public static JsonObject Upload(SimulatorState state, StoredUpload u)

@@ -1,0 +1,123 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using OpenAI;
+using OpenAI.Chat;
+using OpenAI.Files;
+using OpenAI.FineTuning;
+using OpenAI.Models;
+
+namespace FineTuneOrchestrator.OpenAISimulator.Tests;
+
+/// <summary>The official OpenAI .NET SDK, unmodified, parses everything the simulator answers.</summary>
+public sealed class SdkCompatibilityTests
+{
+    private static OpenAIClient Client(Simulator sim) => new(new ApiKeyCredential(Simulator.Key), new OpenAIClientOptions
+    {
+        Endpoint = new Uri(sim.Server.BaseAddress, "v1"),
+        Transport = new HttpClientPipelineTransport(sim.CreateClient()),
+    });
+
+    [Fact]
+    public async Task Sdk_FilesFineTuningModelsAndChat_RoundTrip()
+    {
+        using var sim = new Simulator();
+        var client = Client(sim);
+        var files = client.GetOpenAIFileClient();
+        var fineTuning = client.GetFineTuningClient();
+
+        var data = Simulator.Jsonl(16);
+        OpenAIFile file = await files.UploadFileAsync(new BinaryData(data), "sdk.jsonl", FileUploadPurpose.FineTune);
+        OpenAIFile fetched = await files.GetFileAsync(file.Id);
+        OpenAIFileCollection listed = await files.GetFilesAsync(FilePurpose.FineTune);
+        BinaryData content = await files.DownloadFileAsync(file.Id);
+        Assert.Equal("sdk.jsonl", fetched.Filename);
+        Assert.Equal(data.Length, fetched.SizeInBytes);
+        Assert.Contains(listed, f => f.Id == file.Id);
+        Assert.Equal(data, content.ToArray());
+
+        var options = new FineTuningOptions
+        {
+            Suffix = "sdk",
+            Seed = 3,
+            TrainingMethod = FineTuningTrainingMethod.CreateSupervised(epochCount: 2),
+            Metadata = { ["fto_run_id"] = "sdk-run" },
+        };
+        var job = await fineTuning.FineTuneAsync("gpt-4o-mini", file.Id, waitUntilCompleted: false, options);
+        Assert.Equal(FineTuningStatus.ValidatingFiles, job.Status);
+        Assert.Equal("gpt-4o-mini-2024-07-18", job.BaseModel);
+        Assert.Equal("sdk-run", job.Metadata["fto_run_id"]);
+
+        await Simulator.WaitForJobAsync(sim.Api(), job.JobId, s => s == "succeeded");
+        var done = await fineTuning.GetJobAsync(job.JobId);
+        Assert.Equal(FineTuningStatus.Succeeded, done.Status);
+        Assert.StartsWith("ft:gpt-4o-mini-2024-07-18:", done.Value, StringComparison.Ordinal);
+        Assert.Single(done.ResultFileIds);
+
+        var events = new List<FineTuningEvent>();
+        await foreach (var e in done.GetEventsAsync(new GetEventsOptions { PageSize = 7 }))
+        {
+            events.Add(e);
+        }
+
+        Assert.Equal(32, events.Count(e => e.Message.StartsWith("Step ", StringComparison.Ordinal)));
+
+        var checkpoints = new List<FineTuningCheckpoint>();
+        await foreach (var c in done.GetCheckpointsAsync(new GetCheckpointsOptions { PageSize = 1 }))
+        {
+            checkpoints.Add(c);
+        }
+
+        Assert.Equal(2, checkpoints.Count);
+        Assert.Equal(done.Value + ":ckpt-step-32", checkpoints[0].ModelId);
+        Assert.Equal(32, checkpoints[0].StepNumber);
+
+        var jobs = new List<FineTuningJob>();
+        await foreach (var j in fineTuning.GetJobsAsync(new FineTuningJobCollectionOptions { PageSize = 1 }))
+        {
+            jobs.Add(j);
+        }
+
+        Assert.Single(jobs);
+
+        OpenAIModelCollection models = await client.GetOpenAIModelClient().GetModelsAsync();
+        Assert.Contains(models, m => m.Id == done.Value);
+
+        ChatCompletion answer = await client.GetChatClient(done.Value).CompleteChatAsync([new UserChatMessage("question 5 about topic 1")]);
+        Assert.Equal("answer for topic 1", answer.Content[0].Text);
+        Assert.True(answer.Usage.TotalTokenCount > 0);
+
+        var streamed = new System.Text.StringBuilder();
+        await foreach (var update in client.GetChatClient(done.Value).CompleteChatStreamingAsync([new UserChatMessage("question 6 about topic 2")]))
+        {
+            foreach (var part in update.ContentUpdate)
+            {
+                streamed.Append(part.Text);
+            }
+        }
+
+        Assert.Equal("answer for topic 2", streamed.ToString());
+    }
+
+    [Fact]
+    public async Task Sdk_ErrorsAndPauseResume_AreUnderstood()
+    {
+        using var sim = new Simulator(("Simulator:StepSeconds", "60"));
+        var client = Client(sim);
+        var fineTuning = client.GetFineTuningClient();
+
+        var missing = await Assert.ThrowsAsync<ClientResultException>(() => fineTuning.GetJobAsync("ftjob-nothing"));
+        Assert.Equal(404, missing.Status);
+        Assert.Contains("Could not find fine-tune", missing.Message, StringComparison.Ordinal);
+
+        OpenAIFile file = await client.GetOpenAIFileClient().UploadFileAsync(new BinaryData(Simulator.Jsonl(10)), "p.jsonl", FileUploadPurpose.FineTune);
+        var job = await fineTuning.FineTuneAsync("gpt-4.1-mini", file.Id, false);
+        await Simulator.WaitForJobAsync(sim.Api(), job.JobId, s => s == "running");
+
+        ClientResult paused = await fineTuning.PauseFineTuningJobAsync(job.JobId, new RequestOptions());
+        Assert.Contains("\"status\":\"paused\"", paused.GetRawResponse().Content.ToString(), StringComparison.Ordinal);
+        ClientResult resumed = await fineTuning.ResumeFineTuningJobAsync(job.JobId, new RequestOptions());
+        Assert.Contains("\"status\":\"running\"", resumed.GetRawResponse().Content.ToString(), StringComparison.Ordinal);
+        await job.CancelAndUpdateAsync();
+        Assert.Equal(FineTuningStatus.Cancelled, job.Status);
+    }
+}
