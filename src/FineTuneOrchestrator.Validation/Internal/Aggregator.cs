@@ -123,7 +123,7 @@ internal sealed class Aggregator(ValidationOptions options, ModelInfo model)
                 Percentile(_tokenCounts, 0.50),
                 Percentile(_tokenCounts, 0.95),
                 _assistant);
-            int epochs = options.Epochs ?? EpochEstimator.DefaultEpochs(n);
+            int epochs = options.Epochs ?? EpochEstimator.DefaultEpochs(_examples);
             long trained = _billing * epochs;
             decimal? price = model.TrainingPricePerMillionTokens;
             return new ValidationReport
