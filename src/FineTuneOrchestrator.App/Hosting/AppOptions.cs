@@ -1,0 +1,68 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace FineTuneOrchestrator.App.Hosting;
+
+/// <summary>Which durable backend the app runs on (<c>FineTune:DurableBackend</c>).</summary>
+public enum DurableBackendKind
+{
+    /// <summary>In-process, not persisted: development and tests.</summary>
+    InMemory,
+
+    /// <summary>Azure Storage queues/tables/blobs (Azurite locally). Not available yet.</summary>
+    AzureStorage,
+}
+
+/// <summary>App-wide settings (configuration section <c>FineTune</c>).</summary>
+public sealed class FineTuneAppOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "FineTune";
+
+    /// <summary>The durable backend (default InMemory until the Azure Storage backend lands).</summary>
+    public DurableBackendKind DurableBackend { get; set; } = DurableBackendKind.InMemory;
+
+    /// <summary>Registers the demo orchestrations (HelloSequence, WaitForApproval, AlwaysFails) used to exercise the management API.</summary>
+    public bool EnableDemoOrchestrations { get; set; } = true;
+}
+
+/// <summary>HTTP settings: route prefix from host.json (<c>extensions:http:routePrefix</c>), the rest from <c>FineTune:Http</c>.</summary>
+public sealed class HttpApiOptions
+{
+    /// <summary>The section holding everything but the route prefix.</summary>
+    public const string SectionName = "FineTune:Http";
+
+    /// <summary>The host.json key of the route prefix.</summary>
+    public const string RoutePrefixKey = "extensions:http:routePrefix";
+
+    /// <summary>Prefix of the function routes (<c>api</c> as in Azure Functions; empty for none). Not applied to /runtime/webhooks.</summary>
+    [RegularExpression("^[A-Za-z0-9_.~-]*(/[A-Za-z0-9_.~-]+)*$", ErrorMessage = "extensions:http:routePrefix must be empty or URL path segments without leading or trailing '/'.")]
+    public string RoutePrefix { get; set; } = "api";
+
+    /// <summary>Largest accepted request body, in bytes (413 beyond it).</summary>
+    [Range(1024, 64 * 1024 * 1024)]
+    public int MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>The public base URL used in check-status links when the app sits behind a proxy (default: the request's scheme and host).</summary>
+    public Uri? PublicBaseUrl { get; set; }
+
+    /// <summary>The Retry-After value, in seconds, sent with 202 status responses.</summary>
+    [Range(1, 3600)]
+    public int RetryAfterSeconds { get; set; } = 5;
+
+    /// <summary>Longest <c>timeout</c> a start request may wait for completion, in seconds.</summary>
+    [Range(1, 3600)]
+    public int MaxWaitSeconds { get; set; } = 300;
+
+    /// <summary>The route prefix as a path ("" or "/api").</summary>
+    public string PrefixPath => RoutePrefix.Length == 0 ? string.Empty : "/" + RoutePrefix;
+}
+
+/// <summary>The storage account settings: the connection string in the app setting named by host.json's storageProvider connectionName.</summary>
+public sealed class AppStorageOptions
+{
+    /// <summary>The app setting holding the connection string (Functions' default).</summary>
+    public string ConnectionName { get; set; } = "AzureWebJobsStorage";
+
+    /// <summary>The connection string.</summary>
+    public string? ConnectionString { get; set; }
+}

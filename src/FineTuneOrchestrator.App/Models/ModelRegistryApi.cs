@@ -1,0 +1,105 @@
+using FineTuneOrchestrator.App.Http;
+using FineTuneOrchestrator.App.Security;
+using FineTuneOrchestrator.Registry;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace FineTuneOrchestrator.App.Models;
+
+/// <summary>
+/// Model alias routes under the function route prefix: read an alias and its history (function key), promote and roll
+/// back (master key).
+/// </summary>
+public static class ModelRegistryApi
+{
+    /// <summary>Maps <c>/{prefix}/models</c>.</summary>
+    public static RouteGroupBuilder MapModelRegistryApi(this IEndpointRouteBuilder endpoints, string prefixPath)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        RouteGroupBuilder group = endpoints.MapGroup(prefixPath + "/models").WithTags("Model registry");
+
+        group.MapGet("/", async (ModelRegistry registry, CancellationToken ct) =>
+                TypedResults.Ok(new AliasList(await registry.ListAliasesAsync(ct).ConfigureAwait(false))))
+            .WithMetadata(new AuthorizationLevelMetadata(AuthorizationLevel.Function));
+
+        group.MapGet("/{alias}", (string alias, ModelRegistry registry, CancellationToken ct) => GuardAsync(alias, async () =>
+                await registry.GetAsync(alias, ct).ConfigureAwait(false) is { } found ? TypedResults.Ok(found) : NotFound(alias)))
+            .WithMetadata(new AuthorizationLevelMetadata(AuthorizationLevel.Function));
+
+        group.MapGet("/{alias}/history", (string alias, ModelRegistry registry, CancellationToken ct) => GuardAsync(alias, async () =>
+                await registry.GetAsync(alias, ct).ConfigureAwait(false) is { } found
+                    ? TypedResults.Ok(new AliasHistory(found.Alias, found.Current, found.History, found.RolledBack))
+                    : NotFound(alias)))
+            .WithMetadata(new AuthorizationLevelMetadata(AuthorizationLevel.Function));
+
+        group.MapPost("/{alias}/rollback", (string alias, ModelRegistry registry, CancellationToken ct) => GuardAsync(alias, async () =>
+                TypedResults.Ok(await registry.RollbackAsync(alias, ct).ConfigureAwait(false))))
+            .WithMetadata(new AuthorizationLevelMetadata(AuthorizationLevel.Admin));
+
+        group.MapPost("/{alias}/promote", async (string alias, HttpRequest request, ModelRegistry registry, CancellationToken ct) =>
+            {
+                var (body, problem) = await RequestBody.ReadJsonAsync(request, "model version", requireJsonContentType: true, ct).ConfigureAwait(false);
+                if (problem is not null)
+                {
+                    return problem;
+                }
+
+                ModelVersion? version;
+                try
+                {
+                    version = body is { } json ? System.Text.Json.JsonSerializer.Deserialize<ModelVersion>(json, System.Text.Json.JsonSerializerOptions.Web) : null;
+                }
+                catch (System.Text.Json.JsonException ex)
+                {
+                    return Problems.BadRequest($"The model version is malformed: {ex.Message}", "body");
+                }
+
+                if (version is null)
+                {
+                    return Problems.BadRequest("A model version {\"model\": ..., \"provider\": ...} is required.", "body");
+                }
+
+                return await GuardAsync(alias, async () => TypedResults.Ok(await registry.PromoteAsync(alias, version, ct).ConfigureAwait(false))).ConfigureAwait(false);
+            })
+            .WithMetadata(new AuthorizationLevelMetadata(AuthorizationLevel.Admin));
+
+        return group;
+    }
+
+    private static async Task<IResult> GuardAsync(string alias, Func<Task<IResult>> action)
+    {
+        if (!ModelRegistry.IsValidAlias(alias, out string? problem))
+        {
+            return Problems.BadRequest(problem!, "alias");
+        }
+
+        try
+        {
+            return await action().ConfigureAwait(false);
+        }
+        catch (ModelRegistryException ex)
+        {
+            return ex.Error switch
+            {
+                ModelRegistryError.InvalidAlias => Problems.BadRequest(ex.Message, "alias"),
+                ModelRegistryError.InvalidModelVersion => Problems.BadRequest(ex.Message, "body"),
+                ModelRegistryError.AliasNotFound => NotFound(alias),
+                ModelRegistryError.NoPreviousModel => Problems.Conflict(ex.Message),
+                ModelRegistryError.ConcurrencyConflict => Problems.Conflict(ex.Message),
+                _ => Problems.Create(StatusCodes.Status500InternalServerError, "The alias document is unreadable", ex.Message),
+            };
+        }
+    }
+
+    private static ProblemHttpResult NotFound(string alias) => Problems.NotFound($"No model alias named '{alias}' exists.");
+
+    /// <summary>The alias names.</summary>
+    /// <param name="Aliases">Alias names in order.</param>
+    public sealed record AliasList(IReadOnlyList<string> Aliases);
+
+    /// <summary>An alias's current model and history.</summary>
+    /// <param name="Alias">The alias.</param>
+    /// <param name="Current">The current model.</param>
+    /// <param name="History">Previous models, most recent first.</param>
+    /// <param name="RolledBack">Models removed by rollbacks, most recent first.</param>
+    public sealed record AliasHistory(string Alias, ModelRecord Current, IReadOnlyList<ModelRecord> History, IReadOnlyList<ModelRecord> RolledBack);
+}
