@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Buffers;
 using System.Collections.Concurrent;
 using FineTuneOrchestrator.Validation.Internal;
 using FineTuneOrchestrator.Validation.Tokenization;
@@ -22,7 +21,8 @@ public static class DatasetValidator
         ArgumentNullException.ThrowIfNull(input);
         options ??= new ValidationOptions();
         var model = ResolveModel(options);
-        var encoding = TiktokenEncoding.Get(model.Encoding);
+        // Loading the tokenizer takes tens of milliseconds; overlap it with reading the first blocks.
+        var encoding = Task.Run(() => TiktokenEncoding.Get(model.Encoding), cancellationToken);
         int workers = Math.Max(1, options.MaxDegreeOfParallelism ?? Environment.ProcessorCount);
         var aggregator = new Aggregator(options, model);
 
@@ -51,7 +51,7 @@ public static class DatasetValidator
         for (int i = 0; i < workers; i++)
         {
             consumers[i] = Task.Factory.StartNew(
-                () => Consume(queue, new LineValidator(encoding, model, options.Method, options.DetectSensitiveData), aggregator, spare, cts.Token),
+                () => Consume(queue, new LineValidator(encoding.GetAwaiter().GetResult(), model, options.Method, options.DetectSensitiveData), aggregator, spare, cts.Token),
                 cts.Token,
                 TaskCreationOptions.LongRunning,
                 TaskScheduler.Default);
@@ -91,8 +91,7 @@ public static class DatasetValidator
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static long Produce(Stream input, BlockingCollection<Chunk> queue, CancellationToken cancellationToken)
     {
-        var pool = ArrayPool<byte>.Shared;
-        byte[] buffer = pool.Rent(BlockSize);
+        byte[] buffer = BlockPool.Rent(BlockSize);
         int filled = 0;
         long bytes = 0, line = 1, sequence = 0;
         try
@@ -111,7 +110,7 @@ public static class DatasetValidator
                 if (end)
                 {
                     if (filled > 0) queue.Add(new Chunk(buffer, filled, line, sequence++), cancellationToken);
-                    else pool.Return(buffer);
+                    else BlockPool.Return(buffer);
                     buffer = null!;
                     return bytes;
                 }
@@ -120,15 +119,15 @@ public static class DatasetValidator
                 if (lastNewline < 0)
                 {
                     // One line longer than the block: grow until it fits (memory follows the longest line, not the file).
-                    byte[] bigger = pool.Rent(buffer.Length * 2);
+                    byte[] bigger = BlockPool.Rent(buffer.Length * 2);
                     buffer.AsSpan(0, filled).CopyTo(bigger);
-                    pool.Return(buffer);
+                    BlockPool.Return(buffer);
                     buffer = bigger;
                     continue;
                 }
 
                 int length = lastNewline + 1;
-                byte[] next = pool.Rent(Math.Max(BlockSize, filled - length + BlockSize / 2));
+                byte[] next = BlockPool.Rent(filled - length + BlockSize / 2);
                 buffer.AsSpan(length, filled - length).CopyTo(next);
                 var chunk = new Chunk(buffer, length, line, sequence++);
                 line += buffer.AsSpan(0, length).Count((byte)'\n');
@@ -139,7 +138,24 @@ public static class DatasetValidator
         }
         finally
         {
-            if (buffer is not null) pool.Return(buffer);
+            if (buffer is not null) BlockPool.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Reuses the fixed-size blocks that circulate between the reader and the workers (a handful at any time), so
+    /// validating a file allocates almost nothing per block. Oversized blocks (very long lines) are not kept.
+    /// </summary>
+    private static class BlockPool
+    {
+        private static readonly ConcurrentQueue<byte[]> Free = new();
+
+        public static byte[] Rent(int minimumLength) =>
+            minimumLength <= BlockSize ? (Free.TryDequeue(out var block) ? block : new byte[BlockSize]) : new byte[minimumLength];
+
+        public static void Return(byte[] block)
+        {
+            if (block.Length == BlockSize && Free.Count < 16) Free.Enqueue(block);
         }
     }
 
@@ -155,7 +171,7 @@ public static class DatasetValidator
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(chunk.Buffer);
+                BlockPool.Return(chunk.Buffer);
             }
 
             foreach (var merged in aggregator.Add(result)) spare.Add(merged);

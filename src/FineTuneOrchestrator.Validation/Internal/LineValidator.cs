@@ -435,7 +435,7 @@ internal sealed class LineValidator
         }
 
         role = m.Role;
-        CheckMessage(ref m, Path(), toolCallStart);
+        CheckMessage(ref m, arrayPath, index, toolCallStart);
         tokens = 3 + m.ContentTokens + m.OtherTokens + (m.Role is Role.None or Role.Unknown ? Count(Encoding.UTF8.GetBytes(m.RoleText ?? ""), scan: false) : _roleTokens[(int)m.Role]);
         _tokens += tokens;
         if (m.Role == Role.Assistant)
@@ -450,17 +450,19 @@ internal sealed class LineValidator
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void CheckMessage(ref Message m, string path, int toolCallStart)
+    private void CheckMessage(ref Message m, string arrayPath, int index, int toolCallStart)
     {
+        // The path is only built when something is reported.
+        string P() => $"{arrayPath}[{index}]";
         if ((m.Keys & Keys.Role) == 0)
         {
-            Error(IssueCodes.MissingRole, "Message has no \"role\" (system, developer, user, assistant or tool).", path);
+            Error(IssueCodes.MissingRole, "Message has no \"role\" (system, developer, user, assistant or tool).", P());
             return;
         }
 
         if (m.Role == Role.Unknown)
         {
-            Error(IssueCodes.UnknownRole, $"Unknown role \"{m.RoleText}\". Use system, developer, user, assistant or tool.", path + ".role");
+            Error(IssueCodes.UnknownRole, $"Unknown role \"{m.RoleText}\". Use system, developer, user, assistant or tool.", P() + ".role");
             return;
         }
 
@@ -477,13 +479,13 @@ internal sealed class LineValidator
         Keys extra = m.Keys & ~allowed;
         if ((extra & Keys.Weight) != 0)
         {
-            Error(IssueCodes.WeightOnNonAssistant, $"\"weight\" is only allowed on assistant messages, not on {roleName} messages.", path + ".weight");
+            Error(IssueCodes.WeightOnNonAssistant, $"\"weight\" is only allowed on assistant messages, not on {roleName} messages.", P() + ".weight");
             extra &= ~Keys.Weight;
         }
 
         for (Keys k = Keys.Role; k <= Keys.Audio; k = (Keys)((int)k << 1))
         {
-            if ((extra & k) != 0) Error(IssueCodes.UnknownKey, $"Key \"{KeyName(k)}\" is not allowed on {roleName} messages.", $"{path}.{KeyName(k)}");
+            if ((extra & k) != 0) Error(IssueCodes.UnknownKey, $"Key \"{KeyName(k)}\" is not allowed on {roleName} messages.", $"{P()}.{KeyName(k)}");
         }
 
         if ((extra & Keys.ToolCalls) != 0) _toolCallIds.RemoveRange(toolCallStart, _toolCallIds.Count - toolCallStart);
@@ -493,12 +495,12 @@ internal sealed class LineValidator
         if ((m.Keys & Keys.Content) == 0)
         {
             if (!(m.Role == Role.Assistant && hasCall))
-                Error(IssueCodes.MissingContent, m.Role == Role.Assistant ? "Assistant message has neither \"content\" nor \"tool_calls\"." : $"{Capitalized(roleName)} message has no \"content\".", path);
+                Error(IssueCodes.MissingContent, m.Role == Role.Assistant ? "Assistant message has neither \"content\" nor \"tool_calls\"." : $"{Capitalized(roleName)} message has no \"content\".", P());
         }
         else if (m.ContentType == JsonTokenType.Null)
         {
             if (!((m.Role == Role.Assistant && hasCall) || m.Role == Role.Function))
-                Error(IssueCodes.MissingContent, $"{Capitalized(roleName)} message has null content{(m.Role == Role.Assistant ? " and no tool_calls" : "")}.", path + ".content");
+                Error(IssueCodes.MissingContent, $"{Capitalized(roleName)} message has null content{(m.Role == Role.Assistant ? " and no tool_calls" : "")}.", P() + ".content");
         }
         else if (m.ContentType == JsonTokenType.StartArray)
         {
@@ -511,33 +513,33 @@ internal sealed class LineValidator
             };
             Parts bad = m.Parts & ~allowedParts;
             if (bad != Parts.None)
-                Error(IssueCodes.InvalidContent, $"{Capitalized(roleName)} messages cannot have content parts of type {PartNames(bad)}; allowed: {(allowedParts == Parts.None ? "none (use a string)" : PartNames(allowedParts))}.", path + ".content");
+                Error(IssueCodes.InvalidContent, $"{Capitalized(roleName)} messages cannot have content parts of type {PartNames(bad)}; allowed: {(allowedParts == Parts.None ? "none (use a string)" : PartNames(allowedParts))}.", P() + ".content");
             else if ((m.Parts & (Parts.Image | Parts.Audio | Parts.File)) != 0)
-                Warning(IssueCodes.UncountedContent, "Image, audio or file content parts are not included in the token counts.", path + ".content");
+                Warning(IssueCodes.UncountedContent, "Image, audio or file content parts are not included in the token counts.", P() + ".content");
         }
         else if (m.ContentType != JsonTokenType.String)
         {
-            Error(IssueCodes.InvalidContent, $"\"content\" must be a string or an array of content parts, not {TypeName(m.ContentType)}.", path + ".content");
+            Error(IssueCodes.InvalidContent, $"\"content\" must be a string or an array of content parts, not {TypeName(m.ContentType)}.", P() + ".content");
         }
         else if (m.EmptyContent && m.Role is Role.Assistant or Role.User)
         {
-            Warning(IssueCodes.EmptyContent, $"{Capitalized(roleName)} message content is an empty string.", path + ".content");
+            Warning(IssueCodes.EmptyContent, $"{Capitalized(roleName)} message content is an empty string.", P() + ".content");
         }
 
         if (m.Role == Role.Tool)
         {
             if (m.ToolCallId is null)
             {
-                if ((m.Keys & Keys.ToolCallId) == 0) Error(IssueCodes.ToolMessageWithoutCall, "Tool message has no \"tool_call_id\"; it must answer an earlier assistant tool call.", path);
+                if ((m.Keys & Keys.ToolCallId) == 0) Error(IssueCodes.ToolMessageWithoutCall, "Tool message has no \"tool_call_id\"; it must answer an earlier assistant tool call.", P());
             }
             else if (!_toolCallIds.Contains(m.ToolCallId))
             {
-                Error(IssueCodes.ToolMessageWithoutCall, $"Tool message answers \"{m.ToolCallId}\", but no earlier assistant message has a tool call with that id.", path + ".tool_call_id");
+                Error(IssueCodes.ToolMessageWithoutCall, $"Tool message answers \"{m.ToolCallId}\", but no earlier assistant message has a tool call with that id.", P() + ".tool_call_id");
             }
         }
 
         if (m.Role == Role.Function && (m.Keys & Keys.Name) == 0)
-            Error(IssueCodes.InvalidMessage, "Function message needs a \"name\".", path);
+            Error(IssueCodes.InvalidMessage, "Function message needs a \"name\".", P());
     }
 
     private Role ReadRole(ref Utf8JsonReader r, out string? text)
@@ -561,10 +563,11 @@ internal sealed class LineValidator
         int tokens = 0, index = 0;
         while (r.Read() && r.TokenType != JsonTokenType.EndArray)
         {
-            string partPath = $"{path}[{index++}]";
+            int partPathIndex = index++;
+            string PartPath() => $"{path}[{partPathIndex}]";
             if (r.TokenType != JsonTokenType.StartObject)
             {
-                Error(IssueCodes.InvalidContent, "Content parts must be objects with a \"type\".", partPath);
+                Error(IssueCodes.InvalidContent, "Content parts must be objects with a \"type\".", PartPath());
                 r.Skip();
                 continue;
             }
@@ -613,15 +616,15 @@ internal sealed class LineValidator
 
             if (!sawType || (type == Parts.None && typeName is null))
             {
-                Error(IssueCodes.InvalidContent, "Content part has no string \"type\".", partPath);
+                Error(IssueCodes.InvalidContent, "Content part has no string \"type\".", PartPath());
             }
             else if (type == Parts.None)
             {
-                Error(IssueCodes.InvalidContent, $"Unknown content part type \"{typeName}\" (text, image_url, input_audio, file, refusal).", partPath + ".type");
+                Error(IssueCodes.InvalidContent, $"Unknown content part type \"{typeName}\" (text, image_url, input_audio, file, refusal).", PartPath() + ".type");
             }
             else if (type is Parts.Text or Parts.Refusal ? !hasText : !hasPayload)
             {
-                Error(IssueCodes.InvalidContent, $"Content part of type {PartNames(type)} lacks its \"{PartNames(type)}\" {(type is Parts.Text or Parts.Refusal ? "string" : "object")}.", partPath);
+                Error(IssueCodes.InvalidContent, $"Content part of type {PartNames(type)} lacks its \"{PartNames(type)}\" {(type is Parts.Text or Parts.Refusal ? "string" : "object")}.", PartPath());
             }
 
             parts |= type;
@@ -645,10 +648,11 @@ internal sealed class LineValidator
         int tokens = 0, index = 0;
         while (r.Read() && r.TokenType != JsonTokenType.EndArray)
         {
-            string callPath = $"{path}[{index++}]";
+            int callPathIndex = index++;
+            string CallPath() => $"{path}[{callPathIndex}]";
             if (r.TokenType != JsonTokenType.StartObject)
             {
-                Error(IssueCodes.InvalidToolCall, "A tool call must be an object with id, type and function.", callPath);
+                Error(IssueCodes.InvalidToolCall, "A tool call must be an object with id, type and function.", CallPath());
                 r.Skip();
                 continue;
             }
@@ -677,18 +681,18 @@ internal sealed class LineValidator
                 {
                     r.Read();
                     sawFunction = true;
-                    tokens += ParseFunction(ref r, callPath + ".function");
+                    tokens += ParseFunction(ref r, CallPath() + ".function");
                 }
                 else
                 {
-                    UnknownKey(ref r, callPath, "id, type, function");
+                    UnknownKey(ref r, CallPath(), "id, type, function");
                 }
             }
 
-            if (!hasId) Error(IssueCodes.InvalidToolCall, "Tool call has no string \"id\".", callPath);
-            if (sawType && !typeOk) Error(IssueCodes.InvalidToolCall, "Tool call \"type\" must be \"function\".", callPath + ".type");
-            if (!sawType) Error(IssueCodes.InvalidToolCall, "Tool call has no \"type\" (\"function\").", callPath);
-            if (!sawFunction) Error(IssueCodes.InvalidToolCall, "Tool call has no \"function\" object.", callPath);
+            if (!hasId) Error(IssueCodes.InvalidToolCall, "Tool call has no string \"id\".", CallPath());
+            if (sawType && !typeOk) Error(IssueCodes.InvalidToolCall, "Tool call \"type\" must be \"function\".", CallPath() + ".type");
+            if (!sawType) Error(IssueCodes.InvalidToolCall, "Tool call has no \"type\" (\"function\").", CallPath());
+            if (!sawFunction) Error(IssueCodes.InvalidToolCall, "Tool call has no \"function\" object.", CallPath());
         }
 
         if (index == 0) Error(IssueCodes.InvalidToolCall, "\"tool_calls\" is empty; omit it or add a call.", path);
@@ -785,10 +789,11 @@ internal sealed class LineValidator
         int index = 0;
         while (r.Read() && r.TokenType != JsonTokenType.EndArray)
         {
-            string toolPath = $"{path}[{index++}]";
+            int toolPathIndex = index++;
+            string ToolPath() => $"{path}[{toolPathIndex}]";
             if (r.TokenType != JsonTokenType.StartObject)
             {
-                Error(IssueCodes.InvalidTool, "A tool must be an object {\"type\": \"function\", \"function\": {...}}.", toolPath);
+                Error(IssueCodes.InvalidTool, "A tool must be an object {\"type\": \"function\", \"function\": {...}}.", ToolPath());
                 r.Skip();
                 continue;
             }
@@ -828,12 +833,12 @@ internal sealed class LineValidator
                 }
                 else
                 {
-                    UnknownKey(ref r, toolPath, "type, function");
+                    UnknownKey(ref r, ToolPath(), "type, function");
                 }
             }
 
-            if (!typeOk) Error(IssueCodes.InvalidTool, "Tool \"type\" must be \"function\".", toolPath + ".type");
-            if (!nameOk) Error(IssueCodes.InvalidTool, "Tool function needs a \"name\" of 1-64 letters, digits, underscores or dashes.", toolPath + ".function.name");
+            if (!typeOk) Error(IssueCodes.InvalidTool, "Tool \"type\" must be \"function\".", ToolPath() + ".type");
+            if (!nameOk) Error(IssueCodes.InvalidTool, "Tool function needs a \"name\" of 1-64 letters, digits, underscores or dashes.", ToolPath() + ".function.name");
 
             // Tool definitions are shown to the model as text; count their JSON (an approximation of the provider's rendering).
             _tokens += _encoding.CountTokens(_currentLine.Span[start..(int)r.BytesConsumed]);
@@ -997,9 +1002,36 @@ internal sealed class LineValidator
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int Count(ReadOnlySpan<byte> text, bool scan = true)
     {
-        if (scan && _scan) _findings |= SensitiveDataScanner.Scan(text);
-        return _encoding.CountTokens(text);
+        scan &= _scan;
+        if (text.Length < RepeatCacheMinLength || text.Length > RepeatCacheMaxLength)
+        {
+            if (scan) _findings |= SensitiveDataScanner.Scan(text);
+            return _encoding.CountTokens(text);
+        }
+
+        // Datasets repeat long strings (the same system prompt in every example): remember recent ones exactly.
+        ulong hash = FastHash.Hash64(text);
+        ref RepeatEntry entry = ref _repeats[(int)(hash & (RepeatCacheSize - 1))];
+        if (entry.Hash == hash && entry.Text is not null && text.SequenceEqual(entry.Text))
+        {
+            if (scan) _findings |= entry.Findings;
+            return entry.Tokens;
+        }
+
+        var findings = _scan ? SensitiveDataScanner.Scan(text) : SensitiveDataScanner.Finding.None;
+        if (scan) _findings |= findings;
+        int tokens = _encoding.CountTokens(text);
+        // Copy the text only the second time its hash shows up, so unique strings allocate nothing.
+        entry = entry.Hash == hash && entry.Text is null ? new RepeatEntry(hash, text.ToArray(), tokens, findings) : new RepeatEntry(hash, null, 0, 0);
+        return tokens;
     }
+
+    private const int RepeatCacheSize = 256;
+    private const int RepeatCacheMinLength = 48;
+    private const int RepeatCacheMaxLength = 8192;
+    private readonly RepeatEntry[] _repeats = new RepeatEntry[RepeatCacheSize];
+
+    private record struct RepeatEntry(ulong Hash, byte[]? Text, int Tokens, SensitiveDataScanner.Finding Findings);
 
     private void ReportFindings()
     {

@@ -19,11 +19,36 @@ internal static class CharClass
     public const byte Apostrophe = 64;   // '
     public const byte Slash = 128;       // /
 
-    // One byte per BMP code point (64 KiB), computed once; astral code points are classified on demand.
-    private static readonly byte[] Bmp = BuildBmp();
+    // Flags per BMP code point in 256-entry pages, computed on first use: text touches a handful of pages, so
+    // start-up does not pay for classifying all 65,536 code points. Races are benign (identical pages).
+    private static readonly byte[]?[] Pages = new byte[]?[256];
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static byte Of(int codePoint) => codePoint < 0x10000 ? Bmp[codePoint] : Compute(codePoint);
+    public static byte Of(int codePoint)
+    {
+        if (codePoint < 0x10000)
+        {
+            byte[]? page = Pages[codePoint >> 8];
+            if (page is not null) return page[codePoint & 0xFF];
+        }
+
+        return Slow(codePoint);
+    }
+
+    private static byte Slow(int codePoint) => codePoint < 0x10000 ? BuildPage(codePoint >> 8)[codePoint & 0xFF] : Compute(codePoint);
+
+    private static byte[] BuildPage(int index)
+    {
+        var page = new byte[256];
+        for (int i = 0; i < 256; i++)
+        {
+            int cp = (index << 8) | i;
+            page[i] = cp is >= 0xD800 and <= 0xDFFF ? (byte)0 : Compute(cp);
+        }
+
+        Pages[index] = page;
+        return page;
+    }
 
     /// <summary>Decodes one code point at <paramref name="position"/>; invalid UTF-8 decodes as U+FFFD for one byte.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -44,18 +69,6 @@ internal static class CharClass
         Rune.DecodeFromUtf8(text[position..], out Rune rune, out length);
         if (length == 0) length = 1;
         return rune.Value;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static byte[] BuildBmp()
-    {
-        var table = new byte[0x10000];
-        for (int cp = 0; cp < table.Length; cp++)
-        {
-            table[cp] = cp is >= 0xD800 and <= 0xDFFF ? (byte)0 : Compute(cp);
-        }
-
-        return table;
     }
 
     private static byte Compute(int codePoint)

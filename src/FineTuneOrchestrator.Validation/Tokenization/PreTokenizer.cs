@@ -21,6 +21,9 @@ internal static class PreTokenizer
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int NextO200k(ReadOnlySpan<byte> text, int position)
     {
+        int fast = AsciiWordO200k(text, position);
+        if (fast >= 0) return fast;
+
         int cp0 = CharClass.Decode(text, position, out int len0);
         byte f0 = CharClass.Of(cp0);
 
@@ -41,6 +44,9 @@ internal static class PreTokenizer
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int NextCl100k(ReadOnlySpan<byte> text, int position)
     {
+        int fast = AsciiWordCl100k(text, position);
+        if (fast >= 0) return fast;
+
         int cp0 = CharClass.Decode(text, position, out int len0);
         byte f0 = CharClass.Of(cp0);
         int end;
@@ -50,6 +56,41 @@ internal static class PreTokenizer
         if ((f0 & CharClass.Number) != 0) return Numbers(text, position);
         if ((end = PunctuationRun(text, position, cp0, f0, CharClass.CrLf)) >= 0) return end;
         return Whitespace(text, position);
+    }
+
+    /// <summary>
+    /// Fast path for the most common o200k piece when everything involved is ASCII: an optional prefix (not a letter,
+    /// digit, CR or LF) followed by <c>[A-Z]*[a-z]+</c> or <c>[A-Z]+</c>, then an optional contraction. ASCII letters
+    /// are only Lu or Ll, so the general alternatives reduce to these. Returns -1 to defer to the general path
+    /// (non-ASCII nearby, or a piece that is not a word).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int AsciiWordO200k(ReadOnlySpan<byte> text, int position)
+    {
+        byte b0 = text[position];
+        if (b0 >= 0x80) return -1;
+        int q = position;
+        if ((CharClass.Of(b0) & NotPrefix) == 0) q++;
+        int u = q;
+        while (u < text.Length && (uint)(text[u] - 'A') <= 'Z' - 'A') u++;
+        int l = u;
+        while (l < text.Length && (uint)(text[l] - 'a') <= 'z' - 'a') l++;
+        if (l == q || (l < text.Length && text[l] >= 0x80)) return -1;
+        return Contraction(text, l);
+    }
+
+    /// <summary>Fast path for cl100k: an optional prefix followed by ASCII letters (<c>[^\r\n\p{L}\p{N}]?\p{L}+</c>); -1 defers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int AsciiWordCl100k(ReadOnlySpan<byte> text, int position)
+    {
+        byte b0 = text[position];
+        if (b0 >= 0x80 || b0 == '\'') return -1;
+        int q = position;
+        if ((CharClass.Of(b0) & NotPrefix) == 0) q++;
+        int l = q;
+        while (l < text.Length && (uint)((text[l] | 0x20) - 'a') <= 'z' - 'a') l++;
+        if (l == q || (l < text.Length && text[l] >= 0x80)) return -1;
+        return l;
     }
 
     // [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+ : greedy star, backtracking to the last code point
