@@ -26,6 +26,29 @@ public sealed class ErrorHandlingTests
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"{Api.Base}/instances/fine-1")).StatusCode);
     }
 
+    [Fact]
+    public async Task RegistryStorageUnreachable_Is503Problem()
+    {
+        await using var factory = new UnreachableStorageFactory();
+        using HttpClient client = factory.CreateClient(AppFactory.FunctionKey);
+        using HttpResponseMessage response = await client.GetAsync("/api/models/some-alias");
+        await Api.AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable, detailContains: "could not be reached");
+    }
+
+    private sealed class UnreachableStorageFactory : AppFactory
+    {
+        protected override IDictionary<string, string?> Settings
+        {
+            get
+            {
+                IDictionary<string, string?> settings = base.Settings;
+                // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+                settings["AzureWebJobsStorage"] = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;QueueEndpoint=http://127.0.0.1:9/devstoreaccount1;";
+                return settings;
+            }
+        }
+    }
+
     private sealed class FaultyBackendFactory : AppFactory
     {
         protected override void ConfigureServices(IServiceCollection services) =>

@@ -32,7 +32,7 @@ public static class DurableHttpApi
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         RouteGroupBuilder group = endpoints.MapGroup(DurableHttpManagement.WebhookPath)
-            .WithMetadata(new AuthorizationLevelMetadata(AuthorizationLevel.System))
+            .RequireKey(AuthorizationLevel.System)
             .AddEndpointFilter(CheckTaskHubAndConnection)
             .WithTags("Durable management");
 

@@ -139,5 +139,4 @@ public sealed class DurableHttpManagement
         _http.PublicBaseUrl is { } publicBase
             ? publicBase.AbsoluteUri.TrimEnd('/')
             : $"{request.Scheme}://{request.Host.ToUriComponent()}{request.PathBase.ToUriComponent()}";
-
 }

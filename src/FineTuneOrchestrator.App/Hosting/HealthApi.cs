@@ -13,7 +13,7 @@ public static class HealthApi
         ArgumentNullException.ThrowIfNull(endpoints);
         return endpoints.MapGet(prefixPath + "/health", (IOptions<DurableTaskEngineOptions> engine, IOptions<FineTuneAppOptions> app) =>
                 TypedResults.Ok(new HealthReport("Healthy", engine.Value.HubName, app.Value.DurableBackend.ToString())))
-            .WithMetadata(new AuthorizationLevelMetadata(AuthorizationLevel.Anonymous))
+            .RequireKey(AuthorizationLevel.Anonymous)
             .WithTags("Health");
     }
 

@@ -19,21 +19,21 @@ public static class ModelRegistryApi
 
         group.MapGet("/", async (ModelRegistry registry, CancellationToken ct) =>
                 TypedResults.Ok(new AliasList(await registry.ListAliasesAsync(ct).ConfigureAwait(false))))
-            .WithMetadata(new AuthorizationLevelMetadata(AuthorizationLevel.Function));
+            .RequireKey(AuthorizationLevel.Function);
 
         group.MapGet("/{alias}", (string alias, ModelRegistry registry, CancellationToken ct) => GuardAsync(alias, async () =>
                 await registry.GetAsync(alias, ct).ConfigureAwait(false) is { } found ? TypedResults.Ok(found) : NotFound(alias)))
-            .WithMetadata(new AuthorizationLevelMetadata(AuthorizationLevel.Function));
+            .RequireKey(AuthorizationLevel.Function);
 
         group.MapGet("/{alias}/history", (string alias, ModelRegistry registry, CancellationToken ct) => GuardAsync(alias, async () =>
                 await registry.GetAsync(alias, ct).ConfigureAwait(false) is { } found
                     ? TypedResults.Ok(new AliasHistory(found.Alias, found.Current, found.History, found.RolledBack))
                     : NotFound(alias)))
-            .WithMetadata(new AuthorizationLevelMetadata(AuthorizationLevel.Function));
+            .RequireKey(AuthorizationLevel.Function);
 
         group.MapPost("/{alias}/rollback", (string alias, ModelRegistry registry, CancellationToken ct) => GuardAsync(alias, async () =>
                 TypedResults.Ok(await registry.RollbackAsync(alias, ct).ConfigureAwait(false))))
-            .WithMetadata(new AuthorizationLevelMetadata(AuthorizationLevel.Admin));
+            .RequireKey(AuthorizationLevel.Admin);
 
         group.MapPost("/{alias}/promote", async (string alias, HttpRequest request, ModelRegistry registry, CancellationToken ct) =>
             {
@@ -60,7 +60,7 @@ public static class ModelRegistryApi
 
                 return await GuardAsync(alias, async () => TypedResults.Ok(await registry.PromoteAsync(alias, version, ct).ConfigureAwait(false))).ConfigureAwait(false);
             })
-            .WithMetadata(new AuthorizationLevelMetadata(AuthorizationLevel.Admin));
+            .RequireKey(AuthorizationLevel.Admin);
 
         return group;
     }
@@ -75,6 +75,14 @@ public static class ModelRegistryApi
         try
         {
             return await action().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is Azure.RequestFailedException || (ex is AggregateException agg && agg.InnerExceptions.All(e => e is Azure.RequestFailedException)))
+        {
+            // Storage unreachable or refusing: say so without echoing its response.
+            int status = (ex as Azure.RequestFailedException)?.Status ?? 0;
+            return Problems.Create(StatusCodes.Status503ServiceUnavailable, "The model registry's storage is unavailable", status == 0
+                ? "The storage account could not be reached. Try again later."
+                : $"The storage account answered {status}. Try again later.");
         }
         catch (ModelRegistryException ex)
         {

@@ -176,3 +176,14 @@ public sealed class FunctionKeyStore
 
     private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 }
+
+/// <summary>Declares the key a route needs.</summary>
+public static class AuthorizationLevelExtensions
+{
+    /// <summary>Requires <paramref name="level"/> on the endpoint(s): the key middleware enforces it (routes without a level need the master key).</summary>
+    public static TBuilder RequireKey<TBuilder>(this TBuilder builder, AuthorizationLevel level) where TBuilder : IEndpointConventionBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.WithMetadata(new AuthorizationLevelMetadata(level));
+    }
+}
