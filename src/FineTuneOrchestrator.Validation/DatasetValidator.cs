@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Collections.Concurrent;
 using FineTuneOrchestrator.Validation.Internal;
 using FineTuneOrchestrator.Validation.Tokenization;
@@ -88,7 +87,6 @@ public static class DatasetValidator
         throw new ArgumentException($"Unknown model '{options.Model}'. Known models: {string.Join(", ", options.Catalog.Models.Select(m => m.Name))}.", nameof(options));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static long Produce(Stream input, BlockingCollection<Chunk> queue, CancellationToken cancellationToken)
     {
         byte[] buffer = BlockPool.Rent(BlockSize);
@@ -178,7 +176,6 @@ public static class DatasetValidator
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ProcessChunk(Chunk chunk, LineValidator validator, ChunkResult result)
     {
         var memory = new ReadOnlyMemory<byte>(chunk.Buffer, 0, chunk.Length);

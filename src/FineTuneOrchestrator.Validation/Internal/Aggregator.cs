@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 namespace FineTuneOrchestrator.Validation.Internal;
 
 /// <summary>
@@ -38,7 +37,6 @@ internal sealed class Aggregator(ValidationOptions options, ModelInfo model)
         return merged;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Merge(ChunkResult chunk)
     {
         _lines += chunk.Lines;

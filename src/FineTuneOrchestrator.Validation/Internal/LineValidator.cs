@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -94,7 +93,6 @@ internal sealed class LineValidator
     }
 
     /// <summary>Validates a non-blank line (without its line break) and records the example and its issues.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Validate(ReadOnlyMemory<byte> lineMemory, long lineNumber, ChunkResult result)
     {
         ReadOnlySpan<byte> line = lineMemory.Span;
@@ -190,7 +188,6 @@ internal sealed class LineValidator
 
     // ---------------------------------------------------------------- supervised
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool ValidateChatExample(ref Utf8JsonReader r)
     {
         bool sawMessages = false, messagesOk = false, sawTools = false, sawParallel = false, sawPrompt = false, sawCompletion = false, sawFunctions = false;
@@ -281,7 +278,6 @@ internal sealed class LineValidator
         r.Skip();
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool ParseMessages(ref Utf8JsonReader r, string path)
     {
         if (r.TokenType != JsonTokenType.StartArray)
@@ -317,7 +313,6 @@ internal sealed class LineValidator
     }
 
     /// <summary>Parses one message (reader on its first token) and adds its tokens to the example.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ParseMessage(ref Utf8JsonReader r, string arrayPath, int index, out Role role, out long tokens)
     {
         string Path() => $"{arrayPath}[{index}]";
@@ -449,7 +444,6 @@ internal sealed class LineValidator
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CheckMessage(ref Message m, string arrayPath, int index, int toolCallStart)
     {
         // The path is only built when something is reported.
@@ -556,7 +550,6 @@ internal sealed class LineValidator
         return Role.Unknown;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int ParseContentParts(ref Utf8JsonReader r, string path, out Parts parts)
     {
         parts = Parts.None;
@@ -635,7 +628,6 @@ internal sealed class LineValidator
         return tokens;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int ParseToolCalls(ref Utf8JsonReader r, string path)
     {
         if (r.TokenType != JsonTokenType.StartArray)
@@ -700,7 +692,6 @@ internal sealed class LineValidator
     }
 
     /// <summary>Parses {name, arguments} of a tool call or function_call; returns tokens of name and arguments.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int ParseFunction(ref Utf8JsonReader r, string path)
     {
         if (r.TokenType != JsonTokenType.StartObject)
@@ -858,7 +849,6 @@ internal sealed class LineValidator
 
     // ---------------------------------------------------------------- DPO
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool ValidateDpoExample(ref Utf8JsonReader r)
     {
         bool sawInput = false, sawPreferred = false, sawNonPreferred = false, inputOk = false;
@@ -954,7 +944,6 @@ internal sealed class LineValidator
     }
 
     /// <summary>Parses a DPO output: an array with exactly one assistant message. Returns its tokens or -1.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private long ParseDpoOutput(ref Utf8JsonReader r, string path)
     {
         if (r.TokenType != JsonTokenType.StartArray)
@@ -990,7 +979,6 @@ internal sealed class LineValidator
 
     // ---------------------------------------------------------------- helpers
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ReadOnlySpan<byte> Unescaped(ref Utf8JsonReader r)
     {
         if (!r.ValueIsEscaped) return r.ValueSpan;
@@ -999,7 +987,6 @@ internal sealed class LineValidator
         return _scratch.AsSpan(0, written);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int Count(ReadOnlySpan<byte> text, bool scan = true)
     {
         scan &= _scan;

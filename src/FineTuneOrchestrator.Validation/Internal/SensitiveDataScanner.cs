@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Buffers;
 
 namespace FineTuneOrchestrator.Validation.Internal;
@@ -45,7 +44,6 @@ internal static class SensitiveDataScanner
         return found;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool HasSecret(ReadOnlySpan<byte> text)
     {
         foreach (var (prefix, minBody) in KeyPrefixes)
@@ -77,7 +75,6 @@ internal static class SensitiveDataScanner
         return false;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool HasEmail(ReadOnlySpan<byte> text)
     {
         int from = 0;
@@ -110,7 +107,6 @@ internal static class SensitiveDataScanner
     }
 
     // 13 to 19 digits, optionally grouped with single spaces or dashes, passing the Luhn check.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool HasCardNumber(ReadOnlySpan<byte> text)
     {
         int from = 0;
