@@ -70,7 +70,7 @@ public sealed class TokenizerExactnessTests(ITestOutputHelper output)
             return;
         }
 
-        var texts = RandomCorpus.Generate(seed, count: 400);
+        var texts = RandomCorpus.Generate(seed, count: 1000);
         string dir = Directory.CreateTempSubdirectory("fto-tok-").FullName;
         try
         {

@@ -12,6 +12,10 @@ public sealed class WarningTests
     [InlineData("my key is sk-proj-AbCdEfGhIjKlMnOpQrStUvWx123", IssueCodes.PossibleSecret)]
     [InlineData("aws AKIAIOSFODNN7EXAMPLE here", IssueCodes.PossibleSecret)]
     [InlineData("-----BEGIN RSA PRIVATE KEY----- MIIE", IssueCodes.PossibleSecret)]
+    [InlineData("token ghp_abcdefghijklmnopqrstuvwxyz0123456789", IssueCodes.PossibleSecret)]
+    [InlineData("github_pat_11ABCDEFG0123456789_abcdefghijklmnop", IssueCodes.PossibleSecret)]
+    [InlineData("slack xoxb-123456789012-abcdefghijkl", IssueCodes.PossibleSecret)]
+    [InlineData("maps AIzaSyA-abcdefghijklmnopqrstuvwxyz01234", IssueCodes.PossibleSecret)]
     [InlineData("card 4111 1111 1111 1111 exp 12/30", IssueCodes.PossibleCardNumber)]
     [InlineData("card 5500-0000-0000-0004", IssueCodes.PossibleCardNumber)]
     public async Task ValidateAsync_SensitiveContent_Warns(string text, string code)
@@ -27,6 +31,8 @@ public sealed class WarningTests
     [InlineData("order 4111 1111 1111 1112 failed")] // fails Luhn
     [InlineData("phone 0000000000000")]              // all zeros
     [InlineData("ask-me anything, risk-free")]        // "sk-" inside words, short
+    [InlineData("task-abcdefghijklmnopqrstuvwxyz")]   // "sk-" inside a word
+    [InlineData("-----BEGIN CERTIFICATE-----")]       // public, not a private key
     [InlineData("user@localhost and @mentions")]     // no dotted domain
     [InlineData("timestamp 1700000000000123")]        // digits but fails Luhn
     public async Task ValidateAsync_LookalikeContent_DoesNotWarn(string text)

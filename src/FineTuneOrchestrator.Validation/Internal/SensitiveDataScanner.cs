@@ -22,18 +22,7 @@ internal static class SensitiveDataScanner
     private static readonly SearchValues<byte> LocalPartChars = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-"u8);
     private static readonly SearchValues<byte> DomainChars = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-"u8);
 
-    // Prefix and minimum length of the token body that follows it.
-    private static readonly (byte[] Prefix, int MinBody)[] KeyPrefixes =
-    [
-        ("sk-"u8.ToArray(), 20),          // OpenAI (sk-..., sk-proj-...), Anthropic (sk-ant-...)
-        ("AKIA"u8.ToArray(), 16),         // AWS access key id
-        ("ghp_"u8.ToArray(), 30),         // GitHub personal access token
-        ("github_pat_"u8.ToArray(), 30),
-        ("xoxb-"u8.ToArray(), 20),        // Slack
-        ("xoxp-"u8.ToArray(), 20),
-        ("AIza"u8.ToArray(), 30),         // Google API key
-        ("-----BEGIN "u8.ToArray(), 0),   // PEM private key (checked below)
-    ];
+    private static readonly SearchValues<byte> Separators = SearchValues.Create("-_"u8);
 
     public static Finding Scan(ReadOnlySpan<byte> text)
     {
@@ -44,32 +33,59 @@ internal static class SensitiveDataScanner
         return found;
     }
 
+    // One vectorized pass finds every '-' or '_' (the separators of sk-, xoxb-, xoxp-, ghp_, github_pat_ and PEM
+    // armour); AWS and Google keys have no separator and get their own searches.
     private static bool HasSecret(ReadOnlySpan<byte> text)
     {
-        foreach (var (prefix, minBody) in KeyPrefixes)
+        int from = 0;
+        while (from < text.Length)
         {
-            int from = 0;
-            while (from < text.Length)
+            int at = text[from..].IndexOfAny(Separators);
+            if (at < 0) break;
+            at += from;
+            if (text[at] == (byte)'-')
             {
-                int at = text[from..].IndexOf(prefix);
-                if (at < 0) break;
-                at += from;
-                int bodyStart = at + prefix.Length;
-                if (minBody == 0)
+                if (EndsWith(text, at, "sk"u8) && KeyBody(text, at - 2, at + 1, 20)) return true;
+                if ((EndsWith(text, at, "xoxb"u8) || EndsWith(text, at, "xoxp"u8)) && KeyBody(text, at - 4, at + 1, 20)) return true;
+                if (text[at..].StartsWith("-----BEGIN "u8))
                 {
-                    int end = Math.Min(text.Length, bodyStart + 40);
-                    if (text[bodyStart..end].IndexOf("PRIVATE KEY"u8) >= 0) return true;
+                    int end = Math.Min(text.Length, at + 60);
+                    if (text[at..end].IndexOf("PRIVATE KEY"u8) >= 0) return true;
                 }
-                else
-                {
-                    bool boundary = at == 0 || !KeyChars.Contains(text[at - 1]);
-                    int body = text[bodyStart..].IndexOfAnyExcept(KeyChars);
-                    if (body < 0) body = text.Length - bodyStart;
-                    if (boundary && body >= minBody) return true;
-                }
-
-                from = bodyStart;
             }
+            else
+            {
+                if (EndsWith(text, at, "ghp"u8) && KeyBody(text, at - 3, at + 1, 30)) return true;
+                if (EndsWith(text, at, "github_pat"u8) && KeyBody(text, at - 10, at + 1, 30)) return true;
+            }
+
+            from = at + 1;
+        }
+
+        return HasPrefixedKey(text, "AKIA"u8, 16) || HasPrefixedKey(text, "AIza"u8, 30);
+    }
+
+    private static bool EndsWith(ReadOnlySpan<byte> text, int end, ReadOnlySpan<byte> value) =>
+        end >= value.Length && text[(end - value.Length)..end].SequenceEqual(value);
+
+    // A key starts at a word boundary and its body (letters, digits, '-', '_') is at least minBody long.
+    private static bool KeyBody(ReadOnlySpan<byte> text, int keyStart, int bodyStart, int minBody)
+    {
+        if (keyStart > 0 && KeyChars.Contains(text[keyStart - 1])) return false;
+        int body = text[bodyStart..].IndexOfAnyExcept(KeyChars);
+        return (body < 0 ? text.Length - bodyStart : body) >= minBody;
+    }
+
+    private static bool HasPrefixedKey(ReadOnlySpan<byte> text, ReadOnlySpan<byte> prefix, int minBody)
+    {
+        int from = 0;
+        while (from < text.Length)
+        {
+            int at = text[from..].IndexOf(prefix);
+            if (at < 0) return false;
+            at += from;
+            if (KeyBody(text, at, at + prefix.Length, minBody)) return true;
+            from = at + 1;
         }
 
         return false;
