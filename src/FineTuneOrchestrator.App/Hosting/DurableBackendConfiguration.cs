@@ -1,4 +1,5 @@
 using FineTuneOrchestrator.Durable;
+using FineTuneOrchestrator.Durable.AzureStorage;
 
 namespace FineTuneOrchestrator.App.Hosting;
 
@@ -9,7 +10,7 @@ public static class DurableBackendConfiguration
     public const string Key = "FineTune:DurableBackend";
 
     /// <summary>
-    /// The single seam for the backend: <c>InMemory</c> (default) or <c>AzureStorage</c>. Read before the host is built, so
+    /// The single seam for the backend: <c>InMemory</c> (default) or <c>AzureStorage</c> (Azurite locally, a storage account in Azure). Read before the host is built, so
     /// it comes from host.json, local.settings.json, environment variables or the command line.
     /// </summary>
     public static DurableBackendKind ConfigureDurableBackend(DurableTaskBuilder builder, IConfiguration configuration)
@@ -29,11 +30,9 @@ public static class DurableBackendConfiguration
                 builder.UseInMemoryBackend();
                 break;
             case DurableBackendKind.AzureStorage:
-                // TODO(issue 5, Azure backend): once FineTuneOrchestrator.Durable.AzureStorage exposes its builder extension,
-                // reference the project and call it here, e.g.
-                //   builder.UseAzureStorage(configuration.GetSection("extensions:durableTask:storageProvider"));
-                // (connection string from the app setting named by storageProvider:connectionName, default AzureWebJobsStorage).
-                throw new InvalidOperationException($"{Key}=AzureStorage is not available yet in this build; use InMemory.");
+                // Connection string from the app setting named by storageProvider:connectionName (default AzureWebJobsStorage).
+                builder.UseAzureStorage(configuration, configuration.GetSection("extensions:durableTask:storageProvider"));
+                break;
         }
 
         return kind;
