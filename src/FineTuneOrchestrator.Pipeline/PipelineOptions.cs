@@ -1,0 +1,74 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace FineTuneOrchestrator.Pipeline;
+
+/// <summary>Service-wide pipeline settings (section <c>FineTune:Pipeline</c>); per-run settings are in <see cref="PipelineRunRequest"/>.</summary>
+public sealed class PipelineOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "FineTune:Pipeline";
+
+    /// <summary>Container holding datasets (<c>{name}/train.jsonl</c>, ...).</summary>
+    [Required, MinLength(3), MaxLength(63)]
+    public string DatasetsContainer { get; set; } = "datasets";
+
+    /// <summary>Container for normalized, content-addressed staged files and the provider file id markers.</summary>
+    [Required, MinLength(3), MaxLength(63)]
+    public string StagingContainer { get; set; } = "staging";
+
+    /// <summary>Container for per-run outputs (<c>{runId}/evaluation/...</c>).</summary>
+    [Required, MinLength(3), MaxLength(63)]
+    public string RunsContainer { get; set; } = "runs";
+
+    /// <summary>How long to wait for the provider to process an uploaded file.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan FileProcessingTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Polls per poll sub-orchestration before it hands the status back to the parent (bounds history).</summary>
+    [Range(1, 1000)]
+    public int PollsPerBatch { get; set; } = 10;
+
+    /// <summary>Default <see cref="EvaluationSpec.MaxCases"/>.</summary>
+    [Range(1, 5000)]
+    public int DefaultMaxEvaluationCases { get; set; } = 200;
+
+    /// <summary>Cases per evaluation activity call (each call evaluates one model on this many cases).</summary>
+    [Range(1, 1000)]
+    public int EvaluationCasesPerActivity { get; set; } = 10;
+
+    /// <summary>Maximum validation issues kept in the stored report.</summary>
+    [Range(1, 100_000)]
+    public int MaxReportIssues { get; set; } = 100;
+
+    /// <summary>Attempts of provider-calling activities on retryable provider errors.</summary>
+    [Range(1, 20)]
+    public int ProviderRetryAttempts { get; set; } = 5;
+
+    /// <summary>First wait before retrying a provider-calling activity.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan ProviderRetryFirstInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Longest wait between retries of provider-calling activities.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
+    public TimeSpan ProviderRetryMaxInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Timeout of one webhook POST.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan WebhookTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Inference prices in USD per million tokens by model name (base model names; fine-tuned models <c>ft:{base}:…</c>
+    /// use the entry <c>ft:{base}</c>, else their base's). Used for evaluation cost only; unknown models report no cost.
+    /// </summary>
+    public Dictionary<string, InferencePrice> InferencePrices { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+}
+
+/// <summary>Inference price of a model.</summary>
+public sealed class InferencePrice
+{
+    /// <summary>USD per million input (prompt) tokens.</summary>
+    public decimal InputPerMillion { get; set; }
+
+    /// <summary>USD per million output (completion) tokens.</summary>
+    public decimal OutputPerMillion { get; set; }
+}
