@@ -41,6 +41,25 @@ public sealed class TokenizerExactnessTests(ITestOutputHelper output)
         Assert.Equal(text, Encoding.UTF8.GetString(encoding.Decode(encoding.Encode(text))));
     }
 
+    [Theory]
+    [MemberData(nameof(Encodings))]
+    public void TokenCounter_CachedCounts_EqualEncodedLengths(string encodingName)
+    {
+        // Counting caches pieces and the token counts of multi-token pieces; a second pass is served from the cache.
+        var encoding = TiktokenEncoding.Get(encodingName);
+        var counter = encoding.CreateCounter();
+        var texts = RandomCorpus.Generate(7, count: 500);
+        for (int pass = 0; pass < 2; pass++)
+        {
+            foreach (var text in texts)
+            {
+                byte[] utf8 = Encoding.UTF8.GetBytes(text);
+                Assert.Equal(encoding.Encode(text).Length, counter.CountTokens(utf8));
+                Assert.Equal(encoding.Encode(text).Length, encoding.CountTokens(utf8));
+            }
+        }
+    }
+
     [Fact]
     public void Encode_LongPiece_UsesHeapMergeWithSameResultAsShortPieces()
     {

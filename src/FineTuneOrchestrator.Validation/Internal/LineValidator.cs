@@ -56,7 +56,7 @@ internal sealed class LineValidator
 
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 128 };
 
-    private readonly TiktokenEncoding _encoding;
+    private readonly TokenCounter _counter;
     private readonly int _contextLimit;
     private readonly string _modelName;
     private readonly TrainingMethod _method;
@@ -78,7 +78,7 @@ internal sealed class LineValidator
 
     public LineValidator(TiktokenEncoding encoding, ModelInfo model, TrainingMethod method, bool detectSensitiveData)
     {
-        _encoding = encoding;
+        _counter = encoding.CreateCounter();
         _contextLimit = model.ContextLimit;
         _modelName = model.Name;
         _method = method;
@@ -832,7 +832,7 @@ internal sealed class LineValidator
             if (!nameOk) Error(IssueCodes.InvalidTool, "Tool function needs a \"name\" of 1-64 letters, digits, underscores or dashes.", ToolPath() + ".function.name");
 
             // Tool definitions are shown to the model as text; count their JSON (an approximation of the provider's rendering).
-            _tokens += _encoding.CountTokens(_currentLine.Span[start..(int)r.BytesConsumed]);
+            _tokens += _counter.CountTokens(_currentLine.Span[start..(int)r.BytesConsumed]);
         }
     }
 
@@ -993,7 +993,7 @@ internal sealed class LineValidator
         if (text.Length < RepeatCacheMinLength || text.Length > RepeatCacheMaxLength)
         {
             if (scan) _findings |= SensitiveDataScanner.Scan(text);
-            return _encoding.CountTokens(text);
+            return _counter.CountTokens(text);
         }
 
         // Datasets repeat long strings (the same system prompt in every example): remember recent ones exactly.
@@ -1007,7 +1007,7 @@ internal sealed class LineValidator
 
         var findings = _scan ? SensitiveDataScanner.Scan(text) : SensitiveDataScanner.Finding.None;
         if (scan) _findings |= findings;
-        int tokens = _encoding.CountTokens(text);
+        int tokens = _counter.CountTokens(text);
         // Copy the text only the second time its hash shows up, so unique strings allocate nothing.
         entry = entry.Hash == hash && entry.Text is null ? new RepeatEntry(hash, text.ToArray(), tokens, findings) : new RepeatEntry(hash, null, 0, 0);
         return tokens;

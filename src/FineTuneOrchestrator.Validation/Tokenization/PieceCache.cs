@@ -4,64 +4,90 @@ using System.Runtime.InteropServices;
 namespace FineTuneOrchestrator.Validation.Tokenization;
 
 /// <summary>
-/// A small direct-mapped cache of piece → rank for pieces of up to 16 bytes, kept per thread. Natural text reuses a
-/// few thousand pieces, so most lookups stay in this L2-sized table instead of missing the cache on the full
-/// 200k-entry rank table. Pieces are stored inline, so a hit is an exact match (never a hash collision).
+/// A direct-mapped cache of pieces of up to 32 bytes: their rank when the piece is one token, or their token count
+/// once byte-pair merging has run on them. Natural text reuses a few thousand pieces, so most lookups stay in this
+/// small table instead of missing the CPU cache on the full rank table, and multi-token pieces (words in other
+/// scripts, emoji) are merged once. Pieces are stored inline, so a hit is an exact match. Not thread-safe: one per
+/// thread or per <see cref="TokenCounter"/>.
 /// </summary>
 internal sealed class PieceCache
 {
     private const int Bits = 14;
     private const int Size = 1 << Bits;
-    public const int MaxPieceLength = 16;
+
+    /// <summary>Longest piece the cache holds.</summary>
+    public const int MaxPieceLength = 32;
+
+    /// <summary>Returned by <see cref="Lookup"/> for a piece that is not a single token and whose count is not cached.</summary>
+    public const int Unknown = int.MinValue;
 
     private readonly Entry[] _entries = new Entry[Size];
 
     [StructLayout(LayoutKind.Sequential)]
     private struct Entry
     {
-        public ulong Low;
-        public ulong High;
+        public ulong W0, W1, W2, W3;
         public int Length; // 0 = empty
-        public int Rank;   // -1 = piece is not a token
+        public int Value;  // rank (>= 0), -count for a multi-token piece, or Unknown
     }
 
-    /// <summary>Looks the piece up, filling the cache from <paramref name="table"/> on a miss.</summary>
+    /// <summary>
+    /// Returns the piece's rank (>= 0), minus its token count (&lt; 0) when it is several tokens and the count is cached,
+    /// or <see cref="Unknown"/>; on a miss the entry is filled from <paramref name="table"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int Lookup(RankTable table, ReadOnlySpan<byte> piece)
+    public int Lookup(RankTable table, ReadOnlySpan<byte> piece, out int slot)
     {
-        Pack(piece, out ulong low, out ulong high);
-        ulong mix = (low * 0x9E3779B97F4A7C15UL) ^ (high * 0xC2B2AE3D27D4EB4FUL) ^ (ulong)piece.Length;
-        int index = (int)((mix ^ (mix >> 29)) * 0x165667B19E3779F9UL >> (64 - Bits));
-        ref Entry entry = ref _entries[index];
-        if (entry.Length == piece.Length && entry.Low == low && entry.High == high) return entry.Rank;
+        Pack(piece, out ulong w0, out ulong w1, out ulong w2, out ulong w3);
+        ulong mix = (w0 * 0x9E3779B97F4A7C15UL) ^ (w1 * 0xC2B2AE3D27D4EB4FUL) ^ (w2 * 0x165667B19E3779F9UL) ^ (w3 * 0x85EBCA77C2B2AE63UL) ^ (ulong)piece.Length;
+        slot = (int)((mix ^ (mix >> 29)) * 0x9E3779B185EBCA87UL >> (64 - Bits));
+        ref Entry entry = ref _entries[slot];
+        if (entry.Length == piece.Length && entry.W0 == w0 && entry.W1 == w1 && entry.W2 == w2 && entry.W3 == w3) return entry.Value;
         int rank = table.Lookup(piece);
-        entry.Low = low;
-        entry.High = high;
+        entry.W0 = w0;
+        entry.W1 = w1;
+        entry.W2 = w2;
+        entry.W3 = w3;
         entry.Length = piece.Length;
-        entry.Rank = rank;
-        return rank;
+        entry.Value = rank >= 0 ? rank : Unknown;
+        return entry.Value;
     }
 
-    // Packs 1..16 bytes into two words; for a given length the packing is injective (overlapping reads cover every byte).
+    /// <summary>Records the token count of the multi-token piece last looked up in <paramref name="slot"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Pack(ReadOnlySpan<byte> piece, out ulong low, out ulong high)
+    public void SetCount(int slot, int count) => _entries[slot].Value = -count;
+
+    // Packs 1..32 bytes into four words; for a given length the packing is injective (overlapping reads cover every byte).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pack(ReadOnlySpan<byte> piece, out ulong w0, out ulong w1, out ulong w2, out ulong w3)
     {
         ref byte p = ref MemoryMarshal.GetReference(piece);
         int n = piece.Length;
+        if (n >= 16)
+        {
+            w0 = Unsafe.ReadUnaligned<ulong>(ref p);
+            w1 = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, 8));
+            w2 = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, n - 16));
+            w3 = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, n - 8));
+            return;
+        }
+
+        w2 = 0;
+        w3 = 0;
         if (n >= 8)
         {
-            low = Unsafe.ReadUnaligned<ulong>(ref p);
-            high = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, n - 8));
+            w0 = Unsafe.ReadUnaligned<ulong>(ref p);
+            w1 = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, n - 8));
         }
         else if (n >= 4)
         {
-            low = Unsafe.ReadUnaligned<uint>(ref p) | ((ulong)Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref p, n - 4)) << 32);
-            high = 0;
+            w0 = Unsafe.ReadUnaligned<uint>(ref p) | ((ulong)Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref p, n - 4)) << 32);
+            w1 = 0;
         }
         else
         {
-            low = p | ((ulong)Unsafe.Add(ref p, n >> 1) << 8) | ((ulong)Unsafe.Add(ref p, n - 1) << 16);
-            high = 0;
+            w0 = p | ((ulong)Unsafe.Add(ref p, n >> 1) << 8) | ((ulong)Unsafe.Add(ref p, n - 1) << 16);
+            w1 = 0;
         }
     }
 }

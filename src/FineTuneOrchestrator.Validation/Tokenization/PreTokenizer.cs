@@ -21,7 +21,7 @@ internal static class PreTokenizer
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int NextO200k(ReadOnlySpan<byte> text, int position)
     {
-        int fast = AsciiWordO200k(text, position);
+        int fast = AsciiO200k(text, position);
         if (fast >= 0) return fast;
 
         int cp0 = CharClass.Decode(text, position, out int len0);
@@ -59,24 +59,31 @@ internal static class PreTokenizer
     }
 
     /// <summary>
-    /// Fast path for the most common o200k piece when everything involved is ASCII: an optional prefix (not a letter,
-    /// digit, CR or LF) followed by <c>[A-Z]*[a-z]+</c> or <c>[A-Z]+</c>, then an optional contraction. ASCII letters
-    /// are only Lu or Ll, so the general alternatives reduce to these. Returns -1 to defer to the general path
-    /// (non-ASCII nearby, or a piece that is not a word).
+    /// Fast path for pieces that start with an ASCII character, when the decision needs no non-ASCII code point.
+    /// ASCII letters are only Lu or Ll, so the letter alternatives reduce to an optional prefix (not a letter, digit,
+    /// CR or LF) followed by <c>[A-Z]*[a-z]+</c> or <c>[A-Z]+</c>, then an optional contraction. When no ASCII letter
+    /// follows the optional prefix and the next character is ASCII too, the letter alternatives cannot match and the
+    /// piece is a number, punctuation or whitespace run. Returns -1 to defer to the general path.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int AsciiWordO200k(ReadOnlySpan<byte> text, int position)
+    private static int AsciiO200k(ReadOnlySpan<byte> text, int position)
     {
         byte b0 = text[position];
         if (b0 >= 0x80) return -1;
+        byte f0 = CharClass.Of(b0);
         int q = position;
-        if ((CharClass.Of(b0) & NotPrefix) == 0) q++;
+        if ((f0 & NotPrefix) == 0) q++;
         int u = q;
         while (u < text.Length && (uint)(text[u] - 'A') <= 'Z' - 'A') u++;
         int l = u;
         while (l < text.Length && (uint)(text[l] - 'a') <= 'z' - 'a') l++;
-        if (l == q || (l < text.Length && text[l] >= 0x80)) return -1;
-        return Contraction(text, l);
+        if (l < text.Length && text[l] >= 0x80) return -1; // a non-ASCII letter or mark may continue the piece
+        if (l > q) return Contraction(text, l);
+
+        // No letter after the optional prefix, and the character there is ASCII (or the text ends).
+        if ((f0 & CharClass.Number) != 0) return Numbers(text, position);
+        int end = PunctuationRun(text, position, b0, f0, CharClass.CrLf | CharClass.Slash);
+        return end >= 0 ? end : Whitespace(text, position);
     }
 
     /// <summary>Fast path for cl100k: an optional prefix followed by ASCII letters (<c>[^\r\n\p{L}\p{N}]?\p{L}+</c>); -1 defers.</summary>

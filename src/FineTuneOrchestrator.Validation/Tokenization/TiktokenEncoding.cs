@@ -78,6 +78,9 @@ public sealed class TiktokenEncoding
     /// <summary>Counts the tokens of UTF-8 text without materializing them.</summary>
     public int CountTokens(ReadOnlySpan<byte> utf8) => Run(utf8, null);
 
+    /// <summary>Creates a counter with its own cache for use on one thread (see <see cref="TokenCounter"/>).</summary>
+    public TokenCounter CreateCounter() => new(this);
+
     /// <summary>Counts the tokens of text.</summary>
     public int CountTokens(string text)
     {
@@ -94,29 +97,54 @@ public sealed class TiktokenEncoding
         return [.. buffer];
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int Run(ReadOnlySpan<byte> text, List<int>? output)
+    {
+        var caches = t_caches ??= new PieceCache?[2];
+        return Run(text, output, caches[(int)_kind] ??= new PieceCache());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal int Run(ReadOnlySpan<byte> text, List<int>? output, PieceCache cache)
     {
         int count = 0, position = 0;
         bool o200k = _kind == PreTokenizerKind.O200k;
-        var caches = t_caches ??= new PieceCache?[2];
-        var cache = caches[(int)_kind] ??= new PieceCache();
         while (position < text.Length)
         {
             int end = o200k ? PreTokenizer.NextO200k(text, position) : PreTokenizer.NextCl100k(text, position);
             ReadOnlySpan<byte> piece = text[position..end];
-            int rank = piece.Length <= PieceCache.MaxPieceLength ? cache.Lookup(_ranks, piece) : _ranks.Lookup(piece);
-            if (rank >= 0)
+            position = end;
+            if (piece.Length > PieceCache.MaxPieceLength)
             {
-                output?.Add(rank);
+                int rank = _ranks.Lookup(piece);
+                if (rank >= 0)
+                {
+                    output?.Add(rank);
+                    count++;
+                }
+                else
+                {
+                    count += BytePairEncoder.Encode(_ranks, piece, output);
+                }
+
+                continue;
+            }
+
+            int value = cache.Lookup(_ranks, piece, out int slot);
+            if (value >= 0)
+            {
+                output?.Add(value);
                 count++;
+            }
+            else if (value != PieceCache.Unknown && output is null)
+            {
+                count -= value; // cached count of a multi-token piece
             }
             else
             {
-                count += BytePairEncoder.Encode(_ranks, piece, output);
+                int tokens = BytePairEncoder.Encode(_ranks, piece, output);
+                cache.SetCount(slot, tokens);
+                count += tokens;
             }
-
-            position = end;
         }
 
         return count;
