@@ -8,12 +8,12 @@
 //                                              encode a JSON array of strings; writes an array of token-ID arrays
 //                                              (used by the live exactness test)
 //
-// Shipped rank file format (then Brotli-compressed, *.tiktoken.br):
+// Shipped rank file format, split into parts of at most 1,000,000 bytes (*.ranks.0, *.ranks.1, ...) and loaded
+// uncompressed (decompressing would cost start-up time on every run):
 //   "FTOBPE01" | uint32 LE entry count | uint32 LE max rank | entries in rank order:
 //   varint (rank - previous rank - 1) | varint byte length | token bytes
 import fs from "node:fs";
 import path from "node:path";
-import zlib from "node:zlib";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
@@ -67,8 +67,23 @@ function buildRankFile(ranks) {
   return Buffer.concat([header, Buffer.from(out)]);
 }
 
-function compress(raw) {
-  return zlib.brotliCompressSync(raw, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_LGWIN]: 24 } });
+const PART_SIZE = 1_000_000;
+
+function writeParts(name, raw) {
+  for (const old of fs.readdirSync(dataDir)) if (old.startsWith(`${name}.`)) fs.rmSync(path.join(dataDir, old));
+  const parts = [];
+  for (let i = 0, offset = 0; offset < raw.length; i++, offset += PART_SIZE) {
+    const file = path.join(dataDir, `${name}.ranks.${i}`);
+    fs.writeFileSync(file, raw.subarray(offset, offset + PART_SIZE));
+    parts.push(path.relative(root, file));
+  }
+  return parts;
+}
+
+function readParts(name) {
+  const parts = [];
+  for (let i = 0; fs.existsSync(path.join(dataDir, `${name}.ranks.${i}`)); i++) parts.push(fs.readFileSync(path.join(dataDir, `${name}.ranks.${i}`)));
+  return Buffer.concat(parts);
 }
 
 // Every rank must decode, through the official core, to the bytes we ship.
@@ -154,9 +169,8 @@ function generate() {
     encs[name] = enc;
     bad += verifyAgainstCore(name, enc);
     const raw = buildRankFile(enc.ranks);
-    const file = path.join(dataDir, `${name}.tiktoken.br`);
-    fs.writeFileSync(file, compress(raw));
-    console.log(`${name}: ${enc.ranks.size} ranks, ${raw.length} bytes raw, ${fs.statSync(file).size} bytes compressed -> ${path.relative(root, file)}`);
+    const parts = writeParts(name, raw);
+    console.log(`${name}: ${enc.ranks.size} ranks, ${raw.length} bytes -> ${parts.join(", ")}`);
   }
   for (const text of corpus()) {
     const entry = { text };
@@ -179,7 +193,7 @@ function check() {
     const enc = loadEncoding(name);
     encs[name] = enc;
     bad += verifyAgainstCore(name, enc);
-    const shipped = zlib.brotliDecompressSync(fs.readFileSync(path.join(dataDir, `${name}.tiktoken.br`)));
+    const shipped = readParts(name);
     if (!shipped.equals(buildRankFile(enc.ranks))) { console.error(`${name}: shipped rank file differs from tiktoken's ranks`); bad++; }
     else console.log(`${name}: shipped rank file matches tiktoken (${enc.ranks.size} ranks)`);
   }

@@ -199,7 +199,7 @@ public static class DatasetValidator
                 result.AddWarning(line, IssueCodes.ByteOrderMark, "File starts with a UTF-8 byte-order mark; the staged file will not have one.");
             }
 
-            if (text.Span.IndexOfAnyExcept(" \t\r"u8) < 0)
+            if (text.IsEmpty || (text.Span[0] != (byte)'{' && text.Span.IndexOfAnyExcept(" \t\r"u8) < 0))
             {
                 result.AddWarning(line, IssueCodes.BlankLine, "Blank line; it is skipped (and dropped from the staged file).");
             }

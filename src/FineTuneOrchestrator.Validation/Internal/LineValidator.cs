@@ -349,7 +349,8 @@ internal sealed class LineValidator
                 {
                     ReadOnlySpan<byte> text = Unescaped(ref r);
                     m.EmptyContent = text.IsEmpty;
-                    m.ContentTokens = Count(text);
+                    // System and developer prompts repeat across examples; user and assistant text rarely does.
+                    m.ContentTokens = Count(text, repeats: m.Role is Role.None or Role.System or Role.Developer);
                 }
                 else if (r.TokenType == JsonTokenType.StartArray)
                 {
@@ -832,7 +833,7 @@ internal sealed class LineValidator
             if (!nameOk) Error(IssueCodes.InvalidTool, "Tool function needs a \"name\" of 1-64 letters, digits, underscores or dashes.", ToolPath() + ".function.name");
 
             // Tool definitions are shown to the model as text; count their JSON (an approximation of the provider's rendering).
-            _tokens += _counter.CountTokens(_currentLine.Span[start..(int)r.BytesConsumed]);
+            _tokens += Count(_currentLine.Span[start..(int)r.BytesConsumed], scan: false, repeats: true);
         }
     }
 
@@ -987,10 +988,10 @@ internal sealed class LineValidator
         return _scratch.AsSpan(0, written);
     }
 
-    private int Count(ReadOnlySpan<byte> text, bool scan = true)
+    private int Count(ReadOnlySpan<byte> text, bool scan = true, bool repeats = false)
     {
         scan &= _scan;
-        if (text.Length < RepeatCacheMinLength || text.Length > RepeatCacheMaxLength)
+        if (!repeats || text.Length < RepeatCacheMinLength || text.Length > RepeatCacheMaxLength)
         {
             if (scan) _findings |= SensitiveDataScanner.Scan(text);
             return _counter.CountTokens(text);

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.IO.Compression;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -12,18 +11,20 @@ namespace FineTuneOrchestrator.Validation.Tokenization;
 internal sealed class RankTable
 {
     private const int NotFound = -1;
-    private readonly byte[] _bytes;
-    private readonly int[] _offsets;   // entry -> start in _bytes; entry count + 1 items
+    private readonly byte[] _bytes;    // the rank file itself: token bytes are read where they lie
+    private readonly int[] _starts;    // entry -> start of its bytes in _bytes
+    private readonly ushort[] _lengths; // entry -> byte length
     private readonly int[] _ranks;     // entry -> rank
     private readonly ulong[] _slots;   // (hash high 32 bits << 32) | (entry + 1); 0 = empty
     private readonly int _mask;
     private readonly int[] _rankToEntry;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private RankTable(byte[] bytes, int[] offsets, int[] ranks, int maxRank)
+    private RankTable(byte[] bytes, int[] starts, ushort[] lengths, int[] ranks, int maxRank)
     {
         _bytes = bytes;
-        _offsets = offsets;
+        _starts = starts;
+        _lengths = lengths;
         _ranks = ranks;
         int count = ranks.Length;
         int size = 1;
@@ -34,7 +35,7 @@ internal sealed class RankTable
         Array.Fill(_rankToEntry, NotFound);
         for (int entry = 0; entry < count; entry++)
         {
-            ReadOnlySpan<byte> key = _bytes.AsSpan(_offsets[entry], _offsets[entry + 1] - _offsets[entry]);
+            ReadOnlySpan<byte> key = _bytes.AsSpan(_starts[entry], _lengths[entry]);
             ulong hash = Hash(key);
             int slot = (int)hash & _mask;
             while (_slots[slot] != 0) slot = (slot + 1) & _mask;
@@ -64,8 +65,7 @@ internal sealed class RankTable
             if ((value & 0xFFFF_FFFF_0000_0000UL) == tag)
             {
                 int entry = (int)(uint)value - 1;
-                int start = _offsets[entry];
-                if (_offsets[entry + 1] - start == key.Length && key.SequenceEqual(_bytes.AsSpan(start, key.Length))) return _ranks[entry];
+                if (_lengths[entry] == key.Length && key.SequenceEqual(_bytes.AsSpan(_starts[entry], key.Length))) return _ranks[entry];
             }
             slot = (slot + 1) & _mask;
         }
@@ -76,7 +76,7 @@ internal sealed class RankTable
     {
         int entry = (uint)rank < (uint)_rankToEntry.Length ? _rankToEntry[rank] : NotFound;
         if (entry == NotFound) throw new ArgumentOutOfRangeException(nameof(rank), rank, "No token has this rank.");
-        return _bytes.AsSpan(_offsets[entry], _offsets[entry + 1] - _offsets[entry]);
+        return _bytes.AsSpan(_starts[entry], _lengths[entry]);
     }
 
     /// <summary>A fast non-cryptographic 64-bit hash of a short byte span (tokens are mostly under 16 bytes).</summary>
@@ -114,43 +114,32 @@ internal sealed class RankTable
         return h;
     }
 
-    /// <summary>Loads a rank file written by scripts/tokenizer-data.mjs (Brotli-compressed "FTOBPE01" format).</summary>
+    /// <summary>Loads a rank file written by scripts/tokenizer-data.mjs ("FTOBPE01" format).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static RankTable Load(Stream compressed)
+    public static RankTable Load(byte[] raw)
     {
-        byte[] raw;
-        using (var brotli = new BrotliStream(compressed, CompressionMode.Decompress))
-        using (var buffer = new MemoryStream(2 * 1024 * 1024))
-        {
-            brotli.CopyTo(buffer);
-            raw = buffer.ToArray();
-        }
-
         if (raw.Length < 16 || !raw.AsSpan(0, 8).SequenceEqual("FTOBPE01"u8))
             throw new InvalidDataException("Not a tokenizer rank file (bad header).");
         int count = checked((int)BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(8)));
         int maxRank = checked((int)BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(12)));
-        var bytes = new byte[raw.Length];
-        var offsets = new int[count + 1];
+        var starts = new int[count];
+        var lengths = new ushort[count];
         var ranks = new int[count];
-        int position = 16, written = 0, previous = -1, maxLength = 0;
+        int position = 16, previous = -1, maxLength = 0;
         for (int entry = 0; entry < count; entry++)
         {
             int rank = previous + 1 + ReadVarInt(raw, ref position);
             int length = ReadVarInt(raw, ref position);
-            if (rank > maxRank || position + length > raw.Length) throw new InvalidDataException("Tokenizer rank file is truncated or corrupt.");
-            raw.AsSpan(position, length).CopyTo(bytes.AsSpan(written));
-            offsets[entry] = written;
+            if (rank > maxRank || length > ushort.MaxValue || position + length > raw.Length) throw new InvalidDataException("Tokenizer rank file is truncated or corrupt.");
+            starts[entry] = position;
+            lengths[entry] = (ushort)length;
             ranks[entry] = rank;
-            written += length;
             position += length;
             previous = rank;
             maxLength = Math.Max(maxLength, length);
         }
 
-        offsets[count] = written;
-        Array.Resize(ref bytes, written);
-        return new RankTable(bytes, offsets, ranks, maxRank) { MaxTokenLength = maxLength };
+        return new RankTable(raw, starts, lengths, ranks, maxRank) { MaxTokenLength = maxLength };
     }
 
     private static int ReadVarInt(byte[] data, ref int position)

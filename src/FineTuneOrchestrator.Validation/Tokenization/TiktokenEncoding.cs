@@ -152,9 +152,26 @@ public sealed class TiktokenEncoding
 
     private static TiktokenEncoding Load(string name, PreTokenizerKind kind)
     {
-        string resource = $"FineTuneOrchestrator.Validation.{name}.tiktoken.br";
-        using Stream stream = typeof(TiktokenEncoding).Assembly.GetManifestResourceStream(resource)
-            ?? throw new InvalidOperationException($"Tokenizer data '{resource}' is missing from the assembly.");
-        return new TiktokenEncoding(name, RankTable.Load(stream), kind);
+        // The rank file ships in parts of at most 1 MB (name.ranks.0, name.ranks.1, ...), uncompressed.
+        var assembly = typeof(TiktokenEncoding).Assembly;
+        var parts = new List<Stream>();
+        try
+        {
+            for (int i = 0; assembly.GetManifestResourceStream($"FineTuneOrchestrator.Validation.{name}.ranks.{i}") is { } part; i++) parts.Add(part);
+            if (parts.Count == 0) throw new InvalidOperationException($"Tokenizer data for '{name}' is missing from the assembly.");
+            var raw = new byte[parts.Sum(p => p.Length)];
+            int offset = 0;
+            foreach (var part in parts)
+            {
+                part.ReadExactly(raw, offset, (int)part.Length);
+                offset += (int)part.Length;
+            }
+
+            return new TiktokenEncoding(name, RankTable.Load(raw), kind);
+        }
+        finally
+        {
+            foreach (var part in parts) part.Dispose();
+        }
     }
 }
