@@ -517,6 +517,13 @@ public static class PipelineJson
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
+    /// <summary>Like <see cref="Default"/>, indented (stored reports).</summary>
+    public static JsonSerializerOptions Indented { get; } = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        WriteIndented = true,
+    };
+
     /// <summary>Like <see cref="Default"/> but unknown members are an error (for reading run requests from users).</summary>
     public static JsonSerializerOptions Strict { get; } = new(JsonSerializerDefaults.Web)
     {

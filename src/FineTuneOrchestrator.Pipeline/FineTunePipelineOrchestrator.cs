@@ -1,24 +1,359 @@
+using System.Globalization;
 using FineTuneOrchestrator.Durable;
+using FineTuneOrchestrator.Providers;
+using Microsoft.Extensions.Options;
+using ProviderTrainingMethod = FineTuneOrchestrator.Providers.TrainingMethod;
 
 namespace FineTuneOrchestrator.Pipeline;
 
-/// <summary>The FineTunePipeline orchestration.</summary>
-public sealed class FineTunePipelineOrchestrator : TaskOrchestrator<PipelineRunRequest, PipelineResult>
+/// <summary>
+/// The <c>FineTunePipeline</c> orchestration: validate → budget → stage → upload → create the job once → poll (sub-orchestration
+/// batches) → evaluate candidate and baseline → gates → optional approval → promote → notify. Deterministic: every I/O is an
+/// activity, time comes from the context, waits are durable timers. Listens for <c>cancel</c> throughout.
+/// </summary>
+internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> options) : TaskOrchestrator<PipelineRunRequest, PipelineResult>
 {
-    /// <inheritdoc />
-    public override Task<PipelineResult> RunAsync(TaskOrchestrationContext context, PipelineRunRequest input) =>
-        throw new NotImplementedException("The pipeline is being built.");
-}
+    private const string StagingRoleTrain = "train";
+    private const string StagingRoleValidation = "validation";
 
-/// <summary>Polls the provider job for one batch of polls.</summary>
-public sealed class PollBatchOrchestrator : TaskOrchestrator<object?, object?>
-{
-    /// <inheritdoc />
-    public override Task<object?> RunAsync(TaskOrchestrationContext context, object? input) =>
-        throw new NotImplementedException("The pipeline is being built.");
-}
+    public override async Task<PipelineResult> RunAsync(TaskOrchestrationContext context, PipelineRunRequest input)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var run = new RunState(context, input ?? throw new PipelineFailedException(PipelineOutcomes.Failed, "The run configuration is missing."), options.Value);
+        try
+        {
+            var problems = PipelineRunRequestValidator.Validate(input);
+            if (problems.Count > 0)
+            {
+                throw new PipelineFailedException(PipelineOutcomes.Failed, "The run configuration is invalid: " + string.Join("; ", problems.Select(p => $"{p.Field}: {p.Message}")));
+            }
 
-internal static class PipelineActivities
-{
-    public static void Register(DurableTaskRegistry registry) => ArgumentNullException.ThrowIfNull(registry);
+            var result = await RunStagesAsync(run);
+            return await FinishAsync(run, result);
+        }
+        catch (PipelineFailedException ex)
+        {
+            await FailAsync(run, ex.Outcome, ex.Detail);
+            throw;
+        }
+        catch (TaskFailedException ex)
+        {
+            string message = $"Stage {run.Stage} failed: {Innermost(ex.FailureDetails)}";
+            await FailAsync(run, PipelineOutcomes.Failed, message);
+            throw new PipelineFailedException(PipelineOutcomes.Failed, message);
+        }
+    }
+
+    private async Task<PipelineResult> RunStagesAsync(RunState run)
+    {
+        var ctx = run.Context;
+        var input = run.Input;
+        var opts = options.Value;
+
+        // 1. Validate.
+        run.SetStage(PipelineStages.Validating);
+        var ds = input.Dataset;
+        string container = ds.Container ?? opts.DatasetsContainer;
+        string trainBlob = ds.TrainBlob ?? $"{ds.Name}/train.jsonl";
+        string? validationBlob = ds.ValidationBlob ?? (ds.Name is null ? null : $"{ds.Name}/validation.jsonl");
+        string? evalBlob = ds.EvalBlob ?? (ds.Name is null ? null : $"{ds.Name}/eval.jsonl");
+        string reportBlob = ds.Name is not null && ds.TrainBlob is null
+            ? $"{ds.Name}/validation-report.json"
+            : (trainBlob.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) ? trainBlob[..^6] : trainBlob) + ".validation-report.json";
+        var validated = await ctx.CallActivityAsync<ValidateOutput>(PipelineActivityNames.ValidateDataset, new ValidateInput(
+            run.RunId, container, trainBlob, validationBlob, ds.ValidationBlob is not null, evalBlob, ds.EvalBlob is not null, ds.Version,
+            input.BaseModel, input.Method, input.Hyperparameters?.Epochs, reportBlob), run.StorageRetry);
+        run.Validation = validated.Summary;
+        run.ReportBlob = validated.Summary.ReportBlob;
+        if (!validated.Summary.Valid)
+        {
+            throw new PipelineFailedException(PipelineOutcomes.ValidationFailed, validated.Problem);
+        }
+
+        // 2. Budget, before anything is spent.
+        if (input.Budget?.MaxCostUsd is { } maxCost)
+        {
+            if (validated.Summary.EstimatedCostUsd is not { } cost)
+            {
+                throw new PipelineFailedException(PipelineOutcomes.BudgetExceeded, $"No training price is known for {input.BaseModel}, so the budget of {maxCost} USD cannot be checked. Nothing was uploaded.");
+            }
+
+            if (cost > maxCost)
+            {
+                throw new PipelineFailedException(PipelineOutcomes.BudgetExceeded,
+                    $"The estimated training cost {cost.ToString(CultureInfo.InvariantCulture)} USD ({validated.Summary.EstimatedTrainedTokens} tokens, {validated.Summary.EstimatedEpochs} epochs) is over the budget of {maxCost.ToString(CultureInfo.InvariantCulture)} USD. Nothing was uploaded.");
+            }
+        }
+
+        run.ThrowIfCancelled();
+
+        // 3. Stage (normalized, content-addressed).
+        run.SetStage(PipelineStages.Staging);
+        var staged = await ctx.CallActivityAsync<StageOutput>(PipelineActivityNames.StageDataset, new StageInput(
+            container, trainBlob, validated.ValidationBlob, validated.EvalBlob, ds.ValidationFraction ?? 0.1), run.StorageRetry);
+        run.ThrowIfCancelled();
+
+        // 4. Upload (once per content).
+        run.SetStage(PipelineStages.Uploading);
+        var trainUpload = ctx.CallActivityAsync<string>(PipelineActivityNames.UploadFile,
+            new UploadInput(staged.Train.Blob, staged.Train.Sha256, $"{StagingRoleTrain}-{staged.Train.Sha256[..16]}.jsonl"), run.ProviderRetry);
+        Task<string>? validationUpload = staged.Validation is null ? null : ctx.CallActivityAsync<string>(PipelineActivityNames.UploadFile,
+            new UploadInput(staged.Validation.Blob, staged.Validation.Sha256, $"{StagingRoleValidation}-{staged.Validation.Sha256[..16]}.jsonl"), run.ProviderRetry);
+        string trainingFileId = await trainUpload;
+        string? validationFileId = validationUpload is null ? null : await validationUpload;
+        run.Job = new JobSummary { TrainingFileId = trainingFileId, ValidationFileId = validationFileId };
+        run.ThrowIfCancelled();
+
+        // 5. Create the job exactly once (the run id is the provider-side idempotency key).
+        run.SetStage(PipelineStages.CreatingJob);
+        var hp = input.Hyperparameters;
+        var job = await ctx.CallActivityAsync<JobSnapshot>(PipelineActivityNames.CreateJob, new JobRequest
+        {
+            RunId = run.RunId,
+            Model = input.BaseModel,
+            TrainingFileId = trainingFileId,
+            ValidationFileId = validationFileId,
+            Suffix = input.Suffix,
+            Seed = input.Seed,
+            Method = string.Equals(input.Method, "dpo", StringComparison.OrdinalIgnoreCase) ? ProviderTrainingMethod.Dpo : ProviderTrainingMethod.Supervised,
+            Hyperparameters = hp is null ? null : new JobHyperparameters(hp.Epochs, hp.BatchSize, hp.LearningRateMultiplier, hp.Beta),
+        }, run.ProviderRetry);
+        run.SetJob(job);
+
+        // 6. Train: poll in bounded sub-orchestration batches, listening for cancel.
+        job = await TrainAsync(run, job);
+
+        // 7. Evaluate.
+        run.ThrowIfCancelled();
+        run.SetStage(PipelineStages.Evaluating, "Evaluating the fine-tuned model");
+        var evaluation = staged.Eval is null ? null : await EvaluateAsync(run, job, staged.Eval);
+        run.Evaluation = evaluation;
+
+        // 8. Gates.
+        var reasons = evaluation is null
+            ? ["No held-out data to evaluate on (no eval.jsonl, no validation file and validationFraction 0): the gates cannot pass."]
+            : PipelineGates.Check(input.Gates, evaluation);
+        if (reasons.Count > 0)
+        {
+            return run.Result(PipelineOutcomes.NotPromoted, reasons);
+        }
+
+        if (input.Alias is null)
+        {
+            return run.Result(PipelineOutcomes.NotPromoted, ["The gates passed, but no alias was given, so nothing was promoted."]);
+        }
+
+        // 9. Approval.
+        if (input.Approval?.Required == true)
+        {
+            var timeout = TimeSpan.FromSeconds(input.Approval.TimeoutSeconds ?? 86_400);
+            run.SetStage(PipelineStages.AwaitingApproval, $"Waiting up to {timeout} for an '{PipelineNames.ApprovalEvent}' event");
+            using var cts = new CancellationTokenSource();
+            var approvalTask = ctx.WaitForExternalEvent<ApprovalDecision>(PipelineNames.ApprovalEvent, cts.Token);
+            var timer = ctx.CreateTimer(ctx.CurrentUtcDateTime.Add(timeout), cts.Token);
+            var winner = await Task.WhenAny(approvalTask, timer, run.CancelTask);
+            if (winner == run.CancelTask)
+            {
+                await cts.CancelAsync();
+                run.ThrowIfCancelled();
+            }
+
+            if (winner == timer)
+            {
+                return run.Result(PipelineOutcomes.ApprovalTimedOut, [$"Approval timed out after {timeout}."]);
+            }
+
+            await cts.CancelAsync();
+            var decision = approvalTask.Result ?? new ApprovalDecision(false, null, "empty approval event");
+            if (!decision.Approved)
+            {
+                return run.Result(PipelineOutcomes.Rejected, [$"Rejected by {decision.By ?? "an approver"}{(string.IsNullOrEmpty(decision.Comment) ? "" : ": " + decision.Comment)}"]);
+            }
+
+            run.Approval = decision;
+        }
+
+        // 10. Promote.
+        run.ThrowIfCancelled();
+        run.SetStage(PipelineStages.Promoting);
+        var c = evaluation!.Candidate!;
+        var metrics = new Dictionary<string, double> { ["jsonValidRate"] = c.JsonValidRate };
+        if (c.SchemaAdherence is { } sa) metrics["schemaAdherence"] = sa;
+        if (c.Accuracy is { } acc) metrics["accuracy"] = acc;
+        if (c.MacroF1 is { } f1) metrics["macroF1"] = f1;
+        if (evaluation.Baseline?.Accuracy is { } bacc) metrics["baselineAccuracy"] = bacc;
+        run.Promotion = await ctx.CallActivityAsync<PromotionSummary>(PipelineActivityNames.Promote,
+            new PromoteInput(input.Alias, job.FineTunedModel!, run.RunId, job.Id, input.BaseModel, metrics), run.ProviderRetry);
+        var promotedReasons = new List<string>();
+        if (run.Approval is { } a) promotedReasons.Add($"Approved by {a.By ?? "an approver"}{(string.IsNullOrEmpty(a.Comment) ? "" : ": " + a.Comment)}");
+        return run.Result(PipelineOutcomes.Promoted, promotedReasons, promoted: true);
+    }
+
+    private async Task<JobSnapshot> TrainAsync(RunState run, JobSnapshot job)
+    {
+        var ctx = run.Context;
+        var polling = run.Input.Polling;
+        double min = polling?.MinIntervalSeconds ?? 15, max = Math.Max(min, polling?.MaxIntervalSeconds ?? 300);
+        DateTime deadline = ctx.CurrentUtcDateTime.AddHours(polling?.DeadlineHours ?? 72);
+        run.SetStage(PipelineStages.Training);
+        string? lastEventId = null;
+        double interval = min;
+        bool first = true;
+        ProgressMetrics metrics = new(null, null, null, null);
+        while (!job.IsTerminal)
+        {
+            var batch = ctx.CallSubOrchestratorAsync<PollBatchResult>(PipelineNames.PollBatchOrchestrator, new PollBatchInput(
+                job.Id, lastEventId, job.StatusText, interval, min, max, deadline, options.Value.PollsPerBatch, first, run.RetrySettings));
+            first = false;
+            var winner = await Task.WhenAny(batch, run.CancelTask);
+            if (winner == run.CancelTask)
+            {
+                var cancelled = await ctx.CallActivityAsync<JobSnapshot>(PipelineActivityNames.CancelJob, job.Id, run.ProviderRetry);
+                run.SetJob(cancelled, metrics);
+                run.ThrowIfCancelled();
+            }
+
+            var r = await batch;
+            if (r.Job is not null) job = r.Job;
+            lastEventId = r.LastEventId ?? lastEventId;
+            interval = r.NextIntervalSeconds;
+            metrics = metrics.Merge(r.Metrics);
+            run.SetJob(job, metrics);
+            if (r.DeadlinePassed && !job.IsTerminal)
+            {
+                var cancelled = await ctx.CallActivityAsync<JobSnapshot>(PipelineActivityNames.CancelJob, job.Id, run.ProviderRetry);
+                run.SetJob(cancelled, metrics);
+                throw new PipelineFailedException(PipelineOutcomes.DeadlineExceeded,
+                    $"Job {job.Id} did not finish within {polling?.DeadlineHours ?? 72} hours (last status {job.StatusText}); it was cancelled.");
+            }
+        }
+
+        switch (job.Status)
+        {
+            case ProviderJobStatus.Succeeded when job.FineTunedModel is not null:
+                return job;
+            case ProviderJobStatus.Cancelled:
+                throw new PipelineFailedException(PipelineOutcomes.Cancelled, $"Job {job.Id} was cancelled outside the pipeline.");
+            default:
+                throw new PipelineFailedException(PipelineOutcomes.JobFailed,
+                    $"Job {job.Id} {job.StatusText}: {job.ErrorCode ?? "unknown_error"}: {job.ErrorMessage ?? "the provider gave no reason"}");
+        }
+    }
+
+    private async Task<EvaluationSummary?> EvaluateAsync(RunState run, JobSnapshot job, StagedFile eval)
+    {
+        var ctx = run.Context;
+        var input = run.Input;
+        var ev = input.Evaluation ?? new EvaluationSpec();
+        var opts = options.Value;
+        var prepared = await ctx.CallActivityAsync<PrepareEvaluationOutput>(PipelineActivityNames.PrepareEvaluation,
+            new PrepareEvaluationInput(run.RunId, eval.Blob, ev.MaxCases ?? opts.DefaultMaxEvaluationCases, opts.EvaluationCasesPerActivity), run.StorageRetry);
+        if (prepared.CaseCount == 0)
+        {
+            return null;
+        }
+
+        string candidateCallable = await ctx.CallActivityAsync<string>(PipelineActivityNames.EnsureModelAvailable,
+            new EnsureModelInput(job.FineTunedModel!, EvaluationDeploymentName(run.RunId)), run.ProviderRetry);
+        var models = new List<EvaluatedModel> { new(EvaluationCases.CandidateRole, job.FineTunedModel!, candidateCallable) };
+        if (ev.CompareWithBaseline != false)
+        {
+            var baseline = await ctx.CallActivityAsync<BaselineOutput>(PipelineActivityNames.ResolveBaseline, new BaselineInput(input.Alias, input.BaseModel), run.ProviderRetry);
+            models.Add(new(EvaluationCases.BaselineRole, baseline.Model, baseline.CallableName));
+        }
+
+        int parallelism = ev.MaxParallelism ?? 4;
+        double? rpsPerWorker = ev.RequestsPerSecond is { } rps ? rps / parallelism : null;
+        string? schema = ev.JsonSchema?.GetRawText();
+        var inFlight = new List<Task<int>>();
+        foreach (var model in models)
+        {
+            for (int chunk = 0; chunk < prepared.ChunkCount; chunk++)
+            {
+                if (inFlight.Count >= parallelism)
+                {
+                    var done = await Task.WhenAny(inFlight);
+                    inFlight.Remove(done);
+                    await done;
+                    run.ThrowIfCancelled();
+                }
+
+                inFlight.Add(ctx.CallActivityAsync<int>(PipelineActivityNames.EvaluateChunk, new EvaluateChunkInput(
+                    run.RunId, model.Role, model.Model, model.CallableName, chunk, ev.MaxOutputTokens ?? 512, rpsPerWorker, input.Seed,
+                    schema, ev.AccuracyField, ev.ClassField), run.ProviderRetry));
+            }
+        }
+
+        await Task.WhenAll(inFlight);
+        return await ctx.CallActivityAsync<EvaluationSummary>(PipelineActivityNames.SummarizeEvaluation, new SummarizeInput(
+            run.RunId, prepared.ChunkCount, prepared.CaseCount, models, schema is not null, ev.AccuracyField, ev.ClassField), run.StorageRetry);
+    }
+
+    /// <summary>Azure deployment names allow letters, digits, '-' and '_' (2..64); the run id is already in that alphabet except '.'.</summary>
+    private static string EvaluationDeploymentName(string runId)
+    {
+        var name = "fto-eval-" + new string([.. runId.Select(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_' ? ch : '-')]);
+        return name.Length > 64 ? name[..64] : name;
+    }
+
+    private async Task<PipelineResult> FinishAsync(RunState run, PipelineResult result)
+    {
+        result = result with { CompletedAt = run.Context.CurrentUtcDateTime };
+        string? resultBlob = null;
+        try
+        {
+            resultBlob = await run.Context.CallActivityAsync<string>(PipelineActivityNames.WriteResult, new WriteResultInput(run.RunId, result), run.StorageRetry);
+        }
+        catch (TaskFailedException)
+        {
+            // The result is also the orchestration's output; a lost copy in storage must not fail a finished run.
+        }
+
+        result = await NotifyAsync(run, result);
+        run.SetFinal(PipelineStages.Completed, result.Outcome, resultBlob, result.Promoted ? $"Promoted {result.Promotion?.Model} to '{result.Promotion?.Alias}'" : string.Join(" ", result.Reasons));
+        return result;
+    }
+
+    private async Task FailAsync(RunState run, string outcome, string message)
+    {
+        var result = run.Result(outcome, [message]) with { CompletedAt = run.Context.CurrentUtcDateTime };
+        string? resultBlob = null;
+        try
+        {
+            resultBlob = await run.Context.CallActivityAsync<string>(PipelineActivityNames.WriteResult, new WriteResultInput(run.RunId, result), run.StorageRetry);
+        }
+        catch (TaskFailedException)
+        {
+            // Storage is down: the failure message still says what happened.
+        }
+
+        await NotifyAsync(run, result);
+        run.SetFinal(PipelineStages.Failed, outcome, resultBlob, message);
+    }
+
+    private static async Task<PipelineResult> NotifyAsync(RunState run, PipelineResult result)
+    {
+        if (run.Input?.Notify?.WebhookUrl is not { } url)
+        {
+            return result;
+        }
+
+        run.SetStage(PipelineStages.Notifying);
+        try
+        {
+            await run.Context.CallActivityAsync<bool>(PipelineActivityNames.Notify, new NotifyInput(url, result), run.WebhookRetry);
+            return result;
+        }
+        catch (TaskFailedException ex)
+        {
+            return result with { Reasons = [.. result.Reasons, $"The notification to the webhook failed: {Innermost(ex.FailureDetails)}"] };
+        }
+    }
+
+    private static string Innermost(TaskFailureDetails details)
+    {
+        var d = details;
+        while (d.InnerFailure is not null && d.ErrorType.EndsWith(nameof(TaskFailedException), StringComparison.Ordinal)) d = d.InnerFailure;
+        return d.ErrorMessage;
+    }
 }

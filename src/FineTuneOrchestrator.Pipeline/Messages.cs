@@ -1,0 +1,156 @@
+using FineTuneOrchestrator.Providers;
+
+namespace FineTuneOrchestrator.Pipeline;
+
+// Payloads between the orchestration and its activities: ids, blob names and small summaries, never datasets.
+
+/// <summary>Input of the validation activity (the dataset blobs as the run config names them, unresolved).</summary>
+internal sealed record ValidateInput(
+    string RunId,
+    string Container,
+    string TrainBlob,
+    string? ValidationBlob,
+    bool ValidationBlobRequired,
+    string? EvalBlob,
+    bool EvalBlobRequired,
+    string? Version,
+    string BaseModel,
+    string Method,
+    int? Epochs,
+    string ReportBlob);
+
+/// <summary>Result of validation: the summary and the blobs that exist.</summary>
+internal sealed record ValidateOutput(ValidationSummary Summary, string? ValidationBlob, string? EvalBlob, string TrainETag, string Problem);
+
+/// <summary>Input of the staging activity.</summary>
+internal sealed record StageInput(string Container, string TrainBlob, string? ValidationBlob, string? EvalBlob, double ValidationFraction);
+
+/// <summary>A normalized file in the staging container, named by its SHA-256.</summary>
+internal sealed record StagedFile(string Sha256, string Blob, long Bytes, long Lines);
+
+/// <summary>Staged files; <see cref="Eval"/> is the held-out set (eval file, else the validation set).</summary>
+internal sealed record StageOutput(StagedFile Train, StagedFile? Validation, StagedFile? Eval);
+
+/// <summary>Input of the upload activity.</summary>
+internal sealed record UploadInput(string StagingBlob, string Sha256, string FileName);
+
+/// <summary>A provider job's state, trimmed for the orchestration.</summary>
+internal sealed record JobSnapshot(
+    string Id,
+    ProviderJobStatus Status,
+    string StatusText,
+    string? FineTunedModel,
+    long? TrainedTokens,
+    DateTimeOffset? EstimatedFinish,
+    string? ErrorCode,
+    string? ErrorMessage,
+    string? TrainingFileId,
+    string? ValidationFileId)
+{
+    public bool IsTerminal => Status is ProviderJobStatus.Succeeded or ProviderJobStatus.Failed or ProviderJobStatus.Cancelled;
+
+    public static JobSnapshot From(ProviderJob job) => new(
+        job.Id, job.Status, job.StatusText, job.FineTunedModel, job.TrainedTokens, job.EstimatedFinish,
+        job.Error?.Code, job.Error?.Message, job.TrainingFileId, job.ValidationFileId);
+}
+
+/// <summary>Latest training metrics seen.</summary>
+internal sealed record ProgressMetrics(int? Step, int? TotalSteps, double? TrainLoss, double? ValidLoss)
+{
+    public ProgressMetrics Merge(ProgressMetrics? newer) => newer is null ? this : new(
+        newer.Step ?? Step, newer.TotalSteps ?? TotalSteps, newer.TrainLoss ?? TrainLoss, newer.ValidLoss ?? ValidLoss);
+}
+
+/// <summary>Input of the poll activity.</summary>
+internal sealed record ProgressInput(string JobId, string? AfterEventId);
+
+/// <summary>Result of one poll.</summary>
+internal sealed record ProgressOutput(JobSnapshot Job, ProgressMetrics? Metrics, string? LastEventId);
+
+/// <summary>Input of the poll sub-orchestration.</summary>
+internal sealed record PollBatchInput(
+    string JobId,
+    string? LastEventId,
+    string? LastStatusText,
+    double IntervalSeconds,
+    double MinIntervalSeconds,
+    double MaxIntervalSeconds,
+    DateTime Deadline,
+    int MaxPolls,
+    bool PollImmediately,
+    RetrySettings Retry);
+
+/// <summary>Result of a poll batch.</summary>
+internal sealed record PollBatchResult(JobSnapshot? Job, ProgressMetrics? Metrics, string? LastEventId, double NextIntervalSeconds, bool DeadlinePassed);
+
+/// <summary>Retry settings passed to the sub-orchestration (it has no DI).</summary>
+internal sealed record RetrySettings(int Attempts, double FirstIntervalSeconds, double MaxIntervalSeconds);
+
+/// <summary>Input of the evaluation preparation activity.</summary>
+internal sealed record PrepareEvaluationInput(string RunId, string EvalBlob, int MaxCases, int CasesPerChunk);
+
+/// <summary>Cases written for evaluation.</summary>
+internal sealed record PrepareEvaluationOutput(int CaseCount, int ChunkCount, int SkippedLines);
+
+/// <summary>Input of the model availability activity.</summary>
+internal sealed record EnsureModelInput(string Model, string DeploymentName);
+
+/// <summary>Input of the baseline activity.</summary>
+internal sealed record BaselineInput(string? Alias, string BaseModel);
+
+/// <summary>The baseline: the model and the name to call it by.</summary>
+internal sealed record BaselineOutput(string Model, string CallableName, string Source);
+
+/// <summary>Input of the chunk evaluation activity.</summary>
+internal sealed record EvaluateChunkInput(
+    string RunId,
+    string Role,
+    string Model,
+    string CallableName,
+    int ChunkIndex,
+    int MaxOutputTokens,
+    double? RequestsPerSecond,
+    int? Seed,
+    string? JsonSchema,
+    string? AccuracyField,
+    string? ClassField);
+
+/// <summary>A model evaluated under a role (candidate or baseline).</summary>
+internal sealed record EvaluatedModel(string Role, string Model, string CallableName);
+
+/// <summary>Input of the summary activity.</summary>
+internal sealed record SummarizeInput(string RunId, int ChunkCount, int CaseCount, IReadOnlyList<EvaluatedModel> Models, bool HasSchema, string? AccuracyField, string? ClassField);
+
+/// <summary>Input of the promotion activity.</summary>
+internal sealed record PromoteInput(string Alias, string FineTunedModel, string RunId, string JobId, string BaseModel, Dictionary<string, double> Metrics);
+
+/// <summary>Input of the notification activity.</summary>
+internal sealed record NotifyInput(string WebhookUrl, PipelineResult Result);
+
+/// <summary>Input of the result-writing activity.</summary>
+internal sealed record WriteResultInput(string RunId, PipelineResult Result);
+
+/// <summary>One evaluated case as stored in the per-case results.</summary>
+internal sealed record CaseResult
+{
+    public int Index { get; init; }
+    public required string Role { get; init; }
+    public required string Model { get; init; }
+    public string? Expected { get; init; }
+    public string? Output { get; init; }
+    public string? Error { get; init; }
+    public bool JsonValid { get; init; }
+    public bool? SchemaValid { get; init; }
+    public string? SchemaErrors { get; init; }
+    public string? ExpectedLabel { get; init; }
+    public string? PredictedLabel { get; init; }
+    public bool? Correct { get; init; }
+    public string? ExpectedClass { get; init; }
+    public string? PredictedClass { get; init; }
+    public double LatencyMs { get; init; }
+    public int PromptTokens { get; init; }
+    public int CompletionTokens { get; init; }
+}
+
+/// <summary>One held-out case: the prompt messages and the expected assistant answer.</summary>
+internal sealed record EvalCase(int Index, IReadOnlyList<ChatMessage> Messages, string Expected);
