@@ -436,26 +436,23 @@ public sealed partial class AzureStorageOrchestrationService
         DateTime deadline = Now + receiveTimeout;
         while (true)
         {
-            if (!_activityBuffer.Reader.TryRead(out QueueMessage? queued))
+            IReadOnlyList<QueueMessage> batch = await _workItems.ReceiveMessagesAsync(1, _options.WorkItemQueueVisibilityTimeout, cancellationToken).ConfigureAwait(false);
+            if (batch.Count == 0)
             {
-                IReadOnlyList<QueueMessage> batch = await _workItems.ReceiveMessagesAsync(1, _options.WorkItemQueueVisibilityTimeout, cancellationToken).ConfigureAwait(false);
-                if (batch.Count == 0)
+                TimeSpan left = deadline - Now;
+                if (left <= TimeSpan.Zero)
                 {
-                    TimeSpan left = deadline - Now;
-                    if (left <= TimeSpan.Zero)
-                    {
-                        return null;
-                    }
-
-                    _activityPollMs = NextBackoff(_activityPollMs);
-                    TimeSpan wait = TimeSpan.FromMilliseconds(Math.Min(_activityPollMs, left.TotalMilliseconds));
-                    await _workItemSignal.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
-                    continue;
+                    return null;
                 }
 
-                _activityPollMs = 0;
-                queued = batch[0];
+                _activityPollMs = NextBackoff(_activityPollMs);
+                TimeSpan wait = TimeSpan.FromMilliseconds(Math.Min(_activityPollMs, left.TotalMilliseconds));
+                await _workItemSignal.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
+                continue;
             }
+
+            _activityPollMs = 0;
+            QueueMessage queued = batch[0];
 
             var (message, largeBlob) = await ParseAsync(queued, cancellationToken).ConfigureAwait(false);
             if (message is null)

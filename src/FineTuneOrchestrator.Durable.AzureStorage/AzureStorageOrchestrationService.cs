@@ -42,7 +42,6 @@ public sealed partial class AzureStorageOrchestrationService : IOrchestrationSer
     private readonly ConcurrentDictionary<int, PartitionPump> _ownedPartitions = new();
     private readonly SemaphoreSlim[] _partitionSignals;
     private readonly SemaphoreSlim _workItemSignal = new(0);
-    private readonly Channel<QueueMessage> _activityBuffer = Channel.CreateUnbounded<QueueMessage>();
     private readonly CancellationTokenSource _shutdown = new();
     private Task? _partitionManager;
     private int _activityPollMs;

@@ -120,6 +120,19 @@ public sealed class EngineBehaviourTests
         Assert.Single(inner.PoisonMessages);
     }
 
+    [Fact]
+    public async Task CreateTimer_LongerThanMaximumInterval_IsSplitIntoChunksAndFiresOnce()
+    {
+        await using var host = await DurableTestHost.StartAsync(new InMemoryOrchestrationService(), Register, o => o.MaximumTimerInterval = TimeSpan.FromMilliseconds(250));
+
+        var result = await host.RunAsync("Timer", 1000);
+
+        Assert.Equal("fired-after-delay", result.ReadOutputAs<string>());
+        var timers = (await host.Client.GetHistoryAsync(result.InstanceId)).OfType<TimerCreatedEvent>().ToList();
+        Assert.InRange(timers.Count, 4, 6);
+        Assert.All(timers.Zip(timers.Skip(1)), pair => Assert.True(pair.Second.FireAt > pair.First.FireAt));
+    }
+
     private static async Task WaitForHistoryAsync(DurableTestHost host, string id, Func<IReadOnlyList<HistoryEvent>, bool> condition)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
