@@ -1,0 +1,95 @@
+using System.Text.Json;
+using FineTuneOrchestrator.Durable;
+using FineTuneOrchestrator.Providers;
+
+namespace FineTuneOrchestrator.Pipeline.IntegrationTests;
+
+/// <summary>Whole runs of the FineTunePipeline against the simulator (real HTTP) and Azurite (real blobs).</summary>
+public sealed class PipelineRunTests
+{
+    internal static PipelineRunRequest Request(string dataset, string? alias = "tickets-prod") => new()
+    {
+        Dataset = new DatasetSpec { Name = dataset },
+        BaseModel = "gpt-4o-mini",
+        Suffix = "tickets",
+        Seed = 42,
+        Hyperparameters = new HyperparametersSpec { Epochs = 2, BatchSize = 4 },
+        Evaluation = new EvaluationSpec { AccuracyField = "category", MaxParallelism = 3, JsonSchema = Tickets.SchemaElement(), RequestsPerSecond = 200 },
+        Gates = new GateSpec { MinJsonValidRate = 0.9, MinSchemaAdherence = 0.9, MinAccuracy = 0.8, MinImprovementOverBaseline = 0.3 },
+        Alias = alias,
+        Polling = new PollingSpec { MinIntervalSeconds = 0.2, MaxIntervalSeconds = 0.5, DeadlineHours = 1 },
+    };
+
+    internal static async Task UploadTicketsAsync(PipelineTestHost host, string dataset, bool withEval = true)
+    {
+        await host.UploadAsync($"{dataset}/train.jsonl", Tickets.Train());
+        if (withEval) await host.UploadAsync($"{dataset}/eval.jsonl", Tickets.Eval());
+    }
+
+    [Fact]
+    public async Task Run_GoodDataset_PromotesFineTunedModelThatBeatsBaseline()
+    {
+        await using var host = await PipelineTestHost.StartAsync();
+        using var webhook = new WebhookReceiver();
+        await UploadTicketsAsync(host, "tickets");
+        string id = await host.StartAsync(Request("tickets") with { Notify = new NotifySpec { WebhookUrl = webhook.Url } });
+
+        var done = await host.WaitAsync(id, 90);
+
+        Assert.True(done.RuntimeStatus == OrchestrationRuntimeStatus.Completed, done.FailureDetails?.ToString());
+        var result = done.ReadOutputAs<PipelineResult>()!;
+        Assert.Equal(PipelineOutcomes.Promoted, result.Outcome);
+        Assert.True(result.Promoted);
+        Assert.Equal(id, result.RunId);
+
+        // Validation and job.
+        Assert.True(result.Validation!.Valid);
+        Assert.Equal(45, result.Validation.ExampleCount);
+        Assert.NotNull(result.Validation.EstimatedCostUsd);
+        Assert.Equal("succeeded", result.Job!.Status);
+        Assert.StartsWith("ft:gpt-4o-mini-2024-07-18:", result.Job.FineTunedModel, StringComparison.Ordinal);
+        Assert.True(result.Job.TrainedTokens > 0);
+        var job = await host.Provider.GetJobAsync(result.Job.Id!, default);
+        Assert.Equal(id, job.RunId);
+        Assert.Equal(1, host.Simulator.State.GetStats().JobsCreated);
+
+        // Evaluation: the fine-tuned model answers in the trained JSON; the base model does not.
+        var eval = result.Evaluation!;
+        Assert.Equal(15, eval.CaseCount);
+        Assert.True(eval.Candidate!.Accuracy >= 0.8, $"candidate accuracy {eval.Candidate.Accuracy}");
+        Assert.Equal(1.0, eval.Candidate.JsonValidRate);
+        Assert.Equal(1.0, eval.Candidate.SchemaAdherence);
+        Assert.Equal("gpt-4o-mini", eval.Baseline!.Model);
+        Assert.Equal(0.0, eval.Baseline.Accuracy);
+        Assert.Equal(0.0, eval.Baseline.JsonValidRate);
+        Assert.Equal(5, eval.Candidate.PerClass!.Count(c => c.Value.Support > 0));
+        Assert.True(eval.Candidate.CostUsd > 0);
+        Assert.True(eval.Candidate.LatencyP95Ms >= eval.Candidate.LatencyP50Ms);
+        string results = (await host.ReadBlobAsync(host.Runs, $"{id}/evaluation/results.jsonl"))!;
+        Assert.Equal(30, results.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.NotNull(await host.ReadBlobAsync(host.Runs, $"{id}/evaluation/summary.json"));
+
+        // Promotion in the registry.
+        var alias = await host.Registry.GetAsync("tickets-prod");
+        Assert.Equal(result.Job.FineTunedModel, alias!.Current.Model);
+        Assert.Equal(id, alias.Current.RunId);
+        Assert.Equal(result.Job.FineTunedModel, result.Promotion!.Model);
+        Assert.Null(result.Promotion.PreviousModel);
+
+        // Staged content-addressed files, result blob, custom status, webhook.
+        var staged = await host.Staging.ListBlobsAsync();
+        Assert.Contains(staged.Items, b => b.Name.EndsWith(".jsonl", StringComparison.Ordinal) && b.Name.Length == 64 + 6);
+        Assert.Contains(staged.Items, b => b.Name.EndsWith(".OpenAICompatible.fileid", StringComparison.Ordinal));
+        Assert.NotNull(await host.ReadBlobAsync(host.Datasets, "tickets/validation-report.json"));
+        var stored = JsonSerializer.Deserialize<PipelineResult>((await host.ReadBlobAsync(host.Runs, $"{id}/result.json"))!, PipelineJson.Default);
+        Assert.Equal(PipelineOutcomes.Promoted, stored!.Outcome);
+        var status = done.ReadCustomStatusAs<PipelineStatus>()!;
+        Assert.Equal(PipelineStages.Completed, status.Stage);
+        Assert.Equal(PipelineOutcomes.Promoted, status.Outcome);
+        Assert.Equal("succeeded", status.JobStatus);
+        Assert.NotNull(status.TrainLoss);
+        Assert.True(status.Step > 0);
+        var hook = Assert.Single(webhook.Bodies);
+        Assert.Contains("\"outcome\":\"Promoted\"", hook, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,269 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using FineTuneOrchestrator.Durable;
+using FineTuneOrchestrator.Durable.Client;
+using FineTuneOrchestrator.OpenAISimulator;
+using FineTuneOrchestrator.Providers;
+using FineTuneOrchestrator.Registry;
+using FineTuneOrchestrator.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FineTuneOrchestrator.Pipeline.IntegrationTests;
+
+/// <summary>Connection to the Azurite the test script started (FTO_TEST_STORAGE), or the default local one.</summary>
+internal static class Azurite
+{
+    public static string ConnectionString => Environment.GetEnvironmentVariable("FTO_TEST_STORAGE") is { Length: > 0 } cs ? cs : "UseDevelopmentStorage=true";
+
+    public static StorageAccountClient Account { get; } = StorageAccountClient.FromConnectionString(ConnectionString);
+}
+
+/// <summary>
+/// One test's world: a simulator on a loopback port, unique blob containers on Azurite, and a host running the durable
+/// engine (in-memory backend) with the pipeline, the provider gateway (over HTTP to the simulator) and the model registry.
+/// </summary>
+internal sealed class PipelineTestHost : IAsyncDisposable
+{
+    public const string ApiKey = "sk-pipeline-test-1b2c3d";
+    private readonly IHost _host;
+
+    private PipelineTestHost(IHost host, SimulatorServer simulator, string prefix)
+    {
+        _host = host;
+        Simulator = simulator;
+        Prefix = prefix;
+        Client = host.Services.GetRequiredService<DurableTaskClient>();
+        Provider = host.Services.GetRequiredService<IFineTuningProvider>();
+        Registry = host.Services.GetRequiredService<ModelRegistry>();
+        Services = host.Services;
+    }
+
+    public SimulatorServer Simulator { get; }
+    public string Prefix { get; }
+    public DurableTaskClient Client { get; }
+    public IFineTuningProvider Provider { get; }
+    public ModelRegistry Registry { get; }
+    public IServiceProvider Services { get; }
+    public IBlobContainerClient Datasets => Azurite.Account.GetBlobContainerClient($"{Prefix}-datasets");
+    public IBlobContainerClient Staging => Azurite.Account.GetBlobContainerClient($"{Prefix}-staging");
+    public IBlobContainerClient Runs => Azurite.Account.GetBlobContainerClient($"{Prefix}-runs");
+    public IBlobContainerClient Models => Azurite.Account.GetBlobContainerClient($"{Prefix}-models");
+
+    public static async Task<PipelineTestHost> StartAsync(double timeScale = 1000, params (string Key, string Value)[] simulatorSettings)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Simulator:TimeScale"] = timeScale.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Simulator:ApiKey"] = ApiKey,
+            ["Simulator:Seed"] = "11",
+        };
+        foreach (var (k, v) in simulatorSettings) settings[k] = v;
+        var simulator = await SimulatorServer.StartAsync(settings);
+        string prefix = "p" + Guid.NewGuid().ToString("N")[..10];
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["FineTuning:Provider:Kind"] = "OpenAICompatible",
+            ["FineTuning:Provider:Endpoint"] = simulator.OpenAIEndpoint.ToString(),
+            ["FineTuning:Provider:ApiKey"] = ApiKey,
+            ["FineTuning:Provider:PollInterval"] = "00:00:00.050",
+            ["FineTuning:Provider:MaxRetryAfter"] = "00:00:02",
+            ["FineTune:Registry:ContainerName"] = $"{prefix}-models",
+            ["FineTune:Pipeline:DatasetsContainer"] = $"{prefix}-datasets",
+            ["FineTune:Pipeline:StagingContainer"] = $"{prefix}-staging",
+            ["FineTune:Pipeline:RunsContainer"] = $"{prefix}-runs",
+            ["FineTune:Pipeline:ProviderRetryFirstInterval"] = "00:00:00.200",
+            ["FineTune:Pipeline:ProviderRetryMaxInterval"] = "00:00:01",
+            ["FineTune:Pipeline:EvaluationCasesPerActivity"] = "5",
+            ["FineTune:Pipeline:InferencePrices:gpt-4o-mini-2024-07-18:InputPerMillion"] = "0.15",
+            ["FineTune:Pipeline:InferencePrices:gpt-4o-mini-2024-07-18:OutputPerMillion"] = "0.60",
+            ["FineTune:Pipeline:InferencePrices:ft:gpt-4o-mini-2024-07-18:InputPerMillion"] = "0.30",
+            ["FineTune:Pipeline:InferencePrices:ft:gpt-4o-mini-2024-07-18:OutputPerMillion"] = "1.20",
+        });
+        builder.Services.AddStorageAccount(Azurite.ConnectionString);
+        builder.Services.AddFineTuningProvider(builder.Configuration.GetSection("FineTuning:Provider"));
+        builder.Services.AddModelRegistry(builder.Configuration.GetSection("FineTune:Registry"));
+        var pipeline = builder.Services.AddFineTunePipeline(builder.Configuration.GetSection("FineTune:Pipeline"));
+        builder.Services.AddDurableTask(configure: o =>
+        {
+            o.HubName = "PipelineTests";
+            o.ShutdownDrainTimeout = TimeSpan.FromSeconds(2);
+        }).AddTasks(pipeline.RegisterPipelineTasks).UseInMemoryBackend().AddWorker();
+        var host = builder.Build();
+        await host.StartAsync();
+        var result = new PipelineTestHost(host, simulator, prefix);
+        await result.Datasets.CreateIfNotExistsAsync();
+        return result;
+    }
+
+    public async Task UploadAsync(string blob, string content) =>
+        await Datasets.UploadAsync(blob, Encoding.UTF8.GetBytes(content));
+
+    public async Task<string> StartAsync(PipelineRunRequest request)
+    {
+        string id = request.RunId ?? "run-" + Guid.NewGuid().ToString("N")[..12];
+        return await Client.ScheduleNewOrchestrationInstanceAsync(PipelineNames.Orchestrator, request with { RunId = id }, new StartOrchestrationOptions { InstanceId = id });
+    }
+
+    public async Task<OrchestrationMetadata> WaitAsync(string instanceId, int timeoutSeconds = 60)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
+        return await Client.WaitForInstanceCompletionAsync(instanceId, getInputsAndOutputs: true, cts.Token);
+    }
+
+    public async Task<OrchestrationMetadata> WaitForStatusAsync(string instanceId, Func<PipelineStatus, bool> condition, int timeoutSeconds = 60)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
+        while (true)
+        {
+            var m = await Client.GetInstanceAsync(instanceId, true, cts.Token);
+            if (m?.ReadCustomStatusAs<PipelineStatus>() is { } s && condition(s)) return m;
+            if (m is not null && m.IsCompleted) throw new InvalidOperationException($"The run ended ({m.RuntimeStatus}: {m.FailureDetails?.ErrorMessage}) before the expected status.");
+            await Task.Delay(50, cts.Token);
+        }
+    }
+
+    public async Task<string?> ReadBlobAsync(IBlobContainerClient container, string blob) =>
+        (await container.DownloadAsync(blob))?.Content.ToString();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+        await Simulator.DisposeAsync();
+        foreach (var c in new[] { Datasets, Staging, Runs, Models })
+        {
+            await c.DeleteIfExistsAsync();
+        }
+    }
+}
+
+/// <summary>A webhook receiver on a loopback port that records the bodies it gets.</summary>
+internal sealed class WebhookReceiver : IDisposable
+{
+    private readonly HttpListener _listener = new();
+    private readonly Task _loop;
+
+    public WebhookReceiver()
+    {
+        int port = FreePort();
+        Url = $"http://127.0.0.1:{port}/hook/";
+        _listener.Prefixes.Add(Url);
+        _listener.Start();
+        _loop = Task.Run(LoopAsync);
+    }
+
+    public string Url { get; }
+    public System.Collections.Concurrent.ConcurrentQueue<string> Bodies { get; } = new();
+
+    private async Task LoopAsync()
+    {
+        while (_listener.IsListening)
+        {
+            HttpListenerContext ctx;
+            try
+            {
+                ctx = await _listener.GetContextAsync();
+            }
+            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                return;
+            }
+
+            using var reader = new StreamReader(ctx.Request.InputStream, Encoding.UTF8);
+            Bodies.Enqueue(await reader.ReadToEndAsync());
+            ctx.Response.StatusCode = 204;
+            ctx.Response.Close();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    public void Dispose()
+    {
+        _listener.Stop();
+        _listener.Close();
+        _loop.Wait(TimeSpan.FromSeconds(2));
+    }
+}
+
+/// <summary>Support tickets classified into JSON ({"category", "priority"}).</summary>
+internal static class Tickets
+{
+    private static readonly (string Category, string Priority, string[] Phrases)[] Topics =
+    [
+        ("billing", "high", ["I was charged twice for my subscription this month", "my invoice shows a double charge on the card", "refund the duplicate payment taken from my account"]),
+        ("network", "medium", ["the router keeps dropping the wifi connection every hour", "cannot connect to the wireless network after the update", "internet connection is very slow and keeps disconnecting"]),
+        ("shipping", "low", ["my parcel delivery is two weeks late", "the package tracking has not moved since last week", "the courier never delivered my order"]),
+        ("account", "high", ["I cannot log in because the password reset email never arrives", "my account is locked after too many login attempts", "two factor login code is not accepted"]),
+        ("hardware", "medium", ["the laptop screen flickers and goes black", "the printer jams on every page", "my phone battery drains overnight even when unused"]),
+    ];
+
+    private static readonly string[] Openers = ["Hello,", "Hi team,", "Urgent:", "Good morning,", "Help please:", "Dear support,"];
+    private const string System = "Classify the support ticket. Answer only with JSON: {\"category\": ..., \"priority\": ...}.";
+
+    public static string Reply(string category, string priority) => $"{{\"category\":\"{category}\",\"priority\":\"{priority}\"}}";
+
+    public static string Line(string user, string assistant) => JsonSerializer.Serialize(new
+    {
+        messages = new object[]
+        {
+            new { role = "system", content = System },
+            new { role = "user", content = user },
+            new { role = "assistant", content = assistant },
+        },
+    });
+
+    /// <summary>Training examples: every topic phrase with several openers (≥ 30 examples).</summary>
+    public static string Train(int perPhrase = 3)
+    {
+        var sb = new StringBuilder();
+        foreach (var (category, priority, phrases) in Topics)
+        {
+            for (int p = 0; p < phrases.Length; p++)
+            {
+                for (int i = 0; i < perPhrase; i++)
+                {
+                    sb.Append(Line($"{Openers[(p + i) % Openers.Length]} {phrases[p]}. Order #{1000 + p * 10 + i}.", Reply(category, priority))).Append('\n');
+                }
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>Held-out cases: the same problems phrased as new tickets.</summary>
+    public static string Eval()
+    {
+        var sb = new StringBuilder();
+        foreach (var (category, priority, phrases) in Topics)
+        {
+            foreach (var phrase in phrases)
+            {
+                sb.Append(Line($"New ticket from a customer: {phrase}, please look into it.", Reply(category, priority))).Append('\n');
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    public const string Schema = """
+        {"type": "object", "required": ["category", "priority"],
+         "properties": {"category": {"type": "string", "enum": ["billing", "network", "shipping", "account", "hardware"]},
+                        "priority": {"type": "string", "enum": ["low", "medium", "high"]}},
+         "additionalProperties": false}
+        """;
+
+    public static JsonElement SchemaElement(string schema = Schema) => JsonDocument.Parse(schema).RootElement.Clone();
+}
