@@ -60,6 +60,21 @@ public sealed class TokenAndEstimateTests
         Assert.Equal(Math.Round(sizes.Average(), 1), report.Tokens.Mean);
     }
 
+    [Fact]
+    public async Task ValidateAsync_PercentilesBeyondHistogram_AreExact()
+    {
+        // Two examples over 131,072 tokens (outside the fixed histogram); " a" is one token, so sizes are exact.
+        static string Sized(int words) =>
+            $$"""{"messages": [{"role": "user", "content": "{{string.Concat(Enumerable.Repeat(" a", words))}}"}, {"role": "assistant", "content": "ok"}]}""";
+        var lines = Enumerable.Range(1, 8).Select(i => Sized(i * 10)).Append(Sized(140_000)).Append(Sized(150_000));
+        var catalog = ModelCatalog.Default.With(new ModelInfo("huge", "o200k_base", 1_000_000, null, []));
+        var report = await Lines.Validate(string.Join("\n", lines), new ValidationOptions { Catalog = catalog, Model = "huge" });
+        int overhead = 3 + 3 + Enc.CountTokens("user") + 3 + Enc.CountTokens("assistant") + Enc.CountTokens("ok");
+        Assert.Equal(Enc.CountTokens(string.Concat(Enumerable.Repeat(" a", 150_000))) + overhead, report.Tokens.Max);
+        Assert.Equal(report.Tokens.Max, report.Tokens.P95); // rank 10 of 10
+        Assert.Equal(Enc.CountTokens(string.Concat(Enumerable.Repeat(" a", 50))) + overhead, report.Tokens.P50); // rank 5 of 10
+    }
+
     [Theory]
     [InlineData(1, 25)]
     [InlineData(10, 10)]

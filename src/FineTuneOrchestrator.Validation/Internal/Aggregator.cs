@@ -9,7 +9,11 @@ internal sealed class Aggregator(ValidationOptions options, ModelInfo model)
     private readonly Lock _gate = new();
     private readonly Dictionary<long, ChunkResult> _pending = [];
     private readonly FirstLineIndex _firstLineByHash = new();
-    private readonly List<int> _tokenCounts = [];
+    // Exact distribution of example sizes in fixed memory: a histogram up to 128k tokens, a list beyond (rare).
+    private const int HistogramSize = 1 << 17;
+    private readonly int[] _histogram = new int[HistogramSize];
+    private readonly List<int> _largeCounts = [];
+    private long _counted;
     private readonly Dictionary<string, long> _errorCounts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _warningCounts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<long>> _firstLines = new(StringComparer.Ordinal);
@@ -47,7 +51,9 @@ internal sealed class Aggregator(ValidationOptions options, ModelInfo model)
             if (example.Valid) _valid++;
             if (example.Counted)
             {
-                _tokenCounts.Add(example.Tokens);
+                if (example.Tokens < HistogramSize) _histogram[example.Tokens]++;
+                else _largeCounts.Add(example.Tokens);
+                _counted++;
                 _total += example.Tokens;
                 _billing += Math.Min(example.Tokens, model.ContextLimit);
                 _assistant += example.AssistantTokens;
@@ -110,15 +116,15 @@ internal sealed class Aggregator(ValidationOptions options, ModelInfo model)
                 if (list.Count > options.MaxIssues) list.RemoveAt(list.Count - 1);
             }
 
-            _tokenCounts.Sort();
-            int n = _tokenCounts.Count;
+            _largeCounts.Sort();
+            long n = _counted;
             var tokens = new TokenStatistics(
                 _total,
                 _billing,
                 _max,
                 n == 0 ? 0 : Math.Round((double)_total / n, 1),
-                Percentile(_tokenCounts, 0.50),
-                Percentile(_tokenCounts, 0.95),
+                Percentile(0.50),
+                Percentile(0.95),
                 _assistant);
             int epochs = options.Epochs ?? EpochEstimator.DefaultEpochs(_examples);
             long trained = _billing * epochs;
@@ -151,19 +157,30 @@ internal sealed class Aggregator(ValidationOptions options, ModelInfo model)
     private static Dictionary<string, long> Sorted(Dictionary<string, long> counts) =>
         counts.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
 
-    // Nearest-rank percentile.
-    private static int Percentile(List<int> sorted, double q) =>
-        sorted.Count == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Count) - 1, 0, sorted.Count - 1)];
+    // Nearest-rank percentile over the histogram (then the sorted large counts).
+    private int Percentile(double q)
+    {
+        if (_counted == 0) return 0;
+        long rank = Math.Clamp((long)Math.Ceiling(q * _counted), 1, _counted);
+        long seen = 0;
+        for (int tokens = 0; tokens < HistogramSize; tokens++)
+        {
+            seen += _histogram[tokens];
+            if (seen >= rank) return tokens;
+        }
+
+        return _largeCounts[(int)(rank - seen - 1)];
+    }
 }
 
 /// <summary>
 /// Maps 64-bit example hashes to the line where each was first seen: open addressing over two flat arrays (12 bytes
-/// per slot, at most half full), cheaper in time and memory than a Dictionary for millions of examples.
+/// per slot, at most three quarters full), cheaper in time and memory than a Dictionary for millions of examples.
 /// </summary>
 internal sealed class FirstLineIndex
 {
     private ulong[] _keys = new ulong[1024];
-    private long[] _lines = new long[1024];
+    private uint[] _lines = new uint[1024]; // line numbers beyond 2^32 are clamped (only used in messages)
     private int _count;
 
     /// <summary>Adds the hash with its line; returns null when new, or the first line when it was seen before.</summary>
@@ -179,8 +196,8 @@ internal sealed class FirstLineIndex
         }
 
         _keys[slot] = key;
-        _lines[slot] = line;
-        if (++_count * 2 > _keys.Length) Grow();
+        _lines[slot] = (uint)Math.Min(line, uint.MaxValue);
+        if (++_count * 4 > _keys.Length * 3) Grow();
         return null;
     }
 
@@ -189,7 +206,7 @@ internal sealed class FirstLineIndex
         var keys = _keys;
         var lines = _lines;
         _keys = new ulong[keys.Length * 2];
-        _lines = new long[keys.Length * 2];
+        _lines = new uint[keys.Length * 2];
         int mask = _keys.Length - 1;
         for (int i = 0; i < keys.Length; i++)
         {
