@@ -69,21 +69,23 @@ foreach (int size in options.Sizes)
 }
 
 Console.WriteLine();
-Console.WriteLine($"{"file",-8} {"tool",-28} {"best s",7} {"median s",8} {"MB/s",7} {"examples/s",11} {"tokens/s",11} {"CPU s",6} {"peak MB",8} {"speed-up",8}");
+Console.WriteLine($"{"file",-8} {"tool",-28} {"best s",7} {"median s",8} {"MB/s",7} {"examples/s",11} {"tokens/s",11} {"CPU s",6} {"peak MB",8} {"speed-up",8} {"CPU ratio",9}");
 foreach (var group in rows.GroupBy(r => r.Size))
 {
     double peerBest = group.First().Best;
+    double peerCpu = group.First().Samples.Min(s => s.CpuSeconds);
     foreach (var r in group)
     {
         double mb = r.Bytes / (1024.0 * 1024);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{r.Size + " MB",-8} {r.Tool,-28} {r.Best,7:F2} {r.Median,8:F2} {mb / r.Best,7:F1} {r.Examples / r.Best,11:N0} {r.Tokens / r.Best,11:N0} {r.Samples.Min(s => s.CpuSeconds),6:F2} {r.Samples.Max(s => s.PeakRssKb) / 1024.0,8:F0} {peerBest / r.Best,7:F1}x"));
+            $"{r.Size + " MB",-8} {r.Tool,-28} {r.Best,7:F2} {r.Median,8:F2} {mb / r.Best,7:F1} {r.Examples / r.Best,11:N0} {r.Tokens / r.Best,11:N0} {r.Samples.Min(s => s.CpuSeconds),6:F2} {r.Samples.Max(s => s.PeakRssKb) / 1024.0,8:F0} {peerBest / r.Best,7:F1}x {peerCpu / r.Samples.Min(s => s.CpuSeconds),8:F1}x"));
     }
 }
 
 Console.WriteLine();
 Console.WriteLine("best/median: wall time from process start to exit over the runs; CPU s: user+system of the fastest run; peak MB: largest max RSS of any run;");
-Console.WriteLine("speed-up: peer best time / tool best time. Token totals of both tools are compared on every file.");
+Console.WriteLine("speed-up: peer best time / tool best time; CPU ratio: peer CPU / tool CPU (less sensitive to other load on the machine).");
+Console.WriteLine("Token totals and example counts of both tools are compared on every file.");
 return 0;
 
 static string Publish(string repo)
