@@ -37,6 +37,11 @@ public static class DatasetValidator
                 {
                     bytes = Produce(input, queue, cts.Token);
                 }
+                catch
+                {
+                    cts.Cancel();
+                    throw;
+                }
                 finally
                 {
                     queue.CompleteAdding();
@@ -50,7 +55,19 @@ public static class DatasetValidator
         for (int i = 0; i < workers; i++)
         {
             consumers[i] = Task.Factory.StartNew(
-                () => Consume(queue, new LineValidator(encoding.GetAwaiter().GetResult(), model, options.Method, options.DetectSensitiveData), aggregator, spare, cts.Token),
+                () =>
+                {
+                    try
+                    {
+                        Consume(queue, new LineValidator(encoding.GetAwaiter().GetResult(), model, options.Method, options.DetectSensitiveData), aggregator, spare, cts.Token);
+                    }
+                    catch
+                    {
+                        // Stop the reader and the other workers at once instead of validating the rest of the file.
+                        cts.Cancel();
+                        throw;
+                    }
+                },
                 cts.Token,
                 TaskCreationOptions.LongRunning,
                 TaskScheduler.Default);

@@ -12,6 +12,7 @@ public sealed class ErrorCodeTests
         { IssueCodes.EmptyMessages, """{"messages": []}""" },
         { IssueCodes.UnknownKey, """{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}], "temperature": 1}""" },
         { IssueCodes.DuplicateKey, """{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}], "messages": []}""" },
+        { IssueCodes.DuplicateKey, """{"messages": [{"role": "user", "content": "hi", "content": "again"}, {"role": "assistant", "content": "yo"}]}""" },
         { IssueCodes.InvalidType, """{"messages": [{"role": "user", "content": "hi", "name": 7}, {"role": "assistant", "content": "yo"}]}""" },
         { IssueCodes.InvalidMessage, """{"messages": ["hi", {"role": "assistant", "content": "yo"}]}""" },
         { IssueCodes.MissingRole, """{"messages": [{"content": "hi"}, {"role": "assistant", "content": "yo"}]}""" },

@@ -93,6 +93,20 @@ public sealed class MixedFileTests
     }
 
     [Fact]
+    public async Task ValidateAsync_StreamThatFails_PropagatesTheErrorPromptly()
+    {
+        var stream = new FailingStream(Encoding.UTF8.GetBytes(Lines.File(Enumerable.Range(0, 5000).Select(Lines.Valid).ToArray())));
+        var ex = await Assert.ThrowsAsync<IOException>(() => DatasetValidator.ValidateAsync(stream, new ValidationOptions()));
+        Assert.Equal("disk on fire", ex.Message);
+    }
+
+    private sealed class FailingStream(byte[] content) : MemoryStream(content)
+    {
+        public override int Read(byte[] buffer, int offset, int count) =>
+            Position > Length / 2 ? throw new IOException("disk on fire") : base.Read(buffer, offset, Math.Min(count, 64 * 1024));
+    }
+
+    [Fact]
     public async Task ValidateAsync_UnknownModel_ThrowsArgumentException()
     {
         await Assert.ThrowsAsync<ArgumentException>(() => Lines.Validate(Lines.File(), new ValidationOptions { Model = "gpt-9" }));

@@ -331,7 +331,7 @@ internal sealed class LineValidator
         {
             if (r.ValueTextEquals("role"u8))
             {
-                m.Keys |= Keys.Role;
+                Mark(ref m, Keys.Role, arrayPath, index);
                 r.Read();
                 m.Role = ReadRole(ref r, out m.RoleText);
                 if (m.Role == Role.None)
@@ -342,7 +342,7 @@ internal sealed class LineValidator
             }
             else if (r.ValueTextEquals("content"u8))
             {
-                m.Keys |= Keys.Content;
+                Mark(ref m, Keys.Content, arrayPath, index);
                 r.Read();
                 m.ContentType = r.TokenType;
                 if (r.TokenType == JsonTokenType.String)
@@ -363,7 +363,7 @@ internal sealed class LineValidator
             }
             else if (r.ValueTextEquals("name"u8))
             {
-                m.Keys |= Keys.Name;
+                Mark(ref m, Keys.Name, arrayPath, index);
                 r.Read();
                 if (r.TokenType == JsonTokenType.String) m.OtherTokens += 1 + Count(Unescaped(ref r), scan: false);
                 else
@@ -374,7 +374,7 @@ internal sealed class LineValidator
             }
             else if (r.ValueTextEquals("weight"u8))
             {
-                m.Keys |= Keys.Weight;
+                Mark(ref m, Keys.Weight, arrayPath, index);
                 r.Read();
                 if (r.TokenType == JsonTokenType.Number && r.TryGetInt32(out int w) && w is 0 or 1) m.Weight = w;
                 else
@@ -386,13 +386,13 @@ internal sealed class LineValidator
             }
             else if (r.ValueTextEquals("tool_calls"u8))
             {
-                m.Keys |= Keys.ToolCalls;
+                Mark(ref m, Keys.ToolCalls, arrayPath, index);
                 r.Read();
                 m.OtherTokens += ParseToolCalls(ref r, Path() + ".tool_calls");
             }
             else if (r.ValueTextEquals("tool_call_id"u8))
             {
-                m.Keys |= Keys.ToolCallId;
+                Mark(ref m, Keys.ToolCallId, arrayPath, index);
                 r.Read();
                 if (r.TokenType == JsonTokenType.String) m.ToolCallId = r.GetString();
                 else
@@ -403,13 +403,13 @@ internal sealed class LineValidator
             }
             else if (r.ValueTextEquals("function_call"u8))
             {
-                m.Keys |= Keys.FunctionCall;
+                Mark(ref m, Keys.FunctionCall, arrayPath, index);
                 r.Read();
                 m.OtherTokens += ParseFunction(ref r, Path() + ".function_call");
             }
             else if (r.ValueTextEquals("refusal"u8))
             {
-                m.Keys |= Keys.Refusal;
+                Mark(ref m, Keys.Refusal, arrayPath, index);
                 r.Read();
                 if (r.TokenType == JsonTokenType.String) m.ContentTokens += Count(Unescaped(ref r));
                 else if (r.TokenType != JsonTokenType.Null)
@@ -420,7 +420,7 @@ internal sealed class LineValidator
             }
             else if (r.ValueTextEquals("audio"u8))
             {
-                m.Keys |= Keys.Audio;
+                Mark(ref m, Keys.Audio, arrayPath, index);
                 r.Read();
                 r.Skip();
             }
@@ -443,6 +443,12 @@ internal sealed class LineValidator
                 _assistantTokens += m.ContentTokens + m.OtherTokens;
             }
         }
+    }
+
+    private void Mark(ref Message m, Keys key, string arrayPath, int index)
+    {
+        if ((m.Keys & key) != 0) Error(IssueCodes.DuplicateKey, $"Key \"{KeyName(key)}\" appears twice in one message; keep one.", $"{arrayPath}[{index}].{KeyName(key)}");
+        m.Keys |= key;
     }
 
     private void CheckMessage(ref Message m, string arrayPath, int index, int toolCallStart)
