@@ -1,6 +1,7 @@
 using FineTuneOrchestrator.App.Durable;
 using FineTuneOrchestrator.App.Hosting;
 using FineTuneOrchestrator.App.Models;
+using FineTuneOrchestrator.App.Pipelines;
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 builder.AddFunctionsAppConfiguration(args);
@@ -13,6 +14,7 @@ string prefix = app.RoutePrefixPath();
 app.MapHealthApi(prefix);
 app.MapDurableManagementApi();
 app.MapModelRegistryApi(prefix);
+app.MapPipelineApi(prefix);
 
 app.Run();
 

@@ -31,6 +31,12 @@ public class AppFactory : WebApplicationFactory<Program>
         ["FunctionKeys:DurableTask"] = SystemKey,
         ["AzureWebJobsStorage"] = StorageConnectionString,
         ["FineTune:Registry:ContainerName"] = RegistryContainer,
+        ["FineTune:EnableDemoOrchestrations"] = "true",
+        // The provider is never called by these tests (runs fail or wait before it); it must only be valid.
+        ["FineTuning:Provider:Kind"] = "OpenAICompatible",
+        ["FineTuning:Provider:Endpoint"] = "http://127.0.0.1:9/v1",
+        ["FineTuning:Provider:ApiKey"] = "sk-test",
+        ["FineTune:BlobTrigger:Enabled"] = "false",
     };
 
     protected virtual string EnvironmentName => "Testing";
@@ -42,7 +48,15 @@ public class AppFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(EnvironmentName);
-        builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(Settings));
+        IDictionary<string, string?> settings = Settings;
+        // UseSetting makes the values visible while Program.cs registers services (the backend, demo orchestrations);
+        // the in-memory collection keeps them above the app's own files.
+        foreach ((string key, string? value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(settings));
         builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
         builder.ConfigureTestServices(ConfigureServices);
     }

@@ -8,7 +8,7 @@ public enum DurableBackendKind
     /// <summary>In-process, not persisted: development and tests.</summary>
     InMemory,
 
-    /// <summary>Azure Storage queues/tables/blobs (Azurite locally). Not available yet.</summary>
+    /// <summary>Azure Storage queues and blobs (Azurite locally, a storage account in Azure).</summary>
     AzureStorage,
 }
 
@@ -21,8 +21,8 @@ public sealed class FineTuneAppOptions
     /// <summary>The durable backend (default InMemory until the Azure Storage backend lands).</summary>
     public DurableBackendKind DurableBackend { get; set; } = DurableBackendKind.InMemory;
 
-    /// <summary>Registers the demo orchestrations (HelloSequence, WaitForApproval, AlwaysFails) used to exercise the management API.</summary>
-    public bool EnableDemoOrchestrations { get; set; } = true;
+    /// <summary>Registers the demo orchestrations (HelloSequence, WaitForApproval, AlwaysFails) used to exercise the management API. Off by default.</summary>
+    public bool EnableDemoOrchestrations { get; set; }
 }
 
 /// <summary>HTTP settings: route prefix from host.json (<c>extensions:http:routePrefix</c>), the rest from <c>FineTune:Http</c>.</summary>

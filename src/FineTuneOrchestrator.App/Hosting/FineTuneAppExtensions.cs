@@ -1,6 +1,10 @@
 using FineTuneOrchestrator.App.Demo;
 using FineTuneOrchestrator.App.Durable;
+using FineTuneOrchestrator.App.Pipelines;
 using FineTuneOrchestrator.App.Security;
+using FineTuneOrchestrator.App.Triggers;
+using FineTuneOrchestrator.Pipeline;
+using FineTuneOrchestrator.Providers;
 using FineTuneOrchestrator.Durable;
 using FineTuneOrchestrator.Registry;
 using FineTuneOrchestrator.Storage;
@@ -12,6 +16,9 @@ namespace FineTuneOrchestrator.App.Hosting;
 /// <summary>Service registration and request pipeline of the app.</summary>
 public static partial class FineTuneAppExtensions
 {
+    /// <summary>The configuration section of the fine-tuning provider (the Providers project's convention).</summary>
+    public const string ProviderSectionName = "FineTuning:Provider";
+
     /// <summary>
     /// Registers options (validated at start-up), keys, ProblemDetails, the storage account, the model registry, the
     /// durable engine with its backend and worker, and the check-status builder.
@@ -58,8 +65,23 @@ public static partial class FineTuneAppExtensions
         });
         services.AddModelRegistry(config.GetSection(ModelRegistryOptions.SectionName));
 
+        // The fine-tuning pipeline: provider gateway, pipeline services, run config defaults and the dataset blob trigger.
+        services.AddFineTuningProvider(config.GetSection(ProviderSectionName));
+        services.AddFineTunePipeline(config.GetSection(PipelineOptions.SectionName));
+        services.AddOptions<PipelineDefaultsOptions>().Bind(config.GetSection(PipelineDefaultsOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<PipelineRunPreparer>();
+        services.AddOptions<BlobTriggerOptions>()
+            .Bind(config.GetSection(BlobTriggerOptions.SectionName))
+            .Validate(o => o.PollingInterval > TimeSpan.Zero && o.PollingInterval <= TimeSpan.FromMinutes(10), "FineTune:BlobTrigger:PollingInterval must be between 00:00:00.001 and 00:10:00.")
+            .Validate(o => o.MaxAttempts is >= 1 and <= 100, "FineTune:BlobTrigger:MaxAttempts must be between 1 and 100.")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.Container) && !string.IsNullOrWhiteSpace(o.FileName) && !o.FileName.Contains('/', StringComparison.Ordinal), "FineTune:BlobTrigger:Container and FileName must be set (FileName without '/').")
+            .ValidateOnStart();
+        services.AddSingleton<IBlobDropHandler, PipelineBlobDropHandler>();
+        services.AddHostedService<BlobDropTrigger>();
+
         DurableTaskBuilder durable = services.AddDurableTask(config.GetSection(DurableTaskEngineOptions.SectionName));
-        if (config.GetValue($"{FineTuneAppOptions.SectionName}:{nameof(FineTuneAppOptions.EnableDemoOrchestrations)}", true))
+        durable.AddTasks(PipelineTasks.RegisterPipelineTasks);
+        if (config.GetValue($"{FineTuneAppOptions.SectionName}:{nameof(FineTuneAppOptions.EnableDemoOrchestrations)}", false))
         {
             durable.AddTasks(registry => registry.AddDemoOrchestrations());
         }

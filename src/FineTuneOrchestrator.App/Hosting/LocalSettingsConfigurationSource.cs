@@ -80,7 +80,7 @@ internal sealed class LocalSettingsConfigurationProvider(string path) : Configur
                 JsonValueKind.True => bool.TrueString.ToLower(CultureInfo.InvariantCulture),
                 JsonValueKind.False => bool.FalseString.ToLower(CultureInfo.InvariantCulture),
                 JsonValueKind.Null => null,
-                _ => throw new InvalidDataException($"{path}: \"{name}.{p.Name}\" must be a string, number or boolean (app settings are flat); use '__' in the name for nested settings, e.g. \"FineTune__Provider__Kind\"."),
+                _ => throw new InvalidDataException($"{path}: \"{name}.{p.Name}\" must be a string, number or boolean (app settings are flat); use '__' in the name for nested settings, e.g. \"FineTuning__Provider__Kind\"."),
             };
         }
     }
