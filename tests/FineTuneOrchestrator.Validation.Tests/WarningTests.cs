@@ -98,3 +98,28 @@ public sealed class WarningTests
         Assert.Equal(IssueCodes.InvalidContent, Assert.Single(report.Errors).Code);
     }
 }
+
+public sealed class IssueCatalogTests
+{
+    [Fact]
+    public async Task ValidateAsync_EmptyAssistantContent_WarnsEmptyContent()
+    {
+        var report = await Lines.Validate(Lines.File("""{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": ""}]}"""));
+        Assert.True(report.Valid);
+        Assert.Equal(IssueCodes.EmptyContent, Assert.Single(report.Warnings).Code);
+    }
+
+    [Fact]
+    public void IssueCodes_AreUniqueSnakeCaseAndDocumented()
+    {
+        var codes = typeof(IssueCodes).GetFields().Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!).ToList();
+        Assert.True(codes.Count >= 35);
+        Assert.Equal(codes.Count, codes.Distinct().Count());
+        Assert.All(codes, c => Assert.Matches("^[a-z0-9]+(_[a-z0-9]+)*$", c));
+
+        string? root = RepoPaths.Root;
+        if (root is null) return; // the README is checked wherever the repository is present (always in CI)
+        string readme = File.ReadAllText(Path.Combine(root, "src", "FineTuneOrchestrator.Validation", "README.md"));
+        Assert.All(codes, c => Assert.Contains($"`{c}`", readme, StringComparison.Ordinal));
+    }
+}
