@@ -12,7 +12,6 @@ internal static class FastHash
 {
     private const ulong P1 = 0x9E3779B185EBCA87UL, P2 = 0xC2B2AE3D27D4EB4FUL, P3 = 0x165667B19E3779F9UL, P4 = 0x85EBCA77C2B2AE63UL;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static ulong Hash64(ReadOnlySpan<byte> data)
     {
         ref byte p = ref MemoryMarshal.GetReference(data);

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Buffers;
 
 namespace FineTuneOrchestrator.Validation.Tokenization;
@@ -24,7 +23,6 @@ internal static class BytePairEncoder
         return piece.Length <= HeapThreshold ? EncodeScan(table, piece, output) : EncodeHeap(table, piece, output);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int EncodeScan(RankTable table, ReadOnlySpan<byte> piece, List<int>? output)
     {
         // parts[i] = start offset of part i; ranks[i] = rank of merging part i with part i+1 (int.MaxValue if none).
@@ -75,7 +73,6 @@ internal static class BytePairEncoder
         return rank < 0 ? int.MaxValue : rank;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int EncodeHeap(RankTable table, ReadOnlySpan<byte> piece, List<int>? output)
     {
         int n = piece.Length;

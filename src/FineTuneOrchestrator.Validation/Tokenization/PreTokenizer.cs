@@ -18,7 +18,6 @@ internal static class PreTokenizer
     /// |[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?
     /// |\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+</c>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int NextO200k(ReadOnlySpan<byte> text, int position)
     {
         int fast = AsciiO200k(text, position);
@@ -41,7 +40,6 @@ internal static class PreTokenizer
     /// <summary>
     /// cl100k_base: <c>(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+</c>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int NextCl100k(ReadOnlySpan<byte> text, int position)
     {
         int fast = AsciiWordCl100k(text, position);
@@ -132,7 +130,6 @@ internal static class PreTokenizer
     }
 
     // [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]* ; -1 when no match.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int UpperPlusLowerStar(ReadOnlySpan<byte> text, int position)
     {
         int p = position;
@@ -167,7 +164,6 @@ internal static class PreTokenizer
     }
 
     // \p{L}+ ; -1 when no match.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Letters(ReadOnlySpan<byte> text, int position)
     {
         int p = position;
@@ -209,7 +205,6 @@ internal static class PreTokenizer
     private static bool IsAsciiLetter(byte b) => (uint)((b | 0x20) - 'a') <= 'z' - 'a';
 
     // \p{N}{1,3}
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Numbers(ReadOnlySpan<byte> text, int position)
     {
         int p = position;
@@ -224,7 +219,6 @@ internal static class PreTokenizer
     }
 
     //  ?[^\s\p{L}\p{N}]+[trailing]* ; -1 when no match.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int PunctuationRun(ReadOnlySpan<byte> text, int position, int cp0, byte f0, byte trailing)
     {
         int p;
@@ -246,7 +240,6 @@ internal static class PreTokenizer
     }
 
     // \s*[\r\n]+ | \s+(?!\S) | \s+ , for a code point that matched none of the earlier alternatives.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Whitespace(ReadOnlySpan<byte> text, int position)
     {
         int p = position, lastCrLfEnd = -1, lastStart = position, count = 0;

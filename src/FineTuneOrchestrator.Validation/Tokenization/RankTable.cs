@@ -19,7 +19,6 @@ internal sealed class RankTable
     private readonly int _mask;
     private readonly int[] _rankToEntry;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private RankTable(byte[] bytes, int[] starts, ushort[] lengths, int[] ranks, int maxRank)
     {
         _bytes = bytes;
@@ -115,7 +114,6 @@ internal sealed class RankTable
     }
 
     /// <summary>Loads a rank file written by scripts/tokenizer-data.mjs ("FTOBPE01" format).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static RankTable Load(byte[] raw)
     {
         if (raw.Length < 16 || !raw.AsSpan(0, 8).SequenceEqual("FTOBPE01"u8))

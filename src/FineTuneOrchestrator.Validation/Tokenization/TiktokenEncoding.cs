@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace FineTuneOrchestrator.Validation.Tokenization;
@@ -103,7 +102,6 @@ public sealed class TiktokenEncoding
         return Run(text, output, caches[(int)_kind] ??= new PieceCache());
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal int Run(ReadOnlySpan<byte> text, List<int>? output, PieceCache cache)
     {
         int count = 0, position = 0;
