@@ -154,7 +154,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
             var winner = await Task.WhenAny(approvalTask, timer, run.CancelTask);
             if (winner == run.CancelTask)
             {
-                await cts.CancelAsync();
+                CancelSynchronously(cts);
                 run.ThrowIfCancelled();
             }
 
@@ -163,7 +163,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
                 return run.Result(PipelineOutcomes.ApprovalTimedOut, [$"Approval timed out after {timeout}."]);
             }
 
-            await cts.CancelAsync();
+            CancelSynchronously(cts);
             var decision = approvalTask.Result ?? new ApprovalDecision(false, null, "empty approval event");
             if (!decision.Approved)
             {
@@ -288,6 +288,11 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
         return await ctx.CallActivityAsync<EvaluationSummary>(PipelineActivityNames.SummarizeEvaluation, new SummarizeInput(
             run.RunId, prepared.ChunkCount, prepared.CaseCount, models, schema is not null, ev.AccuracyField, ev.ClassField), run.StorageRetry);
     }
+
+    // CancelAsync runs the callbacks on the thread pool; orchestrator code must stay on the orchestration's own thread.
+#pragma warning disable CA1849
+    private static void CancelSynchronously(CancellationTokenSource cts) => cts.Cancel();
+#pragma warning restore CA1849
 
     /// <summary>Azure deployment names allow letters, digits, '-' and '_' (2..64); the run id is already in that alphabet except '.'.</summary>
     private static string EvaluationDeploymentName(string runId)
