@@ -2,6 +2,8 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using FineTuneOrchestrator.Durable;
+using FineTuneOrchestrator.Durable.AzureStorage;
+using FineTuneOrchestrator.Durable.Backend;
 using FineTuneOrchestrator.Durable.Client;
 using FineTuneOrchestrator.OpenAISimulator;
 using FineTuneOrchestrator.Providers;
@@ -53,7 +55,11 @@ internal sealed class PipelineTestHost : IAsyncDisposable
     public IBlobContainerClient Runs => Azurite.Account.GetBlobContainerClient($"{Prefix}-runs");
     public IBlobContainerClient Models => Azurite.Account.GetBlobContainerClient($"{Prefix}-models");
 
-    public static async Task<PipelineTestHost> StartAsync(double timeScale = 1000, params (string Key, string Value)[] simulatorSettings)
+    public static Task<PipelineTestHost> StartAsync(double timeScale = 1000, params (string Key, string Value)[] simulatorSettings) =>
+        StartAsync(timeScale, azureStorageBackend: false, simulatorSettings);
+
+    /// <summary>Starts the world; with <paramref name="azureStorageBackend"/> the durable engine keeps its state in Azurite queues and blobs too.</summary>
+    public static async Task<PipelineTestHost> StartAsync(double timeScale, bool azureStorageBackend, params (string Key, string Value)[] simulatorSettings)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -90,11 +96,27 @@ internal sealed class PipelineTestHost : IAsyncDisposable
         builder.Services.AddFineTuningProvider(builder.Configuration.GetSection("FineTuning:Provider"));
         builder.Services.AddModelRegistry(builder.Configuration.GetSection("FineTune:Registry"));
         var pipeline = builder.Services.AddFineTunePipeline(builder.Configuration.GetSection("FineTune:Pipeline"));
-        builder.Services.AddDurableTask(configure: o =>
+        var durable = builder.Services.AddDurableTask(configure: o =>
         {
-            o.HubName = "PipelineTests";
+            o.HubName = prefix;
             o.ShutdownDrainTimeout = TimeSpan.FromSeconds(2);
-        }).AddTasks(pipeline.RegisterPipelineTasks).UseInMemoryBackend().AddWorker();
+        }).AddTasks(pipeline.RegisterPipelineTasks);
+        if (azureStorageBackend)
+        {
+            durable.UseAzureStorage(builder.Configuration, connectionString: Azurite.ConnectionString, configure: o =>
+            {
+                o.PartitionCount = 2;
+                o.MaxQueuePollingInterval = TimeSpan.FromMilliseconds(200);
+                o.ControlQueueVisibilityTimeout = TimeSpan.FromSeconds(10);
+                o.WorkItemQueueVisibilityTimeout = TimeSpan.FromSeconds(20);
+            });
+        }
+        else
+        {
+            durable.UseInMemoryBackend();
+        }
+
+        durable.AddWorker();
         var host = builder.Build();
         await host.StartAsync();
         var result = new PipelineTestHost(host, simulator, prefix);
@@ -135,6 +157,11 @@ internal sealed class PipelineTestHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _host.StopAsync();
+        if (_host.Services.GetRequiredService<IOrchestrationService>() is AzureStorageOrchestrationService azure)
+        {
+            await azure.DeleteAsync();
+        }
+
         _host.Dispose();
         await Simulator.DisposeAsync();
         foreach (var c in new[] { Datasets, Staging, Runs, Models })
