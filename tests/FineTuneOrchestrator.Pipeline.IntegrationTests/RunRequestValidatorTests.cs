@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace FineTuneOrchestrator.Pipeline.IntegrationTests;
 
 public sealed class RunRequestValidatorTests
@@ -8,15 +10,145 @@ public sealed class RunRequestValidatorTests
         BaseModel = "gpt-4o-mini",
     };
 
+    private static string[] Fields(PipelineRunRequest request) =>
+        [.. PipelineRunRequestValidator.Validate(request).Select(e => e.Field)];
+
     [Fact]
     public void Validate_MinimalRequest_NoErrors() => Assert.Empty(PipelineRunRequestValidator.Validate(Valid()));
 
     [Fact]
-    public void Validate_UnknownModel_NamesField()
+    public void Validate_FullValidRequest_NoErrors()
+    {
+        var request = PipelineRunTests.Request("tickets") with
+        {
+            RunId = "run-2026-11-22.a_b",
+            Method = "dpo",
+            Hyperparameters = new HyperparametersSpec { Epochs = 50, BatchSize = 256, LearningRateMultiplier = 0.5, Beta = 2 },
+            Approval = new ApprovalSpec { Required = true, TimeoutSeconds = 3600 },
+            Budget = new BudgetSpec { MaxCostUsd = 25 },
+            Notify = new NotifySpec { WebhookUrl = "https://hooks.example.com/fto" },
+        };
+        Assert.Empty(PipelineRunRequestValidator.Validate(request));
+    }
+
+    [Fact]
+    public void Validate_UnknownModel_NamesFieldAndKnownModels()
     {
         var errors = PipelineRunRequestValidator.Validate(Valid() with { BaseModel = "gpt-9" });
         var e = Assert.Single(errors);
         Assert.Equal("baseModel", e.Field);
         Assert.Contains("gpt-9", e.Message, StringComparison.Ordinal);
+        Assert.Contains("gpt-4.1-mini", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0, null, null, null, "hyperparameters.epochs")]
+    [InlineData(51, null, null, null, "hyperparameters.epochs")]
+    [InlineData(null, 0, null, null, "hyperparameters.batchSize")]
+    [InlineData(null, 257, null, null, "hyperparameters.batchSize")]
+    [InlineData(null, null, 0.0, null, "hyperparameters.learningRateMultiplier")]
+    [InlineData(null, null, -1.0, null, "hyperparameters.learningRateMultiplier")]
+    [InlineData(null, null, null, 0.0, "hyperparameters.beta")]
+    [InlineData(null, null, null, 2.5, "hyperparameters.beta")]
+    public void Validate_HyperparameterOutOfRange_NamesField(int? epochs, int? batch, double? lr, double? beta, string field)
+    {
+        var request = Valid() with { Method = "dpo", Hyperparameters = new HyperparametersSpec { Epochs = epochs, BatchSize = batch, LearningRateMultiplier = lr, Beta = beta } };
+        Assert.Equal([field], Fields(request));
+    }
+
+    [Fact]
+    public void Validate_BetaWithSupervised_Refused() =>
+        Assert.Equal(["hyperparameters.beta"], Fields(Valid() with { Hyperparameters = new HyperparametersSpec { Beta = 0.1 } }));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("Tickets")]
+    [InlineData("a/b")]
+    [InlineData("..")]
+    [InlineData("a..b")]
+    [InlineData("tab\there")]
+    [InlineData("x234567890123456789012345678901234567890123456789012345678901234")]
+    public void Validate_UnsafeDatasetName_Refused(string name) =>
+        Assert.Equal(["dataset.name"], Fields(Valid() with { Dataset = new DatasetSpec { Name = name } }));
+
+    [Theory]
+    [InlineData("tickets")]
+    [InlineData("support_tickets.v2")]
+    [InlineData("a")]
+    public void Validate_SafeDatasetName_Accepted(string name) =>
+        Assert.Empty(Fields(Valid() with { Dataset = new DatasetSpec { Name = name } }));
+
+    [Fact]
+    public void Validate_NoDataset_Refused() =>
+        Assert.Equal(["dataset"], Fields(Valid() with { Dataset = new DatasetSpec() }));
+
+    [Theory]
+    [InlineData("../secrets.jsonl")]
+    [InlineData("/abs.jsonl")]
+    [InlineData("a//b.jsonl")]
+    [InlineData("a\\b.jsonl")]
+    public void Validate_BlobPathTricks_Refused(string blob) =>
+        Assert.Equal(["dataset.trainBlob"], Fields(Valid() with { Dataset = new DatasetSpec { TrainBlob = blob } }));
+
+    [Fact]
+    public void Validate_SuffixTooLongOrOddCharacters_Refused()
+    {
+        Assert.Equal(["suffix"], Fields(Valid() with { Suffix = new string('a', 41) }));
+        Assert.Equal(["suffix"], Fields(Valid() with { Suffix = "has space" }));
+        Assert.Empty(Fields(Valid() with { Suffix = new string('a', 40) }));
+    }
+
+    [Fact]
+    public void Validate_GatesOutsideUnitInterval_Refused()
+    {
+        var request = Valid() with
+        {
+            Evaluation = new EvaluationSpec { AccuracyField = "category", JsonSchema = Tickets.SchemaElement() },
+            Gates = new GateSpec { MinJsonValidRate = 1.5, MinSchemaAdherence = -0.1, MinAccuracy = double.NaN, MinImprovementOverBaseline = 2 },
+        };
+        Assert.Equal(["gates.minJsonValidRate", "gates.minSchemaAdherence", "gates.minAccuracy", "gates.minImprovementOverBaseline"], Fields(request));
+    }
+
+    [Fact]
+    public void Validate_GatesWithoutWhatTheyMeasure_Refused()
+    {
+        var request = Valid() with { Gates = new GateSpec { MinSchemaAdherence = 0.9, MinAccuracy = 0.8 } };
+        Assert.Equal(["gates.minSchemaAdherence", "gates.minAccuracy"], Fields(request));
+    }
+
+    [Fact]
+    public void Validate_BadAliasRunIdWebhookPollingApproval_EachNamed()
+    {
+        var request = Valid() with
+        {
+            RunId = "run/1",
+            Alias = "Prod Model",
+            Notify = new NotifySpec { WebhookUrl = "ftp://example.com" },
+            Polling = new PollingSpec { MinIntervalSeconds = 10, MaxIntervalSeconds = 5, DeadlineHours = 0 },
+            Approval = new ApprovalSpec { Required = true, TimeoutSeconds = 0 },
+            Budget = new BudgetSpec { MaxCostUsd = 0 },
+        };
+        Assert.Equal(
+            ["runId", "alias", "approval.timeoutSeconds", "budget.maxCostUsd", "polling.maxIntervalSeconds", "polling.deadlineHours", "notify.webhookUrl"],
+            Fields(request));
+    }
+
+    [Fact]
+    public void Validate_ApprovalWithoutAlias_Refused() =>
+        Assert.Equal(["approval.required"], Fields(Valid() with { Approval = new ApprovalSpec { Required = true } }));
+
+    [Fact]
+    public void Validate_SchemaNotAnObject_Refused() =>
+        Assert.Equal(["evaluation.jsonSchema"], Fields(Valid() with { Evaluation = new EvaluationSpec { JsonSchema = JsonDocument.Parse("[1]").RootElement.Clone() } }));
+
+    [Fact]
+    public void StrictJson_UnknownField_Throws()
+    {
+        const string json = """{"dataset": {"name": "t"}, "baseModel": "gpt-4o-mini", "epochs": 3}""";
+        var ex = Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<PipelineRunRequest>(json, PipelineJson.Strict));
+        Assert.Contains("epochs", ex.Message, StringComparison.Ordinal);
+        var ok = JsonSerializer.Deserialize<PipelineRunRequest>("""{"dataset": {"name": "t"}, "baseModel": "gpt-4o-mini", "hyperparameters": {"epochs": 3}}""", PipelineJson.Strict)!;
+        Assert.Equal(3, ok.Hyperparameters!.Epochs);
+        Assert.Equal("supervised", ok.Method);
     }
 }

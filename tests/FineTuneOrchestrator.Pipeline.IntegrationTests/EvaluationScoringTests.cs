@@ -1,0 +1,101 @@
+using FineTuneOrchestrator.Providers;
+
+namespace FineTuneOrchestrator.Pipeline.IntegrationTests;
+
+public sealed class EvaluationScoringTests
+{
+    private static CaseResult Case(string? expected, string? predicted, bool json = true, double latency = 10) => new()
+    {
+        Role = "candidate",
+        Model = "m",
+        JsonValid = json,
+        ExpectedLabel = expected,
+        PredictedLabel = predicted,
+        Correct = expected is null ? null : expected == predicted,
+        ExpectedClass = expected,
+        PredictedClass = predicted,
+        LatencyMs = latency,
+        PromptTokens = 100,
+        CompletionTokens = 10,
+    };
+
+    [Fact]
+    public void Aggregate_KnownConfusion_GivesTextbookPrecisionRecallF1()
+    {
+        // a: TP 2, FN 1 (predicted b), FP 1; b: TP 1, FP 1, FN 1 (no prediction: invalid JSON).
+        var cases = new[]
+        {
+            Case("a", "a", latency: 10), Case("a", "a", latency: 20), Case("a", "b", latency: 30),
+            Case("b", "b", latency: 40), Case("b", "a", latency: 50), Case("b", null, json: false, latency: 1000),
+        };
+        var prices = new Dictionary<string, InferencePrice> { ["m"] = new() { InputPerMillion = 1m, OutputPerMillion = 10m } };
+
+        var m = EvaluationScoring.Aggregate("m", cases, hasSchema: false, "category", null, prices);
+
+        Assert.Equal(6, m.Cases);
+        Assert.Equal(0.8333, m.JsonValidRate);
+        Assert.Equal(0.5, m.Accuracy);
+        Assert.Null(m.SchemaAdherence);
+        Assert.Equal(new ClassMetrics(0.6667, 0.6667, 0.6667, 3), m.PerClass!["a"]);
+        Assert.Equal(new ClassMetrics(0.5, 0.3333, 0.4, 3), m.PerClass["b"]);
+        Assert.Equal(Math.Round((0.6667 + 0.4) / 2, 4), m.MacroF1!.Value, 3);
+        Assert.Equal(30, m.LatencyP50Ms);
+        Assert.Equal(1000, m.LatencyP95Ms);
+        Assert.Equal(600, m.PromptTokens);
+        Assert.Equal((600 * 1m + 60 * 10m) / 1_000_000m, m.CostUsd);
+    }
+
+    [Fact]
+    public void FindPrice_FineTunedName_UsesFtEntryThenBase()
+    {
+        var prices = new Dictionary<string, InferencePrice>
+        {
+            ["gpt-4o-mini-2024-07-18"] = new() { InputPerMillion = 0.15m },
+            ["ft:gpt-4.1-mini-2025-04-14"] = new() { InputPerMillion = 0.8m },
+        };
+        Assert.Equal(0.15m, EvaluationScoring.FindPrice("ft:gpt-4o-mini-2024-07-18:org:s:abc", prices)!.InputPerMillion);
+        Assert.Equal(0.8m, EvaluationScoring.FindPrice("ft:gpt-4.1-mini-2025-04-14:org:s:abc", prices)!.InputPerMillion);
+        Assert.Null(EvaluationScoring.FindPrice("gpt-4.1", prices));
+    }
+
+    [Fact]
+    public void Score_OutputAgainstSchemaAndField()
+    {
+        var schema = EvaluationScoring.TryParseSchema(Tickets.SchemaElement(), out _)!;
+        var evalCase = new EvalCase(0, [new ChatMessage("user", "x")], Tickets.Reply("billing", "high"));
+
+        var good = EvaluationScoring.Score(evalCase, Tickets.Reply("billing", "high"), schema, "category", "priority");
+        Assert.True(good.JsonValid);
+        Assert.True(good.SchemaValid);
+        Assert.True(good.Correct);
+        Assert.Equal("high", good.PredictedClass);
+
+        var wrongEnum = EvaluationScoring.Score(evalCase, """{"category":"billing","priority":"urgent"}""", schema, "category", "priority");
+        Assert.True(wrongEnum.JsonValid);
+        Assert.False(wrongEnum.SchemaValid);
+        Assert.True(wrongEnum.Correct);
+
+        var prose = EvaluationScoring.Score(evalCase, "Thanks for reaching out about billing.", schema, "category", null);
+        Assert.False(prose.JsonValid);
+        Assert.False(prose.SchemaValid);
+        Assert.False(prose.Correct);
+        Assert.Null(prose.PredictedLabel);
+    }
+
+    [Fact]
+    public void EvaluationCases_TryParse_ChatDpoAndToolLines()
+    {
+        Assert.True(EvaluationCases.TryParse(Tickets.Line("my card was charged twice", Tickets.Reply("billing", "high")), 3, out var chat));
+        Assert.Equal(3, chat!.Index);
+        Assert.Equal(["system", "user"], chat.Messages.Select(m => m.Role));
+        Assert.Equal(Tickets.Reply("billing", "high"), chat.Expected);
+
+        const string dpo = """{"input": {"messages": [{"role": "user", "content": "hi"}]}, "preferred_output": [{"role": "assistant", "content": "good"}], "non_preferred_output": [{"role": "assistant", "content": "bad"}]}""";
+        Assert.True(EvaluationCases.TryParse(dpo, 0, out var pref));
+        Assert.Equal("good", pref!.Expected);
+
+        const string tool = """{"messages": [{"role": "user", "content": "weather?"}, {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "w", "arguments": "{}"}}]}, {"role": "tool", "tool_call_id": "c1", "content": "sunny"}, {"role": "assistant", "content": "Sunny."}]}""";
+        Assert.False(EvaluationCases.TryParse(tool, 0, out _));
+        Assert.False(EvaluationCases.TryParse("not json", 0, out _));
+    }
+}
