@@ -152,6 +152,14 @@ public sealed partial class AzureStorageOrchestrationService
         // Buffered messages of a lost partition belong to its next owner; they reappear when their visibility lapses.
         lock (_gate)
         {
+            foreach (var (id, entry) in _snapshotCache.ToArray())
+            {
+                if (entry.Partition == p)
+                {
+                    _snapshotCache.Remove(id);
+                }
+            }
+
             foreach (var (instanceId, list) in _pending.ToArray())
             {
                 list.RemoveAll(m => m.Partition == p);
@@ -310,7 +318,18 @@ public sealed partial class AzureStorageOrchestrationService
 
             try
             {
-                var (snapshot, etag) = await ReadInstanceAsync(instanceId, cancellationToken).ConfigureAwait(false);
+                InstanceSnapshot? snapshot;
+                string? etag;
+                CachedSnapshot? cached;
+                lock (_gate)
+                {
+                    // A start message may replace a finished instance written by a client: always read for those.
+                    cached = batch.Exists(m => m.Message.Event is ExecutionStartedEvent) ? null : _snapshotCache.GetValueOrDefault(instanceId);
+                }
+
+                (snapshot, etag) = cached is not null
+                    ? (cached.Snapshot, cached.ETag)
+                    : await ReadInstanceAsync(instanceId, cancellationToken).ConfigureAwait(false);
                 return new OrchestrationWorkItem(
                     instanceId,
                     snapshot,
@@ -370,9 +389,31 @@ public sealed partial class AzureStorageOrchestrationService
             await RunHookAsync("checkpoint:sent").ConfigureAwait(false);
 
             // 2. State and history, conditionally on the version read: a stale worker stops here.
-            if (checkpoint.NewSnapshot is { } snapshot && !await TryWriteInstanceAsync(snapshot, token.ETag, cancellationToken).ConfigureAwait(false))
+            if (checkpoint.NewSnapshot is { } snapshot)
             {
-                throw new OrchestrationConcurrencyException(workItem.InstanceId, "its state blob changed since it was read");
+                string? newETag = await TryWriteInstanceAsync(snapshot, token.ETag, cancellationToken).ConfigureAwait(false);
+                int partition = GetPartition(workItem.InstanceId, _controlQueues.Length);
+                lock (_gate)
+                {
+                    if (newETag is null || snapshot.State.RuntimeStatus.IsTerminal() || !_ownedPartitions.ContainsKey(partition))
+                    {
+                        _snapshotCache.Remove(workItem.InstanceId);
+                    }
+                    else
+                    {
+                        if (_snapshotCache.Count >= 10_000)
+                        {
+                            _snapshotCache.Clear();
+                        }
+
+                        _snapshotCache[workItem.InstanceId] = new CachedSnapshot(snapshot, newETag, partition);
+                    }
+                }
+
+                if (newETag is null)
+                {
+                    throw new OrchestrationConcurrencyException(workItem.InstanceId, "its state blob changed since it was read");
+                }
             }
 
             await RunHookAsync("checkpoint:written").ConfigureAwait(false);
@@ -526,6 +567,8 @@ public sealed partial class AzureStorageOrchestrationService
     private partial void LogPumpError(Exception ex, int partition);
 
     private sealed record PendingMessage(TaskMessage Message, string QueueMessageId, string PopReceipt, int DequeueCount, int Partition, string? LargeBlob);
+
+    private sealed record CachedSnapshot(InstanceSnapshot Snapshot, string ETag, int Partition);
 
     private sealed record WorkItemToken(List<PendingMessage> Messages, string? ETag);
 

@@ -38,6 +38,10 @@ public sealed partial class AzureStorageOrchestrationService : IOrchestrationSer
     private readonly Dictionary<string, List<PendingMessage>> _pending = new(StringComparer.Ordinal);
     private readonly HashSet<string> _lockedInstances = new(StringComparer.Ordinal);
     private readonly HashSet<string> _readySet = new(StringComparer.Ordinal);
+
+    // Snapshots this worker wrote last, so the next episode of a busy instance skips a read. Safe because every write is
+    // conditional on the cached ETag; entries go when a partition is lost, on a conflict, and at terminal states.
+    private readonly Dictionary<string, CachedSnapshot> _snapshotCache = new(StringComparer.Ordinal);
     private readonly Channel<string> _ready = Channel.CreateUnbounded<string>();
     private readonly ConcurrentDictionary<int, PartitionPump> _ownedPartitions = new();
     private readonly SemaphoreSlim[] _partitionSignals;
@@ -263,8 +267,8 @@ public sealed partial class AzureStorageOrchestrationService : IOrchestrationSer
         return (snapshot, result.Properties.ETag);
     }
 
-    /// <summary>Writes an instance blob; with <paramref name="etag"/> only over that version, without it only when absent.</summary>
-    private async Task<bool> TryWriteInstanceAsync(InstanceSnapshot snapshot, string? etag, CancellationToken cancellationToken)
+    /// <summary>Writes an instance blob; with <paramref name="etag"/> only over that version, without it only when absent. Returns the new ETag, or null when the condition failed.</summary>
+    private async Task<string?> TryWriteInstanceAsync(InstanceSnapshot snapshot, string? etag, CancellationToken cancellationToken)
     {
         byte[] content = JsonSerializer.SerializeToUtf8Bytes(snapshot, StorageJson.Options);
         var options = new BlobUploadOptions
@@ -280,12 +284,11 @@ public sealed partial class AzureStorageOrchestrationService : IOrchestrationSer
         };
         try
         {
-            await _instances.UploadAsync(snapshot.State.InstanceId, content, options, cancellationToken).ConfigureAwait(false);
-            return true;
+            return (await _instances.UploadAsync(snapshot.State.InstanceId, content, options, cancellationToken).ConfigureAwait(false)).ETag;
         }
         catch (RequestFailedException ex) when (ex.Status is 409 or 412)
         {
-            return false;
+            return null;
         }
     }
 
@@ -307,7 +310,7 @@ public sealed partial class AzureStorageOrchestrationService : IOrchestrationSer
             }
 
             var snapshot = new InstanceSnapshot(state, [], []);
-            if (await TryWriteInstanceAsync(snapshot, existing?.ETag, cancellationToken).ConfigureAwait(false))
+            if (await TryWriteInstanceAsync(snapshot, existing?.ETag, cancellationToken).ConfigureAwait(false) is not null)
             {
                 break;
             }
