@@ -8,6 +8,7 @@ using FineTuneOrchestrator.App.Security;
 using FineTuneOrchestrator.Durable;
 using FineTuneOrchestrator.Durable.Client;
 using FineTuneOrchestrator.Pipeline;
+using FineTuneOrchestrator.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -138,7 +139,7 @@ public static partial class PipelineApi
         }
     }
 
-    private static async Task<IResult> GetAsync(string runId, HttpRequest request, DurableTaskClient client, DurableHttpManagement management, CancellationToken ct)
+    private static async Task<IResult> GetAsync(string runId, HttpRequest request, DurableTaskClient client, DurableHttpManagement management, StorageAccountClient storage, IOptions<PipelineOptions> pipeline, CancellationToken ct)
     {
         if (CheckRunId(runId) is { } bad)
         {
@@ -151,7 +152,27 @@ public static partial class PipelineApi
             return RunNotFound(runId);
         }
 
-        return TypedResults.Json(RunSummary.From(instance, management.CreateHttpManagementPayload(request, runId)), PipelineJson.Default);
+        RunSummary summary = RunSummary.From(instance, management.CreateHttpManagementPayload(request, runId));
+        if (summary.Evaluation is null && summary.Stage is PipelineStages.AwaitingApproval or PipelineStages.Promoting or PipelineStages.Notifying)
+        {
+            // Approvers decide on the evaluation, which is only in the output once the run ends: read the stored summary.
+            summary = summary with { Evaluation = await TryReadEvaluationAsync(storage, pipeline.Value.RunsContainer, runId, ct).ConfigureAwait(false) };
+        }
+
+        return TypedResults.Json(summary, PipelineJson.Default);
+    }
+
+    private static async Task<EvaluationSummary?> TryReadEvaluationAsync(StorageAccountClient storage, string container, string runId, CancellationToken ct)
+    {
+        try
+        {
+            BlobDownloadResult? blob = await storage.GetBlobContainerClient(container).DownloadAsync($"{runId}/evaluation/summary.json", ct).ConfigureAwait(false);
+            return blob is null ? null : JsonSerializer.Deserialize<EvaluationSummary>(blob.Content.ToMemory().Span, PipelineJson.Default);
+        }
+        catch (Exception ex) when (ex is JsonException or Azure.RequestFailedException)
+        {
+            return null; // the summary shows the rest
+        }
     }
 
     private static async Task<IResult> ListAsync(HttpRequest request, DurableTaskClient client, CancellationToken ct)
