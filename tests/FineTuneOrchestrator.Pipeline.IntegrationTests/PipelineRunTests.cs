@@ -92,4 +92,34 @@ public sealed class PipelineRunTests
         var hook = Assert.Single(webhook.Bodies);
         Assert.Contains("\"outcome\":\"Promoted\"", hook, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Run_NoEvalFileAndDeadWebhook_EvaluatesOnSplitAndStillPromotes()
+    {
+        await using var host = await PipelineTestHost.StartAsync();
+        await UploadTicketsAsync(host, "tickets", withEval: false);
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        int closedPort = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        var request = Request("tickets") with
+        {
+            Dataset = new DatasetSpec { Name = "tickets", ValidationFraction = 0.2 },
+            Gates = new GateSpec { MinJsonValidRate = 0.9, MinAccuracy = 0.5 },
+            Notify = new NotifySpec { WebhookUrl = $"http://127.0.0.1:{closedPort}/hook" },
+        };
+
+        string id = await host.StartAsync(request);
+        var done = await host.WaitAsync(id, 90);
+
+        Assert.True(done.RuntimeStatus == OrchestrationRuntimeStatus.Completed, done.FailureDetails?.ToString());
+        var result = done.ReadOutputAs<PipelineResult>()!;
+        Assert.Equal(PipelineOutcomes.Promoted, result.Outcome);
+        Assert.NotNull(result.Job!.ValidationFileId);
+        int heldOut = result.Evaluation!.CaseCount;
+        Assert.InRange(heldOut, 1, 44);
+        // Training split, validation split, and the job's step_metrics.csv result file.
+        Assert.Equal(3, host.Simulator.State.GetStats().Files);
+        Assert.Contains(result.Reasons, r => r.StartsWith("The notification to the webhook failed", StringComparison.Ordinal));
+    }
 }
