@@ -48,6 +48,9 @@ public sealed class AppDeployment
             ["extensions:durableTask:shutdownDrainTimeout"] = "00:00:02",
             ["extensions:durableTask:storageProvider:partitionCount"] = "2",
             ["extensions:durableTask:storageProvider:maxQueuePollingInterval"] = "00:00:00.200",
+            // A killed app's dequeued messages come back after this (host.json's minute would slow the crash test).
+            ["extensions:durableTask:storageProvider:controlQueueVisibilityTimeout"] = "00:00:10",
+            ["extensions:durableTask:storageProvider:workItemQueueVisibilityTimeout"] = "00:00:10",
             ["FunctionKeys:Default"] = FunctionKey,
             ["FunctionKeys:Master"] = MasterKey,
             ["FunctionKeys:DurableTask"] = SystemKey,
