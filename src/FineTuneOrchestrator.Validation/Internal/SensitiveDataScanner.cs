@@ -22,47 +22,69 @@ internal static class SensitiveDataScanner
     private static readonly SearchValues<byte> LocalPartChars = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-"u8);
     private static readonly SearchValues<byte> DomainChars = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-"u8);
 
-    private static readonly SearchValues<byte> Separators = SearchValues.Create("-_"u8);
+    private static readonly SearchValues<byte> Anchors = SearchValues.Create("@-_A0123456789"u8);
 
+    /// <summary>
+    /// One vectorized pass over the text stops only at anchors ('@', '-', '_', 'A', digits); each detector then looks
+    /// around its anchor, so clean text costs a single scan.
+    /// </summary>
     public static Finding Scan(ReadOnlySpan<byte> text)
     {
+        const Finding All = Finding.Secret | Finding.Email | Finding.CardNumber;
         var found = Finding.None;
-        if (HasSecret(text)) found |= Finding.Secret;
-        if (HasEmail(text)) found |= Finding.Email;
-        if (HasCardNumber(text)) found |= Finding.CardNumber;
+        int from = 0;
+        while (from < text.Length && found != All)
+        {
+            int at = text[from..].IndexOfAny(Anchors);
+            if (at < 0) break;
+            at += from;
+            int next = at + 1;
+            switch (text[at])
+            {
+                case (byte)'@':
+                    if ((found & Finding.Email) == 0 && EmailAt(text, at)) found |= Finding.Email;
+                    break;
+                case (byte)'-':
+                case (byte)'_':
+                    if ((found & Finding.Secret) == 0 && SecretAtSeparator(text, at)) found |= Finding.Secret;
+                    break;
+                case (byte)'A':
+                    if ((found & Finding.Secret) == 0 && (PrefixedKeyAt(text, at, "AKIA"u8, 16) || PrefixedKeyAt(text, at, "AIza"u8, 30))) found |= Finding.Secret;
+                    break;
+                default: // a digit
+                    if (at == 0 || !char.IsAsciiLetterOrDigit((char)text[at - 1]))
+                    {
+                        if (CardAt(text, at, out int end)) found |= Finding.CardNumber;
+                        next = Math.Max(end, at + 1);
+                    }
+
+                    break;
+            }
+
+            from = next;
+        }
+
         return found;
     }
 
-    // One vectorized pass finds every '-' or '_' (the separators of sk-, xoxb-, xoxp-, ghp_, github_pat_ and PEM
-    // armour); AWS and Google keys have no separator and get their own searches.
-    private static bool HasSecret(ReadOnlySpan<byte> text)
+    // '-' or '_' as the separator of sk-, xoxb-, xoxp-, ghp_, github_pat_ or PEM armour.
+    private static bool SecretAtSeparator(ReadOnlySpan<byte> text, int at)
     {
-        int from = 0;
-        while (from < text.Length)
+        if (text[at] == (byte)'-')
         {
-            int at = text[from..].IndexOfAny(Separators);
-            if (at < 0) break;
-            at += from;
-            if (text[at] == (byte)'-')
+            if (EndsWith(text, at, "sk"u8) && KeyBody(text, at - 2, at + 1, 20)) return true;
+            if ((EndsWith(text, at, "xoxb"u8) || EndsWith(text, at, "xoxp"u8)) && KeyBody(text, at - 4, at + 1, 20)) return true;
+            if (text[at..].StartsWith("-----BEGIN "u8))
             {
-                if (EndsWith(text, at, "sk"u8) && KeyBody(text, at - 2, at + 1, 20)) return true;
-                if ((EndsWith(text, at, "xoxb"u8) || EndsWith(text, at, "xoxp"u8)) && KeyBody(text, at - 4, at + 1, 20)) return true;
-                if (text[at..].StartsWith("-----BEGIN "u8))
-                {
-                    int end = Math.Min(text.Length, at + 60);
-                    if (text[at..end].IndexOf("PRIVATE KEY"u8) >= 0) return true;
-                }
-            }
-            else
-            {
-                if (EndsWith(text, at, "ghp"u8) && KeyBody(text, at - 3, at + 1, 30)) return true;
-                if (EndsWith(text, at, "github_pat"u8) && KeyBody(text, at - 10, at + 1, 30)) return true;
+                int end = Math.Min(text.Length, at + 60);
+                return text[at..end].IndexOf("PRIVATE KEY"u8) >= 0;
             }
 
-            from = at + 1;
+            return false;
         }
 
-        return HasPrefixedKey(text, "AKIA"u8, 16) || HasPrefixedKey(text, "AIza"u8, 30);
+        return (EndsWith(text, at, "ghp"u8) && KeyBody(text, at - 3, at + 1, 30)) ||
+               (EndsWith(text, at, "github_pat"u8) && KeyBody(text, at - 10, at + 1, 30));
     }
 
     private static bool EndsWith(ReadOnlySpan<byte> text, int end, ReadOnlySpan<byte> value) =>
@@ -76,40 +98,18 @@ internal static class SensitiveDataScanner
         return (body < 0 ? text.Length - bodyStart : body) >= minBody;
     }
 
-    private static bool HasPrefixedKey(ReadOnlySpan<byte> text, ReadOnlySpan<byte> prefix, int minBody)
+    private static bool PrefixedKeyAt(ReadOnlySpan<byte> text, int at, ReadOnlySpan<byte> prefix, int minBody) =>
+        text[at..].StartsWith(prefix) && KeyBody(text, at, at + prefix.Length, minBody);
+
+    private static bool EmailAt(ReadOnlySpan<byte> text, int at)
     {
-        int from = 0;
-        while (from < text.Length)
-        {
-            int at = text[from..].IndexOf(prefix);
-            if (at < 0) return false;
-            at += from;
-            if (KeyBody(text, at, at + prefix.Length, minBody)) return true;
-            from = at + 1;
-        }
-
-        return false;
-    }
-
-    private static bool HasEmail(ReadOnlySpan<byte> text)
-    {
-        int from = 0;
-        while (from < text.Length)
-        {
-            int at = text[from..].IndexOf((byte)'@');
-            if (at < 0) return false;
-            at += from;
-            int localStart = at;
-            while (localStart > 0 && LocalPartChars.Contains(text[localStart - 1])) localStart--;
-            int domainEnd = at + 1;
-            while (domainEnd < text.Length && DomainChars.Contains(text[domainEnd])) domainEnd++;
-            var domain = text[(at + 1)..domainEnd].TrimEnd((byte)'.');
-            int dot = domain.LastIndexOf((byte)'.');
-            if (at - localStart >= 1 && dot > 0 && domain.Length - dot - 1 >= 2 && IsLetters(domain[(dot + 1)..])) return true;
-            from = at + 1;
-        }
-
-        return false;
+        int localStart = at;
+        while (localStart > 0 && LocalPartChars.Contains(text[localStart - 1])) localStart--;
+        int domainEnd = at + 1;
+        while (domainEnd < text.Length && DomainChars.Contains(text[domainEnd])) domainEnd++;
+        var domain = text[(at + 1)..domainEnd].TrimEnd((byte)'.');
+        int dot = domain.LastIndexOf((byte)'.');
+        return at - localStart >= 1 && dot > 0 && domain.Length - dot - 1 >= 2 && IsLetters(domain[(dot + 1)..]);
     }
 
     private static bool IsLetters(ReadOnlySpan<byte> s)
@@ -122,54 +122,40 @@ internal static class SensitiveDataScanner
         return true;
     }
 
-    // 13 to 19 digits, optionally grouped with single spaces or dashes, passing the Luhn check.
-    private static bool HasCardNumber(ReadOnlySpan<byte> text)
+    // 13 to 19 digits from `start` (a digit not preceded by a letter or digit), optionally grouped with single
+    // spaces or dashes, not followed by a letter or digit, passing the Luhn check. `end` is where the run stops.
+    private static bool CardAt(ReadOnlySpan<byte> text, int start, out int end)
     {
-        int from = 0;
         Span<byte> digits = stackalloc byte[19];
-        while (from < text.Length)
+        int count = 0, p = start;
+        end = start;
+        bool tooLong = false;
+        while (p < text.Length)
         {
-            int start = text[from..].IndexOfAnyInRange((byte)'0', (byte)'9');
-            if (start < 0) return false;
-            start += from;
-            if (start > 0 && (char.IsAsciiDigit((char)text[start - 1]) || char.IsAsciiLetter((char)text[start - 1])))
+            byte b = text[p];
+            if (b is >= (byte)'0' and <= (byte)'9')
             {
-                from = start + 1;
-                continue;
-            }
-
-            int count = 0, p = start, end = start;
-            bool tooLong = false;
-            while (p < text.Length)
-            {
-                byte b = text[p];
-                if (b is >= (byte)'0' and <= (byte)'9')
+                if (count == 19)
                 {
-                    if (count == 19)
-                    {
-                        tooLong = true;
-                        break;
-                    }
-
-                    digits[count++] = (byte)(b - '0');
-                    end = ++p;
-                }
-                else if ((b == ' ' || b == '-') && p + 1 < text.Length && char.IsAsciiDigit((char)text[p + 1]) && count > 0)
-                {
-                    p++;
-                }
-                else
-                {
+                    tooLong = true;
                     break;
                 }
-            }
 
-            bool followedByWord = end < text.Length && char.IsAsciiLetterOrDigit((char)text[end]);
-            if (!tooLong && !followedByWord && count >= 13 && Luhn(digits[..count])) return true;
-            from = Math.Max(end, start + 1);
+                digits[count++] = (byte)(b - '0');
+                end = ++p;
+            }
+            else if ((b == ' ' || b == '-') && p + 1 < text.Length && char.IsAsciiDigit((char)text[p + 1]) && count > 0)
+            {
+                p++;
+            }
+            else
+            {
+                break;
+            }
         }
 
-        return false;
+        bool followedByWord = end < text.Length && char.IsAsciiLetterOrDigit((char)text[end]);
+        return !tooLong && !followedByWord && count >= 13 && Luhn(digits[..count]);
     }
 
     private static bool Luhn(ReadOnlySpan<byte> digits)
