@@ -33,6 +33,12 @@ param functionKey string
 @secure()
 param adminKey string
 
+@description('Azure OpenAI: resource group of the Azure OpenAI account (for ARM deployments of fine-tuned models).')
+param azureOpenAIResourceGroup string = resourceGroup().name
+
+@description('Azure OpenAI: account name (the app identity needs Cognitive Services Contributor on it to deploy models).')
+param azureOpenAIAccountName string = ''
+
 @description('App Service plan SKU.')
 param skuName string = 'B1'
 
@@ -73,9 +79,13 @@ resource app 'Microsoft.Web/sites@2023-12-01' = {
       appSettings: [
         { name: 'AzureWebJobsStorage', value: 'DefaultEndpointsProtocol=https;AccountName=${storage.name};AccountKey=${storage.listKeys().keys[0].value};EndpointSuffix=${environment().suffixes.storage}' }
         { name: 'FineTune__DurableBackend', value: 'AzureStorage' }
-        { name: 'FineTune__Provider__Kind', value: providerKind }
-        { name: 'FineTune__Provider__Endpoint', value: providerEndpoint }
-        { name: 'FineTune__Provider__ApiKey', value: providerApiKey }
+        { name: 'FineTuning__Provider__Kind', value: providerKind }
+        { name: 'FineTuning__Provider__Endpoint', value: providerEndpoint }
+        { name: 'FineTuning__Provider__ApiKey', value: providerApiKey }
+        { name: 'FineTuning__Provider__UseEntraId', value: string(empty(providerApiKey)) }
+        { name: 'FineTuning__Provider__Azure__SubscriptionId', value: subscription().subscriptionId }
+        { name: 'FineTuning__Provider__Azure__ResourceGroup', value: azureOpenAIResourceGroup }
+        { name: 'FineTuning__Provider__Azure__AccountName', value: azureOpenAIAccountName }
         { name: 'FunctionKeys__Default', value: functionKey }
         { name: 'FunctionKeys__Master', value: adminKey }
       ]
