@@ -128,9 +128,35 @@ public sealed class EngineBehaviourTests
         var result = await host.RunAsync("Timer", 1000);
 
         Assert.Equal("fired-after-delay", result.ReadOutputAs<string>());
-        var timers = (await host.Client.GetHistoryAsync(result.InstanceId)).OfType<TimerCreatedEvent>().ToList();
-        Assert.InRange(timers.Count, 4, 6);
-        Assert.All(timers.Zip(timers.Skip(1)), pair => Assert.True(pair.Second.FireAt > pair.First.FireAt));
+        var history = await host.Client.GetHistoryAsync(result.InstanceId);
+        var timers = history.OfType<TimerCreatedEvent>().ToList();
+        DateTime started = history.OfType<OrchestratorStartedEvent>().First().Timestamp;
+
+        // Each chunk is at most the maximum interval from the time it was created (how many chunks depends on how
+        // late each one was processed), and the last one ends exactly at the requested time.
+        Assert.True(timers.Count >= 2, $"expected the wait to be chunked, got {timers.Count} timer(s)");
+        Assert.All(timers, t => Assert.True(t.FireAt - t.Timestamp <= TimeSpan.FromMilliseconds(250), $"a chunk of {(t.FireAt - t.Timestamp).TotalMilliseconds} ms"));
+        Assert.Equal(started.AddMilliseconds(1000), timers[^1].FireAt);
+        Assert.Equal(timers.Count, history.OfType<TimerFiredEvent>().Count());
+    }
+
+    [Fact]
+    public async Task TimerFired_DeliveredBeforeItsTime_IsHeldBackUntilThen()
+    {
+        var service = new InMemoryOrchestrationService();
+        await using var host = await DurableTestHost.StartAsync(service, Register);
+        string id = await host.Client.ScheduleNewOrchestrationInstanceAsync("Timer", 1500);
+        await WaitForHistoryAsync(host, id, h => h.Any(e => e is TimerCreatedEvent));
+        var created = (await host.Client.GetHistoryAsync(id)).OfType<TimerCreatedEvent>().Single();
+        var state = await service.GetStateAsync(id);
+
+        // A queue with a skewed clock hands the timer over immediately.
+        await service.SendMessageAsync(TaskMessage.Create(id, state!.ExecutionId, new TimerFiredEvent(created.EventId, created.FireAt) { Timestamp = created.FireAt }));
+        var result = await host.WaitAsync(id);
+
+        Assert.Equal("fired-after-delay", result.ReadOutputAs<string>());
+        var fired = (await host.Client.GetHistoryAsync(id)).OfType<OrchestratorStartedEvent>().Last();
+        Assert.True(fired.Timestamp >= created.FireAt);
     }
 
     private static async Task WaitForHistoryAsync(DurableTestHost host, string id, Func<IReadOnlyList<HistoryEvent>, bool> condition)

@@ -158,6 +158,11 @@ internal sealed partial class OrchestrationProcessor
                             Defer(delivered, deferDelay);
                         }
                     }
+                    else if (message.Event is TimerFiredEvent early && early.FireAt > now)
+                    {
+                        // Delivered before its time (clock skew between the queue and this worker): a timer never fires early.
+                        Defer(delivered, early.FireAt - now);
+                    }
                     else
                     {
                         newEvents.Add(message.Event.Timestamp == default ? message.Event with { Timestamp = now } : message.Event);
