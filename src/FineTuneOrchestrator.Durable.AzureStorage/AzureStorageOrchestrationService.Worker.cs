@@ -477,23 +477,32 @@ public sealed partial class AzureStorageOrchestrationService
         DateTime deadline = Now + receiveTimeout;
         while (true)
         {
-            IReadOnlyList<QueueMessage> batch = await _workItems.ReceiveMessagesAsync(1, _options.WorkItemQueueVisibilityTimeout, cancellationToken).ConfigureAwait(false);
-            if (batch.Count == 0)
+            if (!TryTakeBufferedActivity(out QueueMessage? queued))
             {
-                TimeSpan left = deadline - Now;
-                if (left <= TimeSpan.Zero)
+                // A few at a time: one call serves the next free slots too (the worker fetches while it has slots).
+                IReadOnlyList<QueueMessage> batch = await _workItems.ReceiveMessagesAsync(ActivityReceiveBatch, _options.WorkItemQueueVisibilityTimeout, cancellationToken).ConfigureAwait(false);
+                if (batch.Count == 0)
                 {
-                    return null;
+                    TimeSpan left = deadline - Now;
+                    if (left <= TimeSpan.Zero)
+                    {
+                        return null;
+                    }
+
+                    _activityPollMs = NextBackoff(_activityPollMs);
+                    TimeSpan wait = TimeSpan.FromMilliseconds(Math.Min(_activityPollMs, left.TotalMilliseconds));
+                    await _workItemSignal.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
+                    continue;
                 }
 
-                _activityPollMs = NextBackoff(_activityPollMs);
-                TimeSpan wait = TimeSpan.FromMilliseconds(Math.Min(_activityPollMs, left.TotalMilliseconds));
-                await _workItemSignal.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
-                continue;
+                _activityPollMs = 0;
+                queued = batch[0];
+                DateTime received = Now;
+                foreach (QueueMessage extra in batch.Skip(1))
+                {
+                    _activityBuffer.Enqueue((extra, received));
+                }
             }
-
-            _activityPollMs = 0;
-            QueueMessage queued = batch[0];
 
             var (message, largeBlob) = await ParseAsync(queued, cancellationToken).ConfigureAwait(false);
             if (message is null)
@@ -549,6 +558,24 @@ public sealed partial class AzureStorageOrchestrationService
         var token = (ActivityToken)workItem.BackendToken!;
         await SendToInstanceAsync(response, cancellationToken).ConfigureAwait(false);
         await MoveToPoisonAsync(_workItems, token.MessageId, token.PopReceipt, JsonSerializerHelper.Serialize(workItem.Request), reason, cancellationToken).ConfigureAwait(false);
+    }
+
+    private const int ActivityReceiveBatch = 4;
+
+    /// <summary>Takes a buffered activity request whose lock is still comfortably valid; older ones are left to reappear.</summary>
+    private bool TryTakeBufferedActivity([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out QueueMessage? message)
+    {
+        while (_activityBuffer.TryDequeue(out var entry))
+        {
+            if (Now - entry.ReceivedAt < _options.WorkItemQueueVisibilityTimeout / 2)
+            {
+                message = entry.Message;
+                return true;
+            }
+        }
+
+        message = null;
+        return false;
     }
 
     [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Partition {Partition} acquired by {WorkerId}")]

@@ -48,6 +48,7 @@ public sealed partial class AzureStorageOrchestrationService : IOrchestrationSer
     private readonly SemaphoreSlim _workItemSignal = new(0);
     private readonly CancellationTokenSource _shutdown = new();
     private Task? _partitionManager;
+    private readonly ConcurrentQueue<(QueueMessage Message, DateTime ReceivedAt)> _activityBuffer = new();
     private int _activityPollMs;
 
     /// <summary>Creates the backend over a storage account.</summary>
