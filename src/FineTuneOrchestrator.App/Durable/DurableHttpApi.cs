@@ -158,7 +158,7 @@ public static class DurableHttpApi
         string? token = null;
         if (request.Headers[ContinuationTokenHeader] is { Count: > 0 } header && !string.IsNullOrEmpty(header[0]))
         {
-            token = DecodeToken(header[0]!);
+            token = ContinuationTokens.Decode(header[0]!);
             if (token is null)
             {
                 return Problems.BadRequest($"The {ContinuationTokenHeader} header is not a continuation token this API issued.", ContinuationTokenHeader);
@@ -178,7 +178,7 @@ public static class DurableHttpApi
 
         if (page.ContinuationToken is not null)
         {
-            request.HttpContext.Response.Headers[ContinuationTokenHeader] = EncodeToken(page.ContinuationToken);
+            request.HttpContext.Response.Headers[ContinuationTokenHeader] = ContinuationTokens.Encode(page.ContinuationToken);
         }
 
         var items = new JsonArray();
@@ -468,30 +468,6 @@ public static class DurableHttpApi
         }
 
         return (statuses.Count == 0 ? null : statuses, null);
-    }
-
-    // The backend's token may hold any characters (it is an instance ID for some backends); headers need ASCII.
-    private static string EncodeToken(string token) =>
-        Convert.ToBase64String(Encoding.UTF8.GetBytes(token)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    private static string? DecodeToken(string header)
-    {
-        string base64 = header.Replace('-', '+').Replace('_', '/');
-        base64 = base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');
-        byte[] buffer = new byte[base64.Length];
-        if (!Convert.TryFromBase64String(base64, buffer, out int written))
-        {
-            return null;
-        }
-
-        try
-        {
-            return new UTF8Encoding(false, true).GetString(buffer, 0, written);
-        }
-        catch (DecoderFallbackException)
-        {
-            return null;
-        }
     }
 
     /// <summary>The purge answer: <c>{"instancesDeleted": n}</c>.</summary>

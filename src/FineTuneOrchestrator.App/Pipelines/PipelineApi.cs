@@ -201,7 +201,7 @@ public static partial class PipelineApi
         string? token = null;
         if (request.Headers[ContinuationTokenHeader] is { Count: > 0 } header && !string.IsNullOrEmpty(header[0]))
         {
-            token = DecodeToken(header[0]!);
+            token = ContinuationTokens.Decode(header[0]!);
             if (token is null)
             {
                 return Problems.BadRequest($"The {ContinuationTokenHeader} header is not a token this API issued.", ContinuationTokenHeader);
@@ -227,10 +227,10 @@ public static partial class PipelineApi
 
         if (token is not null)
         {
-            request.HttpContext.Response.Headers[ContinuationTokenHeader] = EncodeToken(token);
+            request.HttpContext.Response.Headers[ContinuationTokenHeader] = ContinuationTokens.Encode(token);
         }
 
-        return TypedResults.Json(new RunList(runs, token is null ? null : EncodeToken(token)), PipelineJson.Default);
+        return TypedResults.Json(new RunList(runs, token is null ? null : ContinuationTokens.Encode(token)), PipelineJson.Default);
     }
 
     private static async Task<IResult> DecideAsync(string runId, bool approved, HttpRequest request, DurableTaskClient client, CancellationToken ct)
@@ -389,29 +389,6 @@ public static partial class PipelineApi
         }
 
         return (TimeSpan.FromSeconds(seconds), null);
-    }
-
-    private static string EncodeToken(string token) =>
-        Convert.ToBase64String(Encoding.UTF8.GetBytes(token)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    private static string? DecodeToken(string header)
-    {
-        string base64 = header.Replace('-', '+').Replace('_', '/');
-        base64 = base64.PadRight(base64.Length + ((4 - (base64.Length % 4)) % 4), '=');
-        byte[] buffer = new byte[base64.Length];
-        if (!Convert.TryFromBase64String(base64, buffer, out int written))
-        {
-            return null;
-        }
-
-        try
-        {
-            return new UTF8Encoding(false, true).GetString(buffer, 0, written);
-        }
-        catch (DecoderFallbackException)
-        {
-            return null;
-        }
     }
 
     [LoggerMessage(EventId = 410, Level = LogLevel.Information, Message = "Started pipeline run {RunId} (dataset {Dataset}, base model {BaseModel}) over HTTP")]
