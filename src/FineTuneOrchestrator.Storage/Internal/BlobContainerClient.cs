@@ -12,15 +12,6 @@ namespace FineTuneOrchestrator.Storage.Internal;
 /// <summary><see cref="IBlobContainerClient"/> over the Blob service REST API. Thread-safe and cheap to share.</summary>
 internal sealed class BlobContainerClient : IBlobContainerClient
 {
-    private static readonly XmlReaderSettings XmlSettings = new()
-    {
-        DtdProcessing = DtdProcessing.Prohibit,
-        IgnoreWhitespace = true,
-        IgnoreComments = true,
-        CloseInput = false,
-        Async = false,
-    };
-
     private readonly HttpPipeline _pipeline;
     private readonly ServiceEndpoint _endpoint;
     private readonly string _containerPath;
@@ -347,7 +338,7 @@ internal sealed class BlobContainerClient : IBlobContainerClient
     {
         var items = new List<BlobItemProperties>();
         string? nextMarker = null;
-        using var reader = XmlReader.Create(stream, XmlSettings);
+        using var reader = XmlReader.Create(stream, StorageRest.XmlSettings);
         reader.MoveToContent();
         while (!reader.EOF)
         {

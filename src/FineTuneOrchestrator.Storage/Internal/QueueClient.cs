@@ -13,14 +13,6 @@ internal sealed class QueueClient : IQueueClient
 {
     private static readonly TimeSpan MaxVisibility = TimeSpan.FromDays(7);
 
-    private static readonly XmlReaderSettings XmlSettings = new()
-    {
-        DtdProcessing = DtdProcessing.Prohibit,
-        IgnoreWhitespace = true,
-        IgnoreComments = true,
-        CloseInput = false,
-    };
-
     private readonly HttpPipeline _pipeline;
     private readonly ServiceEndpoint _endpoint;
     private readonly string _queuePath;
@@ -265,7 +257,7 @@ internal sealed class QueueClient : IQueueClient
     internal static List<QueueMessage> ParseMessages(Stream stream, bool hasText)
     {
         var messages = new List<QueueMessage>();
-        using var reader = XmlReader.Create(stream, XmlSettings);
+        using var reader = XmlReader.Create(stream, StorageRest.XmlSettings);
         reader.MoveToContent();
         while (!reader.EOF)
         {

@@ -23,7 +23,7 @@ internal sealed class StorageErrorParser : RequestFailedDetailsParser
             if (stream is { CanSeek: true, Length: > 0 })
             {
                 stream.Position = 0;
-                using var reader = XmlReader.Create(stream, new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, CloseInput = false, IgnoreWhitespace = true });
+                using var reader = XmlReader.Create(stream, StorageRest.XmlSettings);
                 while (reader.Read())
                 {
                     if (reader.NodeType != XmlNodeType.Element)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Azure;
 using Azure.Core;
+using System.Xml;
 using Azure.Core.Pipeline;
 
 namespace FineTuneOrchestrator.Storage.Internal;
@@ -8,6 +9,15 @@ namespace FineTuneOrchestrator.Storage.Internal;
 /// <summary>Helpers shared by the blob and queue clients: request setup, sending, error mapping and header parsing.</summary>
 internal static class StorageRest
 {
+    /// <summary>Settings for every XML body the service returns (listings, messages, errors): no DTDs, leave the stream open.</summary>
+    public static readonly XmlReaderSettings XmlSettings = new()
+    {
+        DtdProcessing = DtdProcessing.Prohibit,
+        IgnoreWhitespace = true,
+        IgnoreComments = true,
+        CloseInput = false,
+    };
+
     public static readonly StatusCodeClassifier Ok200 = new(stackalloc ushort[] { 200 });
     public static readonly StatusCodeClassifier Ok200Or404 = new(stackalloc ushort[] { 200, 404 });
     public static readonly StatusCodeClassifier Ok200Or206Or404 = new(stackalloc ushort[] { 200, 206, 404 });
