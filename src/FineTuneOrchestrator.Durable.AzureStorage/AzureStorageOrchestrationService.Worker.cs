@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using Azure;
 using FineTuneOrchestrator.Durable.Backend;
 using FineTuneOrchestrator.Durable.History;
@@ -440,7 +441,7 @@ public sealed partial class AzureStorageOrchestrationService
 
         if (poisonReason is not null)
         {
-            await MoveToPoisonAsync(queue, m.QueueMessageId, m.PopReceipt, JsonSerializerHelper.Serialize(m.Message), poisonReason, ct).ConfigureAwait(false);
+            await MoveToPoisonAsync(queue, m.QueueMessageId, m.PopReceipt, JsonSerializer.Serialize(m.Message, StorageJson.Options), poisonReason, ct).ConfigureAwait(false);
         }
         else
         {
@@ -557,7 +558,7 @@ public sealed partial class AzureStorageOrchestrationService
         ArgumentNullException.ThrowIfNull(workItem);
         var token = (ActivityToken)workItem.BackendToken!;
         await SendToInstanceAsync(response, cancellationToken).ConfigureAwait(false);
-        await MoveToPoisonAsync(_workItems, token.MessageId, token.PopReceipt, JsonSerializerHelper.Serialize(workItem.Request), reason, cancellationToken).ConfigureAwait(false);
+        await MoveToPoisonAsync(_workItems, token.MessageId, token.PopReceipt, JsonSerializer.Serialize(workItem.Request, StorageJson.Options), reason, cancellationToken).ConfigureAwait(false);
     }
 
     private const int ActivityReceiveBatch = 4;
@@ -610,10 +611,5 @@ public sealed partial class AzureStorageOrchestrationService
         public CancellationTokenSource Cancellation { get; } = cancellation;
 
         public Task? Task { get; set; }
-    }
-
-    private static class JsonSerializerHelper
-    {
-        public static string Serialize(TaskMessage message) => System.Text.Json.JsonSerializer.Serialize(message, StorageJson.Options);
     }
 }
