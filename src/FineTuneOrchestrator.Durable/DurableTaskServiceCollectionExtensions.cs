@@ -70,8 +70,14 @@ public static class DurableTaskServiceCollectionExtensions
         }
 
         options.ValidateDataAnnotations().ValidateOnStart();
-        var registry = new DurableTaskRegistry();
-        services.TryAddSingleton(registry);
+        // Calling AddDurableTask again extends the same registry.
+        var registry = services.FirstOrDefault(d => d.ServiceType == typeof(DurableTaskRegistry))?.ImplementationInstance as DurableTaskRegistry;
+        if (registry is null)
+        {
+            registry = new DurableTaskRegistry();
+            services.AddSingleton(registry);
+        }
+
         services.TryAddSingleton<DataConverter>(JsonDataConverter.Default);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new DurableTaskClient(
@@ -80,6 +86,6 @@ public static class DurableTaskServiceCollectionExtensions
             sp.GetRequiredService<DurableTaskRegistry>(),
             sp.GetRequiredService<DataConverter>(),
             sp.GetRequiredService<TimeProvider>()));
-        return new DurableTaskBuilder(services, (DurableTaskRegistry)services.First(d => d.ServiceType == typeof(DurableTaskRegistry)).ImplementationInstance!);
+        return new DurableTaskBuilder(services, registry);
     }
 }
