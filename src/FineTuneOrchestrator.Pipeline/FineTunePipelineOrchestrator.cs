@@ -200,7 +200,8 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
         double interval = min;
         bool first = true;
         ProgressMetrics metrics = new(null, null, null, null);
-        while (!job.IsTerminal)
+        // Poll at least once: when a retried create finds the job already finished, its metrics are still read.
+        while (first || !job.IsTerminal)
         {
             var batch = ctx.CallSubOrchestratorAsync<PollBatchResult>(PipelineNames.PollBatchOrchestrator, new PollBatchInput(
                 job.Id, lastEventId, job.StatusText, interval, min, max, deadline, options.Value.PollsPerBatch, first, run.RetrySettings));
