@@ -31,7 +31,8 @@ public static class SimulatorApp
             .Validate(o => o.Faults.RateLimitShare is >= 0 and <= 1 && o.Faults.ServerErrorShare is >= 0 and <= 1
                 && o.Faults.RateLimitShare + o.Faults.ServerErrorShare <= 1, "Simulator:Faults shares must be between 0 and 1 and add up to at most 1.")
             .ValidateOnStart();
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(sp => new SimulatorClock(
+            TimeProvider.System, sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<SimulatorOptions>>().Value.ManualClock));
         builder.Services.AddSingleton<SimulatorState>();
         configure?.Invoke(builder);
 

@@ -12,6 +12,12 @@ public sealed class SimulatorOptions
     /// <summary>Seed for every random choice (ids, loss-curve noise, fault injection), so runs repeat.</summary>
     public int Seed { get; set; } = 1;
 
+    /// <summary>
+    /// When true, simulated time stands still until <c>POST /_simulator/clock/advance</c> (or
+    /// <see cref="Engine.SimulatorState.AdvanceClock"/>) moves it, so every job state can be reached on purpose.
+    /// </summary>
+    public bool ManualClock { get; set; }
+
     /// <summary>When set, requests must carry exactly this key; when empty, any non-empty key is accepted.</summary>
     public string? ApiKey { get; set; }
 

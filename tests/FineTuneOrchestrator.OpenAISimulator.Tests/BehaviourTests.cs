@@ -187,6 +187,44 @@ public sealed class BehaviourTests
     }
 
     [Fact]
+    public async Task ClockAdvance_ManualClock_MovesJobsOnlyWhenTold()
+    {
+        using var sim = new Simulator(("Simulator:ManualClock", "true"), ("Simulator:StepSeconds", "10"));
+        var client = sim.Api();
+        var file = (await Simulator.UploadAsync(client, Simulator.Jsonl(10)))["id"]!.GetValue<string>();
+        var job = await Simulator.PostJsonAsync(client, "/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file });
+        var uri = $"/v1/fine_tuning/jobs/{job["id"]}";
+
+        var before = await Simulator.GetJsonAsync(client, "/_simulator/clock");
+        await Task.Delay(100); // 100 simulated seconds on a wall clock at this scale
+        var stillValidating = await Simulator.GetJsonAsync(client, uri);
+        var advanced = await Simulator.ReadAsync(await client.PostAsync("/_simulator/clock/advance?seconds=55", null), 200);
+        var running = await Simulator.GetJsonAsync(client, uri);
+        var missing = await Simulator.ReadAsync(await client.PostAsync("/_simulator/clock/advance", null), 400);
+        var negative = await Simulator.ReadAsync(await client.PostAsync("/_simulator/clock/advance?seconds=-1", null), 400);
+
+        Assert.True(before["manual"]!.GetValue<bool>());
+        Assert.Equal("validating_files", stillValidating["status"]!.GetValue<string>());
+        Assert.Equal(TimeSpan.FromSeconds(55 / 1000.0), advanced["now"]!.GetValue<DateTimeOffset>() - before["now"]!.GetValue<DateTimeOffset>());
+        Assert.Equal("running", running["status"]!.GetValue<string>());
+        Assert.Contains("seconds", missing["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("seconds", negative["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ClockAdvance_WallClock_IsRefusedWithConflict()
+    {
+        using var sim = new Simulator();
+        var client = sim.Api();
+
+        var clock = await Simulator.GetJsonAsync(client, "/_simulator/clock");
+        var refused = await Simulator.ReadAsync(await client.PostAsync("/_simulator/clock/advance?seconds=5", null), 409);
+
+        Assert.False(clock["manual"]!.GetValue<bool>());
+        Assert.Contains("ManualClock", refused["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ListJobs_FiltersByMetadataAndPagesNewestFirst()
     {
         using var sim = new Simulator(("Simulator:StepSeconds", "1000"));
@@ -232,7 +270,7 @@ public sealed class BehaviourTests
     [Fact]
     public async Task AzureDeployments_CreateProvisionAndServe()
     {
-        using var sim = new Simulator(("Simulator:DeploymentSeconds", "200"));
+        using var sim = new Simulator(("Simulator:DeploymentSeconds", "200"), ("Simulator:ManualClock", "true"));
         var client = sim.Api();
         var arm = sim.CreateClient();
         arm.DefaultRequestHeaders.Authorization = new("Bearer", "arm-token");
@@ -240,7 +278,8 @@ public sealed class BehaviourTests
         azure.DefaultRequestHeaders.Add("api-key", Simulator.Key);
         var file = (await Simulator.UploadAsync(azure, Simulator.Jsonl(10), "/openai/v1"))["id"]!.GetValue<string>();
         var job = await Simulator.PostJsonAsync(azure, "/openai/v1/fine_tuning/jobs", new { model = "gpt-4.1-mini", training_file = file });
-        var done = await Simulator.WaitForJobAsync(azure, job["id"]!.GetValue<string>(), s => s == "succeeded", "/openai/v1");
+        sim.State.AdvanceClock(24 * 3600);
+        var done = await Simulator.GetJsonAsync(azure, $"/openai/v1/fine_tuning/jobs/{job["id"]}");
         var model = done["fine_tuned_model"]!.GetValue<string>();
         const string Path = "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/acct/deployments";
         var body = new { sku = new { name = "standard", capacity = 1 }, properties = new { model = new { format = "OpenAI", name = model, version = "1" } } };
@@ -251,7 +290,9 @@ public sealed class BehaviourTests
         var noToken = await Simulator.ReadAsync(await sim.CreateClient().PutAsJsonAsync($"{Path}/ft-dep?api-version=2024-10-01", body), 401);
         var created = await Simulator.ReadAsync(await arm.PutAsJsonAsync($"{Path}/ft-dep?api-version=2024-10-01", body), 201);
         var whileCreating = await Simulator.PostJsonAsync(azure, "/openai/v1/chat/completions", chat, 404);
-        await Task.Delay(300);
+        sim.State.AdvanceClock(199);
+        var stillCreating = await Simulator.GetJsonAsync(arm, $"{Path}/ft-dep?api-version=2024-10-01");
+        sim.State.AdvanceClock(2);
         var ready = await Simulator.GetJsonAsync(arm, $"{Path}/ft-dep?api-version=2024-10-01");
         var answer = await Simulator.PostJsonAsync(azure, "/openai/v1/chat/completions", chat);
         var listed = await Simulator.GetJsonAsync(arm, $"{Path}?api-version=2024-10-01");
@@ -261,7 +302,9 @@ public sealed class BehaviourTests
         Assert.Equal("MissingApiVersionParameter", noVersion["error"]!["code"]!.GetValue<string>());
         Assert.Equal("AuthenticationFailed", noToken["error"]!["code"]!.GetValue<string>());
         Assert.Equal("Creating", created["properties"]!["provisioningState"]!.GetValue<string>());
+        Assert.Equal("succeeded", done["status"]!.GetValue<string>());
         Assert.Equal("DeploymentNotFound", whileCreating["error"]!["code"]!.GetValue<string>());
+        Assert.Equal("Creating", stillCreating["properties"]!["provisioningState"]!.GetValue<string>());
         Assert.Equal("Succeeded", ready["properties"]!["provisioningState"]!.GetValue<string>());
         Assert.Equal("answer for topic 3", answer["choices"]![0]!["message"]!["content"]!.GetValue<string>());
         Assert.Equal(model, answer["model"]!.GetValue<string>());

@@ -101,7 +101,7 @@ public sealed class SdkCompatibilityTests
     [Fact]
     public async Task Sdk_ErrorsAndPauseResume_AreUnderstood()
     {
-        using var sim = new Simulator(("Simulator:StepSeconds", "60"));
+        using var sim = new Simulator(("Simulator:StepSeconds", "60"), ("Simulator:ManualClock", "true"));
         var client = Client(sim);
         var fineTuning = client.GetFineTuningClient();
 
@@ -111,6 +111,7 @@ public sealed class SdkCompatibilityTests
 
         OpenAIFile file = await client.GetOpenAIFileClient().UploadFileAsync(new BinaryData(Simulator.Jsonl(10)), "p.jsonl", FileUploadPurpose.FineTune);
         var job = await fineTuning.FineTuneAsync("gpt-4.1-mini", file.Id, false);
+        sim.State.AdvanceClock(20 + 30 + 60 + 1); // validation, queue, one step
         await Simulator.WaitForJobAsync(sim.Api(), job.JobId, s => s == "running");
 
         ClientResult paused = await fineTuning.PauseFineTuningJobAsync(job.JobId, new RequestOptions());

@@ -133,15 +133,15 @@ public sealed class ExactlyOnceTests
     [Fact]
     public async Task CreateJobOnceAsync_DuplicatesExist_KeepsOldestAndCancelsTheOthers()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:StepSeconds", "50")));
+        await using var server = await SimulatorServer.StartAsync(TestSupport.ManualClockSettings(("Simulator:StepSeconds", "50")));
         var provider = TestSupport.OpenAI(server);
-        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(12));
+        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(12), server: server);
 
         // Two racing callers both passed the look-up and both created (the race the provider must repair).
         var client = new OpenAIClient(new ApiKeyCredential(TestSupport.ApiKey), new OpenAIClientOptions { Endpoint = server.OpenAIEndpoint }).GetFineTuningClient();
         var tag = new FineTuningOptions { Metadata = { [JobRequest.RunIdMetadataKey] = "run-race" } };
         var older = await client.FineTuneAsync("gpt-4.1-mini", file, false, tag, CancellationToken.None);
-        await Task.Delay(1100); // created_at has one-second resolution
+        server.State.AdvanceClock(1_100); // 1.1 real seconds at this time scale: created_at has one-second resolution
         var newer = await client.FineTuneAsync("gpt-4.1-mini", file, false, new FineTuningOptions { Metadata = { [JobRequest.RunIdMetadataKey] = "run-race" } }, CancellationToken.None);
 
         var kept = await provider.CreateJobOnceAsync(Request("run-race", file), CancellationToken.None);
@@ -155,8 +155,8 @@ public sealed class ExactlyOnceTests
     [Fact]
     public async Task CreateJobOnceAsync_ConcurrentCallers_EndWithOneLiveJob()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:StepSeconds", "50")));
-        var file = await TestSupport.UploadTrainingAsync(TestSupport.OpenAI(server), TestSupport.ChatJsonl(12));
+        await using var server = await SimulatorServer.StartAsync(TestSupport.ManualClockSettings(("Simulator:StepSeconds", "50")));
+        var file = await TestSupport.UploadTrainingAsync(TestSupport.OpenAI(server), TestSupport.ChatJsonl(12), server: server);
 
         var callers = Enumerable.Range(0, 4).Select(_ => TestSupport.OpenAI(server)).ToList();
         var results = await Task.WhenAll(callers.Select(c => c.CreateJobOnceAsync(Request("run-concurrent", file), CancellationToken.None)));

@@ -16,12 +16,13 @@ public sealed class JobTests
     [Fact]
     public async Task Job_RunsToSuccess_WithFallingLossEventsAndACheckpointPerEpoch()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        await using var server = await SimulatorServer.StartAsync(TestSupport.ManualClockSettings());
         var provider = TestSupport.OpenAI(server);
-        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(30));
+        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(30), server: server);
 
         var created = await provider.CreateJobOnceAsync(Request("run-life", file, "life"), CancellationToken.None);
-        var done = await TestSupport.WaitForAsync(provider, created.Id, j => j.IsTerminal);
+        server.State.AdvanceClock(20 + 30 + (90 * 2) + 1); // validation, queue, 90 steps of 2 simulated seconds
+        var done = await provider.GetJobAsync(created.Id, CancellationToken.None);
         var events = await provider.ListEventsAsync(created.Id, null, 10_000, CancellationToken.None);
         var checkpoints = await provider.ListCheckpointsAsync(created.Id, CancellationToken.None);
 
@@ -49,15 +50,15 @@ public sealed class JobTests
     [Fact]
     public async Task ListEventsAsync_FollowedIncrementally_SeesEveryEventOnceInOrder()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:StepSeconds", "20")));
+        await using var server = await SimulatorServer.StartAsync(TestSupport.ManualClockSettings(("Simulator:StepSeconds", "20")));
         var provider = TestSupport.OpenAI(server);
-        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(12));
+        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(12), server: server);
         var job = await provider.CreateJobOnceAsync(Request("run-follow", file, epochs: 3), CancellationToken.None);
 
         var seen = new List<ProviderJobEvent>();
         string? cursor = null;
         var polls = 0;
-        while (true)
+        while (polls < 1_000)
         {
             var current = await provider.GetJobAsync(job.Id, CancellationToken.None);
             var batch = await provider.ListEventsAsync(job.Id, cursor, 25, CancellationToken.None);
@@ -69,7 +70,7 @@ public sealed class JobTests
                 break;
             }
 
-            await Task.Delay(20);
+            server.State.AdvanceClock(50); // two or three steps between polls, so pages end mid-stream
         }
 
         var all = await provider.ListEventsAsync(job.Id, null, 10_000, CancellationToken.None);
@@ -114,21 +115,25 @@ public sealed class JobTests
     [Fact]
     public async Task PauseAndResume_RunningJob_StopsAndContinuesTraining()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:StepSeconds", "60")));
+        await using var server = await SimulatorServer.StartAsync(TestSupport.ManualClockSettings(("Simulator:StepSeconds", "60")));
         var provider = TestSupport.OpenAI(server);
-        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(10));
+        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(10), server: server);
         var job = await provider.CreateJobOnceAsync(Request("run-pause", file, epochs: 1), CancellationToken.None);
-        await TestSupport.WaitForAsync(provider, job.Id, j => j.Status == ProviderJobStatus.Running);
+        server.State.AdvanceClock(20 + 30 + (3 * 60) + 1); // validation, queue and three of the ten steps
 
+        var running = await provider.GetJobAsync(job.Id, CancellationToken.None);
         var paused = await provider.PauseJobAsync(job.Id, CancellationToken.None);
         var stepsAtPause = (await provider.ListEventsAsync(job.Id, null, 10_000, CancellationToken.None)).Count(e => e.Type == "metrics");
-        await Task.Delay(400); // several steps' worth of time
+        server.State.AdvanceClock(20 * 60); // long enough to have finished, had it kept going
         var stillPaused = await provider.GetJobAsync(job.Id, CancellationToken.None);
         var stepsLater = (await provider.ListEventsAsync(job.Id, null, 10_000, CancellationToken.None)).Count(e => e.Type == "metrics");
         var resumed = await provider.ResumeJobAsync(job.Id, CancellationToken.None);
-        var done = await TestSupport.WaitForAsync(provider, job.Id, j => j.IsTerminal);
+        server.State.AdvanceClock(8 * 60);
+        var done = await provider.GetJobAsync(job.Id, CancellationToken.None);
 
+        Assert.Equal(ProviderJobStatus.Running, running.Status);
         Assert.Equal(ProviderJobStatus.Paused, paused.Status);
+        Assert.Equal(3, stepsAtPause);
         Assert.Equal(ProviderJobStatus.Paused, stillPaused.Status);
         Assert.Equal(stepsAtPause, stepsLater);
         Assert.Equal(ProviderJobStatus.Running, resumed.Status);
@@ -154,15 +159,22 @@ public sealed class JobTests
     [Fact]
     public async Task CancelJobAsync_RunningThenAgain_CancelsOnceAndIsIdempotent()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:StepSeconds", "60")));
+        await using var server = await SimulatorServer.StartAsync(TestSupport.ManualClockSettings(("Simulator:StepSeconds", "60")));
         var provider = TestSupport.OpenAI(server);
-        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(10));
+        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(10), server: server);
         var job = await provider.CreateJobOnceAsync(Request("run-cancel", file), CancellationToken.None);
+        server.State.AdvanceClock(20 + 30 + 60 + 1);
 
+        var running = await provider.GetJobAsync(job.Id, CancellationToken.None);
         var cancelled = await provider.CancelJobAsync(job.Id, CancellationToken.None);
         var again = await provider.CancelJobAsync(job.Id, CancellationToken.None);
+        server.State.AdvanceClock(24 * 3600);
+        var later = await provider.GetJobAsync(job.Id, CancellationToken.None);
 
+        Assert.Equal(ProviderJobStatus.Running, running.Status);
         Assert.Equal(ProviderJobStatus.Cancelled, cancelled.Status);
         Assert.Equal(ProviderJobStatus.Cancelled, again.Status);
+        Assert.Equal(ProviderJobStatus.Cancelled, later.Status);
+        Assert.Null(later.FineTunedModel);
     }
 }

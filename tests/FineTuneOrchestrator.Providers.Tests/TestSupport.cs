@@ -29,6 +29,13 @@ internal static class TestSupport
         return settings;
     }
 
+    /// <summary>
+    /// <see cref="FastSettings"/> with a clock that stands still until the test advances it, for tests that look at a
+    /// job in one particular state: a busy machine cannot make the job run past it.
+    /// </summary>
+    public static Dictionary<string, string?> ManualClockSettings(params (string Key, string Value)[] extra) =>
+        FastSettings([("Simulator:ManualClock", "true"), .. extra]);
+
     public static ProviderOptions OpenAIOptions(SimulatorServer server, Action<ProviderOptions>? configure = null)
     {
         var options = new ProviderOptions
@@ -103,10 +110,16 @@ internal static class TestSupport
         }
     }
 
-    public static async Task<string> UploadTrainingAsync(IFineTuningProvider provider, byte[] data, string name = "train.jsonl")
+    /// <summary>Uploads a training file and waits until it is processed (moving a manual clock of <paramref name="server"/> past processing).</summary>
+    public static async Task<string> UploadTrainingAsync(IFineTuningProvider provider, byte[] data, string name = "train.jsonl", SimulatorServer? server = null)
     {
         using var stream = new MemoryStream(data);
         var file = await provider.UploadFileAsync(stream, name, FilePurpose.FineTune, null, CancellationToken.None);
+        if (server?.State.Clock.IsManual == true)
+        {
+            server.State.AdvanceClock(60); // processing takes 2 simulated seconds by default; nothing else is running yet
+        }
+
         await provider.WaitForFileProcessedAsync(file.Id, TimeSpan.FromSeconds(30), CancellationToken.None);
         return file.Id;
     }

@@ -1,4 +1,5 @@
 using FineTuneOrchestrator.OpenAISimulator.Engine;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace FineTuneOrchestrator.OpenAISimulator.Endpoints;
 
@@ -16,5 +17,23 @@ internal static class ControlEndpoints
             state.SetFaults(faults);
             return TypedResults.Ok(state.Faults);
         });
+        control.MapGet("/clock", (SimulatorState state) => TypedResults.Ok(new ClockReading(state.Clock.IsManual, state.Clock.UtcNow)));
+        control.MapPost("/clock/advance", Results<Ok<ClockReading>, ProblemHttpResult> (double? seconds, SimulatorState state) =>
+        {
+            if (!state.Clock.IsManual)
+            {
+                return TypedResults.Problem("The simulator clock follows the wall clock; start it with --Simulator:ManualClock=true to move time by hand.", statusCode: StatusCodes.Status409Conflict);
+            }
+
+            if (seconds is not { } s || s < 0 || double.IsNaN(s) || double.IsInfinity(s))
+            {
+                return TypedResults.Problem("Query parameter 'seconds' (simulated seconds, 0 or more) is required.", statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            return TypedResults.Ok(new ClockReading(true, state.AdvanceClock(s)));
+        });
     }
 }
+
+/// <summary>The simulator clock as <c>GET /_simulator/clock</c> reports it.</summary>
+internal sealed record ClockReading(bool Manual, DateTimeOffset Now);

@@ -27,7 +27,7 @@ public sealed class SimulatorState
     private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     private readonly object _gate = new();
     private readonly SimulatorOptions _options;
-    private readonly TimeProvider _time;
+    private readonly SimulatorClock _clock;
     private readonly Random _random;
     private readonly Dictionary<string, StoredFile> _files = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StoredUpload> _uploads = new(StringComparer.Ordinal);
@@ -41,11 +41,12 @@ public sealed class SimulatorState
     private long _lostResponses;
 
     /// <summary>Creates the state from the bound options.</summary>
-    public SimulatorState(IOptions<SimulatorOptions> options, TimeProvider time)
+    public SimulatorState(IOptions<SimulatorOptions> options, SimulatorClock clock)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
-        _time = time;
+        ArgumentNullException.ThrowIfNull(clock);
+        _clock = clock;
         _random = new Random(_options.Seed);
         Faults = _options.Faults;
         if (_options.TimeScale <= 0)
@@ -59,7 +60,21 @@ public sealed class SimulatorState
 
     internal SimulatorOptions Options => _options;
 
-    internal DateTimeOffset Now => _time.GetUtcNow();
+    internal DateTimeOffset Now => _clock.UtcNow;
+
+    /// <summary>The clock jobs, files and deployments advance by.</summary>
+    public SimulatorClock Clock => _clock;
+
+    /// <summary>Moves a manual clock forward by <paramref name="simulatedSeconds"/> of simulated time (scaled by <c>TimeScale</c>).</summary>
+    /// <returns>The new current instant.</returns>
+    public DateTimeOffset AdvanceClock(double simulatedSeconds)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(simulatedSeconds);
+        lock (_gate)
+        {
+            return _clock.Advance(Sim(simulatedSeconds));
+        }
+    }
 
     /// <summary>Replaces the fault settings.</summary>
     public void SetFaults(FaultOptions faults)
