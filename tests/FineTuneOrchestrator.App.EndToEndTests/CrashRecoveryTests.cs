@@ -20,11 +20,12 @@ public sealed class CrashRecoveryTests(E2EWorld world)
         try
         {
             string name = Runs.NewName("crash");
-            await Tickets.UploadAsync(deployment.HttpDatasets, name, train: 60);
+            // 200 examples x 50 epochs at batch 1: 10,000 steps, about 20 s on the 1000x clock, so even a slow machine
+            // catches the run while it is polling.
+            await Tickets.UploadAsync(deployment.HttpDatasets, name, train: 200);
             app = await AppProcess.StartAsync(deployment, log);
             using HttpClient client = app.CreateClient(AppDeployment.FunctionKey);
 
-            // Long enough training on the fast clock to be caught polling (50 epochs of batch 1).
             string alias = Runs.NewName("crash-alias");
             string runId = await Runs.StartAsync(client, Runs.Config(deployment, name, alias, epochs: 50, batchSize: 1));
             await Runs.WaitAsync(client, runId, s => s.Str("stage") == "Training" && s.TryGetProperty("job", out JsonElement j) && j.Str("status") is "running" or "queued" or "validating_files", seconds: 60);

@@ -177,8 +177,8 @@ public sealed class PipelineEndToEndTests(E2EWorld world)
     public async Task Cancel_DuringTraining_CancelsProviderJob()
     {
         string name = Runs.NewName("cancel");
-        await Tickets.UploadAsync(world.Deployment.HttpDatasets, name, train: 60);
-        // 50 epochs of batch 1: thousands of steps, seconds of training even on the fast clock.
+        await Tickets.UploadAsync(world.Deployment.HttpDatasets, name, train: 200);
+        // 50 epochs of batch 1: 10,000 steps, about 20 s of training even on the fast clock.
         string runId = await Runs.StartAsync(_client, Runs.Config(world.Deployment, name, Runs.NewName("cancel-alias"), epochs: 50, batchSize: 1));
         JsonElement training = await Runs.WaitAsync(_client, runId, s => s.Str("stage") == "Training" && s.TryGetProperty("job", out JsonElement j) && j.Str("id") is not null);
         string jobId = training.GetProperty("job").Str("id")!;

@@ -20,7 +20,7 @@ public sealed class SdkCompatibilityTests
     [Fact]
     public async Task Sdk_FilesFineTuningModelsAndChat_RoundTrip()
     {
-        using var sim = new Simulator();
+        using var sim = new Simulator(("Simulator:ManualClock", "true"));
         var client = Client(sim);
         var files = client.GetOpenAIFileClient();
         var fineTuning = client.GetFineTuningClient();
@@ -47,6 +47,7 @@ public sealed class SdkCompatibilityTests
         Assert.Equal("gpt-4o-mini-2024-07-18", job.BaseModel);
         Assert.Equal("sdk-run", job.Metadata["fto_run_id"]);
 
+        sim.State.AdvanceClock(24 * 3600);
         await Simulator.WaitForJobAsync(sim.Api(), job.JobId, s => s == "succeeded");
         var done = await fineTuning.GetJobAsync(job.JobId);
         Assert.Equal(FineTuningStatus.Succeeded, done.Status);
