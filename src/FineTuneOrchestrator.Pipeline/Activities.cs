@@ -41,6 +41,12 @@ public static class PipelineActivityNames
     /// <summary>Makes a model callable (Azure: a deployment).</summary>
     public const string EnsureModelAvailable = "FineTunePipeline.EnsureModelAvailable";
 
+    /// <summary>Removes a deployment that is no longer needed (Azure: the evaluation deployment; OpenAI: nothing).</summary>
+    public const string RemoveDeployment = "FineTunePipeline.RemoveDeployment";
+
+    /// <summary>Cancels every unfinished provider job tagged with a run id (the clean-up after a terminated run).</summary>
+    public const string CancelRunJobs = "FineTunePipeline.CancelRunJobs";
+
     /// <summary>Finds the baseline model (the alias's current model, else the base model).</summary>
     public const string ResolveBaseline = "FineTunePipeline.ResolveBaseline";
 
@@ -75,6 +81,8 @@ internal static class PipelineActivities
         Add<GetJobProgressActivity>(registry, PipelineActivityNames.GetJobProgress);
         Add<CancelJobActivity>(registry, PipelineActivityNames.CancelJob);
         Add<EnsureModelAvailableActivity>(registry, PipelineActivityNames.EnsureModelAvailable);
+        Add<RemoveDeploymentActivity>(registry, PipelineActivityNames.RemoveDeployment);
+        Add<CancelRunJobsActivity>(registry, PipelineActivityNames.CancelRunJobs);
         Add<ResolveBaselineActivity>(registry, PipelineActivityNames.ResolveBaseline);
         Add<PrepareEvaluationActivity>(registry, PipelineActivityNames.PrepareEvaluation);
         Add<EvaluateChunkActivity>(registry, PipelineActivityNames.EvaluateChunk);
@@ -391,6 +399,30 @@ internal sealed class EnsureModelAvailableActivity(IFineTuningProvider provider)
 {
     protected override Task<string> ExecuteAsync(EnsureModelInput input, CancellationToken ct) =>
         provider.EnsureModelAvailableAsync(input.Model, input.DeploymentName, ct);
+}
+
+internal sealed class RemoveDeploymentActivity(IFineTuningProvider provider) : PipelineActivity<string, bool>
+{
+    protected override Task<bool> ExecuteAsync(string input, CancellationToken ct) => provider.RemoveDeploymentAsync(input, ct);
+}
+
+internal sealed class CancelRunJobsActivity(IFineTuningProvider provider) : PipelineActivity<string, IReadOnlyList<string>>
+{
+    protected override async Task<IReadOnlyList<string>> ExecuteAsync(string input, CancellationToken ct)
+    {
+        var cancelled = new List<string>();
+        foreach (var job in await provider.FindJobsByRunIdAsync(input, ct).ConfigureAwait(false))
+        {
+            if (!job.IsTerminal)
+            {
+                // Cancelling an already cancelled job answers with the job, so a repeated attempt is harmless.
+                await provider.CancelJobAsync(job.Id, ct).ConfigureAwait(false);
+                cancelled.Add(job.Id);
+            }
+        }
+
+        return cancelled;
+    }
 }
 
 internal sealed class ResolveBaselineActivity(IServiceProvider services, IFineTuningProvider provider) : PipelineActivity<BaselineInput, BaselineOutput>

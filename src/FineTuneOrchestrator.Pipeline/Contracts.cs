@@ -12,6 +12,12 @@ public static class PipelineNames
     /// <summary>The sub-orchestration that polls the provider job for one bounded batch of polls.</summary>
     public const string PollBatchOrchestrator = "FineTunePipeline.PollBatch";
 
+    /// <summary>
+    /// The orchestration that cleans up after a run ended from outside (terminated): cancels its unfinished provider jobs
+    /// and removes its evaluation deployment. See <see cref="PipelineCleanup"/>.
+    /// </summary>
+    public const string CleanupOrchestrator = "FineTunePipeline.Cleanup";
+
     /// <summary>External event carrying an <see cref="ApprovalDecision"/>.</summary>
     public const string ApprovalEvent = "approval";
 
@@ -289,6 +295,9 @@ public sealed record PipelineResult
 
     /// <summary>Why the run ended as it did (gate failures, rejection, ...).</summary>
     public IReadOnlyList<string> Reasons { get; init; } = [];
+
+    /// <summary>Things an operator should look at that did not change the outcome (e.g. a deployment that could not be removed).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 
     /// <summary>Dataset validation.</summary>
     public ValidationSummary? Validation { get; init; }

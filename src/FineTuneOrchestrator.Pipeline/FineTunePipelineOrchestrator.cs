@@ -254,8 +254,42 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
             return null;
         }
 
-        string candidateCallable = await ctx.CallActivityAsync<string>(PipelineActivityNames.EnsureModelAvailable,
-            new EnsureModelInput(job.FineTunedModel!, EvaluationDeploymentName(run.RunId)), run.ProviderRetry);
+        // Azure: the candidate is deployed under a name of its own for the evaluation, and that deployment is billed by
+        // the hour, so it goes away again however the evaluation ends (promotion deploys under the alias's name).
+        string evaluationDeployment = EvaluationDeploymentName(run.RunId);
+        string? candidateCallable = null;
+        try
+        {
+            candidateCallable = await ctx.CallActivityAsync<string>(PipelineActivityNames.EnsureModelAvailable,
+                new EnsureModelInput(job.FineTunedModel!, evaluationDeployment), run.ProviderRetry);
+            return await EvaluateModelsAsync(run, job, prepared, candidateCallable);
+        }
+        finally
+        {
+            if (candidateCallable != job.FineTunedModel)
+            {
+                await RemoveEvaluationDeploymentAsync(run, evaluationDeployment);
+            }
+        }
+    }
+
+    private static async Task RemoveEvaluationDeploymentAsync(RunState run, string deployment)
+    {
+        try
+        {
+            await run.Context.CallActivityAsync<bool>(PipelineActivityNames.RemoveDeployment, deployment, run.ProviderRetry);
+        }
+        catch (TaskFailedException e)
+        {
+            run.Warnings.Add($"The evaluation deployment '{deployment}' could not be removed ({e.FailureDetails.ErrorMessage}); delete it by hand, it is billed while it exists.");
+        }
+    }
+
+    private static async Task<EvaluationSummary> EvaluateModelsAsync(RunState run, JobSnapshot job, PrepareEvaluationOutput prepared, string candidateCallable)
+    {
+        var ctx = run.Context;
+        var input = run.Input;
+        var ev = input.Evaluation ?? new EvaluationSpec();
         var models = new List<EvaluatedModel> { new(EvaluationCases.CandidateRole, job.FineTunedModel!, candidateCallable) };
         if (ev.CompareWithBaseline != false)
         {
@@ -296,7 +330,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
 #pragma warning restore CA1849
 
     /// <summary>Azure deployment names allow letters, digits, '-' and '_' (2..64); the run id is already in that alphabet except '.'.</summary>
-    private static string EvaluationDeploymentName(string runId)
+    internal static string EvaluationDeploymentName(string runId)
     {
         var name = "fto-eval-" + new string([.. runId.Select(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_' ? ch : '-')]);
         return name.Length > 64 ? name[..64] : name;

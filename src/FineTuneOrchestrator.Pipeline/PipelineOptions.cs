@@ -57,6 +57,13 @@ public sealed class PipelineOptions
     public TimeSpan WebhookTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// After a run is terminated, its jobs are swept (cancelled) at once and again after this delay, to catch a job
+    /// whose creation was in flight; zero turns the second sweep off.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan CleanupSecondSweepDelay { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
     /// Inference prices in USD per million tokens by model name (base model names; fine-tuned models <c>ft:{base}:…</c>
     /// use the entry <c>ft:{base}</c>, else their base's). Used for evaluation cost only; unknown models report no cost.
     /// </summary>

@@ -46,12 +46,13 @@ public sealed class PipelineBuilder
 /// <summary>Registration of the pipeline's orchestrations and activities with the durable engine.</summary>
 public static class PipelineTasks
 {
-    /// <summary>Registers <c>FineTunePipeline</c>, its poll sub-orchestration and every activity.</summary>
+    /// <summary>Registers <c>FineTunePipeline</c>, its poll sub-orchestration, its clean-up orchestration and every activity.</summary>
     public static void RegisterPipelineTasks(DurableTaskRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
         registry.AddOrchestrator(PipelineNames.Orchestrator, sp => ActivatorUtilities.CreateInstance<FineTunePipelineOrchestrator>(sp));
         registry.AddOrchestrator(PipelineNames.PollBatchOrchestrator, sp => ActivatorUtilities.CreateInstance<PollBatchOrchestrator>(sp));
+        registry.AddOrchestrator(PipelineNames.CleanupOrchestrator, sp => ActivatorUtilities.CreateInstance<PipelineCleanupOrchestrator>(sp));
         PipelineActivities.Register(registry);
     }
 }

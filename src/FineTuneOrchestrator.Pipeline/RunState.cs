@@ -34,6 +34,7 @@ internal sealed class RunState
     public EvaluationSummary? Evaluation { get; set; }
     public PromotionSummary? Promotion { get; set; }
     public ApprovalDecision? Approval { get; set; }
+    public List<string> Warnings { get; } = [];
     private JobSnapshot? _job;
     private ProgressMetrics? _metrics;
     private string? _message;
@@ -94,6 +95,7 @@ internal sealed class RunState
         Outcome = outcome,
         Promoted = promoted,
         Reasons = reasons,
+        Warnings = [.. Warnings],
         Validation = Validation,
         Job = Job,
         Evaluation = Evaluation,

@@ -67,11 +67,7 @@ public sealed class AzureOpenAIProvider : OpenAIRestProvider
         ArgumentException.ThrowIfNullOrWhiteSpace(fineTunedModel);
         ArgumentException.ThrowIfNullOrWhiteSpace(deploymentName);
         var azure = Options.Azure;
-        var uri = new Uri(
-            azure.ManagementEndpoint.ToString().TrimEnd('/')
-            + $"/subscriptions/{Uri.EscapeDataString(azure.SubscriptionId!)}/resourceGroups/{Uri.EscapeDataString(azure.ResourceGroup!)}"
-            + $"/providers/Microsoft.CognitiveServices/accounts/{Uri.EscapeDataString(azure.AccountName!)}/deployments/{Uri.EscapeDataString(deploymentName)}"
-            + $"?api-version={Uri.EscapeDataString(azure.ManagementApiVersion)}");
+        var uri = DeploymentUri(deploymentName);
 
         // Already there with this model and healthy: nothing to do (a retried activity lands here).
         var current = await ArmAsync(RequestMethod.Get, uri, null, cancellationToken).ConfigureAwait(false);
@@ -110,6 +106,33 @@ public sealed class AzureOpenAIProvider : OpenAIRestProvider
         return deploymentName;
     }
 
+    /// <inheritdoc />
+    public override async Task<bool> RemoveDeploymentAsync(string deploymentName, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(deploymentName);
+        var uri = DeploymentUri(deploymentName);
+        if (await ArmAsync(RequestMethod.Get, uri, null, cancellationToken).ConfigureAwait(false) is null)
+        {
+            Log.DeploymentRemoved(Logger, deploymentName, false);
+            return false;
+        }
+
+        // ARM answers 200 (deleted), 202 (deleting) or 204 (already gone); all three leave nothing to pay for.
+        await ArmAsync(RequestMethod.Delete, uri, null, cancellationToken).ConfigureAwait(false);
+        Log.DeploymentRemoved(Logger, deploymentName, true);
+        return true;
+    }
+
+    private Uri DeploymentUri(string deploymentName)
+    {
+        var azure = Options.Azure;
+        return new Uri(
+            azure.ManagementEndpoint.ToString().TrimEnd('/')
+            + $"/subscriptions/{Uri.EscapeDataString(azure.SubscriptionId!)}/resourceGroups/{Uri.EscapeDataString(azure.ResourceGroup!)}"
+            + $"/providers/Microsoft.CognitiveServices/accounts/{Uri.EscapeDataString(azure.AccountName!)}/deployments/{Uri.EscapeDataString(deploymentName)}"
+            + $"?api-version={Uri.EscapeDataString(azure.ManagementApiVersion)}");
+    }
+
     private static string? ModelOf(JsonElement deployment) =>
         deployment.TryGetProperty("properties", out var p) && p.TryGetProperty("model", out var m) ? JsonReaders.Str(m, "name") : null;
 
@@ -139,7 +162,7 @@ public sealed class AzureOpenAIProvider : OpenAIRestProvider
         }
 
         var response = message.Response;
-        if (response.Status == 404 && method == RequestMethod.Get)
+        if (response.Status == 404 && (method == RequestMethod.Get || method == RequestMethod.Delete))
         {
             return null;
         }
@@ -164,6 +187,11 @@ public sealed class AzureOpenAIProvider : OpenAIRestProvider
 
             TimeSpan? retryAfter = response.Headers.TryGetValue("Retry-After", out var ra) && int.TryParse(ra, out var s) ? TimeSpan.FromSeconds(s) : null;
             throw new ProviderException(text ?? $"HTTP {response.Status} {response.ReasonPhrase}", response.Status, code, ErrorMapper.IsRetryableStatus(response.Status), retryAfter);
+        }
+
+        if (content.ToMemory().IsEmpty)
+        {
+            return null; // 202/204 without a body
         }
 
         using var result = JsonDocument.Parse(content.ToMemory());

@@ -64,4 +64,11 @@ public interface IFineTuningProvider
     /// waits until it has succeeded; returns the deployment name.
     /// </summary>
     Task<string> EnsureModelAvailableAsync(string fineTunedModel, string deploymentName, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Removes a deployment made by <see cref="EnsureModelAvailableAsync"/> that is no longer needed (an evaluation
+    /// deployment: Azure bills a deployed fine-tuned model by the hour whether or not it is called). OpenAI: nothing to
+    /// remove, returns false. Azure OpenAI: deletes the deployment; true when one was deleted, false when there was none.
+    /// </summary>
+    Task<bool> RemoveDeploymentAsync(string deploymentName, CancellationToken cancellationToken);
 }

@@ -734,4 +734,12 @@ public class OpenAIRestProvider : IFineTuningProvider
         ArgumentException.ThrowIfNullOrWhiteSpace(fineTunedModel);
         return Task.FromResult(fineTunedModel);
     }
+
+    /// <inheritdoc />
+    public virtual Task<bool> RemoveDeploymentAsync(string deploymentName, CancellationToken cancellationToken)
+    {
+        // Nothing was deployed on OpenAI.
+        ArgumentException.ThrowIfNullOrWhiteSpace(deploymentName);
+        return Task.FromResult(false);
+    }
 }

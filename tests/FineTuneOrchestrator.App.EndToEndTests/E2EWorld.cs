@@ -66,6 +66,7 @@ public sealed class AppDeployment
             ["FineTune:Pipeline:ProviderRetryFirstInterval"] = "00:00:00.200",
             ["FineTune:Pipeline:ProviderRetryMaxInterval"] = "00:00:01",
             ["FineTune:Pipeline:EvaluationCasesPerActivity"] = "5",
+            ["FineTune:Pipeline:CleanupSecondSweepDelay"] = "00:00:01",
             ["FineTune:BlobTrigger:Enabled"] = triggerEnabled ? "true" : "false",
             ["FineTune:BlobTrigger:Container"] = $"{Prefix}-datasets",
             ["FineTune:BlobTrigger:PollingInterval"] = "00:00:00.100",

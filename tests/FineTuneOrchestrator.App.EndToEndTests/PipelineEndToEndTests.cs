@@ -194,4 +194,42 @@ public sealed class PipelineEndToEndTests(E2EWorld world)
         Assert.Equal(jobId, job.Str("id"));
         Assert.Equal("cancelled", job.Str("status"));
     }
+
+    [Fact]
+    public async Task Terminate_DuringTraining_CleanupCancelsProviderJob()
+    {
+        string name = Runs.NewName("term");
+        await Tickets.UploadAsync(world.Deployment.HttpDatasets, name, train: 200);
+        string runId = await Runs.StartAsync(_client, Runs.Config(world.Deployment, name, Runs.NewName("term-alias"), epochs: 50, batchSize: 1));
+        JsonElement training = await Runs.WaitAsync(_client, runId, s => s.Str("stage") == "Training" && s.TryGetProperty("job", out JsonElement j) && j.Str("id") is not null);
+        string jobId = training.GetProperty("job").Str("id")!;
+        string instances = "/runtime/webhooks/durabletask/instances";
+
+        using (HttpResponseMessage terminate = await world.Admin.PostAsync($"{instances}/{runId}/terminate?reason=ops", null))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, terminate.StatusCode);
+        }
+
+        // The clean-up is an orchestration of its own, followed through the same management API.
+        string cleanupId = Uri.EscapeDataString(runId + ":cleanup");
+        JsonElement cleanup = default;
+        for (DateTime deadline = DateTime.UtcNow.AddSeconds(60); DateTime.UtcNow < deadline; await Task.Delay(100))
+        {
+            using HttpResponseMessage status = await world.Admin.GetAsync($"{instances}/{cleanupId}");
+            if (status.StatusCode == HttpStatusCode.OK)
+            {
+                cleanup = await Runs.JsonAsync(status);
+                break;
+            }
+        }
+
+        Assert.Equal(JsonValueKind.Object, cleanup.ValueKind);
+        Assert.Equal("Completed", cleanup.Str("runtimeStatus"));
+        Assert.Equal([jobId], cleanup.GetProperty("output").GetProperty("cancelledJobIds").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal("cancelled", Assert.Single(await world.JobsForRunAsync(runId)).Str("status"));
+        JsonElement run = await Runs.WaitAsync(_client, runId);
+        Assert.Equal("Terminated", run.Str("runtimeStatus"));
+        using HttpResponseMessage twice = await world.Admin.PostAsync($"{instances}/{runId}/terminate", null);
+        Assert.Equal(HttpStatusCode.Gone, twice.StatusCode);
+    }
 }

@@ -55,11 +55,22 @@ internal sealed class PipelineTestHost : IAsyncDisposable
     public IBlobContainerClient Runs => Azurite.Account.GetBlobContainerClient($"{Prefix}-runs");
     public IBlobContainerClient Models => Azurite.Account.GetBlobContainerClient($"{Prefix}-models");
 
+    public const string AzureSubscription = "00000000-0000-0000-0000-0000000000aa";
+    public const string AzureResourceGroup = "rg-pipeline";
+    public const string AzureAccount = "aoai-pipeline";
+
     public static Task<PipelineTestHost> StartAsync(double timeScale = 1000, params (string Key, string Value)[] simulatorSettings) =>
         StartAsync(timeScale, azureStorageBackend: false, simulatorSettings);
 
+    /// <summary>Starts the world with the Azure OpenAI provider: the simulator's <c>/openai/v1</c> API and its ARM deployments.</summary>
+    public static Task<PipelineTestHost> StartAzureOpenAIAsync(double timeScale = 1000) =>
+        StartAsync(timeScale, azureStorageBackend: false, azureOpenAI: true, []);
+
     /// <summary>Starts the world; with <paramref name="azureStorageBackend"/> the durable engine keeps its state in Azurite queues and blobs too.</summary>
-    public static async Task<PipelineTestHost> StartAsync(double timeScale, bool azureStorageBackend, params (string Key, string Value)[] simulatorSettings)
+    public static Task<PipelineTestHost> StartAsync(double timeScale, bool azureStorageBackend, params (string Key, string Value)[] simulatorSettings) =>
+        StartAsync(timeScale, azureStorageBackend, azureOpenAI: false, simulatorSettings);
+
+    private static async Task<PipelineTestHost> StartAsync(double timeScale, bool azureStorageBackend, bool azureOpenAI, (string Key, string Value)[] simulatorSettings)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -92,6 +103,20 @@ internal sealed class PipelineTestHost : IAsyncDisposable
             ["FineTune:Pipeline:InferencePrices:ft:gpt-4o-mini-2024-07-18:InputPerMillion"] = "0.30",
             ["FineTune:Pipeline:InferencePrices:ft:gpt-4o-mini-2024-07-18:OutputPerMillion"] = "1.20",
         });
+        if (azureOpenAI)
+        {
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["FineTuning:Provider:Kind"] = "AzureOpenAI",
+                ["FineTuning:Provider:Endpoint"] = simulator.BaseAddress.ToString(),
+                ["FineTuning:Provider:Azure:SubscriptionId"] = AzureSubscription,
+                ["FineTuning:Provider:Azure:ResourceGroup"] = AzureResourceGroup,
+                ["FineTuning:Provider:Azure:AccountName"] = AzureAccount,
+                ["FineTuning:Provider:Azure:ManagementEndpoint"] = simulator.BaseAddress.ToString(),
+            });
+            builder.Services.AddSingleton<Azure.Core.TokenCredential>(new StaticTokenCredential("arm-test-token"));
+        }
+
         builder.Services.AddStorageAccount(Azurite.ConnectionString);
         builder.Services.AddFineTuningProvider(builder.Configuration.GetSection("FineTuning:Provider"));
         builder.Services.AddModelRegistry(builder.Configuration.GetSection("FineTune:Registry"));
@@ -151,6 +176,18 @@ internal sealed class PipelineTestHost : IAsyncDisposable
         }
     }
 
+    /// <summary>The names and models of the Azure deployments on the simulator's ARM stand-in.</summary>
+    public async Task<IReadOnlyDictionary<string, string>> AzureDeploymentsAsync()
+    {
+        using var http = new HttpClient { BaseAddress = Simulator.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", "arm-test-token");
+        string path = $"subscriptions/{AzureSubscription}/resourceGroups/{AzureResourceGroup}/providers/Microsoft.CognitiveServices/accounts/{AzureAccount}/deployments?api-version=2024-10-01";
+        using var doc = JsonDocument.Parse(await http.GetStringAsync(path));
+        return doc.RootElement.GetProperty("value").EnumerateArray().ToDictionary(
+            d => d.GetProperty("name").GetString()!,
+            d => d.GetProperty("properties").GetProperty("model").GetProperty("name").GetString()!);
+    }
+
     public async Task<string?> ReadBlobAsync(IBlobContainerClient container, string blob) =>
         (await container.DownloadAsync(blob))?.Content.ToString();
 
@@ -169,6 +206,16 @@ internal sealed class PipelineTestHost : IAsyncDisposable
             await c.DeleteIfExistsAsync();
         }
     }
+}
+
+/// <summary>A credential with a fixed token: the simulator's ARM stand-in only checks that a bearer token is present.</summary>
+internal sealed class StaticTokenCredential(string token) : Azure.Core.TokenCredential
+{
+    public override Azure.Core.AccessToken GetToken(Azure.Core.TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+        new(token, DateTimeOffset.UtcNow.AddHours(1));
+
+    public override ValueTask<Azure.Core.AccessToken> GetTokenAsync(Azure.Core.TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(GetToken(requestContext, cancellationToken));
 }
 
 /// <summary>A webhook receiver on a loopback port that records the bodies it gets.</summary>

@@ -116,6 +116,38 @@ public sealed class ChatAndAzureTests
     }
 
     [Fact]
+    public async Task RemoveDeploymentAsync_AzureDeployment_DeletesItOnceThenReportsNothingToRemove()
+    {
+        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:DeploymentSeconds", "300")));
+        var provider = new AzureOpenAIProvider(AzureOptions(server, entra: false), new FakeCredential());
+        var job = await TrainAsync(provider, "run-azure-remove");
+        var prompt = TestSupport.Examples(40).First();
+        var deployment = await provider.EnsureModelAvailableAsync(job.FineTunedModel!, "fto-eval-remove", CancellationToken.None);
+
+        var removed = await provider.RemoveDeploymentAsync(deployment, CancellationToken.None);
+        var gone = await Assert.ThrowsAsync<ProviderException>(() =>
+            provider.CompleteChatAsync(deployment, [System, new ChatMessage("user", prompt.Prompt)], null, CancellationToken.None));
+        var again = await provider.RemoveDeploymentAsync(deployment, CancellationToken.None);
+
+        Assert.True(removed);
+        Assert.Equal("DeploymentNotFound", gone.ErrorCode);
+        Assert.False(again);
+    }
+
+    [Fact]
+    public async Task RemoveDeploymentAsync_OpenAI_HasNothingToRemove()
+    {
+        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        var provider = TestSupport.OpenAI(server);
+        var requestsBefore = server.State.GetStats().Requests;
+
+        var removed = await provider.RemoveDeploymentAsync("fto-eval-anything", CancellationToken.None);
+
+        Assert.False(removed);
+        Assert.Equal(requestsBefore, server.State.GetStats().Requests);
+    }
+
+    [Fact]
     public async Task Azure_EntraId_AuthenticatesTheDataPlaneWithATokenInsteadOfAKey()
     {
         await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:ApiKey", "fake-entra-token")));

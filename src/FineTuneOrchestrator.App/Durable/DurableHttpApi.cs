@@ -42,8 +42,8 @@ public static class DurableHttpApi
         group.MapGet("/instances/{instanceId}", GetStatusAsync);
         group.MapDelete("/instances/{instanceId}", PurgeOneAsync);
         group.MapPost("/instances/{instanceId}/raiseEvent/{eventName}", RaiseEventAsync);
-        group.MapPost("/instances/{instanceId}/terminate", (string instanceId, HttpRequest request, DurableTaskClient client, CancellationToken ct) =>
-            ControlAsync(instanceId, request, (id, reason) => client.TerminateInstanceAsync(id, reason, ct)));
+        group.MapPost("/instances/{instanceId}/terminate", (string instanceId, HttpRequest request, DurableTaskClient client, IEnumerable<IInstanceTerminatedHook> hooks, CancellationToken ct) =>
+            ControlAsync(instanceId, request, (id, reason) => TerminateAsync(client, hooks, id, reason, ct)));
         group.MapPost("/instances/{instanceId}/suspend", (string instanceId, HttpRequest request, DurableTaskClient client, CancellationToken ct) =>
             ControlAsync(instanceId, request, (id, reason) => client.SuspendInstanceAsync(id, reason, ct)));
         group.MapPost("/instances/{instanceId}/resume", (string instanceId, HttpRequest request, DurableTaskClient client, CancellationToken ct) =>
@@ -279,6 +279,30 @@ public static class DurableHttpApi
             await operation(instanceId, reason).ConfigureAwait(false);
             return TypedResults.Accepted((string?)null);
         }).ConfigureAwait(false);
+    }
+
+    private static async Task TerminateAsync(DurableTaskClient client, IEnumerable<IInstanceTerminatedHook> hooks, string instanceId, string? reason, CancellationToken ct)
+    {
+        try
+        {
+            await client.TerminateInstanceAsync(instanceId, reason, ct).ConfigureAwait(false);
+        }
+        catch (OrchestrationFinishedException e) when (e.Status == OrchestrationRuntimeStatus.Terminated)
+        {
+            // Still 410, but the hooks run again: repeating a terminate is how an operator retries a failed clean-up.
+            await RunHooksAsync(hooks, instanceId, ct).ConfigureAwait(false);
+            throw;
+        }
+
+        await RunHooksAsync(hooks, instanceId, ct).ConfigureAwait(false);
+    }
+
+    private static async Task RunHooksAsync(IEnumerable<IInstanceTerminatedHook> hooks, string instanceId, CancellationToken ct)
+    {
+        foreach (IInstanceTerminatedHook hook in hooks)
+        {
+            await hook.OnTerminatedAsync(instanceId, ct).ConfigureAwait(false);
+        }
     }
 
     private static async Task<IResult> RestartAsync(string instanceId, HttpRequest request, DurableTaskClient client, DurableHttpManagement management, CancellationToken ct)

@@ -94,6 +94,7 @@ public static partial class FineTuneAppExtensions
         DurableBackendConfiguration.ConfigureDurableBackend(durable, config);
         durable.AddWorker();
         services.AddSingleton<DurableHttpManagement>();
+        services.AddSingleton<IInstanceTerminatedHook, PipelineTerminatedHook>();
         return builder;
     }
 

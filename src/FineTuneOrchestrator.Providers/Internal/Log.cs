@@ -27,4 +27,7 @@ internal static partial class Log
 
     [LoggerMessage(8, LogLevel.Warning, "Could not cancel duplicate job {JobId}: {Reason}")]
     public static partial void DuplicateCancelFailed(ILogger logger, string jobId, string reason);
+
+    [LoggerMessage(9, LogLevel.Information, "Deployment {Deployment} removed: {Removed}")]
+    public static partial void DeploymentRemoved(ILogger logger, string deployment, bool removed);
 }
