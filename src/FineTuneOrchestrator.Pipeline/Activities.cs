@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure;
 using FineTuneOrchestrator.Durable;
+using FineTuneOrchestrator.Durable.Client;
 using FineTuneOrchestrator.Providers;
 using FineTuneOrchestrator.Registry;
 using FineTuneOrchestrator.Storage;
@@ -99,9 +100,13 @@ internal static class PipelineActivities
 /// <summary>Base of the pipeline's activities: maps retryable failures to <see cref="TransientPipelineException"/>.</summary>
 internal abstract class PipelineActivity<TIn, TOut> : TaskActivity<TIn, TOut>
 {
+    /// <summary>The running activity's context (set before <see cref="ExecuteAsync"/>).</summary>
+    protected TaskActivityContext Context { get; private set; } = null!;
+
     public override async Task<TOut> RunAsync(TaskActivityContext context, TIn input)
     {
         ArgumentNullException.ThrowIfNull(context);
+        Context = context;
         try
         {
             return await ExecuteAsync(input, context.CancellationToken).ConfigureAwait(false);
@@ -353,10 +358,29 @@ internal sealed class UploadFileActivity(StorageAccountClient account, IFineTuni
     }
 }
 
-internal sealed class CreateJobActivity(IFineTuningProvider provider) : PipelineActivity<JobRequest, JobSnapshot>
+internal sealed class CreateJobActivity(IFineTuningProvider provider, DurableTaskClient client) : PipelineActivity<JobRequest, JobSnapshot>
 {
-    protected override async Task<JobSnapshot> ExecuteAsync(JobRequest input, CancellationToken ct) =>
-        JobSnapshot.From(await provider.CreateJobOnceAsync(input, ct).ConfigureAwait(false));
+    protected override async Task<JobSnapshot> ExecuteAsync(JobRequest input, CancellationToken ct)
+    {
+        await TerminatedRuns.ThrowIfTerminatedAsync(client, Context, ct).ConfigureAwait(false);
+        return JobSnapshot.From(await provider.CreateJobOnceAsync(input, ct).ConfigureAwait(false));
+    }
+}
+
+/// <summary>
+/// Activities still queued when their run is terminated run anyway (the engine does not recall them); the ones that
+/// would start something billable check first, so the clean-up is not racing new spending.
+/// </summary>
+internal static class TerminatedRuns
+{
+    public static async Task ThrowIfTerminatedAsync(DurableTaskClient client, TaskActivityContext context, CancellationToken ct)
+    {
+        var run = await client.GetInstanceAsync(context.InstanceId, getInputsAndOutputs: false, ct).ConfigureAwait(false);
+        if (run?.RuntimeStatus == OrchestrationRuntimeStatus.Terminated)
+        {
+            throw new PipelineInputException($"Run {context.InstanceId} was terminated; {context.Name} did nothing.");
+        }
+    }
 }
 
 internal sealed class GetJobProgressActivity(IFineTuningProvider provider) : PipelineActivity<ProgressInput, ProgressOutput>
@@ -395,10 +419,13 @@ internal sealed class CancelJobActivity(IFineTuningProvider provider) : Pipeline
         JobSnapshot.From(await provider.CancelJobAsync(input, ct).ConfigureAwait(false));
 }
 
-internal sealed class EnsureModelAvailableActivity(IFineTuningProvider provider) : PipelineActivity<EnsureModelInput, string>
+internal sealed class EnsureModelAvailableActivity(IFineTuningProvider provider, DurableTaskClient client) : PipelineActivity<EnsureModelInput, string>
 {
-    protected override Task<string> ExecuteAsync(EnsureModelInput input, CancellationToken ct) =>
-        provider.EnsureModelAvailableAsync(input.Model, input.DeploymentName, ct);
+    protected override async Task<string> ExecuteAsync(EnsureModelInput input, CancellationToken ct)
+    {
+        await TerminatedRuns.ThrowIfTerminatedAsync(client, Context, ct).ConfigureAwait(false);
+        return await provider.EnsureModelAvailableAsync(input.Model, input.DeploymentName, ct).ConfigureAwait(false);
+    }
 }
 
 internal sealed class RemoveDeploymentActivity(IFineTuningProvider provider) : PipelineActivity<string, bool>
@@ -415,9 +442,13 @@ internal sealed class CancelRunJobsActivity(IFineTuningProvider provider) : Pipe
         {
             if (!job.IsTerminal)
             {
-                // Cancelling an already cancelled job answers with the job, so a repeated attempt is harmless.
-                await provider.CancelJobAsync(job.Id, ct).ConfigureAwait(false);
-                cancelled.Add(job.Id);
+                // Cancelling an already cancelled job answers with the job, so a repeated attempt is harmless; a job
+                // that finished in the meantime keeps its status and is not reported as cancelled.
+                var after = await provider.CancelJobAsync(job.Id, ct).ConfigureAwait(false);
+                if (after.Status == ProviderJobStatus.Cancelled)
+                {
+                    cancelled.Add(job.Id);
+                }
             }
         }
 

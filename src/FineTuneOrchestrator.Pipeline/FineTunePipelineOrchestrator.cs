@@ -329,11 +329,23 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
     private static void CancelSynchronously(CancellationTokenSource cts) => cts.Cancel();
 #pragma warning restore CA1849
 
-    /// <summary>Azure deployment names allow letters, digits, '-' and '_' (2..64); the run id is already in that alphabet except '.'.</summary>
+    /// <summary>
+    /// Azure deployment names allow letters, digits, '-' and '_' (2..64). A run id that fits as it is keeps its readable
+    /// name; one that had to be changed or cut gets a hash of the whole id, so two runs never share (and delete) a deployment.
+    /// </summary>
     internal static string EvaluationDeploymentName(string runId)
     {
-        var name = "fto-eval-" + new string([.. runId.Select(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_' ? ch : '-')]);
-        return name.Length > 64 ? name[..64] : name;
+        const string Prefix = "fto-eval-";
+        const int MaxLength = 64;
+        var safe = new string([.. runId.Select(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_' ? ch : '-')]);
+        if (safe == runId && Prefix.Length + safe.Length <= MaxLength)
+        {
+            return Prefix + safe;
+        }
+
+        string hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(runId)))[..12];
+        int keep = Math.Min(safe.Length, MaxLength - Prefix.Length - hash.Length - 1);
+        return Prefix + safe[..keep] + "-" + hash;
     }
 
     private async Task<PipelineResult> FinishAsync(RunState run, PipelineResult result)

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using FineTuneOrchestrator.Durable;
 using FineTuneOrchestrator.Durable.Client;
 using Microsoft.Extensions.Options;
@@ -16,7 +18,8 @@ public sealed record PipelineCleanupInput(string RunId, double SecondSweepAfterS
 /// <param name="RunId">The run.</param>
 /// <param name="CancelledJobIds">Provider jobs that were still live and have been cancelled.</param>
 /// <param name="EvaluationDeploymentRemoved">Whether an evaluation deployment (Azure OpenAI) existed and was removed.</param>
-public sealed record PipelineCleanupResult(string RunId, IReadOnlyList<string> CancelledJobIds, bool EvaluationDeploymentRemoved);
+/// <param name="Errors">Steps that failed after their retries (the other steps still ran); empty when all went well.</param>
+public sealed record PipelineCleanupResult(string RunId, IReadOnlyList<string> CancelledJobIds, bool EvaluationDeploymentRemoved, IReadOnlyList<string> Errors);
 
 /// <summary>
 /// Clean-up after a run that was ended from outside. A terminated orchestration runs no more code of its own (as in
@@ -25,11 +28,20 @@ public sealed record PipelineCleanupResult(string RunId, IReadOnlyList<string> C
 /// </summary>
 public static class PipelineCleanup
 {
+    private const string Suffix = ":cleanup";
+
     /// <summary>The clean-up instance id for a run: one per run, so repeated terminations do not pile up.</summary>
     public static string InstanceIdFor(string runId)
     {
         ArgumentException.ThrowIfNullOrEmpty(runId);
-        return runId + ":cleanup";
+        if (runId.Length + Suffix.Length <= DurableTaskClient.MaxInstanceIdLength)
+        {
+            return runId + Suffix;
+        }
+
+        // Instance ids may be as long as the limit itself: keep a prefix and make it unique with a hash of the whole id.
+        string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(runId)))[..16];
+        return runId[..(DurableTaskClient.MaxInstanceIdLength - Suffix.Length - hash.Length - 1)] + "~" + hash + Suffix;
     }
 
     /// <summary>
@@ -60,7 +72,11 @@ public static class PipelineCleanup
     }
 }
 
-/// <summary><c>FineTunePipeline.Cleanup</c>: sweep the run's jobs, remove its evaluation deployment, sweep again later.</summary>
+/// <summary>
+/// <c>FineTunePipeline.Cleanup</c>: sweep the run's jobs and remove its evaluation deployment, then do both again later
+/// (an activity of the run that was queued or in flight at termination can still create either). A step that fails after
+/// its retries is reported and the others still run.
+/// </summary>
 internal sealed class PipelineCleanupOrchestrator(IOptions<PipelineOptions> options) : TaskOrchestrator<PipelineCleanupInput, PipelineCleanupResult>
 {
     public override async Task<PipelineCleanupResult> RunAsync(TaskOrchestrationContext context, PipelineCleanupInput input)
@@ -69,22 +85,45 @@ internal sealed class PipelineCleanupOrchestrator(IOptions<PipelineOptions> opti
         ArgumentNullException.ThrowIfNull(input);
         var o = options.Value;
         var retry = RunState.Retry(new RetrySettings(o.ProviderRetryAttempts, o.ProviderRetryFirstInterval.TotalSeconds, o.ProviderRetryMaxInterval.TotalSeconds));
+        string deployment = FineTunePipelineOrchestrator.EvaluationDeploymentName(input.RunId);
+        var cancelled = new List<string>();
+        var errors = new List<string>();
+        bool removed = false;
 
-        var cancelled = new List<string>(await context.CallActivityAsync<IReadOnlyList<string>>(PipelineActivityNames.CancelRunJobs, input.RunId, retry));
-        bool removed = await context.CallActivityAsync<bool>(PipelineActivityNames.RemoveDeployment,
-            FineTunePipelineOrchestrator.EvaluationDeploymentName(input.RunId), retry);
-        if (input.SecondSweepAfterSeconds > 0)
+        async Task SweepAsync()
         {
-            await context.CreateTimer(context.CurrentUtcDateTime.AddSeconds(input.SecondSweepAfterSeconds), CancellationToken.None);
-            foreach (var id in await context.CallActivityAsync<IReadOnlyList<string>>(PipelineActivityNames.CancelRunJobs, input.RunId, retry))
+            try
             {
-                if (!cancelled.Contains(id))
+                foreach (var id in await context.CallActivityAsync<IReadOnlyList<string>>(PipelineActivityNames.CancelRunJobs, input.RunId, retry))
                 {
-                    cancelled.Add(id);
+                    if (!cancelled.Contains(id))
+                    {
+                        cancelled.Add(id);
+                    }
                 }
+            }
+            catch (TaskFailedException e)
+            {
+                errors.Add($"Cancelling the jobs of run {input.RunId} failed: {e.FailureDetails.ErrorMessage}");
+            }
+
+            try
+            {
+                removed |= await context.CallActivityAsync<bool>(PipelineActivityNames.RemoveDeployment, deployment, retry);
+            }
+            catch (TaskFailedException e)
+            {
+                errors.Add($"Removing the evaluation deployment '{deployment}' failed: {e.FailureDetails.ErrorMessage}");
             }
         }
 
-        return new PipelineCleanupResult(input.RunId, cancelled, removed);
+        await SweepAsync();
+        if (input.SecondSweepAfterSeconds > 0)
+        {
+            await context.CreateTimer(context.CurrentUtcDateTime.AddSeconds(input.SecondSweepAfterSeconds), CancellationToken.None);
+            await SweepAsync();
+        }
+
+        return new PipelineCleanupResult(input.RunId, cancelled, removed, errors);
     }
 }

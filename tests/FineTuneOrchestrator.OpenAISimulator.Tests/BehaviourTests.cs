@@ -202,6 +202,7 @@ public sealed class BehaviourTests
         var running = await Simulator.GetJsonAsync(client, uri);
         var missing = await Simulator.ReadAsync(await client.PostAsync("/_simulator/clock/advance", null), 400);
         var negative = await Simulator.ReadAsync(await client.PostAsync("/_simulator/clock/advance?seconds=-1", null), 400);
+        var huge = await Simulator.ReadAsync(await client.PostAsync("/_simulator/clock/advance?seconds=1e300", null), 400);
 
         Assert.True(before["manual"]!.GetValue<bool>());
         Assert.Equal("validating_files", stillValidating["status"]!.GetValue<string>());
@@ -209,6 +210,7 @@ public sealed class BehaviourTests
         Assert.Equal("running", running["status"]!.GetValue<string>());
         Assert.Contains("seconds", missing["detail"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Contains("seconds", negative["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("end of the calendar", huge["detail"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]

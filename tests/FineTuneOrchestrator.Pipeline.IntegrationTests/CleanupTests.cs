@@ -33,8 +33,8 @@ public sealed class CleanupTests
     [Fact]
     public async Task Cleanup_RunTerminatedDuringTraining_CancelsItsJob()
     {
-        // A slower clock: training takes several seconds, so the run is terminated while the job is live.
-        await using var host = await PipelineTestHost.StartAsync(timeScale: 10);
+        // The job stays queued (for a simulated day), so the run is terminated while the job is live however slow the machine.
+        await using var host = await PipelineTestHost.StartAsync(1000, ("Simulator:QueueSeconds", "100000"));
         await UploadTicketsAsync(host, "tickets");
         string id = await host.StartAsync(Request("tickets"));
         var training = await host.WaitForStatusAsync(id, s => s.Stage == PipelineStages.Training && s.JobId is not null, 60);
@@ -53,6 +53,7 @@ public sealed class CleanupTests
         var result = cleanup.ReadOutputAs<PipelineCleanupResult>()!;
         Assert.Equal([jobId], result.CancelledJobIds);
         Assert.False(result.EvaluationDeploymentRemoved);
+        Assert.Empty(result.Errors);
         Assert.Equal(ProviderJobStatus.Cancelled, (await host.Provider.GetJobAsync(jobId, default)).Status);
         Assert.Equal(1, host.Simulator.State.GetStats().JobsCreated);
     }
@@ -60,12 +61,12 @@ public sealed class CleanupTests
     [Fact]
     public async Task Cleanup_JobCreatedAfterTheFirstSweep_IsCancelledByTheSecond()
     {
-        await using var host = await PipelineTestHost.StartAsync(timeScale: 10);
+        await using var host = await PipelineTestHost.StartAsync(1000, ("Simulator:QueueSeconds", "100000"));
         await using var stream = new MemoryStream(Encoding.UTF8.GetBytes(Tickets.Train()));
         var file = await host.Provider.UploadFileAsync(stream, "train.jsonl", FilePurpose.FineTune, null, default);
         await host.Provider.WaitForFileProcessedAsync(file.Id, TimeSpan.FromSeconds(30), default);
 
-        string cleanupId = await host.Client.ScheduleNewOrchestrationInstanceAsync(PipelineNames.CleanupOrchestrator, new PipelineCleanupInput("run-late", 2));
+        string cleanupId = await host.Client.ScheduleNewOrchestrationInstanceAsync(PipelineNames.CleanupOrchestrator, new PipelineCleanupInput("run-late", 5));
         // The first sweep is over once the clean-up waits on its timer; the "in-flight create" lands now.
         using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
         {
@@ -79,7 +80,9 @@ public sealed class CleanupTests
         var cleanup = await host.WaitAsync(cleanupId, 60);
 
         Assert.True(cleanup.RuntimeStatus == OrchestrationRuntimeStatus.Completed, cleanup.FailureDetails?.ToString());
-        Assert.Equal([late.Id], cleanup.ReadOutputAs<PipelineCleanupResult>()!.CancelledJobIds);
+        var result = cleanup.ReadOutputAs<PipelineCleanupResult>()!;
+        Assert.Equal([late.Id], result.CancelledJobIds);
+        Assert.Empty(result.Errors);
         Assert.Equal(ProviderJobStatus.Cancelled, (await host.Provider.GetJobAsync(late.Id, default)).Status);
     }
 
@@ -92,5 +95,43 @@ public sealed class CleanupTests
 
         Assert.Null(cleanupId);
         Assert.Null(await host.Client.GetInstanceAsync(PipelineCleanup.InstanceIdFor("no-such-run")));
+    }
+
+    [Theory]
+    [InlineData("run-2026.11.22", "run-2026-11-22")]
+    [InlineData("ds-support-tickets-0123456789abcdef0123456789abcdef0123456789abcdef-a", "ds-support-tickets-0123456789abcdef0123456789abcdef0123456789abcdef-b")]
+    public void EvaluationDeploymentName_IdsThatWouldCollide_GetDistinctValidNames(string first, string second)
+    {
+        string a = FineTunePipelineOrchestrator.EvaluationDeploymentName(first);
+        string b = FineTunePipelineOrchestrator.EvaluationDeploymentName(second);
+
+        Assert.NotEqual(a, b);
+        Assert.All(new[] { a, b }, name =>
+        {
+            Assert.InRange(name.Length, 2, 64);
+            Assert.StartsWith("fto-eval-", name, StringComparison.Ordinal);
+            Assert.All(name, ch => Assert.True(char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_', $"'{ch}' in {name}"));
+        });
+        Assert.Equal(a, FineTunePipelineOrchestrator.EvaluationDeploymentName(first)); // stable across replays and processes
+    }
+
+    [Fact]
+    public void EvaluationDeploymentName_ShortSafeId_StaysReadable()
+    {
+        Assert.Equal("fto-eval-run-1a2b", FineTunePipelineOrchestrator.EvaluationDeploymentName("run-1a2b"));
+    }
+
+    [Fact]
+    public void InstanceIdFor_IdAtTheLengthLimit_StaysValidAndDistinct()
+    {
+        string a = new string('r', Durable.Client.DurableTaskClient.MaxInstanceIdLength - 1) + "a";
+        string b = new string('r', Durable.Client.DurableTaskClient.MaxInstanceIdLength - 1) + "b";
+
+        string cleanupA = PipelineCleanup.InstanceIdFor(a), cleanupB = PipelineCleanup.InstanceIdFor(b);
+
+        Assert.NotEqual(cleanupA, cleanupB);
+        Durable.Client.DurableTaskClient.ValidateInstanceId(cleanupA);
+        Assert.EndsWith(":cleanup", cleanupA, StringComparison.Ordinal);
+        Assert.Equal("run-7:cleanup", PipelineCleanup.InstanceIdFor("run-7"));
     }
 }

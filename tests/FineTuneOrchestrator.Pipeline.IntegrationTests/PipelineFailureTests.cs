@@ -159,8 +159,8 @@ public sealed class PipelineFailureTests
     [Fact]
     public async Task Run_CancelEventDuringTraining_CancelsProviderJob()
     {
-        // A slower clock: training takes several seconds, so the cancel lands while the job is live.
-        await using var host = await PipelineTestHost.StartAsync(timeScale: 10);
+        // The job stays queued (for a simulated day), so the cancel lands while the job is live however slow the machine.
+        await using var host = await PipelineTestHost.StartAsync(1000, ("Simulator:QueueSeconds", "100000"));
         await UploadTicketsAsync(host, "tickets");
         string id = await host.StartAsync(Request("tickets"));
 

@@ -42,8 +42,8 @@ public static class DurableHttpApi
         group.MapGet("/instances/{instanceId}", GetStatusAsync);
         group.MapDelete("/instances/{instanceId}", PurgeOneAsync);
         group.MapPost("/instances/{instanceId}/raiseEvent/{eventName}", RaiseEventAsync);
-        group.MapPost("/instances/{instanceId}/terminate", (string instanceId, HttpRequest request, DurableTaskClient client, IEnumerable<IInstanceTerminatedHook> hooks, CancellationToken ct) =>
-            ControlAsync(instanceId, request, (id, reason) => TerminateAsync(client, hooks, id, reason, ct)));
+        group.MapPost("/instances/{instanceId}/terminate", (string instanceId, HttpRequest request, DurableTaskClient client, IEnumerable<IInstanceTerminatedHook> hooks, ILoggerFactory loggers, CancellationToken ct) =>
+            ControlAsync(instanceId, request, (id, reason) => TerminateAsync(client, hooks, loggers, id, reason, ct)));
         group.MapPost("/instances/{instanceId}/suspend", (string instanceId, HttpRequest request, DurableTaskClient client, CancellationToken ct) =>
             ControlAsync(instanceId, request, (id, reason) => client.SuspendInstanceAsync(id, reason, ct)));
         group.MapPost("/instances/{instanceId}/resume", (string instanceId, HttpRequest request, DurableTaskClient client, CancellationToken ct) =>
@@ -281,7 +281,7 @@ public static class DurableHttpApi
         }).ConfigureAwait(false);
     }
 
-    private static async Task TerminateAsync(DurableTaskClient client, IEnumerable<IInstanceTerminatedHook> hooks, string instanceId, string? reason, CancellationToken ct)
+    private static async Task TerminateAsync(DurableTaskClient client, IEnumerable<IInstanceTerminatedHook> hooks, ILoggerFactory loggers, string instanceId, string? reason, CancellationToken ct)
     {
         try
         {
@@ -290,18 +290,27 @@ public static class DurableHttpApi
         catch (OrchestrationFinishedException e) when (e.Status == OrchestrationRuntimeStatus.Terminated)
         {
             // Still 410, but the hooks run again: repeating a terminate is how an operator retries a failed clean-up.
-            await RunHooksAsync(hooks, instanceId, ct).ConfigureAwait(false);
+            await RunHooksAsync(hooks, loggers, instanceId).ConfigureAwait(false);
             throw;
         }
 
-        await RunHooksAsync(hooks, instanceId, ct).ConfigureAwait(false);
+        await RunHooksAsync(hooks, loggers, instanceId).ConfigureAwait(false);
     }
 
-    private static async Task RunHooksAsync(IEnumerable<IInstanceTerminatedHook> hooks, string instanceId, CancellationToken ct)
+    private static async Task RunHooksAsync(IEnumerable<IInstanceTerminatedHook> hooks, ILoggerFactory loggers, string instanceId)
     {
+        // The terminate has happened: a caller that hangs up must not stop the follow-up, and a follow-up that fails must
+        // not turn the answer into an error (it is logged; repeating the terminate retries it).
         foreach (IInstanceTerminatedHook hook in hooks)
         {
-            await hook.OnTerminatedAsync(instanceId, ct).ConfigureAwait(false);
+            try
+            {
+                await hook.OnTerminatedAsync(instanceId, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                DurableApiLog.TerminateHookFailed(loggers.CreateLogger(typeof(DurableHttpApi).FullName!), hook.GetType().Name, instanceId, e);
+            }
         }
     }
 
@@ -497,4 +506,10 @@ public static class DurableHttpApi
     /// <summary>The purge answer: <c>{"instancesDeleted": n}</c>.</summary>
     /// <param name="InstancesDeleted">How many instances were deleted.</param>
     public sealed record PurgeResponse(int InstancesDeleted);
+}
+
+internal static partial class DurableApiLog
+{
+    [LoggerMessage(1, LogLevel.Error, "{Hook} failed after instance {InstanceId} was terminated; terminate it again to retry")]
+    public static partial void TerminateHookFailed(ILogger logger, string hook, string instanceId, Exception exception);
 }

@@ -40,6 +40,7 @@ public sealed record RunJobView(
 /// <param name="Outcome">How it ended (<see cref="PipelineOutcomes"/>), once ended.</param>
 /// <param name="Promoted">Whether the alias now points to the fine-tuned model.</param>
 /// <param name="Reasons">Why it ended as it did (gates, rejection, ...).</param>
+/// <param name="Warnings">Things to look at that did not change the outcome (e.g. an evaluation deployment left behind).</param>
 /// <param name="Failure">The failure message of a failed or terminated run.</param>
 /// <param name="Dataset">Dataset name (or training blob).</param>
 /// <param name="DatasetVersion">The dataset version (ETag) the run is pinned to.</param>
@@ -63,6 +64,7 @@ public sealed record RunSummary(
     string? Outcome,
     bool? Promoted,
     IReadOnlyList<string>? Reasons,
+    IReadOnlyList<string>? Warnings,
     string? Failure,
     string? Dataset,
     string? DatasetVersion,
@@ -132,6 +134,7 @@ public sealed record RunSummary(
             Outcome: outcome,
             Promoted: result?.Promoted,
             Reasons: result?.Reasons is { Count: > 0 } reasons ? reasons : null,
+            Warnings: result?.Warnings is { Count: > 0 } warnings ? warnings : null,
             Failure: failure,
             Dataset: input?.Dataset?.Name ?? input?.Dataset?.TrainBlob,
             DatasetVersion: input?.Dataset?.Version,

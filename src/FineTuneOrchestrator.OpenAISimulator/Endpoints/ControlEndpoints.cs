@@ -30,7 +30,14 @@ internal static class ControlEndpoints
                 return TypedResults.Problem("Query parameter 'seconds' (simulated seconds, 0 or more) is required.", statusCode: StatusCodes.Status400BadRequest);
             }
 
-            return TypedResults.Ok(new ClockReading(true, state.AdvanceClock(s)));
+            try
+            {
+                return TypedResults.Ok(new ClockReading(true, state.AdvanceClock(s)));
+            }
+            catch (ArgumentOutOfRangeException e)
+            {
+                return TypedResults.Problem($"seconds={s}: {e.Message.Split(" (Parameter", 2)[0]}", statusCode: StatusCodes.Status400BadRequest);
+            }
         });
     }
 }

@@ -67,11 +67,18 @@ public sealed class SimulatorState
 
     /// <summary>Moves a manual clock forward by <paramref name="simulatedSeconds"/> of simulated time (scaled by <c>TimeScale</c>).</summary>
     /// <returns>The new current instant.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">Negative, or so large that the clock would leave the calendar.</exception>
     public DateTimeOffset AdvanceClock(double simulatedSeconds)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(simulatedSeconds);
+        double realSeconds = simulatedSeconds / _options.TimeScale;
         lock (_gate)
         {
+            if (double.IsNaN(realSeconds) || realSeconds > (DateTimeOffset.MaxValue - _clock.UtcNow).TotalSeconds - 1)
+            {
+                throw new ArgumentOutOfRangeException(nameof(simulatedSeconds), simulatedSeconds, "That would move the clock past the end of the calendar.");
+            }
+
             return _clock.Advance(Sim(simulatedSeconds));
         }
     }
