@@ -414,6 +414,9 @@ public sealed record ModelMetrics
     /// <summary>Calls that failed (counted as wrong answers).</summary>
     public int FailedCalls { get; init; }
 
+    /// <summary>The error of the first failed call, if any (e.g. <c>404 DeploymentNotFound: …</c>).</summary>
+    public string? FirstError { get; init; }
+
     /// <summary>Share of answers that parse as JSON.</summary>
     public double JsonValidRate { get; init; }
 

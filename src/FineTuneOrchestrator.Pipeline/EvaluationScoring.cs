@@ -136,6 +136,7 @@ public static class EvaluationScoring
             Model = model,
             Cases = n,
             FailedCalls = cases.Count(c => c.Error is not null),
+            FirstError = cases.FirstOrDefault(c => c.Error is not null)?.Error,
             JsonValidRate = Rate(cases.Count(c => c.JsonValid), n),
             SchemaAdherence = hasSchema ? Rate(cases.Count(c => c.SchemaValid == true), n) : null,
             Accuracy = accuracy,

@@ -143,14 +143,21 @@ internal static class PipelineGates
         if (gates.MinAccuracy is { } a && (c.Accuracy ?? 0) < a) reasons.Add($"Accuracy {c.Accuracy ?? 0:0.####} is below the minimum {a:0.####}.");
         if (gates.MinImprovementOverBaseline is { } imp)
         {
-            if (evaluation.Baseline?.Accuracy is not { } b)
+            var baseline = evaluation.Baseline;
+            if (baseline?.Accuracy is not { } b)
             {
                 reasons.Add("No baseline accuracy to compare with.");
+            }
+            else if (baseline.FailedCalls * 10 > baseline.Cases)
+            {
+                // A baseline that could not be called scores zero; a gain over it would promote any candidate.
+                reasons.Add($"{baseline.FailedCalls} of {baseline.Cases} evaluation calls to the baseline {baseline.Model} failed (first: {baseline.FirstError}), "
+                    + "so the gain over it cannot be measured; at most 10 % may fail.");
             }
             else
             {
                 double gain = Math.Round((c.Accuracy ?? 0) - b, 4);
-                if (gain < imp) reasons.Add($"Accuracy gain over the baseline {evaluation.Baseline.Model} is {gain:0.####} ({c.Accuracy ?? 0:0.####} vs {b:0.####}); the minimum is {imp:0.####}.");
+                if (gain < imp) reasons.Add($"Accuracy gain over the baseline {baseline.Model} is {gain:0.####} ({c.Accuracy ?? 0:0.####} vs {b:0.####}); the minimum is {imp:0.####}.");
             }
         }
 

@@ -31,6 +31,28 @@ public sealed class CleanupTests
     }
 
     [Fact]
+    public async Task Run_AzureBaselineNotDeployed_IsNotPromotedOverAnUncallableBaseline()
+    {
+        // No deployment answers to the base model's name: every baseline call gets 404 DeploymentNotFound.
+        await using var host = await PipelineTestHost.StartAzureOpenAIAsync(("Simulator:Azure:DeployBaseModels", "false"));
+        await UploadTicketsAsync(host, "tickets");
+
+        string id = await host.StartAsync(Request("tickets"));
+        var done = await host.WaitAsync(id, 90);
+
+        Assert.True(done.RuntimeStatus == OrchestrationRuntimeStatus.Completed, done.FailureDetails?.ToString());
+        var result = done.ReadOutputAs<PipelineResult>()!;
+        Assert.Equal(PipelineOutcomes.NotPromoted, result.Outcome);
+        var baseline = result.Evaluation!.Baseline!;
+        Assert.Equal(baseline.Cases, baseline.FailedCalls);
+        Assert.Contains("DeploymentNotFound", baseline.FirstError, StringComparison.Ordinal);
+        string reason = Assert.Single(result.Reasons);
+        Assert.StartsWith($"{baseline.Cases} of {baseline.Cases} evaluation calls to the baseline gpt-4o-mini failed", reason, StringComparison.Ordinal);
+        Assert.Null(await host.Registry.GetAsync("tickets-prod"));
+        Assert.DoesNotContain(await host.AzureDeploymentsAsync(), d => d.Key.StartsWith("fto-eval-", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Cleanup_RunTerminatedDuringTraining_CancelsItsJob()
     {
         // The job stays queued (for a simulated day), so the run is terminated while the job is live however slow the machine.

@@ -63,8 +63,8 @@ internal sealed class PipelineTestHost : IAsyncDisposable
         StartAsync(timeScale, azureStorageBackend: false, simulatorSettings);
 
     /// <summary>Starts the world with the Azure OpenAI provider: the simulator's <c>/openai/v1</c> API and its ARM deployments.</summary>
-    public static Task<PipelineTestHost> StartAzureOpenAIAsync(double timeScale = 1000) =>
-        StartAsync(timeScale, azureStorageBackend: false, azureOpenAI: true, []);
+    public static Task<PipelineTestHost> StartAzureOpenAIAsync(params (string Key, string Value)[] simulatorSettings) =>
+        StartAsync(1000, azureStorageBackend: false, azureOpenAI: true, simulatorSettings);
 
     /// <summary>Starts the world; with <paramref name="azureStorageBackend"/> the durable engine keeps its state in Azurite queues and blobs too.</summary>
     public static Task<PipelineTestHost> StartAsync(double timeScale, bool azureStorageBackend, params (string Key, string Value)[] simulatorSettings) =>
