@@ -468,7 +468,9 @@ internal sealed class ResolveBaselineActivity(IServiceProvider services, IFineTu
             return new BaselineOutput(alias.Current.Model, callable, $"alias '{input.Alias}'");
         }
 
-        return new BaselineOutput(input.BaseModel, input.BaseModel, "base model");
+        // Azure: the base model answers to whatever its deployment is called; without one, the calls fail and the gate says so.
+        string baseCallable = await provider.FindCallableNameAsync(input.BaseModel, ct).ConfigureAwait(false) ?? input.BaseModel;
+        return new BaselineOutput(input.BaseModel, baseCallable, baseCallable == input.BaseModel ? "base model" : $"base model (deployment '{baseCallable}')");
     }
 }
 

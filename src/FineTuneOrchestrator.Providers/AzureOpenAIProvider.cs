@@ -107,6 +107,50 @@ public sealed class AzureOpenAIProvider : OpenAIRestProvider
     }
 
     /// <inheritdoc />
+    public override async Task<string?> FindCallableNameAsync(string model, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(model);
+        var matches = new List<string>();
+        Uri? next = DeploymentUri(null);
+        for (int page = 0; next is not null && page < 50; page++)
+        {
+            JsonElement? list;
+            try
+            {
+                list = await ArmAsync(RequestMethod.Get, next, null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ProviderException e) when (!e.IsRetryable)
+            {
+                // No right to list deployments (403) is not a reason to fail: the caller falls back to the model's own name.
+                Log.DeploymentFound(Logger, model, $"(cannot list deployments: {e.Message})");
+                return null;
+            }
+
+            if (list is not { } body || !body.TryGetProperty("value", out var value))
+            {
+                break;
+            }
+
+            foreach (var d in value.EnumerateArray())
+            {
+                // ARM names the model without its date ("gpt-4o-mini", version "2024-07-18"); callers may use either form.
+                string? name = JsonReaders.Str(d, "name"), modelName = ModelOf(d);
+                string? version = d.TryGetProperty("properties", out var p) && p.TryGetProperty("model", out var m) ? JsonReaders.Str(m, "version") : null;
+                if (name is not null && StateOf(d) == "Succeeded" && (modelName == model || (version is not null && $"{modelName}-{version}" == model)))
+                {
+                    matches.Add(name);
+                }
+            }
+
+            next = JsonReaders.Str(body, "nextLink") is { Length: > 0 } link ? new Uri(link) : null;
+        }
+
+        string? found = matches.Contains(model, StringComparer.Ordinal) ? model : matches.Order(StringComparer.Ordinal).FirstOrDefault();
+        Log.DeploymentFound(Logger, model, found ?? "(none)");
+        return found;
+    }
+
+    /// <inheritdoc />
     public override async Task<bool> RemoveDeploymentAsync(string deploymentName, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(deploymentName);
@@ -123,13 +167,15 @@ public sealed class AzureOpenAIProvider : OpenAIRestProvider
         return true;
     }
 
-    private Uri DeploymentUri(string deploymentName)
+    /// <summary>The ARM address of one deployment, or of the account's deployment list when <paramref name="deploymentName"/> is null.</summary>
+    private Uri DeploymentUri(string? deploymentName)
     {
         var azure = Options.Azure;
         return new Uri(
             azure.ManagementEndpoint.ToString().TrimEnd('/')
             + $"/subscriptions/{Uri.EscapeDataString(azure.SubscriptionId!)}/resourceGroups/{Uri.EscapeDataString(azure.ResourceGroup!)}"
-            + $"/providers/Microsoft.CognitiveServices/accounts/{Uri.EscapeDataString(azure.AccountName!)}/deployments/{Uri.EscapeDataString(deploymentName)}"
+            + $"/providers/Microsoft.CognitiveServices/accounts/{Uri.EscapeDataString(azure.AccountName!)}/deployments"
+            + (deploymentName is null ? "" : "/" + Uri.EscapeDataString(deploymentName))
             + $"?api-version={Uri.EscapeDataString(azure.ManagementApiVersion)}");
     }
 

@@ -66,6 +66,13 @@ public interface IFineTuningProvider
     Task<string> EnsureModelAvailableAsync(string fineTunedModel, string deploymentName, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The name an existing model already answers to, without deploying anything (used for a base-model baseline).
+    /// OpenAI: the model itself. Azure OpenAI: a succeeded deployment of that model in the account, preferring one named
+    /// like the model; null when the account has none.
+    /// </summary>
+    Task<string?> FindCallableNameAsync(string model, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Removes a deployment made by <see cref="EnsureModelAvailableAsync"/> that is no longer needed (an evaluation
     /// deployment: Azure bills a deployed fine-tuned model by the hour whether or not it is called). OpenAI: nothing to
     /// remove, returns false. Azure OpenAI: deletes the deployment; true when one was deleted, false when there was none.

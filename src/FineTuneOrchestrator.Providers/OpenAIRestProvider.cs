@@ -736,6 +736,14 @@ public class OpenAIRestProvider : IFineTuningProvider
     }
 
     /// <inheritdoc />
+    public virtual Task<string?> FindCallableNameAsync(string model, CancellationToken cancellationToken)
+    {
+        // OpenAI serves every model it lists under its own name.
+        ArgumentException.ThrowIfNullOrWhiteSpace(model);
+        return Task.FromResult<string?>(model);
+    }
+
+    /// <inheritdoc />
     public virtual Task<bool> RemoveDeploymentAsync(string deploymentName, CancellationToken cancellationToken)
     {
         // Nothing was deployed on OpenAI.

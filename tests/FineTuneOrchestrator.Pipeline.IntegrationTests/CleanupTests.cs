@@ -53,6 +53,23 @@ public sealed class CleanupTests
     }
 
     [Fact]
+    public async Task Run_AzureBaseModelUnderAnotherDeploymentName_IsFoundAndEvaluated()
+    {
+        await using var host = await PipelineTestHost.StartAzureOpenAIAsync(("Simulator:Azure:DeployBaseModels", "false"));
+        await host.Provider.EnsureModelAvailableAsync("gpt-4o-mini", "mini-baseline", default);
+        await UploadTicketsAsync(host, "tickets");
+
+        string id = await host.StartAsync(Request("tickets"));
+        var done = await host.WaitAsync(id, 90);
+
+        Assert.True(done.RuntimeStatus == OrchestrationRuntimeStatus.Completed, done.FailureDetails?.ToString());
+        var result = done.ReadOutputAs<PipelineResult>()!;
+        Assert.True(result.Outcome == PipelineOutcomes.Promoted, string.Join("; ", result.Reasons));
+        Assert.Equal(0, result.Evaluation!.Baseline!.FailedCalls);
+        Assert.Equal(0.0, result.Evaluation.Baseline.Accuracy);
+    }
+
+    [Fact]
     public async Task Cleanup_RunTerminatedDuringTraining_CancelsItsJob()
     {
         // The job stays queued (for a simulated day), so the run is terminated while the job is live however slow the machine.

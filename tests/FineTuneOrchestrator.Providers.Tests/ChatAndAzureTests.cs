@@ -135,6 +135,33 @@ public sealed class ChatAndAzureTests
     }
 
     [Fact]
+    public async Task FindCallableNameAsync_AzureBaseModelDeployedUnderItsOwnName_FindsThatDeployment()
+    {
+        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:Azure:DeployBaseModels", "false")));
+        var provider = new AzureOpenAIProvider(AzureOptions(server, entra: false), new FakeCredential());
+
+        var before = await provider.FindCallableNameAsync("gpt-4o-mini", CancellationToken.None);
+        await provider.EnsureModelAvailableAsync("gpt-4o-mini", "support-baseline", CancellationToken.None);
+        await provider.EnsureModelAvailableAsync("gpt-4.1-mini", "other-model", CancellationToken.None);
+        var found = await provider.FindCallableNameAsync("gpt-4o-mini", CancellationToken.None);
+        var answer = await provider.CompleteChatAsync(found!, [new ChatMessage("user", "hello")], null, CancellationToken.None);
+        var none = await provider.FindCallableNameAsync("gpt-4.1-nano", CancellationToken.None);
+
+        Assert.Null(before);
+        Assert.Equal("support-baseline", found);
+        Assert.False(string.IsNullOrEmpty(answer.Content));
+        Assert.Null(none);
+    }
+
+    [Fact]
+    public async Task FindCallableNameAsync_OpenAI_IsTheModelItself()
+    {
+        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+
+        Assert.Equal("gpt-4o-mini", await TestSupport.OpenAI(server).FindCallableNameAsync("gpt-4o-mini", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task RemoveDeploymentAsync_OpenAI_HasNothingToRemove()
     {
         await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());

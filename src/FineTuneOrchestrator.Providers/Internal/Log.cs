@@ -30,4 +30,7 @@ internal static partial class Log
 
     [LoggerMessage(9, LogLevel.Information, "Deployment {Deployment} removed: {Removed}")]
     public static partial void DeploymentRemoved(ILogger logger, string deployment, bool removed);
+
+    [LoggerMessage(10, LogLevel.Information, "Deployment of {Model} to call it by: {Deployment}")]
+    public static partial void DeploymentFound(ILogger logger, string model, string deployment);
 }
