@@ -84,7 +84,12 @@ internal sealed record PollBatchInput(
 internal sealed record PollBatchResult(JobSnapshot? Job, ProgressMetrics? Metrics, string? LastEventId, double NextIntervalSeconds, bool DeadlinePassed);
 
 /// <summary>Retry settings passed to the sub-orchestration (it has no DI).</summary>
-internal sealed record RetrySettings(int Attempts, double FirstIntervalSeconds, double MaxIntervalSeconds);
+internal sealed record RetrySettings(int Attempts, double FirstIntervalSeconds, double MaxIntervalSeconds)
+{
+    /// <summary>The retries of provider calls configured in <see cref="PipelineOptions"/>.</summary>
+    public static RetrySettings ForProvider(PipelineOptions options) =>
+        new(options.ProviderRetryAttempts, options.ProviderRetryFirstInterval.TotalSeconds, options.ProviderRetryMaxInterval.TotalSeconds);
+}
 
 /// <summary>Input of the evaluation preparation activity.</summary>
 internal sealed record PrepareEvaluationInput(string RunId, string EvalBlob, int MaxCases, int CasesPerChunk);

@@ -83,8 +83,7 @@ internal sealed class PipelineCleanupOrchestrator(IOptions<PipelineOptions> opti
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
-        var o = options.Value;
-        var retry = RunState.Retry(new RetrySettings(o.ProviderRetryAttempts, o.ProviderRetryFirstInterval.TotalSeconds, o.ProviderRetryMaxInterval.TotalSeconds));
+        var retry = RunState.Retry(RetrySettings.ForProvider(options.Value));
         string deployment = FineTunePipelineOrchestrator.EvaluationDeploymentName(input.RunId);
         var cancelled = new List<string>();
         var errors = new List<string>();

@@ -12,7 +12,7 @@ internal sealed class RunState
         RunId = input.RunId ?? context.InstanceId;
         StartedAt = context.CurrentUtcDateTime;
         CancelTask = context.WaitForExternalEvent<CancelRequest?>(PipelineNames.CancelEvent);
-        RetrySettings = new RetrySettings(options.ProviderRetryAttempts, options.ProviderRetryFirstInterval.TotalSeconds, options.ProviderRetryMaxInterval.TotalSeconds);
+        RetrySettings = RetrySettings.ForProvider(options);
         ProviderRetry = Retry(RetrySettings);
         StorageRetry = Retry(new RetrySettings(5, Math.Min(1, RetrySettings.FirstIntervalSeconds), Math.Min(30, RetrySettings.MaxIntervalSeconds)));
         WebhookRetry = Retry(new RetrySettings(3, Math.Min(2, RetrySettings.FirstIntervalSeconds), Math.Min(30, RetrySettings.MaxIntervalSeconds)));
