@@ -350,7 +350,7 @@ public sealed partial class AzureStorageOrchestrationService : IOrchestrationSer
         (await ReadInstanceAsync(instanceId, cancellationToken).ConfigureAwait(false)).Snapshot?.History ?? [];
 
     /// <inheritdoc />
-    public async Task<InstanceQueryPage> QueryInstancesAsync(InstanceQuery query, CancellationToken cancellationToken = default)
+    public async Task<InstanceQueryPage> QueryInstancesAsync(OrchestrationQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
 
@@ -413,7 +413,7 @@ public sealed partial class AzureStorageOrchestrationService : IOrchestrationSer
         return new InstanceQueryPage(states.Where(s => s is not null && query.Matches(s)).Select(s => s!).ToList(), nextToken);
     }
 
-    private static bool MetadataMatches(BlobItemProperties item, InstanceQuery query)
+    private static bool MetadataMatches(BlobItemProperties item, OrchestrationQuery query)
     {
         if (query.Statuses is { Count: > 0 } statuses
             && (!item.Metadata.TryGetValue("runtimestatus", out string? s) || !Enum.TryParse(s, out OrchestrationRuntimeStatus status) || !statuses.Contains(status)))
@@ -454,7 +454,7 @@ public sealed partial class AzureStorageOrchestrationService : IOrchestrationSer
     public async Task<int> PurgeInstancesAsync(PurgeInstancesFilter filter, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(filter);
-        var query = new InstanceQuery { CreatedFrom = filter.CreatedFrom, CreatedTo = filter.CreatedTo, Statuses = filter.Statuses };
+        var query = new OrchestrationQuery { CreatedFrom = filter.CreatedFrom, CreatedTo = filter.CreatedTo, Statuses = filter.Statuses };
         int purged = 0;
         string? marker = null;
         do

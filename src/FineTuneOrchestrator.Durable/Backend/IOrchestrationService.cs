@@ -63,7 +63,7 @@ public interface IOrchestrationService
     Task<IReadOnlyList<HistoryEvent>> GetHistoryAsync(string instanceId, CancellationToken cancellationToken = default);
 
     /// <summary>Lists instances matching a query, a page at a time.</summary>
-    Task<InstanceQueryPage> QueryInstancesAsync(InstanceQuery query, CancellationToken cancellationToken = default);
+    Task<InstanceQueryPage> QueryInstancesAsync(OrchestrationQuery query, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes a finished instance's state and history; false when unknown or not finished.</summary>
     Task<bool> PurgeInstanceAsync(string instanceId, CancellationToken cancellationToken = default);

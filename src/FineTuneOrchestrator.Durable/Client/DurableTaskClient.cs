@@ -199,16 +199,7 @@ public sealed class DurableTaskClient
             throw new ArgumentException($"The page size must be between 1 and 1000 (was {query.PageSize}).", nameof(query));
         }
 
-        InstanceQueryPage page = await _service.QueryInstancesAsync(new InstanceQuery
-        {
-            CreatedFrom = query.CreatedFrom,
-            CreatedTo = query.CreatedTo,
-            Statuses = query.Statuses,
-            InstanceIdPrefix = query.InstanceIdPrefix,
-            PageSize = query.PageSize,
-            FetchInputsAndOutputs = query.FetchInputsAndOutputs,
-            ContinuationToken = query.ContinuationToken,
-        }, cancellationToken).ConfigureAwait(false);
+        InstanceQueryPage page = await _service.QueryInstancesAsync(query, cancellationToken).ConfigureAwait(false);
         return new OrchestrationQueryResult(page.Instances.Select(s => new OrchestrationMetadata(s, query.FetchInputsAndOutputs, _converter)).ToList(), page.ContinuationToken);
     }
 

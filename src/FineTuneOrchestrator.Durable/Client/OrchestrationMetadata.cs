@@ -67,31 +67,6 @@ public sealed record OrchestrationMetadata
     public T? ReadCustomStatusAs<T>() => _converter.Deserialize<T>(SerializedCustomStatus);
 }
 
-/// <summary>A query over instances, by the client.</summary>
-public sealed record OrchestrationQuery
-{
-    /// <summary>Only instances created at or after this time.</summary>
-    public DateTime? CreatedFrom { get; init; }
-
-    /// <summary>Only instances created at or before this time.</summary>
-    public DateTime? CreatedTo { get; init; }
-
-    /// <summary>Only these statuses.</summary>
-    public IReadOnlyCollection<OrchestrationRuntimeStatus>? Statuses { get; init; }
-
-    /// <summary>Only IDs with this prefix.</summary>
-    public string? InstanceIdPrefix { get; init; }
-
-    /// <summary>Page size (1–1000, default 100).</summary>
-    public int PageSize { get; init; } = 100;
-
-    /// <summary>Include inputs and outputs.</summary>
-    public bool FetchInputsAndOutputs { get; init; }
-
-    /// <summary>The continuation token of the previous page.</summary>
-    public string? ContinuationToken { get; init; }
-}
-
 /// <summary>One page of instances.</summary>
 public sealed record OrchestrationQueryResult(IReadOnlyList<OrchestrationMetadata> Instances, string? ContinuationToken);
 

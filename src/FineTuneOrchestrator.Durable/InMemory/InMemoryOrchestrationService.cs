@@ -326,7 +326,7 @@ public sealed class InMemoryOrchestrationService : IOrchestrationService
     }
 
     /// <inheritdoc />
-    public Task<InstanceQueryPage> QueryInstancesAsync(InstanceQuery query, CancellationToken cancellationToken = default)
+    public Task<InstanceQueryPage> QueryInstancesAsync(OrchestrationQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         lock (_gate)
@@ -357,7 +357,7 @@ public sealed class InMemoryOrchestrationService : IOrchestrationService
     public Task<int> PurgeInstancesAsync(PurgeInstancesFilter filter, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(filter);
-        var query = new InstanceQuery { CreatedFrom = filter.CreatedFrom, CreatedTo = filter.CreatedTo, Statuses = filter.Statuses };
+        var query = new OrchestrationQuery { CreatedFrom = filter.CreatedFrom, CreatedTo = filter.CreatedTo, Statuses = filter.Statuses };
         lock (_gate)
         {
             var ids = _instances.Values.Select(s => s.Snapshot.State)
