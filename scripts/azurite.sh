@@ -22,7 +22,9 @@ case "${1:-}" in
     fi
     if port_open "$blob_port"; then echo "port $blob_port is already in use; is another Azurite running?" >&2; exit 1; fi
     mkdir -p "$data/db"
-    node "$root/node_modules/azurite/dist/src/azurite.js" --silent --location "$data/db" \
+    # --skipApiVersionCheck: today's official clients (Azure.Storage.* 12.2x, the JavaScript client, Storage Explorer)
+    # send service versions newer than Azurite 3.35 knows. --disableTelemetry: no calls out to the internet.
+    node "$root/node_modules/azurite/dist/src/azurite.js" --silent --skipApiVersionCheck --disableTelemetry --location "$data/db" \
       --blobHost 127.0.0.1 --blobPort "$blob_port" \
       --queueHost 127.0.0.1 --queuePort "$queue_port" \
       --tableHost 127.0.0.1 --tablePort "$table_port" >"$data/azurite.log" 2>&1 &

@@ -1,7 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Azure;
-using FineTuneOrchestrator.Storage;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -30,14 +31,14 @@ public sealed partial class ModelRegistry
         NumberHandling = JsonNumberHandling.Strict,
     };
 
-    private readonly IBlobContainerClient _container;
+    private readonly BlobContainerClient _container;
     private readonly ModelRegistryOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private volatile bool _containerReady;
 
     /// <summary>Creates a registry over a container.</summary>
-    public ModelRegistry(IBlobContainerClient container, ModelRegistryOptions? options = null, TimeProvider? time = null, ILogger<ModelRegistry>? logger = null)
+    public ModelRegistry(BlobContainerClient container, ModelRegistryOptions? options = null, TimeProvider? time = null, ILogger<ModelRegistry>? logger = null)
     {
         _container = container ?? throw new ArgumentNullException(nameof(container));
         _options = options ?? new ModelRegistryOptions();
@@ -46,7 +47,7 @@ public sealed partial class ModelRegistry
     }
 
     /// <summary>Creates a registry over the configured container of a storage account.</summary>
-    public ModelRegistry(StorageAccountClient account, IOptions<ModelRegistryOptions> options, TimeProvider? time = null, ILogger<ModelRegistry>? logger = null)
+    public ModelRegistry(BlobServiceClient account, IOptions<ModelRegistryOptions> options, TimeProvider? time = null, ILogger<ModelRegistry>? logger = null)
         : this(
             (account ?? throw new ArgumentNullException(nameof(account))).GetBlobContainerClient((options ?? throw new ArgumentNullException(nameof(options))).Value.ContainerName),
             options.Value,
@@ -116,30 +117,23 @@ public sealed partial class ModelRegistry
     public async Task<IReadOnlyList<string>> ListAliasesAsync(CancellationToken cancellationToken = default)
     {
         var names = new List<string>();
-        string? token = null;
         try
         {
-            do
+            await foreach (BlobItem item in _container.GetBlobsAsync(new GetBlobsOptions { Prefix = "aliases/" }, cancellationToken).ConfigureAwait(false))
             {
-                BlobListPage page = await _container.ListBlobsAsync("aliases/", token, 1000, cancellationToken).ConfigureAwait(false);
-                foreach (BlobItemProperties item in page.Items)
+                string name = item.Name["aliases/".Length..];
+                if (name.EndsWith(".json", StringComparison.Ordinal) && IsValidAlias(name[..^5], out _))
                 {
-                    string name = item.Name["aliases/".Length..];
-                    if (name.EndsWith(".json", StringComparison.Ordinal) && IsValidAlias(name[..^5], out _))
-                    {
-                        names.Add(name[..^5]);
-                    }
+                    names.Add(name[..^5]);
                 }
-
-                token = page.ContinuationToken;
             }
-            while (token is not null);
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
             return [];
         }
 
+        names.Sort(StringComparer.Ordinal);
         return names;
     }
 
@@ -224,18 +218,17 @@ public sealed partial class ModelRegistry
                 return existing!;
             }
 
-            byte[] content = JsonSerializer.SerializeToUtf8Bytes(updated, Json);
+            BinaryData content = new(JsonSerializer.SerializeToUtf8Bytes(updated, Json));
             var conditions = new BlobUploadOptions
             {
-                ContentType = "application/json",
-                IfMatch = existing?.ETag,
-                IfNoneMatch = existing is null ? "*" : null,
+                HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
+                Conditions = existing is null ? new BlobRequestConditions { IfNoneMatch = ETag.All } : new BlobRequestConditions { IfMatch = new ETag(existing.ETag!) },
             };
             try
             {
-                BlobWriteResult written = await UploadAsync(blobName, content, conditions, cancellationToken).ConfigureAwait(false);
+                BlobContentInfo written = await UploadAsync(blobName, content, conditions, cancellationToken).ConfigureAwait(false);
                 LogUpdated(alias, operation, updated.Revision, updated.Current.Model);
-                return updated with { ETag = written.ETag };
+                return updated with { ETag = written.ETag.ToString() };
             }
             catch (RequestFailedException ex) when (ex.Status == 412 || (ex.Status == 409 && existing is null))
             {
@@ -252,48 +245,51 @@ public sealed partial class ModelRegistry
         }
     }
 
-    private async Task<BlobWriteResult> UploadAsync(string blobName, byte[] content, BlobUploadOptions conditions, CancellationToken cancellationToken)
+    private async Task<BlobContentInfo> UploadAsync(string blobName, BinaryData content, BlobUploadOptions conditions, CancellationToken cancellationToken)
     {
         if (!_containerReady)
         {
-            await _container.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+            await _container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
             _containerReady = true;
         }
 
+        BlobClient blob = _container.GetBlobClient(blobName);
         try
         {
-            return await _container.UploadAsync(blobName, content, conditions, cancellationToken).ConfigureAwait(false);
+            return (await blob.UploadAsync(content, conditions, cancellationToken).ConfigureAwait(false)).Value;
         }
-        catch (RequestFailedException ex) when (ex.Status == 404 && ex.ErrorCode == "ContainerNotFound")
+        catch (RequestFailedException ex) when (ex.Status == 404 && ex.ErrorCode == BlobErrorCode.ContainerNotFound)
         {
             // Deleted behind our back: recreate once and write again.
-            await _container.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-            return await _container.UploadAsync(blobName, content, conditions, cancellationToken).ConfigureAwait(false);
+            await _container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            return (await blob.UploadAsync(content, conditions, cancellationToken).ConfigureAwait(false)).Value;
         }
     }
 
     private async Task<ModelAlias?> ReadAsync(string alias, CancellationToken cancellationToken)
     {
         string blobName = BlobNameFor(alias);
-        BlobDownloadResult? blob;
+        BlobDownloadResult blob;
         try
         {
-            blob = await _container.DownloadAsync(blobName, cancellationToken).ConfigureAwait(false);
+            blob = (await _container.GetBlobClient(blobName).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value;
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
-            return null; // container not created yet
+            return null; // no such alias, or the container is not created yet
         }
 
-        if (blob is null)
-        {
-            return null;
-        }
+        return Parse(alias, blob.Content, blob.Details.ETag);
+    }
 
+    /// <summary>Parses an alias document read from <paramref name="alias"/>'s blob; a document that is not one is refused, never guessed at.</summary>
+    internal ModelAlias Parse(string alias, BinaryData content, ETag etag)
+    {
+        string blobName = BlobNameFor(alias);
         ModelAlias? doc;
         try
         {
-            doc = JsonSerializer.Deserialize<ModelAlias>(blob.Content.ToMemory().Span, Json);
+            doc = JsonSerializer.Deserialize<ModelAlias>(content.ToMemory().Span, Json);
         }
         catch (JsonException ex)
         {
@@ -305,7 +301,7 @@ public sealed partial class ModelRegistry
             throw new ModelRegistryException(ModelRegistryError.CorruptDocument, $"The document of alias '{alias}' ({_container.Name}/{blobName}) has no current model or names another alias. It was left unchanged; fix or delete it.");
         }
 
-        return doc with { ETag = blob.Properties.ETag };
+        return doc with { ETag = etag.ToString() };
     }
 
     private static void ValidateAlias(string alias)

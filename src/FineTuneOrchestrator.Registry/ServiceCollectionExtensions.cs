@@ -1,3 +1,4 @@
+using Azure.Storage.Blobs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -8,7 +9,7 @@ namespace FineTuneOrchestrator.Registry;
 public static class ModelRegistryServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="ModelRegistry"/> as a singleton over the registered <see cref="Storage.StorageAccountClient"/>,
+    /// Registers <see cref="ModelRegistry"/> as a singleton over the registered <see cref="BlobServiceClient"/>,
     /// with <see cref="ModelRegistryOptions"/> bound from <paramref name="configuration"/> (the <c>FineTune:Registry</c> section) and validated at start-up.
     /// </summary>
     public static IServiceCollection AddModelRegistry(this IServiceCollection services, IConfiguration? configuration = null)
@@ -23,7 +24,7 @@ public static class ModelRegistryServiceCollectionExtensions
         options.ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new ModelRegistry(
-            sp.GetRequiredService<Storage.StorageAccountClient>(),
+            sp.GetRequiredService<BlobServiceClient>(),
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ModelRegistryOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetService<Microsoft.Extensions.Logging.ILogger<ModelRegistry>>()));

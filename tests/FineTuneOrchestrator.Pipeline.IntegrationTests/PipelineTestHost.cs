@@ -119,6 +119,7 @@ internal sealed class PipelineTestHost : IAsyncDisposable
 
         builder.Services.AddStorageAccount(Azurite.ConnectionString);
         builder.Services.AddFineTuningProvider(builder.Configuration.GetSection("FineTuning:Provider"));
+        builder.Services.AddSingleton(new Azure.Storage.Blobs.BlobServiceClient(Azurite.ConnectionString));
         builder.Services.AddModelRegistry(builder.Configuration.GetSection("FineTune:Registry"));
         var pipeline = builder.Services.AddFineTunePipeline(builder.Configuration.GetSection("FineTune:Pipeline"));
         var durable = builder.Services.AddDurableTask(configure: o =>

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using FineTuneOrchestrator.Storage;
+using Azure.Storage.Blobs.Models;
 
 namespace FineTuneOrchestrator.Registry.IntegrationTests;
 
@@ -30,8 +30,7 @@ public sealed class ModelRegistryTests
         Assert.NotNull(alias.ETag);
 
         // The stored blob is the documented shape at the documented name.
-        BlobDownloadResult? blob = await container.Client.DownloadAsync("aliases/support-bot.json");
-        Assert.NotNull(blob);
+        BlobDownloadResult blob = (await container.Client.GetBlobClient("aliases/support-bot.json").DownloadContentAsync()).Value;
         using JsonDocument doc = JsonDocument.Parse(blob.Content.ToMemory());
         JsonElement current = doc.RootElement.GetProperty("current");
         Assert.Equal("ft:m1", current.GetProperty("model").GetString());
@@ -214,13 +213,13 @@ public sealed class ModelRegistryTests
     {
         await using var container = new TempContainer();
         await container.Client.CreateIfNotExistsAsync();
-        await container.Client.UploadAsync("aliases/bot.json", Encoding.UTF8.GetBytes("{not json"));
+        await container.Client.UploadBlobAsync("aliases/bot.json", BinaryData.FromString("{not json"));
         var registry = new ModelRegistry(container.Client);
 
         var ex = await Assert.ThrowsAsync<ModelRegistryException>(() => registry.PromoteAsync("bot", Version("ft:m1", "run1")));
         Assert.Equal(ModelRegistryError.CorruptDocument, ex.Error);
-        BlobDownloadResult? blob = await container.Client.DownloadAsync("aliases/bot.json");
-        Assert.Equal("{not json", blob!.Content.ToString());
+        BlobDownloadResult blob = (await container.Client.GetBlobClient("aliases/bot.json").DownloadContentAsync()).Value;
+        Assert.Equal("{not json", blob.Content.ToString());
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-using FineTuneOrchestrator.Storage;
+using Azure.Storage.Blobs;
 
 namespace FineTuneOrchestrator.Registry.IntegrationTests;
 
@@ -8,7 +8,7 @@ internal static class TestStorage
     public static string ConnectionString { get; } =
         Environment.GetEnvironmentVariable("FTO_TEST_STORAGE") is { Length: > 0 } value ? value : "UseDevelopmentStorage=true";
 
-    public static StorageAccountClient Account { get; } = StorageAccountClient.FromConnectionString(ConnectionString);
+    public static BlobServiceClient Account { get; } = new(ConnectionString);
 
     /// <summary>A container name no other test uses.</summary>
     public static string UniqueContainerName(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..Math.Min(63, prefix.Length + 33)];
@@ -19,7 +19,7 @@ internal sealed class TempContainer : IAsyncDisposable
 {
     public TempContainer(string prefix = "reg") => Client = TestStorage.Account.GetBlobContainerClient(TestStorage.UniqueContainerName(prefix));
 
-    public IBlobContainerClient Client { get; }
+    public BlobContainerClient Client { get; }
 
     public async ValueTask DisposeAsync() => await Client.DeleteIfExistsAsync();
 }

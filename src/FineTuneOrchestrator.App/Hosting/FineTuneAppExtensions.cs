@@ -63,6 +63,7 @@ public static partial class FineTuneAppExtensions
             AppStorageOptions storage = sp.GetRequiredService<IOptions<AppStorageOptions>>().Value;
             return StorageAccountClient.FromConnectionString(storage.ConnectionString!);
         });
+        services.AddSingleton(sp => new Azure.Storage.Blobs.BlobServiceClient(sp.GetRequiredService<IOptions<AppStorageOptions>>().Value.ConnectionString));
         services.AddModelRegistry(config.GetSection(ModelRegistryOptions.SectionName));
 
         // The fine-tuning pipeline: provider gateway, pipeline services, run config defaults and the dataset blob trigger.
