@@ -1,0 +1,72 @@
+using Microsoft.DurableTask;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace FineTuneOrchestrator.DurableTask.Hosting;
+
+/// <summary>Returned by <see cref="DurableTaskHostServiceCollectionExtensions.AddDurableTaskHost"/>: registers the host's orchestrators and activities.</summary>
+public sealed class DurableTaskHostBuilder
+{
+    internal DurableTaskHostBuilder(IServiceCollection services, DurableTaskTypes types)
+    {
+        Services = services;
+        Types = types;
+    }
+
+    /// <summary>The service collection.</summary>
+    public IServiceCollection Services { get; }
+
+    /// <summary>What is registered so far.</summary>
+    public DurableTaskTypes Types { get; }
+
+    /// <summary>Registers an orchestrator class (created per episode with constructor injection).</summary>
+    public DurableTaskHostBuilder AddOrchestrator<T>(string name)
+        where T : class, ITaskOrchestrator
+    {
+        Types.AddOrchestrator(name, typeof(T));
+        return this;
+    }
+
+    /// <summary>Registers an orchestrator class by type.</summary>
+    public DurableTaskHostBuilder AddOrchestrator(string name, Type type)
+    {
+        Types.AddOrchestrator(name, type);
+        return this;
+    }
+
+    /// <summary>Registers an activity class (created per execution in a DI scope of its own).</summary>
+    public DurableTaskHostBuilder AddActivity<T>(string name)
+        where T : class, ITaskActivity
+    {
+        Types.AddActivity(name, typeof(T));
+        return this;
+    }
+
+    /// <summary>Registers an activity class by type.</summary>
+    public DurableTaskHostBuilder AddActivity(string name, Type type)
+    {
+        Types.AddActivity(name, type);
+        return this;
+    }
+
+    /// <summary>Adds a step that prepares every activity's DI scope (for example hands it the host's stop token).</summary>
+    public DurableTaskHostBuilder ConfigureActivityScope<T>()
+        where T : class, IActivityScopeInitializer
+    {
+        Services.TryAddEnumerable(ServiceDescriptor.Singleton<IActivityScopeInitializer, T>());
+        return this;
+    }
+
+    /// <summary>Registers only the client (no worker runs in this process): for tools and processes that start and watch instances.</summary>
+    public DurableTaskHostBuilder WithoutWorker()
+    {
+        Services.RemoveAll<DurableTaskWorkerService>();
+        var hosted = Services.Where(d => d.ServiceType == typeof(Microsoft.Extensions.Hosting.IHostedService) && d.ImplementationFactory?.Method.ReturnType == typeof(DurableTaskWorkerService)).ToList();
+        foreach (ServiceDescriptor d in hosted)
+        {
+            Services.Remove(d);
+        }
+
+        return this;
+    }
+}
