@@ -1,6 +1,7 @@
 using Microsoft.DurableTask;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 
 namespace FineTuneOrchestrator.DurableTask.Hosting;
 
@@ -60,9 +61,7 @@ public sealed class DurableTaskHostBuilder
     /// <summary>Registers only the client (no worker runs in this process): for tools and processes that start and watch instances.</summary>
     public DurableTaskHostBuilder WithoutWorker()
     {
-        Services.RemoveAll<DurableTaskWorkerService>();
-        var hosted = Services.Where(d => d.ServiceType == typeof(Microsoft.Extensions.Hosting.IHostedService) && d.ImplementationFactory?.Method.ReturnType == typeof(DurableTaskWorkerService)).ToList();
-        foreach (ServiceDescriptor d in hosted)
+        foreach (ServiceDescriptor d in Services.Where(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(DurableTaskWorkerService)).ToList())
         {
             Services.Remove(d);
         }

@@ -51,11 +51,7 @@ public static class DurableTaskHostServiceCollectionExtensions
         services.TryAddSingleton<ActivityTracker>();
         services.TryAddSingleton<OrchestrationObjectManager>();
         services.TryAddSingleton<ActivityObjectManager>();
-        services.TryAddSingleton<DurableTaskWorkerService>();
-        if (!services.Any(d => d.ServiceType == typeof(IHostedService) && d.ImplementationFactory?.Method.ReturnType == typeof(DurableTaskWorkerService)))
-        {
-            services.AddHostedService(sp => sp.GetRequiredService<DurableTaskWorkerService>());
-        }
+        services.AddHostedService<DurableTaskWorkerService>();
 
         services.TryAddSingleton<AzureStorageDurableTaskClient>(sp => new AzureStorageDurableTaskClient(
             sp.GetRequiredService<IOptions<DurableTaskHostOptions>>().Value.HubName,
