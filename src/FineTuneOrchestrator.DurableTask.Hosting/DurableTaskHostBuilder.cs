@@ -50,6 +50,38 @@ public sealed class DurableTaskHostBuilder
         return this;
     }
 
+    /// <summary>Registers orchestrator classes by name (for example a library's list of its tasks).</summary>
+    public DurableTaskHostBuilder AddOrchestrators(IEnumerable<KeyValuePair<string, Type>> orchestrators)
+    {
+        ArgumentNullException.ThrowIfNull(orchestrators);
+        foreach ((string name, Type type) in orchestrators)
+        {
+            Types.AddOrchestrator(name, type);
+        }
+
+        return this;
+    }
+
+    /// <summary>Registers activity classes by name.</summary>
+    public DurableTaskHostBuilder AddActivities(IEnumerable<KeyValuePair<string, Type>> activities)
+    {
+        ArgumentNullException.ThrowIfNull(activities);
+        foreach ((string name, Type type) in activities)
+        {
+            Types.AddActivity(name, type);
+        }
+
+        return this;
+    }
+
+    /// <summary>Adds a step that prepares every activity's DI scope, given the scope and the host's stop token.</summary>
+    public DurableTaskHostBuilder ConfigureActivityScope(Action<IServiceProvider, CancellationToken> initialize)
+    {
+        ArgumentNullException.ThrowIfNull(initialize);
+        Services.AddSingleton<IActivityScopeInitializer>(new DelegateScopeInitializer(initialize));
+        return this;
+    }
+
     /// <summary>Adds a step that prepares every activity's DI scope (for example hands it the host's stop token).</summary>
     public DurableTaskHostBuilder ConfigureActivityScope<T>()
         where T : class, IActivityScopeInitializer
@@ -67,5 +99,10 @@ public sealed class DurableTaskHostBuilder
         }
 
         return this;
+    }
+
+    private sealed class DelegateScopeInitializer(Action<IServiceProvider, CancellationToken> initialize) : IActivityScopeInitializer
+    {
+        public void Initialize(IServiceProvider scope, CancellationToken stopping) => initialize(scope, stopping);
     }
 }

@@ -6,17 +6,20 @@ namespace FineTuneOrchestrator.Pipeline;
 /// <summary>Names of the pipeline's orchestrations and external events (stable: HTTP routes and operators use them).</summary>
 public static class PipelineNames
 {
+    /// <summary>The longest instance ID the Azure Storage backend accepts (a run id, and the clean-up id derived from it, stay within it).</summary>
+    public const int MaxInstanceIdLength = 256;
+
     /// <summary>The pipeline orchestration.</summary>
     public const string Orchestrator = "FineTunePipeline";
 
     /// <summary>The sub-orchestration that polls the provider job for one bounded batch of polls.</summary>
-    public const string PollBatchOrchestrator = "FineTunePipeline.PollBatch";
+    public const string PollBatchOrchestrator = "FineTunePipeline_PollBatch";
 
     /// <summary>
     /// The orchestration that cleans up after a run ended from outside (terminated): cancels its unfinished provider jobs
     /// and removes its evaluation deployment. See <see cref="PipelineCleanup"/>.
     /// </summary>
-    public const string CleanupOrchestrator = "FineTunePipeline.Cleanup";
+    public const string CleanupOrchestrator = "FineTunePipeline_Cleanup";
 
     /// <summary>External event carrying an <see cref="ApprovalDecision"/>.</summary>
     public const string ApprovalEvent = "approval";

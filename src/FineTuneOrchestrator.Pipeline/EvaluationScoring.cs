@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using FineTuneOrchestrator.Providers;
-using NJsonSchema;
+using Json.Schema;
 
 namespace FineTuneOrchestrator.Pipeline;
 
@@ -15,8 +15,8 @@ public static class EvaluationScoring
         problem = null;
         try
         {
-            // NJsonSchema only offers an async parser; with no external references it completes synchronously.
-            return JsonSchema.FromJsonAsync(schema.GetRawText()).GetAwaiter().GetResult();
+            // A registry of its own per schema: two runs' schemas with the same $id must not collide in a shared one.
+            return JsonSchema.Build(schema, new BuildOptions { SchemaRegistry = new SchemaRegistry() });
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -73,9 +73,10 @@ public static class EvaluationScoring
         {
             if (jsonValid)
             {
-                var errors = schema.Validate(output!);
-                schemaValid = errors.Count == 0;
-                if (errors.Count > 0) schemaErrors = string.Join("; ", errors.Take(5).Select(e => $"{e.Path}: {e.Kind}"));
+                using var instance = JsonDocument.Parse(output!);
+                EvaluationResults results = schema.Evaluate(instance.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+                schemaValid = results.IsValid;
+                if (!results.IsValid) schemaErrors = DescribeErrors(results);
             }
             else
             {
@@ -102,6 +103,24 @@ public static class EvaluationScoring
             ExpectedClass = classFieldName is null ? null : ReadLabel(evalCase.Expected, classFieldName),
             PredictedClass = classFieldName is null || !jsonValid ? null : ReadLabel(output, classFieldName),
         };
+    }
+
+    /// <summary>The first few failed checks as "location: message" (the root for errors on the whole document).</summary>
+    private static string DescribeErrors(EvaluationResults results)
+    {
+        var errors = new List<string>();
+        foreach (EvaluationResults detail in (IEnumerable<EvaluationResults>?)results.Details ?? [results])
+        {
+            if (detail.Errors is not { Count: > 0 } messages) continue;
+            string location = detail.InstanceLocation.ToString() is { Length: > 0 } l ? l : "/";
+            foreach (var message in messages.Values)
+            {
+                errors.Add($"{location}: {message}");
+            }
+        }
+
+        if (errors.Count == 0 && results.Errors is { Count: > 0 } top) errors.AddRange(top.Values.Select(m => $"/: {m}"));
+        return string.Join("; ", errors.Distinct().Take(5));
     }
 
     internal static ModelMetrics Aggregate(string model, IReadOnlyList<CaseResult> cases, bool hasSchema, string? accuracyField, string? classField, IReadOnlyDictionary<string, InferencePrice> prices)

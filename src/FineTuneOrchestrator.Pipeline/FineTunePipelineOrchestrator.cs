@@ -1,6 +1,6 @@
 using System.Globalization;
-using FineTuneOrchestrator.Durable;
 using FineTuneOrchestrator.Providers;
+using Microsoft.DurableTask;
 using Microsoft.Extensions.Options;
 using ProviderTrainingMethod = FineTuneOrchestrator.Providers.TrainingMethod;
 

@@ -1,12 +1,13 @@
 using System.Security.Cryptography;
 using System.Text;
-using FineTuneOrchestrator.Durable;
-using FineTuneOrchestrator.Durable.Client;
+using OrchestrationAlreadyExistsException = DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
 
 namespace FineTuneOrchestrator.Pipeline;
 
-/// <summary>Input of the <c>FineTunePipeline.Cleanup</c> orchestration.</summary>
+/// <summary>Input of the <c>FineTunePipeline_Cleanup</c> orchestration.</summary>
 /// <param name="RunId">The run (pipeline instance) to clean up after.</param>
 /// <param name="SecondSweepAfterSeconds">
 /// When above zero, the jobs are swept once more after this long: a create activity that was in flight when the run was
@@ -14,7 +15,7 @@ namespace FineTuneOrchestrator.Pipeline;
 /// </param>
 public sealed record PipelineCleanupInput(string RunId, double SecondSweepAfterSeconds);
 
-/// <summary>Output of the <c>FineTunePipeline.Cleanup</c> orchestration.</summary>
+/// <summary>Output of the <c>FineTunePipeline_Cleanup</c> orchestration.</summary>
 /// <param name="RunId">The run.</param>
 /// <param name="CancelledJobIds">Provider jobs that were still live and have been cancelled.</param>
 /// <param name="EvaluationDeploymentRemoved">Whether an evaluation deployment (Azure OpenAI) existed and was removed.</param>
@@ -34,14 +35,14 @@ public static class PipelineCleanup
     public static string InstanceIdFor(string runId)
     {
         ArgumentException.ThrowIfNullOrEmpty(runId);
-        if (runId.Length + Suffix.Length <= DurableTaskClient.MaxInstanceIdLength)
+        if (runId.Length + Suffix.Length <= PipelineNames.MaxInstanceIdLength)
         {
             return runId + Suffix;
         }
 
         // Instance ids may be as long as the limit itself: keep a prefix and make it unique with a hash of the whole id.
         string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(runId)))[..16];
-        return runId[..(DurableTaskClient.MaxInstanceIdLength - Suffix.Length - hash.Length - 1)] + "~" + hash + Suffix;
+        return runId[..(PipelineNames.MaxInstanceIdLength - Suffix.Length - hash.Length - 1)] + "~" + hash + Suffix;
     }
 
     /// <summary>
@@ -61,7 +62,7 @@ public static class PipelineCleanup
         try
         {
             await client.ScheduleNewOrchestrationInstanceAsync(PipelineNames.CleanupOrchestrator,
-                new PipelineCleanupInput(runId, secondSweepAfter.TotalSeconds), new StartOrchestrationOptions { InstanceId = id }, cancellationToken).ConfigureAwait(false);
+                new PipelineCleanupInput(runId, secondSweepAfter.TotalSeconds), new StartOrchestrationOptions(id), cancellationToken).ConfigureAwait(false);
         }
         catch (OrchestrationAlreadyExistsException)
         {
@@ -73,7 +74,7 @@ public static class PipelineCleanup
 }
 
 /// <summary>
-/// <c>FineTunePipeline.Cleanup</c>: sweep the run's jobs and remove its evaluation deployment, then do both again later
+/// <c>FineTunePipeline_Cleanup</c>: sweep the run's jobs and remove its evaluation deployment, then do both again later
 /// (an activity of the run that was queued or in flight at termination can still create either). A step that fails after
 /// its retries is reported and the others still run.
 /// </summary>

@@ -1,4 +1,3 @@
-using FineTuneOrchestrator.Durable;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -9,13 +8,13 @@ namespace FineTuneOrchestrator.Pipeline;
 public static class PipelineServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the pipeline's services (options bound from <paramref name="configuration"/>, the <c>FineTune:Pipeline</c>
-    /// section, validated at start-up; a webhook HTTP client). The host must also register a
-    /// <see cref="Storage.StorageAccountClient"/>, <see cref="Providers.IFineTuningProvider"/> (AddFineTuningProvider) and
-    /// <see cref="Registry.ModelRegistry"/> (AddModelRegistry), and register the tasks with
-    /// <see cref="PipelineBuilder.RegisterPipelineTasks"/> (or <see cref="PipelineTasks.RegisterPipelineTasks"/>).
+    /// Registers the pipeline's services: options bound from <paramref name="configuration"/> (the <c>FineTune:Pipeline</c>
+    /// section, validated at start-up), the webhook HTTP client and the per-activity <see cref="ActivityCancellation"/>.
+    /// The host must also register a <see cref="Azure.Storage.Blobs.BlobServiceClient"/>, an
+    /// <see cref="Providers.IFineTuningProvider"/> (AddFineTuningProvider), the <see cref="Registry.ModelRegistry"/>
+    /// (AddModelRegistry) and a <c>DurableTaskClient</c>, and run the tasks listed in <see cref="PipelineTasks"/>.
     /// </summary>
-    public static PipelineBuilder AddFineTunePipeline(this IServiceCollection services, IConfiguration? configuration = null)
+    public static IServiceCollection AddFineTunePipeline(this IServiceCollection services, IConfiguration? configuration = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         var options = services.AddOptions<PipelineOptions>();
@@ -27,32 +26,43 @@ public static class PipelineServiceCollectionExtensions
         options.ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<PipelineHttpClient>();
-        return new PipelineBuilder(services);
+        services.TryAddScoped<ActivityCancellation>();
+        return services;
     }
 }
 
-/// <summary>Returned by <see cref="PipelineServiceCollectionExtensions.AddFineTunePipeline"/>.</summary>
-public sealed class PipelineBuilder
-{
-    internal PipelineBuilder(IServiceCollection services) => Services = services;
-
-    /// <summary>The service collection.</summary>
-    public IServiceCollection Services { get; }
-
-    /// <summary>Registers the pipeline's orchestrations and activities (same as <see cref="PipelineTasks.RegisterPipelineTasks"/>).</summary>
-    public void RegisterPipelineTasks(DurableTaskRegistry registry) => PipelineTasks.RegisterPipelineTasks(registry);
-}
-
-/// <summary>Registration of the pipeline's orchestrations and activities with the durable engine.</summary>
+/// <summary>
+/// The pipeline's orchestrations and activities by name: what a host registers (the in-process host from these lists, the
+/// Functions app with one trigger function per entry, which a test holds to these lists).
+/// </summary>
 public static class PipelineTasks
 {
-    /// <summary>Registers <c>FineTunePipeline</c>, its poll sub-orchestration, its clean-up orchestration and every activity.</summary>
-    public static void RegisterPipelineTasks(DurableTaskRegistry registry)
-    {
-        ArgumentNullException.ThrowIfNull(registry);
-        registry.AddOrchestrator(PipelineNames.Orchestrator, sp => ActivatorUtilities.CreateInstance<FineTunePipelineOrchestrator>(sp));
-        registry.AddOrchestrator(PipelineNames.PollBatchOrchestrator, sp => ActivatorUtilities.CreateInstance<PollBatchOrchestrator>(sp));
-        registry.AddOrchestrator(PipelineNames.CleanupOrchestrator, sp => ActivatorUtilities.CreateInstance<PipelineCleanupOrchestrator>(sp));
-        PipelineActivities.Register(registry);
-    }
+    /// <summary><c>FineTunePipeline</c>, its poll sub-orchestration and its clean-up orchestration.</summary>
+    public static IReadOnlyList<KeyValuePair<string, Type>> Orchestrators { get; } =
+    [
+        new(PipelineNames.Orchestrator, typeof(FineTunePipelineOrchestrator)),
+        new(PipelineNames.PollBatchOrchestrator, typeof(PollBatchOrchestrator)),
+        new(PipelineNames.CleanupOrchestrator, typeof(PipelineCleanupOrchestrator)),
+    ];
+
+    /// <summary>Every activity the orchestrations call.</summary>
+    public static IReadOnlyList<KeyValuePair<string, Type>> Activities { get; } =
+    [
+        new(PipelineActivityNames.ValidateDataset, typeof(ValidateDatasetActivity)),
+        new(PipelineActivityNames.StageDataset, typeof(StageDatasetActivity)),
+        new(PipelineActivityNames.UploadFile, typeof(UploadFileActivity)),
+        new(PipelineActivityNames.CreateJob, typeof(CreateJobActivity)),
+        new(PipelineActivityNames.GetJobProgress, typeof(GetJobProgressActivity)),
+        new(PipelineActivityNames.CancelJob, typeof(CancelJobActivity)),
+        new(PipelineActivityNames.EnsureModelAvailable, typeof(EnsureModelAvailableActivity)),
+        new(PipelineActivityNames.RemoveDeployment, typeof(RemoveDeploymentActivity)),
+        new(PipelineActivityNames.CancelRunJobs, typeof(CancelRunJobsActivity)),
+        new(PipelineActivityNames.ResolveBaseline, typeof(ResolveBaselineActivity)),
+        new(PipelineActivityNames.PrepareEvaluation, typeof(PrepareEvaluationActivity)),
+        new(PipelineActivityNames.EvaluateChunk, typeof(EvaluateChunkActivity)),
+        new(PipelineActivityNames.SummarizeEvaluation, typeof(SummarizeEvaluationActivity)),
+        new(PipelineActivityNames.Promote, typeof(PromoteActivity)),
+        new(PipelineActivityNames.Notify, typeof(NotifyActivity)),
+        new(PipelineActivityNames.WriteResult, typeof(WriteResultActivity)),
+    ];
 }

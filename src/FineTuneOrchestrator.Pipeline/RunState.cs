@@ -1,4 +1,4 @@
-using FineTuneOrchestrator.Durable;
+using Microsoft.DurableTask;
 
 namespace FineTuneOrchestrator.Pipeline;
 
@@ -40,7 +40,7 @@ internal sealed class RunState
     private string? _message;
 
     /// <summary>Only transient failures are retried: a validation error or a 4xx from the provider fails at once.</summary>
-    public static TaskOptions Retry(RetrySettings s) => new(new RetryPolicy(
+    public static TaskOptions Retry(RetrySettings s) => TaskOptions.FromRetryPolicy(new RetryPolicy(
         s.Attempts, TimeSpan.FromSeconds(s.FirstIntervalSeconds), 2.0, TimeSpan.FromSeconds(Math.Max(s.FirstIntervalSeconds, s.MaxIntervalSeconds)))
     {
         HandleFailure = f => f.IsCausedBy<TransientPipelineException>(),
@@ -166,7 +166,7 @@ internal static class PipelineGates
 }
 
 /// <summary>
-/// <c>FineTunePipeline.PollBatch</c>: up to <see cref="PollBatchInput.MaxPolls"/> polls of the job with durable timers between
+/// <c>FineTunePipeline_PollBatch</c>: up to <see cref="PollBatchInput.MaxPolls"/> polls of the job with durable timers between
 /// them (back-off from the minimum to the maximum interval, sooner when the provider's estimated finish is near), returning
 /// early on any status change so the parent can update its custom status. Its history stays bounded by the batch size.
 /// </summary>

@@ -1,6 +1,7 @@
 using System.Text;
-using FineTuneOrchestrator.Durable;
-using FineTuneOrchestrator.Durable.History;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using DurableTask.Core.History;
 using FineTuneOrchestrator.Providers;
 using static FineTuneOrchestrator.Pipeline.IntegrationTests.PipelineRunTests;
 
@@ -109,7 +110,7 @@ public sealed class CleanupTests
         // The first sweep is over once the clean-up waits on its timer; the "in-flight create" lands now.
         using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
         {
-            while (!(await host.Client.GetHistoryAsync(cleanupId, cts.Token)).OfType<TimerCreatedEvent>().Any())
+            while (!(await host.Client.GetOrchestrationHistoryAsync(cleanupId, cts.Token)).OfType<TimerCreatedEvent>().Any())
             {
                 await Task.Delay(20, cts.Token);
             }
@@ -163,13 +164,14 @@ public sealed class CleanupTests
     [Fact]
     public void InstanceIdFor_IdAtTheLengthLimit_StaysValidAndDistinct()
     {
-        string a = new string('r', Durable.Client.DurableTaskClient.MaxInstanceIdLength - 1) + "a";
-        string b = new string('r', Durable.Client.DurableTaskClient.MaxInstanceIdLength - 1) + "b";
+        string a = new string('r', PipelineNames.MaxInstanceIdLength - 1) + "a";
+        string b = new string('r', PipelineNames.MaxInstanceIdLength - 1) + "b";
 
         string cleanupA = PipelineCleanup.InstanceIdFor(a), cleanupB = PipelineCleanup.InstanceIdFor(b);
 
         Assert.NotEqual(cleanupA, cleanupB);
-        Durable.Client.DurableTaskClient.ValidateInstanceId(cleanupA);
+        FineTuneOrchestrator.DurableTask.Hosting.AzureStorageDurableTaskClient.ValidateInstanceId(cleanupA);
+        Assert.InRange(cleanupA.Length, 1, PipelineNames.MaxInstanceIdLength);
         Assert.EndsWith(":cleanup", cleanupA, StringComparison.Ordinal);
         Assert.Equal("run-7:cleanup", PipelineCleanup.InstanceIdFor("run-7"));
     }

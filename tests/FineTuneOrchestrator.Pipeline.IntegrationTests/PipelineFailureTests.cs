@@ -1,5 +1,6 @@
 using System.Text;
-using FineTuneOrchestrator.Durable;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 using FineTuneOrchestrator.Providers;
 using static FineTuneOrchestrator.Pipeline.IntegrationTests.PipelineRunTests;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
-using FineTuneOrchestrator.Durable;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 using FineTuneOrchestrator.Providers;
 
 namespace FineTuneOrchestrator.Pipeline.IntegrationTests;
@@ -77,9 +78,9 @@ public sealed class PipelineRunTests
         Assert.Null(result.Promotion.PreviousModel);
 
         // Staged content-addressed files, result blob, custom status, webhook.
-        var staged = await host.Staging.ListBlobsAsync();
-        Assert.Contains(staged.Items, b => b.Name.EndsWith(".jsonl", StringComparison.Ordinal) && b.Name.Length == 64 + 6);
-        Assert.Contains(staged.Items, b => b.Name.EndsWith(".OpenAICompatible.fileid", StringComparison.Ordinal));
+        var staged = await host.ListBlobsAsync(host.Staging);
+        Assert.Contains(staged, b => b.Name.EndsWith(".jsonl", StringComparison.Ordinal) && b.Name.Length == 64 + 6);
+        Assert.Contains(staged, b => b.Name.EndsWith(".OpenAICompatible.fileid", StringComparison.Ordinal));
         Assert.NotNull(await host.ReadBlobAsync(host.Datasets, "tickets/validation-report.json"));
         var stored = JsonSerializer.Deserialize<PipelineResult>((await host.ReadBlobAsync(host.Runs, $"{id}/result.json"))!, PipelineJson.Default);
         Assert.Equal(PipelineOutcomes.Promoted, stored!.Outcome);

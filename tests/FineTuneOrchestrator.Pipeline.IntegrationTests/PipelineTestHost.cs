@@ -1,14 +1,17 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using FineTuneOrchestrator.Durable;
-using FineTuneOrchestrator.Durable.AzureStorage;
-using FineTuneOrchestrator.Durable.Backend;
-using FineTuneOrchestrator.Durable.Client;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using DurableTask.AzureStorage;
+using FineTuneOrchestrator.DurableTask.Hosting;
 using FineTuneOrchestrator.OpenAISimulator;
 using FineTuneOrchestrator.Providers;
 using FineTuneOrchestrator.Registry;
-using FineTuneOrchestrator.Storage;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Converters;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -21,12 +24,43 @@ internal static class Azurite
 {
     public static string ConnectionString => Environment.GetEnvironmentVariable("FTO_TEST_STORAGE") is { Length: > 0 } cs ? cs : "UseDevelopmentStorage=true";
 
-    public static StorageAccountClient Account { get; } = StorageAccountClient.FromConnectionString(ConnectionString);
+    public static BlobServiceClient Account { get; } = new(ConnectionString);
+
+    /// <summary>Deletes what a task hub leaves behind (queues, tables, containers, its app lease included).</summary>
+    public static async Task DeleteHubAsync(string hub)
+    {
+        string lower = hub.ToLowerInvariant();
+        var queues = new QueueServiceClient(ConnectionString);
+        await foreach (var q in queues.GetQueuesAsync(prefix: lower))
+        {
+            await queues.GetQueueClient(q.Name).DeleteIfExistsAsync();
+        }
+
+        await foreach (var c in Account.GetBlobContainersAsync(prefix: lower))
+        {
+            var container = Account.GetBlobContainerClient(c.Name);
+            if (c.Properties.LeaseState == Azure.Storage.Blobs.Models.LeaseState.Leased)
+            {
+                await Azure.Storage.Blobs.Specialized.SpecializedBlobExtensions.GetBlobLeaseClient(container).BreakAsync(TimeSpan.Zero);
+            }
+
+            await container.DeleteIfExistsAsync();
+        }
+
+        var tables = new TableServiceClient(ConnectionString);
+        await foreach (var t in tables.QueryAsync())
+        {
+            if (t.Name.StartsWith(hub, StringComparison.OrdinalIgnoreCase))
+            {
+                await tables.DeleteTableAsync(t.Name);
+            }
+        }
+    }
 }
 
 /// <summary>
 /// One test's world: a simulator on a loopback port, unique blob containers on Azurite, and a host running the durable
-/// engine (in-memory backend) with the pipeline, the provider gateway (over HTTP to the simulator) and the model registry.
+/// engine (Microsoft's Durable Task engine on Azurite, a task hub of its own) with the pipeline, the provider gateway (over HTTP to the simulator) and the model registry.
 /// </summary>
 internal sealed class PipelineTestHost : IAsyncDisposable
 {
@@ -50,27 +84,23 @@ internal sealed class PipelineTestHost : IAsyncDisposable
     public IFineTuningProvider Provider { get; }
     public ModelRegistry Registry { get; }
     public IServiceProvider Services { get; }
-    public IBlobContainerClient Datasets => Azurite.Account.GetBlobContainerClient($"{Prefix}-datasets");
-    public IBlobContainerClient Staging => Azurite.Account.GetBlobContainerClient($"{Prefix}-staging");
-    public IBlobContainerClient Runs => Azurite.Account.GetBlobContainerClient($"{Prefix}-runs");
-    public IBlobContainerClient Models => Azurite.Account.GetBlobContainerClient($"{Prefix}-models");
+    public BlobContainerClient Datasets => Azurite.Account.GetBlobContainerClient($"{Prefix}-datasets");
+    public BlobContainerClient Staging => Azurite.Account.GetBlobContainerClient($"{Prefix}-staging");
+    public BlobContainerClient Runs => Azurite.Account.GetBlobContainerClient($"{Prefix}-runs");
+    public BlobContainerClient Models => Azurite.Account.GetBlobContainerClient($"{Prefix}-models");
 
     public const string AzureSubscription = "00000000-0000-0000-0000-0000000000aa";
     public const string AzureResourceGroup = "rg-pipeline";
     public const string AzureAccount = "aoai-pipeline";
 
     public static Task<PipelineTestHost> StartAsync(double timeScale = 1000, params (string Key, string Value)[] simulatorSettings) =>
-        StartAsync(timeScale, azureStorageBackend: false, simulatorSettings);
+        StartAsync(timeScale, azureOpenAI: false, simulatorSettings);
 
     /// <summary>Starts the world with the Azure OpenAI provider: the simulator's <c>/openai/v1</c> API and its ARM deployments.</summary>
     public static Task<PipelineTestHost> StartAzureOpenAIAsync(params (string Key, string Value)[] simulatorSettings) =>
-        StartAsync(1000, azureStorageBackend: false, azureOpenAI: true, simulatorSettings);
+        StartAsync(1000, azureOpenAI: true, simulatorSettings);
 
-    /// <summary>Starts the world; with <paramref name="azureStorageBackend"/> the durable engine keeps its state in Azurite queues and blobs too.</summary>
-    public static Task<PipelineTestHost> StartAsync(double timeScale, bool azureStorageBackend, params (string Key, string Value)[] simulatorSettings) =>
-        StartAsync(timeScale, azureStorageBackend, azureOpenAI: false, simulatorSettings);
-
-    private static async Task<PipelineTestHost> StartAsync(double timeScale, bool azureStorageBackend, bool azureOpenAI, (string Key, string Value)[] simulatorSettings)
+    private static async Task<PipelineTestHost> StartAsync(double timeScale, bool azureOpenAI, (string Key, string Value)[] simulatorSettings)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -102,6 +132,13 @@ internal sealed class PipelineTestHost : IAsyncDisposable
             ["FineTune:Pipeline:InferencePrices:gpt-4o-mini-2024-07-18:OutputPerMillion"] = "0.60",
             ["FineTune:Pipeline:InferencePrices:ft:gpt-4o-mini-2024-07-18:InputPerMillion"] = "0.30",
             ["FineTune:Pipeline:InferencePrices:ft:gpt-4o-mini-2024-07-18:OutputPerMillion"] = "1.20",
+            ["AzureWebJobsStorage"] = Azurite.ConnectionString,
+            ["extensions:durableTask:hubName"] = prefix,
+            ["extensions:durableTask:shutdownDrainTimeout"] = "00:00:02",
+            ["extensions:durableTask:storageProvider:partitionCount"] = "2",
+            ["extensions:durableTask:storageProvider:maxQueuePollingInterval"] = "00:00:00.200",
+            ["extensions:durableTask:storageProvider:controlQueueVisibilityTimeout"] = "00:00:10",
+            ["extensions:durableTask:storageProvider:workItemQueueVisibilityTimeout"] = "00:00:20",
         });
         if (azureOpenAI)
         {
@@ -117,32 +154,16 @@ internal sealed class PipelineTestHost : IAsyncDisposable
             builder.Services.AddSingleton<Azure.Core.TokenCredential>(new StaticTokenCredential("arm-test-token"));
         }
 
-        builder.Services.AddStorageAccount(Azurite.ConnectionString);
+        builder.Services.AddSingleton(Azurite.Account);
         builder.Services.AddFineTuningProvider(builder.Configuration.GetSection("FineTuning:Provider"));
-        builder.Services.AddSingleton(new Azure.Storage.Blobs.BlobServiceClient(Azurite.ConnectionString));
         builder.Services.AddModelRegistry(builder.Configuration.GetSection("FineTune:Registry"));
-        var pipeline = builder.Services.AddFineTunePipeline(builder.Configuration.GetSection("FineTune:Pipeline"));
-        var durable = builder.Services.AddDurableTask(configure: o =>
-        {
-            o.HubName = prefix;
-            o.ShutdownDrainTimeout = TimeSpan.FromSeconds(2);
-        }).AddTasks(pipeline.RegisterPipelineTasks);
-        if (azureStorageBackend)
-        {
-            durable.UseAzureStorage(builder.Configuration, connectionString: Azurite.ConnectionString, configure: o =>
-            {
-                o.PartitionCount = 2;
-                o.MaxQueuePollingInterval = TimeSpan.FromMilliseconds(200);
-                o.ControlQueueVisibilityTimeout = TimeSpan.FromSeconds(10);
-                o.WorkItemQueueVisibilityTimeout = TimeSpan.FromSeconds(20);
-            });
-        }
-        else
-        {
-            durable.UseInMemoryBackend();
-        }
-
-        durable.AddWorker();
+        builder.Services.AddFineTunePipeline(builder.Configuration.GetSection("FineTune:Pipeline"));
+        // camelCase payloads, as the Functions worker's serializer writes them.
+        builder.Services.AddSingleton<DataConverter>(new JsonDataConverter(new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)));
+        builder.Services.AddDurableTaskHost(builder.Configuration)
+            .AddOrchestrators(PipelineTasks.Orchestrators)
+            .AddActivities(PipelineTasks.Activities)
+            .ConfigureActivityScope((scope, stopping) => scope.GetRequiredService<ActivityCancellation>().Token = stopping);
         var host = builder.Build();
         await host.StartAsync();
         var result = new PipelineTestHost(host, simulator, prefix);
@@ -151,12 +172,12 @@ internal sealed class PipelineTestHost : IAsyncDisposable
     }
 
     public async Task UploadAsync(string blob, string content) =>
-        await Datasets.UploadAsync(blob, Encoding.UTF8.GetBytes(content));
+        await Datasets.GetBlobClient(blob).UploadAsync(BinaryData.FromString(content), overwrite: true);
 
     public async Task<string> StartAsync(PipelineRunRequest request)
     {
         string id = request.RunId ?? "run-" + Guid.NewGuid().ToString("N")[..12];
-        return await Client.ScheduleNewOrchestrationInstanceAsync(PipelineNames.Orchestrator, request with { RunId = id }, new StartOrchestrationOptions { InstanceId = id });
+        return await Client.ScheduleNewOrchestrationInstanceAsync(PipelineNames.Orchestrator, request with { RunId = id }, new StartOrchestrationOptions(id));
     }
 
     public async Task<OrchestrationMetadata> WaitAsync(string instanceId, int timeoutSeconds = 60)
@@ -189,18 +210,35 @@ internal sealed class PipelineTestHost : IAsyncDisposable
             d => d.GetProperty("properties").GetProperty("model").GetProperty("name").GetString()!);
     }
 
-    public async Task<string?> ReadBlobAsync(IBlobContainerClient container, string blob) =>
-        (await container.DownloadAsync(blob))?.Content.ToString();
+    public async Task<List<Azure.Storage.Blobs.Models.BlobItem>> ListBlobsAsync(BlobContainerClient container)
+    {
+        var items = new List<Azure.Storage.Blobs.Models.BlobItem>();
+        await foreach (var item in container.GetBlobsAsync())
+        {
+            items.Add(item);
+        }
+
+        return items;
+    }
+
+    public async Task<string?> ReadBlobAsync(BlobContainerClient container, string blob)
+    {
+        try
+        {
+            return (await container.GetBlobClient(blob).DownloadContentAsync()).Value.Content.ToString();
+        }
+        catch (Azure.RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
         await _host.StopAsync();
-        if (_host.Services.GetRequiredService<IOrchestrationService>() is AzureStorageOrchestrationService azure)
-        {
-            await azure.DeleteAsync();
-        }
-
+        await _host.Services.GetRequiredService<AzureStorageOrchestrationService>().DeleteAsync();
         _host.Dispose();
+        await Azurite.DeleteHubAsync(Prefix);
         await Simulator.DisposeAsync();
         foreach (var c in new[] { Datasets, Staging, Runs, Models })
         {

@@ -1,0 +1,48 @@
+using System.Text.Json;
+using Azure.Storage.Blobs;
+using Microsoft.Extensions.Options;
+
+namespace FineTuneOrchestrator.Pipeline;
+
+internal sealed class SummarizeEvaluationActivity(BlobServiceClient account, IOptions<PipelineOptions> options, ActivityCancellation cancellation) : PipelineActivity<SummarizeInput, EvaluationSummary>(cancellation)
+{
+    protected override async Task<EvaluationSummary> ExecuteAsync(SummarizeInput input, CancellationToken ct)
+    {
+        var runs = account.GetBlobContainerClient(options.Value.RunsContainer);
+        ModelMetrics? candidate = null, baseline = null;
+        await using var all = Blobs.TempFile();
+        foreach (var model in input.Models)
+        {
+            var cases = new List<CaseResult>();
+            for (int i = 0; i < input.ChunkCount; i++)
+            {
+                var blob = await Blobs.TryDownloadAsync(runs, EvaluationCases.ResultBlob(input.RunId, model.Role, i), ct).ConfigureAwait(false)
+                    ?? throw new PipelineInputException($"Evaluation results of chunk {i} for the {model.Role} are missing.");
+                await all.WriteAsync(blob.Content.ToMemory(), ct).ConfigureAwait(false);
+                foreach (var line in blob.Content.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    cases.Add(JsonSerializer.Deserialize<CaseResult>(line, PipelineJson.Default)!);
+                }
+            }
+
+            var metrics = EvaluationScoring.Aggregate(model.Model, cases, input.HasSchema, input.AccuracyField, input.ClassField, options.Value.InferencePrices);
+            if (model.Role == EvaluationCases.CandidateRole) candidate = metrics;
+            else baseline = metrics;
+        }
+
+        string resultsBlob = $"{input.RunId}/evaluation/results.jsonl";
+        all.Position = 0;
+        await Blobs.UploadAsync(runs, resultsBlob, all, "application/jsonl", ct).ConfigureAwait(false);
+        string summaryBlob = $"{input.RunId}/evaluation/summary.json";
+        var summary = new EvaluationSummary
+        {
+            CaseCount = input.CaseCount,
+            Candidate = candidate,
+            Baseline = baseline,
+            ResultsBlob = Blobs.Ref(runs.Name, resultsBlob),
+            SummaryBlob = Blobs.Ref(runs.Name, summaryBlob),
+        };
+        await Blobs.UploadJsonAsync(runs, summaryBlob, JsonSerializer.Serialize(summary, PipelineJson.Indented), ct).ConfigureAwait(false);
+        return summary;
+    }
+}

@@ -1,0 +1,43 @@
+using Azure.Storage.Blobs;
+using FineTuneOrchestrator.Providers;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace FineTuneOrchestrator.Pipeline;
+
+internal sealed class UploadFileActivity(BlobServiceClient account, IFineTuningProvider provider, IOptions<PipelineOptions> options, ActivityCancellation cancellation, ILogger<UploadFileActivity>? logger = null)
+    : PipelineActivity<UploadInput, string>(cancellation)
+{
+    protected override async Task<string> ExecuteAsync(UploadInput input, CancellationToken ct)
+    {
+        var staging = await Blobs.ContainerAsync(account, options.Value.StagingContainer, ct).ConfigureAwait(false);
+        string marker = $"{input.Sha256}.{provider.Kind}.fileid";
+
+        // A retried activity (or another run with the same content) reuses the file uploaded before, if the provider still has it.
+        if (await Blobs.TryDownloadAsync(staging, marker, ct).ConfigureAwait(false) is { } existing)
+        {
+            string fileId = existing.Content.ToString().Trim();
+            try
+            {
+                var file = await provider.GetFileAsync(fileId, ct).ConfigureAwait(false);
+                if (file.Status != ProviderFileStatus.Error)
+                {
+                    await provider.WaitForFileProcessedAsync(fileId, options.Value.FileProcessingTimeout, ct).ConfigureAwait(false);
+                    return fileId;
+                }
+            }
+            catch (ProviderException ex) when (ex.StatusCode == 404)
+            {
+                (logger ?? NullLogger<UploadFileActivity>.Instance).LogInformation("Staged file {Sha} was uploaded as {FileId}, which the provider no longer has; uploading again", input.Sha256, fileId);
+            }
+        }
+
+        await using var blob = await Blobs.TryOpenReadAsync(staging, input.StagingBlob, ct).ConfigureAwait(false)
+            ?? throw new PipelineInputException($"The staged file {Blobs.Ref(staging.Name, input.StagingBlob)} does not exist.");
+        var uploaded = await provider.UploadFileAsync(blob, input.FileName, FilePurpose.FineTune, null, ct).ConfigureAwait(false);
+        await Blobs.UploadJsonAsync(staging, marker, uploaded.Id, ct).ConfigureAwait(false);
+        await provider.WaitForFileProcessedAsync(uploaded.Id, options.Value.FileProcessingTimeout, ct).ConfigureAwait(false);
+        return uploaded.Id;
+    }
+}

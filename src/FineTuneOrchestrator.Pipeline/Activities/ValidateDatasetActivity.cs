@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure.Storage.Blobs;
+using FineTuneOrchestrator.Validation;
+using Microsoft.Extensions.Options;
+using ValidationMethod = FineTuneOrchestrator.Validation.TrainingMethod;
+
+namespace FineTuneOrchestrator.Pipeline;
+
+internal sealed class ValidateDatasetActivity(BlobServiceClient account, IOptions<PipelineOptions> options, ActivityCancellation cancellation) : PipelineActivity<ValidateInput, ValidateOutput>(cancellation)
+{
+    protected override async Task<ValidateOutput> ExecuteAsync(ValidateInput input, CancellationToken ct)
+    {
+        var container = account.GetBlobContainerClient(input.Container);
+        var trainProps = await Blobs.TryGetPropertiesAsync(container, input.TrainBlob, ct).ConfigureAwait(false)
+            ?? throw new PipelineInputException($"The training data {Blobs.Ref(input.Container, input.TrainBlob)} does not exist.");
+        if (input.Version is { } version && !SameETag(version, trainProps.ETag.ToString()))
+        {
+            throw new PipelineInputException($"The training data {Blobs.Ref(input.Container, input.TrainBlob)} changed since the run was requested (version {version}, now {trainProps.ETag.ToString()}); a newer run handles the new version.");
+        }
+
+        string? validationBlob = await ResolveOptionalAsync(container, input.Container, input.ValidationBlob, input.ValidationBlobRequired, "validation", ct).ConfigureAwait(false);
+        string? evalBlob = await ResolveOptionalAsync(container, input.Container, input.EvalBlob, input.EvalBlobRequired, "evaluation", ct).ConfigureAwait(false);
+
+        var method = string.Equals(input.Method, "dpo", StringComparison.OrdinalIgnoreCase) ? ValidationMethod.Dpo : ValidationMethod.Supervised;
+        var trainOptions = new ValidationOptions { Method = method, Model = input.BaseModel, Epochs = input.Epochs, MaxIssues = options.Value.MaxReportIssues };
+        var train = await ValidateBlobAsync(container, input.TrainBlob, trainOptions, ct).ConfigureAwait(false);
+        var extraOptions = trainOptions with { MinimumExamples = 1 };
+        var validation = validationBlob is null ? null : await ValidateBlobAsync(container, validationBlob, extraOptions, ct).ConfigureAwait(false);
+        var eval = evalBlob is null ? null : await ValidateBlobAsync(container, evalBlob, extraOptions, ct).ConfigureAwait(false);
+
+        bool valid = train.Valid && (validation?.Valid ?? true) && (eval?.Valid ?? true);
+        var errorCounts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var report in new[] { train, validation, eval })
+        {
+            if (report is null) continue;
+            foreach (var (code, count) in report.ErrorCounts) errorCounts[code] = errorCounts.GetValueOrDefault(code) + (int)Math.Min(count, int.MaxValue);
+        }
+
+        var composite = new JsonObject
+        {
+            ["runId"] = input.RunId,
+            ["valid"] = valid,
+            ["train"] = Describe(input.Container, input.TrainBlob, train),
+        };
+        if (validation is not null) composite["validation"] = Describe(input.Container, validationBlob!, validation);
+        if (eval is not null) composite["eval"] = Describe(input.Container, evalBlob!, eval);
+        string json = composite.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+
+        // Next to the dataset (what users look at), and under the run (what the run saw, even if the dataset is re-validated later).
+        await Blobs.UploadJsonAsync(container, input.ReportBlob, json, ct).ConfigureAwait(false);
+        var runs = await Blobs.ContainerAsync(account, options.Value.RunsContainer, ct).ConfigureAwait(false);
+        await Blobs.UploadJsonAsync(runs, $"{input.RunId}/validation-report.json", json, ct).ConfigureAwait(false);
+
+        var summary = new ValidationSummary
+        {
+            Valid = valid,
+            ExampleCount = (int)train.ExampleCount,
+            ValidExampleCount = (int)train.ValidExampleCount,
+            ErrorCount = (int)(train.ErrorCount + (validation?.ErrorCount ?? 0) + (eval?.ErrorCount ?? 0)),
+            WarningCount = (int)(train.WarningCount + (validation?.WarningCount ?? 0) + (eval?.WarningCount ?? 0)),
+            ErrorCounts = errorCounts,
+            TotalTokens = train.Tokens.Total,
+            EstimatedEpochs = train.EstimatedEpochs,
+            EstimatedTrainedTokens = train.EstimatedTrainedTokens,
+            EstimatedCostUsd = train.EstimatedCost,
+            ReportBlob = Blobs.Ref(input.Container, input.ReportBlob),
+        };
+
+        return new ValidateOutput(summary, validationBlob, evalBlob, trainProps.ETag.ToString(), valid ? "" : Problem(input, train, validation, eval, validationBlob, evalBlob));
+    }
+
+    private static async Task<string?> ResolveOptionalAsync(BlobContainerClient container, string containerName, string? blob, bool required, string what, CancellationToken ct)
+    {
+        if (blob is null) return null;
+        if (await Blobs.TryGetPropertiesAsync(container, blob, ct).ConfigureAwait(false) is not null) return blob;
+        if (required) throw new PipelineInputException($"The {what} data {Blobs.Ref(containerName, blob)} does not exist.");
+        return null;
+    }
+
+    private static async Task<ValidationReport> ValidateBlobAsync(BlobContainerClient container, string blob, ValidationOptions options, CancellationToken ct)
+    {
+        await using var stream = await Blobs.TryOpenReadAsync(container, blob, ct).ConfigureAwait(false)
+            ?? throw new PipelineInputException($"{Blobs.Ref(container.Name, blob)} disappeared during validation.");
+        return await DatasetValidator.ValidateAsync(stream, options, ct).ConfigureAwait(false);
+    }
+
+    private static JsonNode Describe(string container, string blob, ValidationReport report)
+    {
+        var node = JsonNode.Parse(report.ToJson(indented: false))!.AsObject();
+        node.Insert(0, "blob", Blobs.Ref(container, blob));
+        return node;
+    }
+
+    private static string Problem(ValidateInput input, ValidationReport train, ValidationReport? validation, ValidationReport? eval, string? validationBlob, string? evalBlob)
+    {
+        var sb = new StringBuilder("The dataset failed validation");
+        void Add(string name, ValidationReport? r)
+        {
+            if (r is null || r.Valid) return;
+            sb.Append(CultureInfo.InvariantCulture, $"; {name}: {r.ErrorCount} error(s) (");
+            sb.AppendJoin(", ", r.ErrorCounts.OrderByDescending(kv => kv.Value).Select(kv =>
+                r.FirstLines.TryGetValue(kv.Key, out var lines) && lines.Count > 0
+                    ? $"{kv.Key}: {kv.Value}, first at line {string.Join(", ", lines.Take(3))}"
+                    : $"{kv.Key}: {kv.Value}"));
+            sb.Append(')');
+        }
+
+        Add(Blobs.Ref(input.Container, input.TrainBlob), train);
+        if (validationBlob is not null) Add(Blobs.Ref(input.Container, validationBlob), validation);
+        if (evalBlob is not null) Add(Blobs.Ref(input.Container, evalBlob), eval);
+        sb.Append(CultureInfo.InvariantCulture, $". Report: {Blobs.Ref(input.Container, input.ReportBlob)}. Nothing was uploaded.");
+        return sb.ToString();
+    }
+
+    private static bool SameETag(string a, string b) => string.Equals(a.Trim('"'), b.Trim('"'), StringComparison.Ordinal);
+}
