@@ -1,0 +1,119 @@
+using System.Text.Json;
+using FineTuneOrchestrator.Api.Http;
+using FineTuneOrchestrator.Registry;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace FineTuneOrchestrator.Api.Models;
+
+/// <summary>
+/// The handlers of the model alias routes under the function route prefix: list aliases, read an alias and its history
+/// (function key), promote and roll back (master key). Shared by both hosts.
+/// </summary>
+public static class ModelHandlers
+{
+    /// <summary><c>GET /models</c>: the alias names.</summary>
+    public static async Task<IResult> ListAsync(ModelRegistry registry, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        return await GuardAsync(null, async () => TypedResults.Ok(new AliasList(await registry.ListAliasesAsync(ct).ConfigureAwait(false)))).ConfigureAwait(false);
+    }
+
+    /// <summary><c>GET /models/{alias}</c>: the alias document (current model, history, revision).</summary>
+    public static Task<IResult> GetAsync(string alias, ModelRegistry registry, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        return GuardAsync(alias, async () =>
+            await registry.GetAsync(alias, ct).ConfigureAwait(false) is { } found ? TypedResults.Ok(found) : NotFound(alias));
+    }
+
+    /// <summary><c>GET /models/{alias}/history</c>: the current model, the previous ones and the rolled-back ones.</summary>
+    public static Task<IResult> GetHistoryAsync(string alias, ModelRegistry registry, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        return GuardAsync(alias, async () =>
+            await registry.GetAsync(alias, ct).ConfigureAwait(false) is { } found
+                ? TypedResults.Ok(new AliasHistory(found.Alias, found.Current, found.History, found.RolledBack))
+                : NotFound(alias));
+    }
+
+    /// <summary><c>POST /models/{alias}/rollback</c>: points the alias back at its previous model.</summary>
+    public static Task<IResult> RollbackAsync(string alias, ModelRegistry registry, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        return GuardAsync(alias, async () => TypedResults.Ok(await registry.RollbackAsync(alias, ct).ConfigureAwait(false)));
+    }
+
+    /// <summary><c>POST /models/{alias}/promote</c> with a model version: makes it the alias's current model.</summary>
+    public static async Task<IResult> PromoteAsync(string alias, HttpRequest request, ModelRegistry registry, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        var (body, problem) = await RequestBody.ReadJsonAsync(request, "model version", requireJsonContentType: true, ct).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        ModelVersion? version;
+        try
+        {
+            version = body is { } json ? JsonSerializer.Deserialize<ModelVersion>(json, JsonSerializerOptions.Web) : null;
+        }
+        catch (JsonException ex)
+        {
+            return Problems.BadRequest($"The model version is malformed: {ex.Message}", "body");
+        }
+
+        if (version is null)
+        {
+            return Problems.BadRequest("A model version {\"model\": ..., \"provider\": ...} is required.", "body");
+        }
+
+        return await GuardAsync(alias, async () => TypedResults.Ok(await registry.PromoteAsync(alias, version, ct).ConfigureAwait(false))).ConfigureAwait(false);
+    }
+
+    private static async Task<IResult> GuardAsync(string? alias, Func<Task<IResult>> action)
+    {
+        if (alias is not null && !ModelRegistry.IsValidAlias(alias, out string? problem))
+        {
+            return Problems.BadRequest(problem!, "alias");
+        }
+
+        try
+        {
+            return await action().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is Azure.RequestFailedException || (ex is AggregateException agg && agg.InnerExceptions.All(e => e is Azure.RequestFailedException)))
+        {
+            // Storage unreachable or refusing: say so without echoing its response.
+            int status = (ex as Azure.RequestFailedException)?.Status ?? 0;
+            return Problems.Create(StatusCodes.Status503ServiceUnavailable, "The model registry's storage is unavailable", status == 0
+                ? "The storage account could not be reached. Try again later."
+                : $"The storage account answered {status}. Try again later.");
+        }
+        catch (ModelRegistryException ex)
+        {
+            return ex.Error switch
+            {
+                ModelRegistryError.InvalidAlias => Problems.BadRequest(ex.Message, "alias"),
+                ModelRegistryError.InvalidModelVersion => Problems.BadRequest(ex.Message, "body"),
+                ModelRegistryError.AliasNotFound => NotFound(alias ?? ""),
+                ModelRegistryError.NoPreviousModel => Problems.Conflict(ex.Message),
+                ModelRegistryError.ConcurrencyConflict => Problems.Conflict(ex.Message),
+                _ => Problems.Create(StatusCodes.Status500InternalServerError, "The alias document is unreadable", ex.Message),
+            };
+        }
+    }
+
+    private static ProblemHttpResult NotFound(string alias) => Problems.NotFound($"No model alias named '{alias}' exists.");
+
+    /// <summary>The alias names.</summary>
+    /// <param name="Aliases">Alias names in order.</param>
+    public sealed record AliasList(IReadOnlyList<string> Aliases);
+
+    /// <summary>An alias's current model and history.</summary>
+    /// <param name="Alias">The alias.</param>
+    /// <param name="Current">The current model.</param>
+    /// <param name="History">Previous models, most recent first.</param>
+    /// <param name="RolledBack">Models removed by rollbacks, most recent first.</param>
+    public sealed record AliasHistory(string Alias, ModelRecord Current, IReadOnlyList<ModelRecord> History, IReadOnlyList<ModelRecord> RolledBack);
+}

@@ -1,0 +1,412 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Azure.Storage.Blobs;
+using FineTuneOrchestrator.Api.Durable;
+using FineTuneOrchestrator.Api.Http;
+using FineTuneOrchestrator.Pipeline;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Options;
+using OrchestrationAlreadyExistsException = DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException;
+
+namespace FineTuneOrchestrator.Api.Pipelines;
+
+/// <summary>
+/// The handlers of the pipeline routes under the function route prefix (function key): start a run (<c>POST /pipelines</c>,
+/// answered like Durable Functions' check-status response), list runs, a run's summary, approve/reject and cancel. Written
+/// once against ASP.NET Core's request and results; the in-process host maps them to routes, the Functions app calls them
+/// from its HTTP functions with the client of its Durable binding.
+/// </summary>
+public static partial class PipelineHandlers
+{
+    /// <summary>Header carrying the next page token of the run list (as the management API does).</summary>
+    public const string ContinuationTokenHeader = "x-ms-continuation-token";
+
+    private const int MaxCommentLength = 2000;
+    private static readonly IReadOnlyList<string> AllStatuses = Enum.GetNames<OrchestrationRuntimeStatus>();
+
+    /// <summary><c>POST /pipelines[?waitForCompletion=seconds]</c>: validates the run configuration and starts a run.</summary>
+    public static async Task<IResult> StartAsync(
+        HttpRequest request,
+        DurableTaskClient client,
+        PipelineRunPreparer preparer,
+        DurableHttpManagement management,
+        IOptions<HttpApiOptions> http,
+        ILoggerFactory loggers,
+        CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(preparer);
+        ArgumentNullException.ThrowIfNull(management);
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(loggers);
+        var (wait, waitProblem) = ReadWait(request, http.Value.MaxWaitSeconds);
+        if (waitProblem is not null)
+        {
+            return waitProblem;
+        }
+
+        var (body, bodyProblem) = await RequestBody.ReadJsonAsync(request, "run configuration", requireJsonContentType: true, ct).ConfigureAwait(false);
+        if (bodyProblem is not null)
+        {
+            return bodyProblem;
+        }
+
+        if (body is not { } json)
+        {
+            return Problems.BadRequest("A run configuration is required, e.g. {\"dataset\": {\"name\": \"support-tickets\"}, \"baseModel\": \"gpt-4o-mini\"}.", "body");
+        }
+
+        var (parsed, parseErrors) = PipelineRunPreparer.Parse(json);
+        if (parsed is null)
+        {
+            return Invalid(parseErrors);
+        }
+
+        PipelineRunRequest run = preparer.ApplyDefaults(parsed);
+        run = run with { RunId = run.RunId ?? preparer.NewRunId() };
+        IReadOnlyList<RunConfigError> errors = PipelineRunPreparer.Validate(run);
+        if (errors.Count > 0)
+        {
+            return Invalid(errors);
+        }
+
+        try
+        {
+            errors = await preparer.CheckDatasetAsync(run, ct).ConfigureAwait(false);
+        }
+        catch (Azure.RequestFailedException ex)
+        {
+            return StorageUnavailable(ex);
+        }
+
+        if (errors.Count > 0)
+        {
+            return Invalid(errors);
+        }
+
+        string runId = run.RunId!;
+        try
+        {
+            // A run id is also the provider job's idempotency key: never reuse one, even of a finished run.
+            await client.ScheduleNewOrchestrationInstanceAsync(PipelineNames.Orchestrator, run, new StartOrchestrationOptions(runId) { DedupeStatuses = AllStatuses }, ct).ConfigureAwait(false);
+        }
+        catch (OrchestrationAlreadyExistsException ex)
+        {
+            return Problems.Create(StatusCodes.Status409Conflict, "Conflict", $"A run with id '{runId}' already exists ({ex.Message}). Run ids are never reused; omit runId to get a new one.", "runId");
+        }
+
+        LogRunStarted(loggers.CreateLogger(typeof(PipelineHandlers).FullName!), runId, run.Dataset.Name ?? run.Dataset.TrainBlob ?? "", run.BaseModel);
+        if (wait is not { } timeout)
+        {
+            return management.CreateCheckStatusResponse(request, client, runId);
+        }
+
+        return await WaitAsync(request, runId, timeout, client, management, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits for the run to end: 200 with its final status, else the 202 check-status response.</summary>
+    private static async Task<IResult> WaitAsync(HttpRequest request, string runId, TimeSpan timeout, DurableTaskClient client, DurableHttpManagement management, CancellationToken ct)
+    {
+        DateTime deadline = DateTime.UtcNow + timeout;
+        TimeSpan pollEvery = TimeSpan.FromMilliseconds(Math.Min(1000, Math.Max(50, timeout.TotalMilliseconds / 10)));
+        while (true)
+        {
+            OrchestrationMetadata? instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, ct).ConfigureAwait(false);
+            if (instance is { IsCompleted: true })
+            {
+                var status = InstanceStatusJson.Create(instance, showInput: true);
+                status["summary"] = JsonSerializer.SerializeToNode(RunSummary.From(instance, links: null), PipelineJson.Default);
+                return TypedResults.Json(status, statusCode: StatusCodes.Status200OK);
+            }
+
+            TimeSpan left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
+            {
+                return management.CreateCheckStatusResponse(request, client, runId);
+            }
+
+            await Task.Delay(left < pollEvery ? left : pollEvery, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary><c>GET /pipelines/{runId}</c>: the run's summary with its management links.</summary>
+    public static async Task<IResult> GetAsync(string runId, HttpRequest request, DurableTaskClient client, DurableHttpManagement management, BlobServiceClient storage, IOptions<PipelineOptions> pipeline, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(management);
+        ArgumentNullException.ThrowIfNull(pipeline);
+        if (CheckRunId(runId) is { } bad)
+        {
+            return bad;
+        }
+
+        OrchestrationMetadata? instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, ct).ConfigureAwait(false);
+        if (instance is null || instance.Name != PipelineNames.Orchestrator)
+        {
+            return RunNotFound(runId);
+        }
+
+        RunSummary summary = RunSummary.From(instance, management.CreateHttpManagementPayload(request, client, runId));
+        if (summary.Evaluation is null && summary.Stage is PipelineStages.AwaitingApproval or PipelineStages.Promoting or PipelineStages.Notifying)
+        {
+            // Approvers decide on the evaluation, which is only in the output once the run ends: read the stored summary.
+            summary = summary with { Evaluation = await TryReadEvaluationAsync(storage, pipeline.Value.RunsContainer, runId, ct).ConfigureAwait(false) };
+        }
+
+        return TypedResults.Json(summary, PipelineJson.Default);
+    }
+
+    private static async Task<EvaluationSummary?> TryReadEvaluationAsync(BlobServiceClient storage, string container, string runId, CancellationToken ct)
+    {
+        try
+        {
+            var blob = (await storage.GetBlobContainerClient(container).GetBlobClient($"{runId}/evaluation/summary.json").DownloadContentAsync(ct).ConfigureAwait(false)).Value;
+            return JsonSerializer.Deserialize<EvaluationSummary>(blob.Content.ToMemory().Span, PipelineJson.Default);
+        }
+        catch (Exception ex) when (ex is JsonException or Azure.RequestFailedException)
+        {
+            return null; // the summary shows the rest
+        }
+    }
+
+    /// <summary><c>GET /pipelines[?status=..&amp;top=..]</c>: a page of runs, newest first (paged with <c>x-ms-continuation-token</c>).</summary>
+    public static async Task<IResult> ListAsync(HttpRequest request, DurableTaskClient client, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(client);
+        int top = 50;
+        if (request.Query["top"] is { Count: > 0 } topText && (!int.TryParse(topText, NumberStyles.None, CultureInfo.InvariantCulture, out top) || top is < 1 or > 500))
+        {
+            return Problems.BadRequest($"top is '{topText}'; use a whole number from 1 to 500.", "top");
+        }
+
+        List<OrchestrationRuntimeStatus>? statuses = null;
+        if (request.Query["status"] is { Count: > 0 } statusText)
+        {
+            statuses = [];
+            foreach (string part in statusText.ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!Enum.TryParse(part, ignoreCase: true, out OrchestrationRuntimeStatus s) || int.TryParse(part, out _))
+                {
+                    return Problems.BadRequest($"status '{part}' is unknown; use any of {string.Join(", ", Enum.GetNames<OrchestrationRuntimeStatus>())}.", "status");
+                }
+
+                statuses.Add(s);
+            }
+        }
+
+        string? token = null;
+        if (request.Headers[ContinuationTokenHeader] is { Count: > 0 } header && !string.IsNullOrEmpty(header[0]))
+        {
+            token = ContinuationTokens.Decode(header[0]!);
+            if (token is null)
+            {
+                return Problems.BadRequest($"The {ContinuationTokenHeader} header is not a token this API issued.", ContinuationTokenHeader);
+            }
+        }
+
+        // The engine lists every orchestration (sub-orchestrations and others too); keep reading pages until the page is full.
+        var runs = new List<RunSummary>();
+        int pages = 0;
+        do
+        {
+            var query = new OrchestrationQuery { Statuses = statuses, PageSize = top - runs.Count, FetchInputsAndOutputs = true, ContinuationToken = token };
+            Page<OrchestrationMetadata>? page = null;
+            await foreach (Page<OrchestrationMetadata> first in client.GetAllInstancesAsync(query).AsPages(token, query.PageSize).WithCancellation(ct).ConfigureAwait(false))
+            {
+                page = first;
+                break;
+            }
+
+            runs.AddRange((page?.Values ?? []).Where(i => i.Name == PipelineNames.Orchestrator).Select(i => RunSummary.From(i, links: null)));
+            token = page?.ContinuationToken;
+        }
+        while (token is not null && runs.Count < top && ++pages < 20);
+
+        if (token is not null)
+        {
+            request.HttpContext.Response.Headers[ContinuationTokenHeader] = ContinuationTokens.Encode(token);
+        }
+
+        return TypedResults.Json(new RunList(runs, token is null ? null : ContinuationTokens.Encode(token)), PipelineJson.Default);
+    }
+
+    /// <summary><c>POST /pipelines/{runId}/approve</c> or <c>/reject</c> with an optional <c>{by, comment}</c>: the run's decision.</summary>
+    public static async Task<IResult> DecideAsync(string runId, bool approved, HttpRequest request, DurableTaskClient client, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        if (CheckRunId(runId) is { } bad)
+        {
+            return bad;
+        }
+
+        var (decision, problem) = await ReadOptionalBodyAsync<DecisionBody>(request, approved ? "approval" : "rejection", ct).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (decision?.By is { Length: > 200 } || decision?.Comment is { Length: > MaxCommentLength })
+        {
+            return Problems.BadRequest($"'by' is limited to 200 characters and 'comment' to {MaxCommentLength}.", decision!.By is { Length: > 200 } ? "by" : "comment");
+        }
+
+        OrchestrationMetadata? instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, ct).ConfigureAwait(false);
+        if (instance is null || instance.Name != PipelineNames.Orchestrator)
+        {
+            return RunNotFound(runId);
+        }
+
+        if (instance.IsCompleted)
+        {
+            return Problems.Gone($"Run '{runId}' has ended ({instance.RuntimeStatus}); it no longer takes decisions.");
+        }
+
+        // Only a run that shows its evaluation and waits for a decision takes one, so nobody approves a model unseen.
+        RunSummary summary = RunSummary.From(instance, links: null);
+        if (summary.Stage != PipelineStages.AwaitingApproval)
+        {
+            return Problems.Conflict(summary.ApprovalRequired == true
+                ? $"Run '{runId}' is at stage {summary.Stage ?? "starting"}; decide once it is {PipelineStages.AwaitingApproval} (after evaluation)."
+                : $"Run '{runId}' does not wait for an approval (approval.required is not set); it is at stage {summary.Stage ?? "starting"}.");
+        }
+
+        return await RaiseAsync(client, runId, PipelineNames.ApprovalEvent, new ApprovalDecision(approved, decision?.By, decision?.Comment), ct).ConfigureAwait(false);
+    }
+
+    /// <summary><c>POST /pipelines/{runId}/cancel</c> with an optional <c>{by, reason}</c>: ends the run and cancels its provider job.</summary>
+    public static async Task<IResult> CancelAsync(string runId, HttpRequest request, DurableTaskClient client, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        if (CheckRunId(runId) is { } bad)
+        {
+            return bad;
+        }
+
+        var (body, problem) = await ReadOptionalBodyAsync<CancelBody>(request, "cancel request", ct).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (body?.By is { Length: > 200 } || body?.Reason is { Length: > MaxCommentLength })
+        {
+            return Problems.BadRequest($"'by' is limited to 200 characters and 'reason' to {MaxCommentLength}.", body!.By is { Length: > 200 } ? "by" : "reason");
+        }
+
+        OrchestrationMetadata? instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: false, ct).ConfigureAwait(false);
+        if (instance is null || instance.Name != PipelineNames.Orchestrator)
+        {
+            return RunNotFound(runId);
+        }
+
+        if (instance.IsCompleted)
+        {
+            return Problems.Gone($"Run '{runId}' has already ended ({instance.RuntimeStatus}).");
+        }
+
+        return await RaiseAsync(client, runId, PipelineNames.CancelEvent, new CancelRequest(body?.By, body?.Reason), ct).ConfigureAwait(false);
+    }
+
+    private static async Task<IResult> RaiseAsync(DurableTaskClient client, string runId, string eventName, object payload, CancellationToken ct)
+    {
+        // The caller checked that the run exists and has not ended.
+        await client.RaiseEventAsync(runId, eventName, payload, ct).ConfigureAwait(false);
+        return TypedResults.Accepted((string?)null, new EventAccepted(runId, eventName, payload));
+    }
+
+    private static async Task<(T? Value, ProblemHttpResult? Problem)> ReadOptionalBodyAsync<T>(HttpRequest request, string what, CancellationToken ct) where T : class
+    {
+        var (body, problem) = await RequestBody.ReadJsonAsync(request, what, requireJsonContentType: false, ct).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return (null, problem);
+        }
+
+        if (body is not { } json || json.ValueKind == JsonValueKind.Null)
+        {
+            return (null, null);
+        }
+
+        if (json.ValueKind != JsonValueKind.Object)
+        {
+            return (null, Problems.BadRequest($"The {what} must be a JSON object.", "body"));
+        }
+
+        try
+        {
+            return (json.Deserialize<T>(PipelineJson.Strict), null);
+        }
+        catch (JsonException ex)
+        {
+            string field = ex.Path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..] : "body";
+            return (null, Problems.BadRequest($"The {what} is malformed at '{field}': only the fields {string.Join(", ", typeof(T).GetProperties().Select(x => JsonNamingPolicy.CamelCase.ConvertName(x.Name)))} are accepted, as strings.", field));
+        }
+    }
+
+    private static ProblemHttpResult Invalid(IReadOnlyList<RunConfigError> errors)
+    {
+        var grouped = errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray());
+        string detail = errors.Count == 1
+            ? $"{errors[0].Field}: {errors[0].Message}"
+            : $"{errors.Count} problems: " + string.Join(" ", errors.Select(e => $"{e.Field}: {e.Message}"));
+        return TypedResults.Problem(
+            detail: detail,
+            statusCode: StatusCodes.Status400BadRequest,
+            title: "The run configuration is invalid.",
+            extensions: new Dictionary<string, object?> { ["field"] = errors[0].Field, ["errors"] = grouped });
+    }
+
+    private static ProblemHttpResult StorageUnavailable(Azure.RequestFailedException ex) =>
+        Problems.Create(StatusCodes.Status503ServiceUnavailable, "The dataset storage is unavailable", ex.Status == 0
+            ? "The storage account could not be reached to check the dataset. Try again later."
+            : $"The storage account answered {ex.Status} while checking the dataset. Try again later.");
+
+    private static ProblemHttpResult? CheckRunId(string runId) =>
+        PipelineRunRequestValidator.IsValidRunId(runId, out string? problem) ? null : Problems.BadRequest(problem!, "runId");
+
+    private static ProblemHttpResult RunNotFound(string runId) => Problems.NotFound($"No pipeline run with id '{runId}' was found.");
+
+    private static (TimeSpan? Wait, ProblemHttpResult? Problem) ReadWait(HttpRequest request, int maxSeconds)
+    {
+        if (request.Query["waitForCompletion"] is not { Count: > 0 } values)
+        {
+            return (null, null);
+        }
+
+        if (values.Count > 1 || !double.TryParse(values[0], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double seconds) || !(seconds > 0) || seconds > maxSeconds)
+        {
+            return (null, Problems.BadRequest($"waitForCompletion is '{values}'; give the seconds to wait, more than 0 and at most {maxSeconds}.", "waitForCompletion"));
+        }
+
+        return (TimeSpan.FromSeconds(seconds), null);
+    }
+
+    [LoggerMessage(EventId = 410, Level = LogLevel.Information, Message = "Started pipeline run {RunId} (dataset {Dataset}, base model {BaseModel}) over HTTP")]
+    private static partial void LogRunStarted(ILogger logger, string runId, string dataset, string baseModel);
+
+    /// <summary>Body of approve/reject.</summary>
+    /// <param name="By">Who decides.</param>
+    /// <param name="Comment">Why.</param>
+    public sealed record DecisionBody(string? By = null, string? Comment = null);
+
+    /// <summary>Body of cancel.</summary>
+    /// <param name="By">Who cancels.</param>
+    /// <param name="Reason">Why.</param>
+    public sealed record CancelBody(string? By = null, string? Reason = null);
+
+    /// <summary>A page of runs.</summary>
+    /// <param name="Runs">Runs, newest first as the engine lists them.</param>
+    /// <param name="ContinuationToken">Send back in the <c>x-ms-continuation-token</c> header for the next page.</param>
+    public sealed record RunList(IReadOnlyList<RunSummary> Runs, string? ContinuationToken);
+
+    /// <summary>The answer to approve/reject/cancel.</summary>
+    /// <param name="RunId">The run.</param>
+    /// <param name="Event">The event raised.</param>
+    /// <param name="Payload">Its payload.</param>
+    public sealed record EventAccepted(string RunId, string Event, object Payload);
+}

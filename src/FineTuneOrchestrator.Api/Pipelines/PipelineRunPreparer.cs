@@ -1,0 +1,183 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using FineTuneOrchestrator.Pipeline;
+using Azure.Storage.Blobs;
+using Microsoft.Extensions.Options;
+
+namespace FineTuneOrchestrator.Api.Pipelines;
+
+/// <summary>
+/// Values a run config may leave out (section <c>FineTune:Defaults</c>), used for HTTP starts and blob drops alike.
+/// A value in the run config always wins.
+/// </summary>
+public sealed class PipelineDefaultsOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "FineTune:Defaults";
+
+    /// <summary>Base model when the run config names none.</summary>
+    public string? BaseModel { get; set; } = "gpt-4o-mini";
+
+    /// <summary>Alias to promote when the run config names none (null: nothing is promoted unless the run config says so).</summary>
+    public string? Alias { get; set; }
+
+    /// <summary>Suffix of the fine-tuned model name when the run config gives none.</summary>
+    public string? Suffix { get; set; }
+
+    /// <summary>Default <see cref="PollingSpec.MinIntervalSeconds"/>.</summary>
+    [Range(0.1, 3600)]
+    public double? PollMinIntervalSeconds { get; set; }
+
+    /// <summary>Default <see cref="PollingSpec.MaxIntervalSeconds"/>.</summary>
+    [Range(0.1, 3600)]
+    public double? PollMaxIntervalSeconds { get; set; }
+
+    /// <summary>Default <see cref="PollingSpec.DeadlineHours"/>.</summary>
+    [Range(0.001, 720)]
+    public double? DeadlineHours { get; set; }
+}
+
+/// <summary>A problem with a run config: the field (camelCase JSON path) and what is wrong.</summary>
+/// <param name="Field">The field, e.g. <c>hyperparameters.epochs</c>.</param>
+/// <param name="Message">What is wrong, naming the limit.</param>
+public sealed record RunConfigError(string Field, string Message);
+
+/// <summary>
+/// Turns a run config (JSON from an HTTP body or a <c>finetune.json</c>) into a checked <see cref="PipelineRunRequest"/>:
+/// strict parsing (unknown fields are errors), configured defaults, the pipeline's validator and a check that the dataset
+/// blobs exist. Nothing is started or written here.
+/// </summary>
+public sealed partial class PipelineRunPreparer(
+    IOptions<PipelineDefaultsOptions> defaults,
+    IOptions<PipelineOptions> pipeline,
+    BlobServiceClient storage,
+    TimeProvider time)
+{
+    private readonly PipelineDefaultsOptions _defaults = defaults.Value;
+
+    /// <summary>The container holding datasets when a run config names none.</summary>
+    public string DatasetsContainer => pipeline.Value.DatasetsContainer;
+
+    /// <summary>Parses a run config strictly; errors name the field.</summary>
+    public static (PipelineRunRequest? Request, IReadOnlyList<RunConfigError> Errors) Parse(JsonElement json)
+    {
+        if (json.ValueKind != JsonValueKind.Object)
+        {
+            return (null, [new RunConfigError("body", $"The run configuration must be a JSON object, not {json.ValueKind.ToString().ToLowerInvariant()}.")]);
+        }
+
+        try
+        {
+            PipelineRunRequest? request = json.Deserialize<PipelineRunRequest>(PipelineJson.Strict);
+            return request is null
+                ? (null, [new RunConfigError("body", "The run configuration is missing.")])
+                : (request, []);
+        }
+        catch (JsonException ex)
+        {
+            return (null, [Describe(ex)]);
+        }
+    }
+
+    /// <summary>Fills what the run config leaves out from <c>FineTune:Defaults</c>.</summary>
+    public PipelineRunRequest ApplyDefaults(PipelineRunRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        PollingSpec? polling = request.Polling;
+        if (_defaults.PollMinIntervalSeconds is not null || _defaults.PollMaxIntervalSeconds is not null || _defaults.DeadlineHours is not null)
+        {
+            polling = new PollingSpec
+            {
+                MinIntervalSeconds = polling?.MinIntervalSeconds ?? _defaults.PollMinIntervalSeconds,
+                MaxIntervalSeconds = polling?.MaxIntervalSeconds ?? _defaults.PollMaxIntervalSeconds,
+                DeadlineHours = polling?.DeadlineHours ?? _defaults.DeadlineHours,
+            };
+        }
+
+        return request with
+        {
+            BaseModel = string.IsNullOrWhiteSpace(request.BaseModel) ? _defaults.BaseModel ?? string.Empty : request.BaseModel,
+            Alias = request.Alias ?? _defaults.Alias,
+            Suffix = request.Suffix ?? _defaults.Suffix,
+            Polling = polling,
+            Dataset = request.Dataset ?? new DatasetSpec(),
+        };
+    }
+
+    /// <summary>The pipeline's validator, as <see cref="RunConfigError"/>s.</summary>
+    public static IReadOnlyList<RunConfigError> Validate(PipelineRunRequest request) =>
+        PipelineRunRequestValidator.Validate(request).Select(e => new RunConfigError(e.Field, e.Message)).ToList();
+
+    /// <summary>Checks that the training blob (and any validation or evaluation blob named explicitly) exists.</summary>
+    public async Task<IReadOnlyList<RunConfigError>> CheckDatasetAsync(PipelineRunRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        DatasetSpec dataset = request.Dataset;
+        string containerName = dataset.Container ?? DatasetsContainer;
+        BlobContainerClient container = storage.GetBlobContainerClient(containerName);
+        var errors = new List<RunConfigError>();
+        (string Field, string? Blob)[] blobs =
+        [
+            (dataset.TrainBlob is null ? "dataset.name" : "dataset.trainBlob", dataset.TrainBlob ?? (dataset.Name is null ? null : $"{dataset.Name}/train.jsonl")),
+            ("dataset.validationBlob", dataset.ValidationBlob),
+            ("dataset.evalBlob", dataset.EvalBlob),
+        ];
+        foreach ((string field, string? blob) in blobs)
+        {
+            if (blob is not null && !(await container.GetBlobClient(blob).ExistsAsync(cancellationToken).ConfigureAwait(false)).Value)
+            {
+                errors.Add(new RunConfigError(field, $"The dataset file '{containerName}/{blob}' does not exist. Upload it first (train.jsonl, optional validation.jsonl and eval.jsonl under datasets/{{name}}/)."));
+            }
+        }
+
+        return errors;
+    }
+
+    /// <summary>A new run id: <c>run-{yyyyMMdd-HHmmss}-{8 hex}</c> (sortable, unique).</summary>
+    public string NewRunId() =>
+        $"run-{time.GetUtcNow().ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";
+
+    private static RunConfigError Describe(JsonException ex)
+    {
+        string path = ex.Path ?? "$";
+        string field = ToField(path);
+        // System.Text.Json names .NET types in its messages; say it in terms of the JSON instead.
+        Match unknown = UnmappedMember().Match(ex.Message);
+        if (unknown.Success)
+        {
+            string name = unknown.Groups[1].Value;
+            string parent = field == "body" ? "" : field;
+            if (parent.EndsWith(name, StringComparison.Ordinal))
+            {
+                parent = parent[..^name.Length].TrimEnd('.');
+            }
+
+            string full = parent.Length == 0 ? name : $"{parent}.{name}";
+            return new RunConfigError(full, $"Unknown field '{full}'. Check the spelling; see the run configuration reference in the app README.");
+        }
+
+        if (ex.Message.Contains("could not be converted", StringComparison.Ordinal))
+        {
+            return new RunConfigError(field, $"'{field}' has the wrong type or an invalid value (line {(ex.LineNumber ?? 0) + 1}).");
+        }
+
+        return new RunConfigError(field, $"The run configuration is not valid JSON at '{field}' (line {(ex.LineNumber ?? 0) + 1}).");
+    }
+
+    private static string ToField(string path)
+    {
+        if (path is "$" or "")
+        {
+            return "body";
+        }
+
+        string field = path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+        return field.Length == 0 ? "body" : field;
+    }
+
+    [GeneratedRegex("The JSON property '(.+?)' could not be mapped")]
+    private static partial Regex UnmappedMember();
+}

@@ -1,0 +1,49 @@
+using FineTuneOrchestrator.Api.Models;
+using FineTuneOrchestrator.Api.Pipelines;
+using FineTuneOrchestrator.Host.Security;
+using Azure.Storage.Blobs;
+using FineTuneOrchestrator.Api;
+using FineTuneOrchestrator.Api.Durable;
+using FineTuneOrchestrator.Pipeline;
+using FineTuneOrchestrator.Registry;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Options;
+
+namespace FineTuneOrchestrator.Host.Hosting;
+
+/// <summary>
+/// The routes of the shared handlers (FineTuneOrchestrator.Api) with the keys they need, as the Functions app's HTTP
+/// functions declare them: <c>/{prefix}/pipelines…</c> (function key) and <c>/{prefix}/models…</c> (function key to read,
+/// master key to change).
+/// </summary>
+public static class ApiEndpoints
+{
+    /// <summary>Maps <c>/{prefix}/pipelines</c>.</summary>
+    public static RouteGroupBuilder MapPipelineApi(this IEndpointRouteBuilder endpoints, string prefixPath)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        RouteGroupBuilder group = endpoints.MapGroup(prefixPath + "/pipelines").WithTags("Pipelines").RequireKey(AuthorizationLevel.Function);
+        group.MapPost("/", (HttpRequest request, DurableTaskClient client, PipelineRunPreparer preparer, DurableHttpManagement management, IOptions<HttpApiOptions> http, ILoggerFactory loggers, CancellationToken ct) =>
+            PipelineHandlers.StartAsync(request, client, preparer, management, http, loggers, ct));
+        group.MapGet("/", (HttpRequest request, DurableTaskClient client, CancellationToken ct) => PipelineHandlers.ListAsync(request, client, ct));
+        group.MapGet("/{runId}", (string runId, HttpRequest request, DurableTaskClient client, DurableHttpManagement management, BlobServiceClient storage, IOptions<PipelineOptions> pipeline, CancellationToken ct) =>
+            PipelineHandlers.GetAsync(runId, request, client, management, storage, pipeline, ct));
+        group.MapPost("/{runId}/approve", (string runId, HttpRequest request, DurableTaskClient client, CancellationToken ct) => PipelineHandlers.DecideAsync(runId, approved: true, request, client, ct));
+        group.MapPost("/{runId}/reject", (string runId, HttpRequest request, DurableTaskClient client, CancellationToken ct) => PipelineHandlers.DecideAsync(runId, approved: false, request, client, ct));
+        group.MapPost("/{runId}/cancel", (string runId, HttpRequest request, DurableTaskClient client, CancellationToken ct) => PipelineHandlers.CancelAsync(runId, request, client, ct));
+        return group;
+    }
+
+    /// <summary>Maps <c>/{prefix}/models</c>.</summary>
+    public static RouteGroupBuilder MapModelRegistryApi(this IEndpointRouteBuilder endpoints, string prefixPath)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        RouteGroupBuilder group = endpoints.MapGroup(prefixPath + "/models").WithTags("Model registry");
+        group.MapGet("/", (ModelRegistry registry, CancellationToken ct) => ModelHandlers.ListAsync(registry, ct)).RequireKey(AuthorizationLevel.Function);
+        group.MapGet("/{alias}", (string alias, ModelRegistry registry, CancellationToken ct) => ModelHandlers.GetAsync(alias, registry, ct)).RequireKey(AuthorizationLevel.Function);
+        group.MapGet("/{alias}/history", (string alias, ModelRegistry registry, CancellationToken ct) => ModelHandlers.GetHistoryAsync(alias, registry, ct)).RequireKey(AuthorizationLevel.Function);
+        group.MapPost("/{alias}/rollback", (string alias, ModelRegistry registry, CancellationToken ct) => ModelHandlers.RollbackAsync(alias, registry, ct)).RequireKey(AuthorizationLevel.Admin);
+        group.MapPost("/{alias}/promote", (string alias, HttpRequest request, ModelRegistry registry, CancellationToken ct) => ModelHandlers.PromoteAsync(alias, request, registry, ct)).RequireKey(AuthorizationLevel.Admin);
+        return group;
+    }
+}

@@ -1,0 +1,78 @@
+using System.Text;
+using FineTuneOrchestrator.Storage;
+
+namespace FineTuneOrchestrator.Host.IntegrationTests;
+
+/// <summary>
+/// The app with a datasets container of its own on Azurite (deleted on dispose). The provider points at a closed port
+/// and retries once, so runs that get past validation fail fast; these tests check the app's side, not training.
+/// </summary>
+public class PipelineAppFactory : AppFactory
+{
+    public string DatasetsContainer { get; } = $"ds-{Guid.NewGuid():N}"[..30];
+
+    protected virtual bool TriggerEnabled => false;
+
+    protected override IDictionary<string, string?> Settings
+    {
+        get
+        {
+            IDictionary<string, string?> settings = base.Settings;
+            settings["FineTune:Pipeline:DatasetsContainer"] = DatasetsContainer;
+            settings["FineTune:Pipeline:StagingContainer"] = DatasetsContainer + "-st";
+            settings["FineTune:Pipeline:RunsContainer"] = DatasetsContainer + "-runs";
+            settings["FineTune:Pipeline:ProviderRetryAttempts"] = "1";
+            settings["FineTune:Pipeline:ProviderRetryFirstInterval"] = "00:00:00.100";
+            settings["FineTuning:Provider:MaxRetries"] = "0";
+            settings["FineTune:BlobTrigger:Enabled"] = TriggerEnabled ? "true" : "false";
+            settings["FineTune:BlobTrigger:Container"] = DatasetsContainer;
+            settings["FineTune:BlobTrigger:PollingInterval"] = "00:00:00.100";
+            settings["FineTune:BlobTrigger:HostId"] = DatasetsContainer;
+            return settings;
+        }
+    }
+
+    public IBlobContainerClient Datasets => StorageAccountClient.FromConnectionString(StorageConnectionString).GetBlobContainerClient(DatasetsContainer);
+
+    /// <summary>Uploads a small valid chat dataset as {name}/train.jsonl (and returns its ETag).</summary>
+    public async Task<string> UploadDatasetAsync(string name, int examples = 12, string? content = null)
+    {
+        await Datasets.CreateIfNotExistsAsync();
+        content ??= string.Join("\n", Enumerable.Range(0, examples).Select(i =>
+            $$"""{"messages":[{"role":"user","content":"Ticket {{i}}: my invoice is wrong"},{"role":"assistant","content":"{\"category\":\"billing\"}"}]}"""));
+        BlobWriteResult result = await Datasets.UploadAsync($"{name}/train.jsonl", Encoding.UTF8.GetBytes(content + "\n"));
+        return result.ETag;
+    }
+
+    public async Task UploadAsync(string blob, string content)
+    {
+        await Datasets.CreateIfNotExistsAsync();
+        await Datasets.UploadAsync(blob, Encoding.UTF8.GetBytes(content));
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        StorageAccountClient account = StorageAccountClient.FromConnectionString(StorageConnectionString);
+        foreach (string name in new[] { DatasetsContainer, DatasetsContainer + "-st", DatasetsContainer + "-runs" })
+        {
+            try
+            {
+                await account.GetBlobContainerClient(name).DeleteIfExistsAsync();
+            }
+#pragma warning disable CA1031 // best-effort clean-up
+            catch (Exception)
+            {
+            }
+#pragma warning restore CA1031
+        }
+
+        GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>The same with the blob trigger on, watching the factory's datasets container.</summary>
+public sealed class TriggerAppFactory : PipelineAppFactory
+{
+    protected override bool TriggerEnabled => true;
+}
