@@ -56,6 +56,11 @@ public sealed class AzureStorageDurableTaskClient : DurableTaskClient
             throw new ArgumentException($"An instance ID must be 1-{MaxInstanceIdLength} characters long; this one has {instanceId.Length}.", nameof(instanceId));
         }
 
+        if (instanceId.Trim().Length != instanceId.Length)
+        {
+            throw new ArgumentException("An instance ID must not start or end with white space.", nameof(instanceId));
+        }
+
         int bad = instanceId.AsSpan().IndexOfAny("/\\#?");
         if (bad >= 0)
         {

@@ -54,15 +54,12 @@ public sealed class AzureStorageProviderOptions
     public string? ConnectionStringName { get; set; }
 
     /// <summary>Control queues (1–16); fixed for the life of a task hub.</summary>
-    [Range(1, 16, ErrorMessage = "extensions:durableTask:storageProvider:partitionCount must be between 1 and 16.")]
     public int PartitionCount { get; set; } = 4;
 
     /// <summary>Messages fetched from a control queue at once.</summary>
-    [Range(1, 32, ErrorMessage = "extensions:durableTask:storageProvider:controlQueueBatchSize must be between 1 and 32.")]
     public int ControlQueueBatchSize { get; set; } = 32;
 
     /// <summary>Control-queue messages a partition buffers in memory before it stops fetching.</summary>
-    [Range(1, 1000, ErrorMessage = "extensions:durableTask:storageProvider:controlQueueBufferThreshold must be between 1 and 1000.")]
     public int ControlQueueBufferThreshold { get; set; } = 64;
 
     /// <summary>How long a fetched control-queue message stays invisible: also how long a message fetched by a process that died waits.</summary>

@@ -1,6 +1,3 @@
-using Azure.Data.Tables;
-using Azure.Storage.Blobs;
-using Azure.Storage.Queues;
 using DurableTask.AzureStorage;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Configuration;
@@ -10,45 +7,14 @@ using Microsoft.Extensions.Logging;
 
 namespace FineTuneOrchestrator.DurableTask.Hosting.IntegrationTests;
 
-/// <summary>The Azurite the test script started (FTO_TEST_STORAGE), else the default local one.</summary>
+/// <summary>The Azurite the tests use (see <see cref="FineTuneOrchestrator.Testing.AzuriteTaskHubs"/>).</summary>
 internal static class Azurite
 {
-    public static string ConnectionString => Environment.GetEnvironmentVariable("FTO_TEST_STORAGE") is { Length: > 0 } cs ? cs : "UseDevelopmentStorage=true";
+    public static string ConnectionString => Testing.AzuriteTaskHubs.ConnectionString;
 
-    /// <summary>A task hub name no other test uses (letters and digits, starting with a letter).</summary>
-    public static string NewHubName(string prefix = "h") => prefix + Guid.NewGuid().ToString("N")[..12];
+    public static string NewHubName(string prefix = "h") => Testing.AzuriteTaskHubs.NewHubName(prefix);
 
-    /// <summary>Deletes every queue, table and container of a task hub.</summary>
-    public static async Task DeleteHubAsync(string hub)
-    {
-        var queues = new QueueServiceClient(ConnectionString);
-        await foreach (var q in queues.GetQueuesAsync(prefix: hub.ToLowerInvariant()))
-        {
-            await queues.GetQueueClient(q.Name).DeleteIfExistsAsync();
-        }
-
-        var blobs = new BlobServiceClient(ConnectionString);
-        await foreach (var c in blobs.GetBlobContainersAsync(prefix: hub.ToLowerInvariant()))
-        {
-            var container = blobs.GetBlobContainerClient(c.Name);
-            if (c.Properties.LeaseState == Azure.Storage.Blobs.Models.LeaseState.Leased)
-            {
-                // The app lease outlives a stopped worker until it expires.
-                await Azure.Storage.Blobs.Specialized.SpecializedBlobExtensions.GetBlobLeaseClient(container).BreakAsync(TimeSpan.Zero);
-            }
-
-            await container.DeleteIfExistsAsync();
-        }
-
-        var tables = new TableServiceClient(ConnectionString);
-        await foreach (var t in tables.QueryAsync())
-        {
-            if (t.Name.StartsWith(hub, StringComparison.OrdinalIgnoreCase))
-            {
-                await tables.DeleteTableAsync(t.Name);
-            }
-        }
-    }
+    public static Task DeleteHubAsync(string hub) => Testing.AzuriteTaskHubs.DeleteHubAsync(hub);
 }
 
 /// <summary>An in-process host on a task hub of its own, with fast polling; the hub is deleted on dispose.</summary>

@@ -1,7 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using FineTuneOrchestrator.Storage;
+using Azure.Storage.Blobs;
+using FineTuneOrchestrator.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -11,15 +12,20 @@ using Microsoft.Extensions.Logging;
 
 namespace FineTuneOrchestrator.Host.IntegrationTests;
 
-/// <summary>The app on the in-memory backend with known keys, outside Development (so keys are enforced as in production).</summary>
+/// <summary>
+/// The host on Microsoft's Durable Task engine over Azurite, on a task hub of its own (deleted on dispose), with known
+/// keys, outside Development (so keys are enforced as in production).
+/// </summary>
 public class AppFactory : WebApplicationFactory<Program>
 {
     public const string FunctionKey = "test-function-key-0123456789";
     public const string MasterKey = "test-master-key-0123456789abc";
     public const string SystemKey = "test-system-key-0123456789abc";
 
-    public static string StorageConnectionString { get; } =
-        Environment.GetEnvironmentVariable("FTO_TEST_STORAGE") is { Length: > 0 } value ? value : "UseDevelopmentStorage=true";
+    public static string StorageConnectionString { get; } = AzuriteTaskHubs.ConnectionString;
+
+    /// <summary>The task hub of this factory's host.</summary>
+    public string HubName { get; } = AzuriteTaskHubs.NewHubName("app");
 
     /// <summary>A registry container of this factory's own, deleted on dispose.</summary>
     public string RegistryContainer { get; } = $"models-{Guid.NewGuid():N}";
@@ -37,6 +43,12 @@ public class AppFactory : WebApplicationFactory<Program>
         ["FineTuning:Provider:Endpoint"] = "http://127.0.0.1:9/v1",
         ["FineTuning:Provider:ApiKey"] = "sk-test",
         ["FineTune:BlobTrigger:Enabled"] = "false",
+        ["extensions:durableTask:hubName"] = HubName,
+        ["extensions:durableTask:shutdownDrainTimeout"] = "00:00:02",
+        ["extensions:durableTask:storageProvider:partitionCount"] = "2",
+        ["extensions:durableTask:storageProvider:maxQueuePollingInterval"] = "00:00:00.200",
+        ["extensions:durableTask:storageProvider:controlQueueVisibilityTimeout"] = "00:00:10",
+        ["extensions:durableTask:storageProvider:workItemQueueVisibilityTimeout"] = "00:00:10",
     };
 
     protected virtual string EnvironmentName => "Testing";
@@ -74,17 +86,18 @@ public class AppFactory : WebApplicationFactory<Program>
 
     public override async ValueTask DisposeAsync()
     {
+        await base.DisposeAsync();
         try
         {
-            await StorageAccountClient.FromConnectionString(StorageConnectionString).GetBlobContainerClient(RegistryContainer).DeleteIfExistsAsync();
+            await new BlobServiceClient(StorageConnectionString).GetBlobContainerClient(RegistryContainer).DeleteIfExistsAsync();
+            await AzuriteTaskHubs.DeleteHubAsync(HubName);
         }
-#pragma warning disable CA1031 // Best-effort clean-up: with Azurite down the registry tests fail on their own.
+#pragma warning disable CA1031 // Best-effort clean-up: with Azurite down the tests fail on their own.
         catch (Exception)
         {
         }
 #pragma warning restore CA1031
 
-        await base.DisposeAsync();
         GC.SuppressFinalize(this);
     }
 }

@@ -2,9 +2,9 @@ using System.Net;
 using System.Text.Json;
 using FineTuneOrchestrator.Api.Pipelines;
 using FineTuneOrchestrator.Host.Triggers;
-using FineTuneOrchestrator.Durable;
-using FineTuneOrchestrator.Durable.Client;
-using FineTuneOrchestrator.Storage;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FineTuneOrchestrator.Host.IntegrationTests;
@@ -12,6 +12,8 @@ namespace FineTuneOrchestrator.Host.IntegrationTests;
 /// <summary>The dataset blob trigger with the pipeline handler, on Azurite (the factory's own container) and the in-memory backend.</summary>
 public sealed class BlobTriggerTests(TriggerAppFactory factory) : IClassFixture<TriggerAppFactory>
 {
+    private DurableTaskClient Client => factory.Services.GetRequiredService<DurableTaskClient>();
+
     private readonly HttpClient _client = factory.CreateClient(AppFactory.FunctionKey);
 
     private static string NewName() => "set-" + Guid.NewGuid().ToString("N")[..8];
@@ -37,12 +39,12 @@ public sealed class BlobTriggerTests(TriggerAppFactory factory) : IClassFixture<
 
     private static async Task<List<JsonElement>> PoisonMessagesAsync(string container, string blobName)
     {
-        IQueueClient poison = StorageAccountClient.FromConnectionString(AppFactory.StorageConnectionString).GetQueueClient("webjobs-blobtrigger-poison");
+        QueueClient poison = new QueueServiceClient(AppFactory.StorageConnectionString).GetQueueClient("webjobs-blobtrigger-poison");
         await poison.CreateIfNotExistsAsync();
         var found = new List<JsonElement>();
-        foreach (QueueMessage message in await poison.PeekMessagesAsync(32))
+        foreach (PeekedMessage message in (await poison.PeekMessagesAsync(32)).Value)
         {
-            using JsonDocument doc = JsonDocument.Parse(message.Body);
+            using JsonDocument doc = JsonDocument.Parse(message.Body.ToMemory());
             if (doc.RootElement.GetProperty("containerName").GetString() == container && doc.RootElement.GetProperty("blobName").GetString() == blobName)
             {
                 found.Add(doc.RootElement.Clone());
@@ -88,8 +90,8 @@ public sealed class BlobTriggerTests(TriggerAppFactory factory) : IClassFixture<
         var handler = factory.Services.GetRequiredService<IBlobDropHandler>();
         DurableTaskClient client = factory.Services.GetRequiredService<DurableTaskClient>();
         OrchestrationMetadata before = (await client.GetInstanceAsync(firstRun))!;
-        Assert.Equal(firstRun, await handler.HandleAsync(Drop(name, first), CancellationToken.None));
-        Assert.Equal(firstRun, await handler.HandleAsync(Drop(name, first), CancellationToken.None));
+        Assert.Equal(firstRun, await handler.HandleAsync(Drop(name, first), client, CancellationToken.None));
+        Assert.Equal(firstRun, await handler.HandleAsync(Drop(name, first), client, CancellationToken.None));
         OrchestrationMetadata after = (await client.GetInstanceAsync(firstRun))!;
         Assert.Equal(before.CreatedAt, after.CreatedAt);
 
@@ -136,7 +138,7 @@ public sealed class BlobTriggerTests(TriggerAppFactory factory) : IClassFixture<
         await factory.UploadAsync($"{name}/finetune.json", config);
         const string etag = "\"0x8DC0FFEE\"";
         var handler = factory.Services.GetRequiredService<IBlobDropHandler>();
-        var ex = await Assert.ThrowsAsync<BlobDropRejectedException>(() => handler.HandleAsync(Drop(name, etag), CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<BlobDropRejectedException>(() => handler.HandleAsync(Drop(name, etag), Client, CancellationToken.None));
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
     }
 
@@ -148,7 +150,7 @@ public sealed class BlobTriggerTests(TriggerAppFactory factory) : IClassFixture<
     {
         var handler = factory.Services.GetRequiredService<IBlobDropHandler>();
         var drop = new BlobDrop(factory.DatasetsContainer, $"{folder}/train.jsonl", folder, "\"0x1\"");
-        var ex = await Assert.ThrowsAsync<BlobDropRejectedException>(() => handler.HandleAsync(drop, CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<BlobDropRejectedException>(() => handler.HandleAsync(drop, Client, CancellationToken.None));
         Assert.Contains("dataset.name", ex.Message, StringComparison.Ordinal);
     }
 }

@@ -1,6 +1,6 @@
 using System.Net;
 using FineTuneOrchestrator.Host.Hosting;
-using FineTuneOrchestrator.Durable;
+using FineTuneOrchestrator.DurableTask.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -81,39 +81,47 @@ public sealed class ConfigurationTests : IDisposable
     }
 
     [Fact]
-    public void ConfigureDurableBackend_ParsesTheSetting()
+    public void HostJson_OfTheRepository_BindsDurableTaskHostOptions()
     {
-        static Exception? Try(string? value)
-        {
-            var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [DurableBackendConfiguration.Key] = value }).Build();
-            var services = new ServiceCollection();
-            try
-            {
-                DurableBackendConfiguration.ConfigureDurableBackend(services.AddDurableTask(), config);
-                return null;
-            }
-            catch (InvalidOperationException ex)
-            {
-                return ex;
-            }
-        }
+        // The host.json the host ships with (copied beside the binaries) is the one the Functions app deploys too.
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "host.json"), Path.Combine(_dir, "host.json"));
+        var services = new ServiceCollection();
+        WebApplicationBuilder builder = Builder("--AzureWebJobsStorage=UseDevelopmentStorage=true");
+        services.AddDurableTaskHost(builder.Configuration);
+        DurableTaskHostOptions options = services.BuildServiceProvider().GetRequiredService<IOptions<DurableTaskHostOptions>>().Value;
 
-        Assert.Null(Try(null));
-        Assert.Null(Try("inmemory"));
-        Assert.Contains("InMemory, AzureStorage", Try("Bogus")!.Message, StringComparison.Ordinal);
-        Assert.Null(Try("azurestorage"));
-        Assert.NotNull(Try("1"));
+        Assert.Equal("FineTuneHub", options.HubName);
+        Assert.Equal(8, options.MaxConcurrentActivityFunctions);
+        Assert.Equal(8, options.MaxConcurrentOrchestratorFunctions);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.StorageProvider.ControlQueueVisibilityTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.StorageProvider.WorkItemQueueVisibilityTimeout);
+        Assert.Equal(4, options.StorageProvider.PartitionCount);
     }
 
-    [Fact]
-    public void HostJson_OfTheApp_BindsEngineOptions()
+    [Theory]
+    [InlineData("extensions:durableTask:hubName", "x", "hubName must be 3-45 letters and digits")]
+    [InlineData("extensions:durableTask:storageProvider:partitionCount", "17", "partitionCount must be between 1 and 16 (it is 17)")]
+    [InlineData("extensions:durableTask:storageProvider:controlQueueVisibilityTimeout", "00:00:00", "controlQueueVisibilityTimeout is 00:00:00")]
+    [InlineData("AzureWebJobsStorage", "", "The storage connection 'AzureWebJobsStorage' is not set")]
+    [InlineData("AzureWebJobsStorage__accountName", "Not_An_Account", "a storage account name is 3-24 lowercase letters and digits")]
+    public void DurableTaskHostOptions_BadSetting_FailsNamingIt(string key, string value, string expected)
     {
-        using var factory = new AppFactory();
-        var engine = factory.Services.GetRequiredService<IOptions<DurableTaskEngineOptions>>().Value;
-        Assert.Equal("FineTuneHub", engine.HubName);
-        Assert.Equal(8, engine.MaxConcurrentActivityFunctions);
-        Assert.Equal(8, engine.MaxConcurrentOrchestratorFunctions);
-        Assert.Equal(5, engine.MaxDequeueCount);
+        var settings = new Dictionary<string, string?> { ["AzureWebJobsStorage"] = "UseDevelopmentStorage=true" };
+        if (key.Contains("__", StringComparison.Ordinal))
+        {
+            settings.Remove("AzureWebJobsStorage");
+            settings[key.Replace("__", ":", StringComparison.Ordinal)] = value;
+        }
+        else
+        {
+            settings[key] = value;
+        }
+
+        var services = new ServiceCollection();
+        services.AddDurableTaskHost(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
+        var ex = Assert.Throws<OptionsValidationException>(() => services.BuildServiceProvider().GetRequiredService<IOptions<DurableTaskHostOptions>>().Value);
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

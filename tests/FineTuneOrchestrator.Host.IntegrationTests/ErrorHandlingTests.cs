@@ -1,7 +1,6 @@
 using System.Net;
-using System.Reflection;
-using FineTuneOrchestrator.Durable.Backend;
-using FineTuneOrchestrator.Durable.InMemory;
+using Microsoft.DurableTask.Client;
+using Moq;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FineTuneOrchestrator.Host.IntegrationTests;
@@ -29,6 +28,7 @@ public sealed class ErrorHandlingTests
     [Fact]
     public async Task RegistryStorageUnreachable_Is503Problem()
     {
+        // The durable backend keeps its Azurite; only the app's blob client (the registry's) points where nothing listens.
         await using var factory = new UnreachableStorageFactory();
         using HttpClient client = factory.CreateClient(AppFactory.FunctionKey);
         using HttpResponseMessage response = await client.GetAsync("/api/models/some-alias");
@@ -37,51 +37,24 @@ public sealed class ErrorHandlingTests
 
     private sealed class UnreachableStorageFactory : AppFactory
     {
-        protected override IDictionary<string, string?> Settings
-        {
-            get
-            {
-                IDictionary<string, string?> settings = base.Settings;
-                // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
-                settings["AzureWebJobsStorage"] = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;QueueEndpoint=http://127.0.0.1:9/devstoreaccount1;";
-                return settings;
-            }
-        }
+        // Port 9 (discard) on loopback: nothing listens, the connection is refused at once; no retries, so it fails fast.
+        protected override void ConfigureServices(IServiceCollection services) =>
+            services.AddSingleton(new Azure.Storage.Blobs.BlobServiceClient(
+                "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;",
+                new Azure.Storage.Blobs.BlobClientOptions { Retry = { MaxRetries = 0 } }));
     }
 
+    /// <summary>The host with a client that fails with an internal message for instance IDs starting with "boom".</summary>
     private sealed class FaultyBackendFactory : AppFactory
     {
-        protected override void ConfigureServices(IServiceCollection services) =>
-            services.AddSingleton(_ => FaultyBackend.Wrap(new InMemoryOrchestrationService()));
-    }
-
-    /// <summary>Forwards to a real backend but throws for instance IDs starting with "boom".</summary>
-    public class FaultyBackend : DispatchProxy
-    {
-        private IOrchestrationService _inner = null!;
-
-        public static IOrchestrationService Wrap(IOrchestrationService inner)
+        protected override void ConfigureServices(IServiceCollection services)
         {
-            IOrchestrationService proxy = Create<IOrchestrationService, FaultyBackend>();
-            ((FaultyBackend)(object)proxy)._inner = inner;
-            return proxy;
-        }
-
-        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
-        {
-            if (targetMethod!.Name == nameof(IOrchestrationService.GetStateAsync) && args?[0] is string id && id.StartsWith("boom", StringComparison.Ordinal))
-            {
-                throw new InvalidOperationException("secret internal detail");
-            }
-
-            try
-            {
-                return targetMethod.Invoke(_inner, args);
-            }
-            catch (TargetInvocationException ex) when (ex.InnerException is not null)
-            {
-                throw ex.InnerException;
-            }
+            var client = new Mock<DurableTaskClient>("faulty") { CallBase = true };
+            client.Setup(c => c.GetInstancesAsync(It.Is<string>(id => id.StartsWith("boom", StringComparison.Ordinal)), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
+                .ThrowsAsync(new InvalidOperationException("secret internal detail"));
+            client.Setup(c => c.GetInstancesAsync(It.Is<string>(id => !id.StartsWith("boom", StringComparison.Ordinal)), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
+                .ReturnsAsync((OrchestrationMetadata?)null);
+            services.AddSingleton(client.Object);
         }
     }
 }

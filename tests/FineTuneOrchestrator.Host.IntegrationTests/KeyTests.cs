@@ -13,7 +13,8 @@ public sealed class KeyTests(AppFactory factory) : IClassFixture<AppFactory>
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await Api.JsonAsync(response);
         Assert.Equal("Healthy", body.GetProperty("status").GetString());
-        Assert.Equal("FineTuneHub", body.GetProperty("taskHub").GetString());
+        Assert.Equal(factory.HubName, body.GetProperty("taskHub").GetString());
+        Assert.Equal("AzureStorage", body.GetProperty("durableBackend").GetString());
     }
 
     [Theory]

@@ -19,7 +19,7 @@ public sealed partial class ManagementApiTests(AppFactory factory) : IClassFixtu
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         JsonElement body = await Api.JsonAsync(response);
         Assert.Equal(id, body.GetProperty("id").GetString());
-        string query = $"taskHub=FineTuneHub&connection=Storage&code={AppFactory.SystemKey}";
+        string query = $"taskHub={factory.HubName}&connection=Storage&code={AppFactory.SystemKey}";
         string instanceUrl = $"http://localhost/runtime/webhooks/durabletask/instances/{id}";
         Assert.Equal($"{instanceUrl}?{query}", body.GetProperty("statusQueryGetUri").GetString());
         Assert.Equal($"{instanceUrl}?{query}", body.GetProperty("purgeHistoryDeleteUri").GetString());
@@ -324,7 +324,7 @@ public sealed partial class ManagementApiTests(AppFactory factory) : IClassFixtu
         await Api.AssertProblemAsync(await _client.SendAsync(request), HttpStatusCode.BadRequest, "x-ms-continuation-token");
         await Api.AssertProblemAsync(await _client.GetAsync($"{Api.Base}/instances?taskHub=OtherHub"), HttpStatusCode.BadRequest, "taskHub");
         await Api.AssertProblemAsync(await _client.GetAsync($"{Api.Base}/instances?connection=Elsewhere"), HttpStatusCode.BadRequest, "connection");
-        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync($"{Api.Base}/instances?taskHub=fineTuneHub&connection=Storage&top=1")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync($"{Api.Base}/instances?taskHub={factory.HubName.ToUpperInvariant()}&connection=Storage&top=1")).StatusCode);
     }
 
     [Fact]
@@ -343,7 +343,43 @@ public sealed partial class ManagementApiTests(AppFactory factory) : IClassFixtu
 
         using HttpResponseMessage sameId = await _client.PostAsync($"{Api.Base}/instances/{id}/restart?restartWithNewInstanceId=false", null);
         Assert.Equal(id, (await Api.JsonAsync(sameId)).GetProperty("id").GetString());
-        await Api.AssertProblemAsync(await _client.PostAsync($"{Api.Base}/instances/{id}/rewind", null), HttpStatusCode.NotImplemented);
+        // Rewind takes failed instances only.
+        await Api.AssertProblemAsync(await _client.PostAsync($"{Api.Base}/instances/{id}/rewind", null), HttpStatusCode.Conflict, detailContains: "only failed instances");
+    }
+
+    [Fact]
+    public async Task Rewind_FailedInstance_RunsItAgainFromTheFailure()
+    {
+        string id = Api.NewId("rw");
+        (await Api.StartAsync(_client, "AlwaysFails", id)).Dispose();
+        await Api.WaitForStatusAsync(_client, id, "Failed");
+
+        using HttpResponseMessage rewind = await _client.PostAsync($"{Api.Base}/instances/{id}/rewind?reason=retry", null);
+        Assert.Equal(HttpStatusCode.Accepted, rewind.StatusCode);
+
+        // The backend rewrites the failed steps as GenericEvents ("rewound") and the activity runs again (and fails again,
+        // as this one always does): a new TaskFailed follows the rewritten ones.
+        using HttpResponseMessage unknown = await _client.PostAsync($"{Api.Base}/instances/{Api.NewId("none")}/rewind", null);
+        await Api.AssertProblemAsync(unknown, HttpStatusCode.NotFound);
+        DateTime deadline = DateTime.UtcNow.AddSeconds(20);
+        int failures = 0;
+        string lastHistory = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            using HttpResponseMessage status = await _client.GetAsync($"{Api.Base}/instances/{id}?showHistory=true");
+            JsonElement body = await Api.JsonAsync(status);
+            lastHistory = string.Join(", ", body.GetProperty("historyEvents").EnumerateArray().Select(e => e.GetProperty("EventType").GetString()));
+            var types = body.GetProperty("historyEvents").EnumerateArray().Select(e => e.GetProperty("EventType").GetString()).ToList();
+            failures = types.LastIndexOf("TaskFailed") > types.IndexOf("GenericEvent") && types.Contains("GenericEvent") ? 2 : 1;
+            if (failures >= 2 && body.GetProperty("runtimeStatus").GetString() == "Failed")
+            {
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+
+        Assert.True(failures >= 2, $"no failure after the rewind; history: {lastHistory}");
     }
 
     [Fact]

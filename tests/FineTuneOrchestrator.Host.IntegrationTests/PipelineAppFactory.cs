@@ -1,5 +1,5 @@
 using System.Text;
-using FineTuneOrchestrator.Storage;
+using Azure.Storage.Blobs;
 
 namespace FineTuneOrchestrator.Host.IntegrationTests;
 
@@ -32,7 +32,7 @@ public class PipelineAppFactory : AppFactory
         }
     }
 
-    public IBlobContainerClient Datasets => StorageAccountClient.FromConnectionString(StorageConnectionString).GetBlobContainerClient(DatasetsContainer);
+    public BlobContainerClient Datasets => new BlobServiceClient(StorageConnectionString).GetBlobContainerClient(DatasetsContainer);
 
     /// <summary>Uploads a small valid chat dataset as {name}/train.jsonl (and returns its ETag).</summary>
     public async Task<string> UploadDatasetAsync(string name, int examples = 12, string? content = null)
@@ -40,20 +40,20 @@ public class PipelineAppFactory : AppFactory
         await Datasets.CreateIfNotExistsAsync();
         content ??= string.Join("\n", Enumerable.Range(0, examples).Select(i =>
             $$"""{"messages":[{"role":"user","content":"Ticket {{i}}: my invoice is wrong"},{"role":"assistant","content":"{\"category\":\"billing\"}"}]}"""));
-        BlobWriteResult result = await Datasets.UploadAsync($"{name}/train.jsonl", Encoding.UTF8.GetBytes(content + "\n"));
-        return result.ETag;
+        var result = await Datasets.GetBlobClient($"{name}/train.jsonl").UploadAsync(BinaryData.FromString(content + "\n"), overwrite: true);
+        return result.Value.ETag.ToString();
     }
 
     public async Task UploadAsync(string blob, string content)
     {
         await Datasets.CreateIfNotExistsAsync();
-        await Datasets.UploadAsync(blob, Encoding.UTF8.GetBytes(content));
+        await Datasets.GetBlobClient(blob).UploadAsync(BinaryData.FromString(content), overwrite: true);
     }
 
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        StorageAccountClient account = StorageAccountClient.FromConnectionString(StorageConnectionString);
+        var account = new BlobServiceClient(StorageConnectionString);
         foreach (string name in new[] { DatasetsContainer, DatasetsContainer + "-st", DatasetsContainer + "-runs" })
         {
             try

@@ -1,9 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Azure.Data.Tables;
 using Azure.Storage.Blobs;
-using Azure.Storage.Queues;
 using DurableTask.AzureStorage;
 using FineTuneOrchestrator.DurableTask.Hosting;
 using FineTuneOrchestrator.OpenAISimulator;
@@ -26,36 +24,7 @@ internal static class Azurite
 
     public static BlobServiceClient Account { get; } = new(ConnectionString);
 
-    /// <summary>Deletes what a task hub leaves behind (queues, tables, containers, its app lease included).</summary>
-    public static async Task DeleteHubAsync(string hub)
-    {
-        string lower = hub.ToLowerInvariant();
-        var queues = new QueueServiceClient(ConnectionString);
-        await foreach (var q in queues.GetQueuesAsync(prefix: lower))
-        {
-            await queues.GetQueueClient(q.Name).DeleteIfExistsAsync();
-        }
-
-        await foreach (var c in Account.GetBlobContainersAsync(prefix: lower))
-        {
-            var container = Account.GetBlobContainerClient(c.Name);
-            if (c.Properties.LeaseState == Azure.Storage.Blobs.Models.LeaseState.Leased)
-            {
-                await Azure.Storage.Blobs.Specialized.SpecializedBlobExtensions.GetBlobLeaseClient(container).BreakAsync(TimeSpan.Zero);
-            }
-
-            await container.DeleteIfExistsAsync();
-        }
-
-        var tables = new TableServiceClient(ConnectionString);
-        await foreach (var t in tables.QueryAsync())
-        {
-            if (t.Name.StartsWith(hub, StringComparison.OrdinalIgnoreCase))
-            {
-                await tables.DeleteTableAsync(t.Name);
-            }
-        }
-    }
+    public static Task DeleteHubAsync(string hub) => Testing.AzuriteTaskHubs.DeleteHubAsync(hub);
 }
 
 /// <summary>

@@ -170,6 +170,10 @@ public static class InstanceStatusJson
                     }
 
                     break;
+                case GenericEvent generic:
+                    // Written by rewind in place of the failed steps it undid.
+                    row["Data"] = generic.Data;
+                    break;
                 case EventSentEvent sent:
                     row["Name"] = sent.Name;
                     row["InstanceId"] = sent.InstanceId;

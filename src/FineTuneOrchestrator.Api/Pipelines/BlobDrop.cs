@@ -8,7 +8,7 @@ namespace FineTuneOrchestrator.Api.Pipelines;
 /// <param name="Container">The watched container.</param>
 /// <param name="BlobName">The blob's name, e.g. <c>support-tickets/train.jsonl</c>.</param>
 /// <param name="DatasetName">The folder the blob is in, e.g. <c>support-tickets</c>.</param>
-/// <param name="ETag">The blob version (its ETag, quotes included).</param>
+/// <param name="ETag">The blob version: its ETag, quotes included (use <see cref="TryCreate"/>, which adds them when a listing or an event gives the bare value).</param>
 public sealed record BlobDrop(string Container, string BlobName, string DatasetName, string ETag)
 {
     /// <summary>A short, stable ID of this blob version, usable in instance IDs.</summary>
@@ -23,8 +23,19 @@ public sealed record BlobDrop(string Container, string BlobName, string DatasetN
         ArgumentNullException.ThrowIfNull(blobName);
         int slash = blobName.LastIndexOf('/');
         return slash > 0 && string.Equals(blobName[(slash + 1)..], fileName, StringComparison.Ordinal)
-            ? new BlobDrop(container, blobName, blobName[..slash], eTag)
+            ? new BlobDrop(container, blobName, blobName[..slash], QuotedETag(eTag))
             : null;
+    }
+
+    /// <summary>
+    /// An ETag in its header form (quoted): blob listings and Event Grid events give the bare value, upload and properties
+    /// responses the quoted one, and the run id of a version must not depend on which one a host saw.
+    /// </summary>
+    public static string QuotedETag(string eTag)
+    {
+        ArgumentNullException.ThrowIfNull(eTag);
+        string bare = eTag.Trim().Trim('"');
+        return bare.Length == 0 ? string.Empty : $"\"{bare}\"";
     }
 }
 
