@@ -30,7 +30,8 @@ if ! dotnet build FineTuneOrchestrator.sln -c Release -nologo -clp:ErrorsOnly; t
 fi
 
 status=0
-for proj in tests/*/*.csproj; do
+# Test projects are named *Tests; other projects under tests/ are helper programs they start (e.g. a worker process).
+for proj in tests/*/*Tests.csproj; do
   name="$(basename "$proj" .csproj)"
   echo "=== $name"
   dotnet test "$proj" -c Release --no-build --nologo \

@@ -69,7 +69,7 @@ internal sealed class AppProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>tests/&lt;proj&gt;/bin/&lt;Configuration&gt;/net10.0/ → src/FineTuneOrchestrator.App/bin/&lt;Configuration&gt;/net10.0/.</summary>
+    /// <summary>tests/&lt;proj&gt;/bin/&lt;Configuration&gt;/net10.0/ → src/FineTuneOrchestrator.Host/bin/&lt;Configuration&gt;/net10.0/.</summary>
     public static string AppDll
     {
         get
@@ -77,7 +77,7 @@ internal sealed class AppProcess : IDisposable
             string baseDir = AppContext.BaseDirectory;
             string configuration = new DirectoryInfo(baseDir).Parent!.Name;
             string repo = Environment.GetEnvironmentVariable("FTO_REPO_ROOT") is { Length: > 0 } root ? root : Path.GetFullPath(Path.Combine(baseDir, "..", "..", "..", "..", ".."));
-            string dll = Path.Combine(repo, "src", "FineTuneOrchestrator.App", "bin", configuration, "net10.0", "FineTuneOrchestrator.App.dll");
+            string dll = Path.Combine(repo, "src", "FineTuneOrchestrator.Host", "bin", configuration, "net10.0", "FineTuneOrchestrator.Host.dll");
             return File.Exists(dll) ? dll : throw new FileNotFoundException("Build the app first: its build output was not found.", dll);
         }
     }

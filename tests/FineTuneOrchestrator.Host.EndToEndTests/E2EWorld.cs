@@ -7,8 +7,8 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using FineTuneOrchestrator.Durable.AzureStorage;
-using FineTuneOrchestrator.Storage;
+using Azure.Storage.Blobs;
+using FineTuneOrchestrator.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
@@ -20,9 +20,9 @@ namespace FineTuneOrchestrator.Host.EndToEndTests;
 /// <summary>Azurite from FTO_TEST_STORAGE (scripts/test.sh), else the default local one.</summary>
 internal static class Azurite
 {
-    public static string ConnectionString => Environment.GetEnvironmentVariable("FTO_TEST_STORAGE") is { Length: > 0 } cs ? cs : "UseDevelopmentStorage=true";
+    public static string ConnectionString => AzuriteTaskHubs.ConnectionString;
 
-    public static StorageAccountClient Account { get; } = StorageAccountClient.FromConnectionString(ConnectionString);
+    public static BlobServiceClient Account { get; } = new(ConnectionString);
 }
 
 /// <summary>
@@ -43,12 +43,11 @@ public sealed class AppDeployment
         Settings = new Dictionary<string, string?>
         {
             ["AzureWebJobsStorage"] = Azurite.ConnectionString,
-            ["FineTune:DurableBackend"] = "AzureStorage",
             ["extensions:durableTask:hubName"] = Hub,
             ["extensions:durableTask:shutdownDrainTimeout"] = "00:00:02",
             ["extensions:durableTask:storageProvider:partitionCount"] = "2",
             ["extensions:durableTask:storageProvider:maxQueuePollingInterval"] = "00:00:00.200",
-            // A killed app's dequeued messages come back after this (host.json's minute would slow the crash test).
+            // A killed app's dequeued messages come back after this (host.json's 30 s would slow the crash test).
             ["extensions:durableTask:storageProvider:controlQueueVisibilityTimeout"] = "00:00:10",
             ["extensions:durableTask:storageProvider:workItemQueueVisibilityTimeout"] = "00:00:10",
             ["FunctionKeys:Default"] = FunctionKey,
@@ -82,19 +81,19 @@ public sealed class AppDeployment
 
     public Dictionary<string, string?> Settings { get; }
 
-    public IBlobContainerClient Datasets => Azurite.Account.GetBlobContainerClient($"{Prefix}-datasets");
+    public BlobContainerClient Datasets => Azurite.Account.GetBlobContainerClient($"{Prefix}-datasets");
 
     /// <summary>Datasets for HTTP-started runs: a container the blob trigger does not watch.</summary>
     public string HttpContainer => $"{Prefix}-http";
 
-    public IBlobContainerClient HttpDatasets => Azurite.Account.GetBlobContainerClient(HttpContainer);
+    public BlobContainerClient HttpDatasets => Azurite.Account.GetBlobContainerClient(HttpContainer);
 
-    public IBlobContainerClient Runs => Azurite.Account.GetBlobContainerClient($"{Prefix}-runs");
+    public BlobContainerClient Runs => Azurite.Account.GetBlobContainerClient($"{Prefix}-runs");
 
-    public static async Task UploadAsync(IBlobContainerClient container, string blob, string content)
+    public static async Task UploadAsync(BlobContainerClient container, string blob, string content)
     {
         await container.CreateIfNotExistsAsync();
-        await container.UploadAsync(blob, Encoding.UTF8.GetBytes(content));
+        await container.GetBlobClient(blob).UploadAsync(BinaryData.FromString(content), overwrite: true);
     }
 
     /// <summary>Deletes the task hub's queues and containers and this deployment's blob containers.</summary>
@@ -102,8 +101,7 @@ public sealed class AppDeployment
     {
         try
         {
-            await using var hub = new AzureStorageOrchestrationService(Azurite.Account, new AzureStorageOrchestrationServiceOptions { TaskHubName = Hub, PartitionCount = 2 });
-            await hub.DeleteAsync();
+            await AzuriteTaskHubs.DeleteHubAsync(Hub);
             foreach (string suffix in new[] { "datasets", "http", "staging", "runs", "models" })
             {
                 await Azurite.Account.GetBlobContainerClient($"{Prefix}-{suffix}").DeleteIfExistsAsync();

@@ -21,14 +21,14 @@ public sealed class PipelineEndToEndTests(E2EWorld world)
         config.Remove("dataset"); // the trigger fills in the dataset and its version
         await AppDeployment.UploadAsync(world.Deployment.Datasets, $"{name}/finetune.json", config.ToJsonString());
         await Tickets.UploadAsync(world.Deployment.Datasets, name);
-        var train = await world.Deployment.Datasets.GetPropertiesAsync($"{name}/train.jsonl");
-        string runId = PipelineBlobDropHandler.RunIdFor(new BlobDrop($"{world.Deployment.Prefix}-datasets", $"{name}/train.jsonl", name, train!.ETag));
+        var train = (await world.Deployment.Datasets.GetBlobClient($"{name}/train.jsonl").GetPropertiesAsync()).Value;
+        string runId = PipelineBlobDropHandler.RunIdFor(BlobDrop.TryCreate($"{world.Deployment.Prefix}-datasets", $"{name}/train.jsonl", train.ETag.ToString(), "train.jsonl")!);
 
         JsonElement done = await Runs.WaitAsync(_client, runId);
 
         Assert.True(done.Str("outcome") == "Promoted", Runs.Describe(done));
         Assert.Equal("Completed", done.Str("runtimeStatus"));
-        Assert.Equal(train.ETag, done.Str("datasetVersion"));
+        Assert.Equal(train.ETag.ToString(), done.Str("datasetVersion"));
         string model = done.GetProperty("job").Str("fineTunedModel")!;
         Assert.Equal(model, done.GetProperty("promotion").Str("model"));
         JsonElement aliasDoc = await Runs.JsonAsync(await _client.GetAsync($"/api/models/{alias}"));
@@ -80,9 +80,8 @@ public sealed class PipelineEndToEndTests(E2EWorld world)
         string report = done.Str("reportBlob")!;
         Assert.False(string.IsNullOrEmpty(report), Runs.Describe(done));
         int slash = report.IndexOf('/', StringComparison.Ordinal);
-        var blob = await FineTuneOrchestrator.App.EndToEndTests.Azurite.Account.GetBlobContainerClient(report[..slash]).DownloadAsync(report[(slash + 1)..]);
-        Assert.NotNull(blob);
-        string reportText = blob!.Content.ToString();
+        var blob = await Azurite.Account.GetBlobContainerClient(report[..slash]).GetBlobClient(report[(slash + 1)..]).DownloadContentAsync();
+        string reportText = blob.Value.Content.ToString();
         Assert.Contains("\"line\"", reportText, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(filesBefore, await world.SimulatorFileCountAsync());
         Assert.Empty(await world.JobsForRunAsync(runId));

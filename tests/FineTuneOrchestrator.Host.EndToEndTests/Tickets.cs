@@ -54,7 +54,7 @@ internal static class Tickets
     }
 
     /// <summary>Uploads {name}/eval.jsonl, then {name}/train.jsonl (last, since it is what triggers).</summary>
-    public static async Task UploadAsync(FineTuneOrchestrator.Storage.IBlobContainerClient container, string name, int train = 40, int eval = 15, Func<string, string>? relabelEval = null)
+    public static async Task UploadAsync(Azure.Storage.Blobs.BlobContainerClient container, string name, int train = 40, int eval = 15, Func<string, string>? relabelEval = null)
     {
         await AppDeployment.UploadAsync(container, $"{name}/eval.jsonl", Jsonl(eval, offset: 3, relabel: relabelEval));
         await AppDeployment.UploadAsync(container, $"{name}/train.jsonl", Jsonl(train));
