@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Durable engine benchmark: starts a private Azurite (ports 20010-20012), runs the benchmark in Release, stops Azurite.
+# Durable Task host benchmark: starts a private Azurite (ports 20010-20012), runs the benchmark in Release, stops Azurite.
 # Usage: scripts/bench-durable.sh [--instances N] [--steps N]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -9,7 +9,7 @@ export AZURITE_DATA_DIR="$root/.artifacts/azurite-bench" AZURITE_BLOB_PORT=20010
 rm -rf "$AZURITE_DATA_DIR"
 scripts/azurite.sh start
 trap 'scripts/azurite.sh stop >/dev/null' EXIT
-dotnet build -c Release bench/FineTuneOrchestrator.Durable.Benchmarks -nologo -clp:ErrorsOnly
+dotnet build -c Release bench/FineTuneOrchestrator.DurableTask.Benchmarks -nologo -clp:ErrorsOnly
 key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-dotnet bench/FineTuneOrchestrator.Durable.Benchmarks/bin/Release/net10.0/FineTuneOrchestrator.Durable.Benchmarks.dll \
-  --storage "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;BlobEndpoint=http://127.0.0.1:20010/devstoreaccount1;QueueEndpoint=http://127.0.0.1:20011/devstoreaccount1;" "$@"
+dotnet bench/FineTuneOrchestrator.DurableTask.Benchmarks/bin/Release/net10.0/FineTuneOrchestrator.DurableTask.Benchmarks.dll \
+  --storage "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;BlobEndpoint=http://127.0.0.1:20010/devstoreaccount1;QueueEndpoint=http://127.0.0.1:20011/devstoreaccount1;TableEndpoint=http://127.0.0.1:20012/devstoreaccount1;" "$@"

@@ -14,10 +14,10 @@ rm -rf "$AZURITE_DATA_DIR"
 scripts/azurite.sh start
 trap 'scripts/simulator.sh stop >/dev/null 2>&1 || true; scripts/azurite.sh stop >/dev/null 2>&1 || true' EXIT
 scripts/simulator.sh start "--Simulator:TimeScale=${BENCH_TIME_SCALE:-1000}"
-dotnet build -c Release src/FineTuneOrchestrator.App -nologo -clp:ErrorsOnly -v quiet
+dotnet build -c Release src/FineTuneOrchestrator.Host -nologo -clp:ErrorsOnly -v quiet
 dotnet build -c Release bench/FineTuneOrchestrator.Pipeline.Benchmarks -nologo -clp:ErrorsOnly -v quiet
 key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 dotnet bench/FineTuneOrchestrator.Pipeline.Benchmarks/bin/Release/net10.0/FineTuneOrchestrator.Pipeline.Benchmarks.dll \
-  --storage "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;BlobEndpoint=http://127.0.0.1:20030/devstoreaccount1;QueueEndpoint=http://127.0.0.1:20031/devstoreaccount1;" \
+  --storage "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;BlobEndpoint=http://127.0.0.1:20030/devstoreaccount1;QueueEndpoint=http://127.0.0.1:20031/devstoreaccount1;TableEndpoint=http://127.0.0.1:20032/devstoreaccount1;" \
   --simulator "http://127.0.0.1:$SIMULATOR_PORT/v1" \
-  --app "$root/src/FineTuneOrchestrator.App/bin/Release/net10.0/FineTuneOrchestrator.App.dll" "$@"
+  --app "$root/src/FineTuneOrchestrator.Host/bin/Release/net10.0/FineTuneOrchestrator.Host.dll" "$@"

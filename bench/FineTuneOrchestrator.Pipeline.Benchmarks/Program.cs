@@ -3,7 +3,7 @@
 // runs/minute, status latency percentiles and the app process's peak memory. Not a test: it asserts nothing but that
 // every run ended.
 // Usage: dotnet FineTuneOrchestrator.Pipeline.Benchmarks.dll --storage CONN --simulator http://127.0.0.1:PORT/v1
-//        --app path/to/FineTuneOrchestrator.App.dll [--runs 50] [--status-clients 8] [--examples 60] [--timeout-minutes 15]
+//        --app path/to/FineTuneOrchestrator.Host.dll [--runs 50] [--status-clients 8] [--examples 60] [--timeout-minutes 15]
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -11,7 +11,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using FineTuneOrchestrator.Storage;
+using Azure.Storage.Blobs;
 
 var options = Args.Parse(args);
 string storage = options.Required("storage");
@@ -29,7 +29,6 @@ const string FunctionKey = "bench-function-key-0123456789";
 var settings = new Dictionary<string, string>
 {
     ["AzureWebJobsStorage"] = storage,
-    ["FineTune:DurableBackend"] = "AzureStorage",
     ["extensions:durableTask:hubName"] = hub,
     ["extensions:durableTask:storageProvider:maxQueuePollingInterval"] = "00:00:00.500",
     ["FunctionKeys:Default"] = FunctionKey,
@@ -48,11 +47,10 @@ var settings = new Dictionary<string, string>
     ["Logging:LogLevel:Default"] = "Warning",
 };
 
-StorageAccountClient account = StorageAccountClient.FromConnectionString(storage);
-IBlobContainerClient datasets = account.GetBlobContainerClient($"{prefix}-datasets");
+BlobContainerClient datasets = new BlobServiceClient(storage).GetBlobContainerClient($"{prefix}-datasets");
 await datasets.CreateIfNotExistsAsync();
-await datasets.UploadAsync("tickets/train.jsonl", Encoding.UTF8.GetBytes(Tickets(examples, 0)));
-await datasets.UploadAsync("tickets/eval.jsonl", Encoding.UTF8.GetBytes(Tickets(20, 3)));
+await datasets.GetBlobClient("tickets/train.jsonl").UploadAsync(BinaryData.FromString(Tickets(examples, 0)), overwrite: true);
+await datasets.GetBlobClient("tickets/eval.jsonl").UploadAsync(BinaryData.FromString(Tickets(20, 3)), overwrite: true);
 
 int port = FreePort();
 var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
