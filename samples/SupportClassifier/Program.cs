@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Options;
+using SupportClassifier;
+
+WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+builder.Services.AddSupportClassifier(builder.Configuration);
+
+WebApplication app = builder.Build();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.MapClassifyEndpoints();
+
+try
+{
+    await app.RunAsync().ConfigureAwait(false);
+    return 0;
+}
+catch (OptionsValidationException ex)
+{
+    // A configuration mistake is reported as the settings it names, not as a stack trace.
+    await Console.Error.WriteLineAsync("SupportClassifier cannot start: " + string.Join(" ", ex.Failures)).ConfigureAwait(false);
+    return 2;
+}
