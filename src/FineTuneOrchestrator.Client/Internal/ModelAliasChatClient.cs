@@ -44,44 +44,17 @@ internal sealed partial class ModelAliasChatClient : IChatClient
         ArgumentNullException.ThrowIfNull(messages);
         IReadOnlyList<ChatMessage> conversation = [.. messages]; // may be sent twice
         ResolvedAlias alias = await _source.GetAsync(cancellationToken).ConfigureAwait(false);
-        (string? reason, Exception? primaryError) = (ReasonFor(alias.State), null);
-        if (alias.State == ResolvedAliasState.Promoted)
-        {
-            string primary = alias.CallableName!;
-            ModelHealth health = HealthOf(alias);
-            if (health.IsMissing)
-            {
-                reason = ReasonMissing;
-            }
-            else
-            {
-                try
-                {
-                    IChatClient client = _clients.GetClient(primary);
-                    ChatOptions primaryOptions = For(options, primary);
-                    ChatResponse response = await health.Pipeline.ExecuteAsync(
-                        async token => await client.GetResponseAsync(conversation, primaryOptions, token).ConfigureAwait(false),
-                        cancellationToken).ConfigureAwait(false);
-                    return Annotate(response, alias, primary, null);
-                }
-                catch (Exception ex) when (PrimaryFailed(ex, alias, health, cancellationToken) is { } failure)
-                {
-                    (reason, primaryError) = (failure, ex);
-                }
-            }
-        }
-
-        string fallback = FallbackOrThrow(alias, reason!, primaryError);
-        try
-        {
-            ChatResponse response = await _clients.GetClient(fallback)
-                .GetResponseAsync(ForFallback(conversation), For(options, fallback), cancellationToken).ConfigureAwait(false);
-            return Annotate(response, alias, fallback, reason);
-        }
-        catch (Exception ex) when (ModelFailures.Classify(ex, cancellationToken) is not null)
-        {
-            throw Unavailable(alias, fallback, reason!, primaryError, ex);
-        }
+        Attempt<ChatResponse> attempt = await AnswerAsync(
+            alias,
+            conversation,
+            options,
+            static (client, sent, chatOptions, token) => new ValueTask<ChatResponse>(client.GetResponseAsync(sent, chatOptions, token)),
+            cancellationToken).ConfigureAwait(false);
+        ChatResponse response = attempt.Result;
+        response.AdditionalProperties ??= [];
+        attempt.AnsweredBy.WriteTo(response.AdditionalProperties);
+        Report(attempt.AnsweredBy);
+        return response;
     }
 
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -89,68 +62,26 @@ internal sealed partial class ModelAliasChatClient : IChatClient
         ArgumentNullException.ThrowIfNull(messages);
         IReadOnlyList<ChatMessage> conversation = [.. messages];
         ResolvedAlias alias = await _source.GetAsync(cancellationToken).ConfigureAwait(false);
-        (string? reason, Exception? primaryError) = (ReasonFor(alias.State), null);
-        (IAsyncEnumerator<ChatResponseUpdate> Stream, ChatResponseUpdate? First)? started = null;
-        string? model = null;
 
         // A stream falls back only before its first update: after that, the caller has part of an answer.
-        if (alias.State == ResolvedAliasState.Promoted)
-        {
-            string primary = alias.CallableName!;
-            ModelHealth health = HealthOf(alias);
-            if (health.IsMissing)
-            {
-                reason = ReasonMissing;
-            }
-            else
-            {
-                try
-                {
-                    IChatClient client = _clients.GetClient(primary);
-                    ChatOptions primaryOptions = For(options, primary);
-                    started = await health.Pipeline.ExecuteAsync(
-                        async _ => await StartAsync(client, conversation, primaryOptions, cancellationToken).ConfigureAwait(false),
-                        cancellationToken).ConfigureAwait(false);
-                    (model, reason) = (primary, null);
-                }
-                catch (Exception ex) when (PrimaryFailed(ex, alias, health, cancellationToken) is { } failure)
-                {
-                    (reason, primaryError) = (failure, ex);
-                }
-            }
-        }
-
-        if (started is null)
-        {
-            model = FallbackOrThrow(alias, reason!, primaryError);
-            try
-            {
-                started = await StartAsync(_clients.GetClient(model), ForFallback(conversation), For(options, model), cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ModelFailures.Classify(ex, cancellationToken) is not null)
-            {
-                throw Unavailable(alias, model, reason!, primaryError, ex);
-            }
-        }
-
-        var answeredBy = new AnsweredBy(alias.Alias, model!, reason is not null, reason, alias.Model, alias.Revision);
-        Report(answeredBy);
-        (IAsyncEnumerator<ChatResponseUpdate> stream, ChatResponseUpdate? first) = started.Value;
+        Attempt<StartedStream> attempt = await AnswerAsync(alias, conversation, options, StartAsync, cancellationToken).ConfigureAwait(false);
+        Report(attempt.AnsweredBy);
+        StartedStream started = attempt.Result;
         try
         {
-            if (first is not null)
+            if (started.First is { } first)
             {
-                yield return Annotate(first, answeredBy);
+                yield return Annotate(first, attempt.AnsweredBy);
             }
 
-            while (await stream.MoveNextAsync().ConfigureAwait(false))
+            while (await started.Stream.MoveNextAsync().ConfigureAwait(false))
             {
-                yield return Annotate(stream.Current, answeredBy);
+                yield return Annotate(started.Stream.Current, attempt.AnsweredBy);
             }
         }
         finally
         {
-            await stream.DisposeAsync().ConfigureAwait(false);
+            await started.Stream.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -180,12 +111,73 @@ internal sealed partial class ModelAliasChatClient : IChatClient
         // The per-model clients belong to the shared factory.
     }
 
-    private static async Task<(IAsyncEnumerator<ChatResponseUpdate>, ChatResponseUpdate?)> StartAsync(IChatClient client, IEnumerable<ChatMessage> messages, ChatOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// Asks the alias's model through its circuit breaker and, when it is missing or failing (or the alias has no model),
+    /// the fallback with the fallback prompt. Errors that are not the model's fault propagate unchanged.
+    /// </summary>
+    private async Task<Attempt<T>> AnswerAsync<T>(
+        ResolvedAlias alias,
+        IReadOnlyList<ChatMessage> conversation,
+        ChatOptions? options,
+        Func<IChatClient, IEnumerable<ChatMessage>, ChatOptions, CancellationToken, ValueTask<T>> call,
+        CancellationToken cancellationToken)
+    {
+        (string? reason, Exception? primaryError) = (ReasonFor(alias.State), null);
+        if (alias.State == ResolvedAliasState.Promoted)
+        {
+            string primary = alias.CallableName!;
+            ModelHealth health = HealthOf(alias);
+            if (health.IsMissing)
+            {
+                reason = ReasonMissing;
+            }
+            else
+            {
+                try
+                {
+                    IChatClient client = _clients.GetClient(primary);
+                    ChatOptions primaryOptions = For(options, primary);
+                    T result = await health.Pipeline.ExecuteAsync(
+                        async token => await call(client, conversation, primaryOptions, token).ConfigureAwait(false),
+                        cancellationToken).ConfigureAwait(false);
+                    return new Attempt<T>(result, new AnsweredBy(alias.Alias, primary, false, null, alias.Model, alias.Revision));
+                }
+                catch (Exception ex) when (PrimaryFailed(ex, alias, health, cancellationToken) is { } failure)
+                {
+                    (reason, primaryError) = (failure, ex);
+                }
+            }
+        }
+
+        string fallback = alias.FallbackName ?? throw new ModelUnavailableException(
+            alias.Alias,
+            alias.CallableName,
+            null,
+            $"Alias '{alias.Alias}' cannot answer ({reason}{Detail(alias, primaryError)}) and has no fallback: set {ModelAliasChatClientOptions.SectionName}:{alias.Alias}:FallbackModel or promote a model with a base model.",
+            primaryError);
+        try
+        {
+            T result = await call(_clients.GetClient(fallback), ForFallback(conversation), For(options, fallback), cancellationToken).ConfigureAwait(false);
+            return new Attempt<T>(result, new AnsweredBy(alias.Alias, fallback, true, reason, alias.Model, alias.Revision));
+        }
+        catch (Exception ex) when (ModelFailures.Classify(ex, cancellationToken) is not null)
+        {
+            throw new ModelUnavailableException(
+                alias.Alias,
+                alias.CallableName,
+                fallback,
+                $"Neither alias '{alias.Alias}' ({reason}{Detail(alias, primaryError)}) nor its fallback '{fallback}' ({PiiRedactor.Redact(ex.Message)}) answered.",
+                ex);
+        }
+    }
+
+    // Starts a stream and waits for its first update, so a failure to start can still fall back.
+    private static async ValueTask<StartedStream> StartAsync(IChatClient client, IEnumerable<ChatMessage> messages, ChatOptions options, CancellationToken cancellationToken)
     {
         IAsyncEnumerator<ChatResponseUpdate> stream = client.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
         try
         {
-            return (stream, await stream.MoveNextAsync().ConfigureAwait(false) ? stream.Current : null);
+            return new StartedStream(stream, await stream.MoveNextAsync().ConfigureAwait(false) ? stream.Current : null);
         }
         catch
         {
@@ -255,33 +247,8 @@ internal sealed partial class ModelAliasChatClient : IChatClient
         }
     }
 
-    private string FallbackOrThrow(ResolvedAlias alias, string reason, Exception? primaryError) =>
-        alias.FallbackName ?? throw new ModelUnavailableException(
-            alias.Alias,
-            alias.CallableName,
-            null,
-            $"Alias '{alias.Alias}' cannot answer ({reason}{Detail(alias, primaryError)}) and has no fallback: set {ModelAliasChatClientOptions.SectionName}:{alias.Alias}:FallbackModel or promote a model with a base model.",
-            primaryError);
-
-    private static ModelUnavailableException Unavailable(ResolvedAlias alias, string fallback, string reason, Exception? primaryError, Exception fallbackError) =>
-        new(
-            alias.Alias,
-            alias.CallableName,
-            fallback,
-            $"Neither alias '{alias.Alias}' ({reason}{Detail(alias, primaryError)}) nor its fallback '{fallback}' ({PiiRedactor.Redact(fallbackError.Message)}) answered.",
-            fallbackError);
-
     private static string Detail(ResolvedAlias alias, Exception? error) =>
         (alias.CallableName is { } name ? $": {name}" : "") + (error is null ? "" : $", {PiiRedactor.Redact(error.Message)}") + (alias.Problem is { } p ? $", registry: {p}" : "");
-
-    private ChatResponse Annotate(ChatResponse response, ResolvedAlias alias, string model, string? reason)
-    {
-        var answeredBy = new AnsweredBy(alias.Alias, model, reason is not null, reason, alias.Model, alias.Revision);
-        response.AdditionalProperties ??= [];
-        answeredBy.WriteTo(response.AdditionalProperties);
-        Report(answeredBy);
-        return response;
-    }
 
     private static ChatResponseUpdate Annotate(ChatResponseUpdate update, AnsweredBy answeredBy)
     {
@@ -302,6 +269,10 @@ internal sealed partial class ModelAliasChatClient : IChatClient
             LogPrimaryAnswered(_logger, answeredBy.Alias, answeredBy.Model, answeredBy.Revision);
         }
     }
+
+    private sealed record Attempt<T>(T Result, AnsweredBy AnsweredBy);
+
+    private sealed record StartedStream(IAsyncEnumerator<ChatResponseUpdate> Stream, ChatResponseUpdate? First);
 
     [LoggerMessage(EventId = 120, Level = LogLevel.Debug, Message = "Alias {Alias}: answered by {Model} (revision {Revision})")]
     private static partial void LogPrimaryAnswered(ILogger logger, string alias, string model, long revision);
