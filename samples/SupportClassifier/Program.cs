@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using SupportClassifier;
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
@@ -14,9 +13,9 @@ try
     await app.RunAsync().ConfigureAwait(false);
     return 0;
 }
-catch (OptionsValidationException ex)
+catch (Exception ex) when (ConfigurationProblems.Of(ex) is { Count: > 0 } problems)
 {
     // A configuration mistake is reported as the settings it names, not as a stack trace.
-    await Console.Error.WriteLineAsync("SupportClassifier cannot start: " + string.Join(" ", ex.Failures)).ConfigureAwait(false);
+    await Console.Error.WriteLineAsync("SupportClassifier cannot start: " + string.Join(" ", problems)).ConfigureAwait(false);
     return 2;
 }

@@ -43,14 +43,14 @@ public sealed class AliasChatClientTests
         await world.Registry.RollbackAsync(world.Alias);
         TimeSpan rolledBackAfter = await TimeUntilAnswerStartsWith(client, "alpha", refresh);
 
-        Assert.True(promotedAfter <= refresh + TimeSpan.FromMilliseconds(500), $"the promotion reached the client after {promotedAfter}");
-        Assert.True(rolledBackAfter <= refresh + TimeSpan.FromMilliseconds(500), $"the rollback reached the client after {rolledBackAfter}");
+        Assert.True(promotedAfter <= refresh + TimeSpan.FromSeconds(1), $"the promotion reached the client after {promotedAfter}");
+        Assert.True(rolledBackAfter <= refresh + TimeSpan.FromSeconds(1), $"the rollback reached the client after {rolledBackAfter}");
         ResolvedAlias resolved = client.GetService<ResolvedAlias>()!;
         Assert.Equal(alpha, resolved.Model);
         Assert.Equal(3, resolved.Revision);
     }
 
-    // Asks every 50 ms until the answer comes from the expected model; fails after twice the refresh interval.
+    // Asks every 50 ms until the answer comes from the expected model; gives up after three refresh intervals.
     private static async Task<TimeSpan> TimeUntilAnswerStartsWith(IChatClient client, string tag, TimeSpan refresh)
     {
         var watch = Stopwatch.StartNew();
@@ -62,7 +62,7 @@ public sealed class AliasChatClientTests
                 return watch.Elapsed;
             }
 
-            Assert.True(watch.Elapsed < refresh * 2, $"still answered '{response.Text}' after {watch.Elapsed}");
+            Assert.True(watch.Elapsed < refresh * 3, $"still answered '{response.Text}' after {watch.Elapsed}");
             await Task.Delay(50);
         }
     }
@@ -114,7 +114,7 @@ public sealed class AliasChatClientTests
         string limits = $"FineTune:ChatClients:{world.Alias}:RateLimit:";
         settings[limits + "RequestsPerWindow"] = "4";
         settings[limits + "QueueLimit"] = "3";
-        settings[limits + "Window"] = "00:00:02";
+        settings[limits + "Window"] = "00:00:03"; // long enough that the warm-up permit is still counted when the burst arrives
         settings[limits + "MaxQueueWait"] = "00:00:10";
         IChatClient client = world.BuildClient(settings);
         await client.GetResponseAsync(Question); // resolves the alias; uses one permit

@@ -192,4 +192,31 @@ public sealed class SupportClassifierTests
             Assert.DoesNotContain(Key, logs, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task Main_MissingSettings_ExitsWithTheSettingsNamesAndNoStackTrace()
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "SupportClassifier.dll"), "--urls", "http://127.0.0.1:0", "--contentRoot", AppContext.BaseDirectory },
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.Environment["FineTuning__Provider__Kind"] = "OpenAICompatible";
+        start.Environment["SupportClassifier__MaxTextLength"] = "0";
+        using var process = System.Diagnostics.Process.Start(start)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        string stderr = await process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        await stdout;
+
+        Assert.Equal(2, process.ExitCode);
+        Assert.StartsWith("SupportClassifier cannot start:", stderr, StringComparison.Ordinal);
+        Assert.Contains("FineTuning:Provider:ApiKey is required for Kind=OpenAICompatible.", stderr, StringComparison.Ordinal);
+        Assert.Contains("FineTune:Registry:ConnectionString is required", stderr, StringComparison.Ordinal);
+        Assert.Contains("SupportClassifier:MaxTextLength must be between 1 and 100000.", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
 }
