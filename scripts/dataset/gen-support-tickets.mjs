@@ -3,8 +3,10 @@
 //   OUT_DIR/train.jsonl   chat examples: system prompt, the ticket, the answer as JSON {"category", "priority"}
 //   OUT_DIR/eval.jsonl    held-out tickets in the same format (never in train)
 //   OUT_DIR/finetune.json the run config (alias support-classifier, evaluation on "category", gates)
+// The system prompt and the answer schema come from support-tickets.task.json beside this script, the single source
+// shared with the consuming app (samples/SupportClassifier), so what is trained, evaluated and asked for stays the same.
 // Usage: node scripts/dataset/gen-support-tickets.mjs OUT_DIR [--train 300] [--eval 60] [--seed 7] [--alias support-classifier]
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const args = process.argv.slice(2);
@@ -71,6 +73,12 @@ const templates = {
   ],
 };
 const categories = Object.keys(templates);
+const task = JSON.parse(readFileSync(new URL('./support-tickets.task.json', import.meta.url), 'utf8'));
+const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+if (!same(task.jsonSchema.properties.category.enum, categories) || !same(task.jsonSchema.properties.priority.enum, ['low', 'medium', 'high'])) {
+  console.error('support-tickets.task.json: the schema\'s category and priority values must be the generator\'s (' + categories.join(', ') + '; low, medium, high)');
+  process.exit(2);
+}
 const urgent = ['URGENT: ', 'Urgent - ', 'ASAP: '];
 
 function ticket() {
@@ -82,7 +90,7 @@ function ticket() {
   return { body, answer: { category, priority } };
 }
 
-const system = 'You classify customer support tickets. Answer with JSON only: {"category": "billing|technical|account|shipping|feedback", "priority": "low|medium|high"}.';
+const system = task.systemPrompt;
 const line = (t) => JSON.stringify({ messages: [
   { role: 'system', content: system },
   { role: 'user', content: t.body },
@@ -103,15 +111,7 @@ const config = {
     accuracyField: 'category',
     maxCases: evalCount,
     maxParallelism: 4,
-    jsonSchema: {
-      type: 'object',
-      required: ['category', 'priority'],
-      properties: {
-        category: { enum: categories },
-        priority: { enum: ['low', 'medium', 'high'] },
-      },
-      additionalProperties: false,
-    },
+    jsonSchema: task.jsonSchema,
   },
   gates: { minJsonValidRate: 0.9, minSchemaAdherence: 0.9, minAccuracy: 0.7, minImprovementOverBaseline: 0.1 },
   alias,

@@ -12,7 +12,7 @@ internal static class ModelsEndpoints
         api.MapGet("/models", (SimulatorState state) =>
         {
             var data = BaseModels.All.Select(m => (JsonNode)Shapes.BaseModel(m))
-                .Concat(state.SucceededJobs().Select(j => (JsonNode)Shapes.TrainedModel(state, j)));
+                .Concat(state.SucceededJobs().Where(j => !j.ModelDeleted).Select(j => (JsonNode)Shapes.TrainedModel(state, j)));
             var list = Shapes.List(data, false);
             list.Remove("has_more");
             return Http.Json(list);
@@ -27,6 +27,17 @@ internal static class ModelsEndpoints
             var job = state.FindTrainedModel(model);
             return job is not null && job.FineTunedModel == model
                 ? Http.Json(Shapes.TrainedModel(state, job))
+                : throw new ApiException(404, $"The model '{model}' does not exist", "invalid_request_error", "model", "model_not_found");
+        });
+        api.MapDelete("/models/{model}", (string model, SimulatorState state) =>
+        {
+            if (BaseModels.Resolve(model) is not null)
+            {
+                throw new ApiException(403, $"You do not have permission to delete the model '{model}': only fine-tuned models owned by your organization can be deleted.", "invalid_request_error", "model", "model_not_deletable");
+            }
+
+            return state.DeleteTrainedModel(model)
+                ? Http.Json(new JsonObject { ["id"] = model, ["object"] = "model", ["deleted"] = true })
                 : throw new ApiException(404, $"The model '{model}' does not exist", "invalid_request_error", "model", "model_not_found");
         });
         api.MapPost("/chat/completions", async (HttpContext context, SimulatorState state, CancellationToken ct) =>
@@ -55,7 +66,7 @@ internal static class ModelsEndpoints
             }
 
             var lastUser = messages.LastOrDefault(x => x?["role"]?.GetValue<string>() == "user");
-            var reply = ChatResponder.Answer(trained, ChatResponder.ContentText(lastUser?["content"]));
+            var reply = ChatResponder.Answer(trained, ChatResponder.ContentText(lastUser?["content"]), ChatResponder.JsonSchemaOf(body));
             var promptTokens = 3 + messages.Sum(x => 3 + TrainingData.CountTokens(ChatResponder.ContentText(x?["content"])));
             var maxTokens = ReadInt(body, "max_completion_tokens") ?? ReadInt(body, "max_tokens");
             var finish = "stop";

@@ -16,7 +16,7 @@ internal static class ChatResponder
         "That's a good question. Regarding \"{0}\", I would recommend contacting the relevant team for an accurate answer.",
     ];
 
-    public static string Answer(SimJob? trained, string lastUserMessage)
+    public static string Answer(SimJob? trained, string lastUserMessage, JsonNode? jsonSchema = null)
     {
         if (trained is not null && trained.Examples.Count > 0)
         {
@@ -37,8 +37,77 @@ internal static class ChatResponder
         }
 
         var snippet = lastUserMessage.Length > 60 ? lastUserMessage[..60].TrimEnd() + "…" : lastUserMessage;
+        if (jsonSchema is not null)
+        {
+            // Structured outputs guarantee the shape, not the answer: a base model gives a valid but arbitrary instance.
+            return (SchemaInstance(jsonSchema, lastUserMessage, snippet, 0) ?? new JsonObject()).ToJsonString();
+        }
+
         var index = (int)((uint)StableHash(lastUserMessage) % (uint)GenericReplies.Length);
         return string.Format(System.Globalization.CultureInfo.InvariantCulture, GenericReplies[index], snippet);
+    }
+
+    /// <summary>The schema of a <c>response_format: {type: json_schema}</c> request; null for other formats.</summary>
+    public static JsonNode? JsonSchemaOf(JsonObject body) =>
+        body["response_format"] is JsonObject format && format["type"] is JsonValue type && type.TryGetValue(out string? t) && t == "json_schema"
+            ? format["json_schema"]?["schema"]
+            : null;
+
+    // An instance of a (small) JSON schema: enum values picked by a hash of the message, empty arrays, zeros, the snippet as text.
+    private static JsonNode? SchemaInstance(JsonNode? schema, string message, string snippet, int depth)
+    {
+        if (schema is not JsonObject s || depth > 8)
+        {
+            return null;
+        }
+
+        if (s["enum"] is JsonArray values && values.Count > 0)
+        {
+            var pick = values[(int)((uint)StableHash(message + depth) % (uint)values.Count)];
+            return pick?.DeepClone();
+        }
+
+        if (s["const"] is { } constant)
+        {
+            return constant.DeepClone();
+        }
+
+        if ((s["anyOf"] ?? s["oneOf"]) is JsonArray choices && choices.Count > 0)
+        {
+            return SchemaInstance(choices[0], message, snippet, depth + 1);
+        }
+
+        var type = s["type"] switch
+        {
+            JsonValue v when v.TryGetValue(out string? one) => one,
+            JsonArray many => many.Select(x => x?.GetValue<string>()).FirstOrDefault(x => x != "null"),
+            _ => s["properties"] is not null ? "object" : "string",
+        };
+        switch (type)
+        {
+            case "object":
+                var result = new JsonObject();
+                if (s["properties"] is JsonObject properties)
+                {
+                    foreach (var (name, propertySchema) in properties)
+                    {
+                        result[name] = SchemaInstance(propertySchema, message + name, snippet, depth + 1);
+                    }
+                }
+
+                return result;
+            case "array":
+                return new JsonArray();
+            case "integer":
+            case "number":
+                return 0;
+            case "boolean":
+                return false;
+            case "null":
+                return null;
+            default:
+                return snippet;
+        }
     }
 
     private static double Similarity(HashSet<string> a, HashSet<string> b)

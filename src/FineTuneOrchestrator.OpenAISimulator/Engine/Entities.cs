@@ -59,6 +59,9 @@ internal sealed class SimJob
     public string Status { get; set; } = "validating_files";
     public DateTimeOffset? FinishedAt { get; set; }
     public string? FineTunedModel { get; set; }
+
+    /// <summary>The fine-tuned model was deleted (DELETE /models/{model}); the job and its checkpoints stay.</summary>
+    public bool ModelDeleted { get; set; }
     public long? TrainedTokens { get; set; }
     public JobFailure? Error { get; set; }
     public List<string> ResultFiles { get; } = [];

@@ -919,13 +919,29 @@ public sealed class SimulatorState
                 }
 
                 Advance(job);
-                if (job.FineTunedModel == model || job.Checkpoints.Any(c => c.ModelName == model))
+                if ((job.FineTunedModel == model && !job.ModelDeleted) || job.Checkpoints.Any(c => c.ModelName == model))
                 {
                     return job;
                 }
             }
 
             return null;
+        }
+    }
+
+    /// <summary>Deletes a fine-tuned model: it stops answering and leaves the model list (its job and checkpoints stay). False when no such model exists.</summary>
+    internal bool DeleteTrainedModel(string model)
+    {
+        lock (_gate)
+        {
+            var job = FindTrainedModel(model);
+            if (job is null || job.FineTunedModel != model)
+            {
+                return false;
+            }
+
+            job.ModelDeleted = true;
+            return true;
         }
     }
 
