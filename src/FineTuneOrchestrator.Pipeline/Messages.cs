@@ -2,10 +2,11 @@ using FineTuneOrchestrator.Providers;
 
 namespace FineTuneOrchestrator.Pipeline;
 
-// Payloads between the orchestration and its activities: ids, blob names and small summaries, never datasets.
+// Payloads between the orchestration and its activities: ids, blob names and small summaries, never datasets. Public so
+// that the Functions app's trigger functions can name them in their signatures.
 
 /// <summary>Input of the validation activity (the dataset blobs as the run config names them, unresolved).</summary>
-internal sealed record ValidateInput(
+public sealed record ValidateInput(
     string RunId,
     string Container,
     string TrainBlob,
@@ -20,22 +21,22 @@ internal sealed record ValidateInput(
     string ReportBlob);
 
 /// <summary>Result of validation: the summary and the blobs that exist.</summary>
-internal sealed record ValidateOutput(ValidationSummary Summary, string? ValidationBlob, string? EvalBlob, string TrainETag, string Problem);
+public sealed record ValidateOutput(ValidationSummary Summary, string? ValidationBlob, string? EvalBlob, string TrainETag, string Problem);
 
 /// <summary>Input of the staging activity.</summary>
-internal sealed record StageInput(string Container, string TrainBlob, string? ValidationBlob, string? EvalBlob, double ValidationFraction);
+public sealed record StageInput(string Container, string TrainBlob, string? ValidationBlob, string? EvalBlob, double ValidationFraction);
 
 /// <summary>A normalized file in the staging container, named by its SHA-256.</summary>
-internal sealed record StagedFile(string Sha256, string Blob, long Bytes, long Lines);
+public sealed record StagedFile(string Sha256, string Blob, long Bytes, long Lines);
 
 /// <summary>Staged files; <see cref="Eval"/> is the held-out set (eval file, else the validation set).</summary>
-internal sealed record StageOutput(StagedFile Train, StagedFile? Validation, StagedFile? Eval);
+public sealed record StageOutput(StagedFile Train, StagedFile? Validation, StagedFile? Eval);
 
 /// <summary>Input of the upload activity.</summary>
-internal sealed record UploadInput(string StagingBlob, string Sha256, string FileName);
+public sealed record UploadInput(string StagingBlob, string Sha256, string FileName);
 
 /// <summary>A provider job's state, trimmed for the orchestration.</summary>
-internal sealed record JobSnapshot(
+public sealed record JobSnapshot(
     string Id,
     ProviderJobStatus Status,
     string StatusText,
@@ -47,28 +48,31 @@ internal sealed record JobSnapshot(
     string? TrainingFileId,
     string? ValidationFileId)
 {
+    /// <summary>True once the job has succeeded, failed or been cancelled.</summary>
     public bool IsTerminal => Status is ProviderJobStatus.Succeeded or ProviderJobStatus.Failed or ProviderJobStatus.Cancelled;
 
+    /// <summary>The snapshot of a provider job.</summary>
     public static JobSnapshot From(ProviderJob job) => new(
         job.Id, job.Status, job.StatusText, job.FineTunedModel, job.TrainedTokens, job.EstimatedFinish,
         job.Error?.Code, job.Error?.Message, job.TrainingFileId, job.ValidationFileId);
 }
 
 /// <summary>Latest training metrics seen.</summary>
-internal sealed record ProgressMetrics(int? Step, int? TotalSteps, double? TrainLoss, double? ValidLoss)
+public sealed record ProgressMetrics(int? Step, int? TotalSteps, double? TrainLoss, double? ValidLoss)
 {
+    /// <summary>These metrics updated with every value <paramref name="newer"/> has.</summary>
     public ProgressMetrics Merge(ProgressMetrics? newer) => newer is null ? this : new(
         newer.Step ?? Step, newer.TotalSteps ?? TotalSteps, newer.TrainLoss ?? TrainLoss, newer.ValidLoss ?? ValidLoss);
 }
 
 /// <summary>Input of the poll activity.</summary>
-internal sealed record ProgressInput(string JobId, string? AfterEventId);
+public sealed record ProgressInput(string JobId, string? AfterEventId);
 
 /// <summary>Result of one poll.</summary>
-internal sealed record ProgressOutput(JobSnapshot Job, ProgressMetrics? Metrics, string? LastEventId);
+public sealed record ProgressOutput(JobSnapshot Job, ProgressMetrics? Metrics, string? LastEventId);
 
 /// <summary>Input of the poll sub-orchestration.</summary>
-internal sealed record PollBatchInput(
+public sealed record PollBatchInput(
     string JobId,
     string? LastEventId,
     string? LastStatusText,
@@ -81,10 +85,10 @@ internal sealed record PollBatchInput(
     RetrySettings Retry);
 
 /// <summary>Result of a poll batch.</summary>
-internal sealed record PollBatchResult(JobSnapshot? Job, ProgressMetrics? Metrics, string? LastEventId, double NextIntervalSeconds, bool DeadlinePassed);
+public sealed record PollBatchResult(JobSnapshot? Job, ProgressMetrics? Metrics, string? LastEventId, double NextIntervalSeconds, bool DeadlinePassed);
 
 /// <summary>Retry settings passed to the sub-orchestration (it has no DI).</summary>
-internal sealed record RetrySettings(int Attempts, double FirstIntervalSeconds, double MaxIntervalSeconds)
+public sealed record RetrySettings(int Attempts, double FirstIntervalSeconds, double MaxIntervalSeconds)
 {
     /// <summary>The retries of provider calls configured in <see cref="PipelineOptions"/>.</summary>
     public static RetrySettings ForProvider(PipelineOptions options) =>
@@ -92,22 +96,22 @@ internal sealed record RetrySettings(int Attempts, double FirstIntervalSeconds, 
 }
 
 /// <summary>Input of the evaluation preparation activity.</summary>
-internal sealed record PrepareEvaluationInput(string RunId, string EvalBlob, int MaxCases, int CasesPerChunk);
+public sealed record PrepareEvaluationInput(string RunId, string EvalBlob, int MaxCases, int CasesPerChunk);
 
 /// <summary>Cases written for evaluation.</summary>
-internal sealed record PrepareEvaluationOutput(int CaseCount, int ChunkCount, int SkippedLines);
+public sealed record PrepareEvaluationOutput(int CaseCount, int ChunkCount, int SkippedLines);
 
 /// <summary>Input of the model availability activity.</summary>
-internal sealed record EnsureModelInput(string Model, string DeploymentName);
+public sealed record EnsureModelInput(string Model, string DeploymentName);
 
 /// <summary>Input of the baseline activity.</summary>
-internal sealed record BaselineInput(string? Alias, string BaseModel);
+public sealed record BaselineInput(string? Alias, string BaseModel);
 
 /// <summary>The baseline: the model and the name to call it by.</summary>
-internal sealed record BaselineOutput(string Model, string CallableName, string Source);
+public sealed record BaselineOutput(string Model, string CallableName, string Source);
 
 /// <summary>Input of the chunk evaluation activity.</summary>
-internal sealed record EvaluateChunkInput(
+public sealed record EvaluateChunkInput(
     string RunId,
     string Role,
     string Model,
@@ -121,19 +125,19 @@ internal sealed record EvaluateChunkInput(
     string? ClassField);
 
 /// <summary>A model evaluated under a role (candidate or baseline).</summary>
-internal sealed record EvaluatedModel(string Role, string Model, string CallableName);
+public sealed record EvaluatedModel(string Role, string Model, string CallableName);
 
 /// <summary>Input of the summary activity.</summary>
-internal sealed record SummarizeInput(string RunId, int ChunkCount, int CaseCount, IReadOnlyList<EvaluatedModel> Models, bool HasSchema, string? AccuracyField, string? ClassField);
+public sealed record SummarizeInput(string RunId, int ChunkCount, int CaseCount, IReadOnlyList<EvaluatedModel> Models, bool HasSchema, string? AccuracyField, string? ClassField);
 
 /// <summary>Input of the promotion activity.</summary>
-internal sealed record PromoteInput(string Alias, string FineTunedModel, string RunId, string JobId, string BaseModel, Dictionary<string, double> Metrics);
+public sealed record PromoteInput(string Alias, string FineTunedModel, string RunId, string JobId, string BaseModel, Dictionary<string, double> Metrics);
 
 /// <summary>Input of the notification activity.</summary>
-internal sealed record NotifyInput(string WebhookUrl, PipelineResult Result);
+public sealed record NotifyInput(string WebhookUrl, PipelineResult Result);
 
 /// <summary>Input of the result-writing activity.</summary>
-internal sealed record WriteResultInput(string RunId, PipelineResult Result);
+public sealed record WriteResultInput(string RunId, PipelineResult Result);
 
 /// <summary>One evaluated case as stored in the per-case results.</summary>
 internal sealed record CaseResult

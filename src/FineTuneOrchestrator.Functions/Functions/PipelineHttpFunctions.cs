@@ -1,0 +1,77 @@
+using Azure.Storage.Blobs;
+using FineTuneOrchestrator.Api;
+using FineTuneOrchestrator.Api.Durable;
+using FineTuneOrchestrator.Api.Pipelines;
+using FineTuneOrchestrator.Pipeline;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FineTuneOrchestrator.Functions;
+
+/// <summary>
+/// <c>/api/pipelines…</c> as HTTP functions (function key), each calling the handler the in-process host maps to the same
+/// route, with the client of the invocation's Durable binding.
+/// </summary>
+public sealed class PipelineHttpFunctions(
+    PipelineRunPreparer preparer,
+    DurableHttpManagement management,
+    BlobServiceClient storage,
+    IOptions<HttpApiOptions> http,
+    IOptions<PipelineOptions> pipeline,
+    ILoggerFactory loggers)
+{
+    /// <summary><c>POST /api/pipelines[?waitForCompletion=seconds]</c>: starts a run.</summary>
+    [Function("Pipelines_Start")]
+    public Task<IResult> StartAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "pipelines")] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken) =>
+        PipelineHandlers.StartAsync(request, client, preparer, management, http, loggers, cancellationToken);
+
+    /// <summary><c>GET /api/pipelines</c>: a page of runs.</summary>
+    [Function("Pipelines_List")]
+    public Task<IResult> ListAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "pipelines")] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken) =>
+        PipelineHandlers.ListAsync(request, client, cancellationToken);
+
+    /// <summary><c>GET /api/pipelines/{runId}</c>: a run's summary.</summary>
+    [Function("Pipelines_Get")]
+    public Task<IResult> GetAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "pipelines/{runId}")] HttpRequest request,
+        string runId,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken) =>
+        PipelineHandlers.GetAsync(runId, request, client, management, storage, pipeline, cancellationToken);
+
+    /// <summary><c>POST /api/pipelines/{runId}/approve</c>.</summary>
+    [Function("Pipelines_Approve")]
+    public Task<IResult> ApproveAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "pipelines/{runId}/approve")] HttpRequest request,
+        string runId,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken) =>
+        PipelineHandlers.DecideAsync(runId, approved: true, request, client, cancellationToken);
+
+    /// <summary><c>POST /api/pipelines/{runId}/reject</c>.</summary>
+    [Function("Pipelines_Reject")]
+    public Task<IResult> RejectAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "pipelines/{runId}/reject")] HttpRequest request,
+        string runId,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken) =>
+        PipelineHandlers.DecideAsync(runId, approved: false, request, client, cancellationToken);
+
+    /// <summary><c>POST /api/pipelines/{runId}/cancel</c>.</summary>
+    [Function("Pipelines_Cancel")]
+    public Task<IResult> CancelAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "pipelines/{runId}/cancel")] HttpRequest request,
+        string runId,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken) =>
+        PipelineHandlers.CancelAsync(runId, request, client, cancellationToken);
+}

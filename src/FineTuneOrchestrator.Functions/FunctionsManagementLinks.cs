@@ -1,0 +1,43 @@
+using FineTuneOrchestrator.Api;
+using FineTuneOrchestrator.Api.Durable;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+using FunctionsPayload = Microsoft.Azure.Functions.Worker.HttpManagementPayload;
+using HttpManagementPayload = FineTuneOrchestrator.Api.Durable.HttpManagementPayload;
+
+namespace FineTuneOrchestrator.Functions;
+
+/// <summary>
+/// Management links to the Durable extension's own HTTP API: the extension knows its webhook base URL, task hub,
+/// connection and system key (from the client binding), and builds the links itself. A client that is not the
+/// extension's (the integration tests run the functions on the in-process engine) gets the same routes rooted at the
+/// request, without a key.
+/// </summary>
+internal sealed class FunctionsManagementLinks(IOptions<HttpApiOptions> http, IConfiguration configuration) : IDurableManagementLinks
+{
+    public HttpManagementPayload Create(HttpRequest request, DurableTaskClient client, string instanceId)
+    {
+        FunctionsPayload payload;
+        try
+        {
+            payload = client.CreateHttpManagementPayload(instanceId);
+        }
+        catch (InvalidOperationException)
+        {
+            string instance = $"{DurableHttpManagement.BaseUrl(request, http.Value)}{DurableHttpManagement.WebhookPath}/instances/{Uri.EscapeDataString(instanceId)}";
+            string hub = configuration["extensions:durableTask:hubName"] ?? "TestHubName";
+            string common = $"taskHub={Uri.EscapeDataString(hub)}&connection={DurableHttpManagement.DefaultConnectionName}";
+            return new HttpManagementPayload(instanceId, $"{instance}?{common}", $"{instance}/raiseEvent/{{eventName}}?{common}", $"{instance}?{common}",
+                $"{instance}/terminate?reason={{text}}&{common}", $"{instance}/suspend?reason={{text}}&{common}", $"{instance}/resume?reason={{text}}&{common}");
+        }
+
+        // The extension writes the placeholder as "{{text}}" (a literal from a non-interpolated string); Durable Functions'
+        // documented placeholder, and the in-process host's, is "{text}".
+        static string Fix(string? uri) => (uri ?? string.Empty).Replace("{{text}}", "{text}", StringComparison.Ordinal);
+        return new HttpManagementPayload(payload.Id ?? instanceId, Fix(payload.PurgeHistoryDeleteUri), Fix(payload.SendEventPostUri), Fix(payload.StatusQueryGetUri),
+            Fix(payload.TerminatePostUri), Fix(payload.SuspendPostUri), Fix(payload.ResumePostUri));
+    }
+}
