@@ -1,109 +1,87 @@
-// FineTuneOrchestrator in Azure: a storage account (task hub, datasets, staging, model registry), a Linux App Service
-// plan and web app running src/FineTuneOrchestrator.App, with the app's managed identity granted data access to the
-// storage account. Provider keys are passed as secure parameters and kept in app settings (use Key Vault references in
-// production).
-//
-//   az deployment group create -g <rg> -f infra/main.bicep -p appName=<name> providerKind=AzureOpenAI \
-//      providerEndpoint=https://<aoai>.openai.azure.com providerApiKey=<key> functionKey=<key> adminKey=<key>
+// FineTuneOrchestrator in Azure, for `azd up`: a resource group holding a Flex Consumption (FC1) Linux function app
+// (dotnet-isolated 10.0) that runs src/FineTuneOrchestrator.Functions, its storage account (task hub, deployment package,
+// datasets, staging, run files, model registry) reached with the app's managed identity only (no keys in settings),
+// Application Insights on a Log Analytics workspace, the Event Grid system topic of the storage account (the BlobCreated
+// subscription to the blob trigger is created after deployment by infra/hooks/postdeploy.sh, once the blobs extension's
+// key exists), and, when a provider key is given, a Key Vault holding it.
+targetScope = 'subscription'
 
-@description('Base name of the resources (lowercase letters and digits).')
-@minLength(3)
-@maxLength(20)
-param appName string
+@description('azd environment name: names the resource group and, with a hash, the resources.')
+@minLength(1)
+@maxLength(40)
+param environmentName string
 
-@description('Location of the resources.')
-param location string = resourceGroup().location
+@description('Region of the resources (one where Flex Consumption is offered).')
+param location string
 
-@description('Fine-tuning provider: OpenAI or AzureOpenAI.')
-@allowed([ 'OpenAI', 'AzureOpenAI' ])
+@description('Fine-tuning provider: AzureOpenAI (keeps self-serve fine-tuning), OpenAI, or OpenAICompatible.')
+@allowed([ 'AzureOpenAI', 'OpenAI', 'OpenAICompatible' ])
 param providerKind string = 'AzureOpenAI'
 
-@description('Provider endpoint, e.g. https://<resource>.openai.azure.com or https://api.openai.com/v1.')
+@description('Provider endpoint: https://<resource>.openai.azure.com for Azure OpenAI, https://api.openai.com/v1 for OpenAI.')
 param providerEndpoint string
 
-@description('Provider API key (leave empty to use the app identity with Entra ID on Azure OpenAI).')
+@description('Provider API key; kept in Key Vault. Leave empty on Azure OpenAI to use the app\'s managed identity (Entra ID).')
 @secure()
 param providerApiKey string = ''
 
-@description('Key for the function routes (/api/...).')
-@secure()
-param functionKey string
-
-@description('Admin key for the management routes (/runtime/webhooks/durabletask/...).')
-@secure()
-param adminKey string
-
-@description('Azure OpenAI: resource group of the Azure OpenAI account (for ARM deployments of fine-tuned models).')
-param azureOpenAIResourceGroup string = resourceGroup().name
-
-@description('Azure OpenAI: account name (the app identity needs Cognitive Services Contributor on it to deploy models).')
+@description('Azure OpenAI: the account name (its deployments of fine-tuned models are managed through ARM).')
 param azureOpenAIAccountName string = ''
 
-@description('App Service plan SKU.')
-param skuName string = 'B1'
+@description('Azure OpenAI: the resource group of the account (default: this deployment\'s resource group).')
+param azureOpenAIResourceGroup string = ''
 
-var storageName = toLower('${appName}st${uniqueString(resourceGroup().id)}')
+@description('Azure OpenAI: the subscription of the account (default: this subscription).')
+param azureOpenAISubscriptionId string = subscription().subscriptionId
 
-resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
-  name: take(storageName, 24)
+@description('Largest number of instances Flex Consumption may scale out to.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Memory of each instance, in MB.')
+@allowed([ 512, 2048, 4096 ])
+param instanceMemoryMB int = 2048
+
+var tags = { 'azd-env-name': environmentName }
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: 'rg-${environmentName}'
   location: location
-  kind: 'StorageV2'
-  sku: { name: 'Standard_LRS' }
-  properties: {
-    minimumTlsVersion: 'TLS1_2'
-    allowBlobPublicAccess: false
-    supportsHttpsTrafficOnly: true
+  tags: tags
+}
+
+module app 'modules/app.bicep' = {
+  name: 'finetune-orchestrator'
+  scope: rg
+  params: {
+    environmentName: environmentName
+    location: location
+    tags: tags
+    providerKind: providerKind
+    providerEndpoint: providerEndpoint
+    providerApiKey: providerApiKey
+    azureOpenAIAccountName: azureOpenAIAccountName
+    azureOpenAIResourceGroup: empty(azureOpenAIResourceGroup) ? rg.name : azureOpenAIResourceGroup
+    azureOpenAISubscriptionId: azureOpenAISubscriptionId
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
   }
 }
 
-resource plan 'Microsoft.Web/serverfarms@2023-12-01' = {
-  name: '${appName}-plan'
-  location: location
-  kind: 'linux'
-  sku: { name: skuName }
-  properties: { reserved: true }
-}
-
-resource app 'Microsoft.Web/sites@2023-12-01' = {
-  name: appName
-  location: location
-  kind: 'app,linux'
-  identity: { type: 'SystemAssigned' }
-  properties: {
-    serverFarmId: plan.id
-    httpsOnly: true
-    siteConfig: {
-      linuxFxVersion: 'DOTNETCORE|10.0'
-      alwaysOn: true
-      healthCheckPath: '/api/health'
-      appSettings: [
-        { name: 'AzureWebJobsStorage', value: 'DefaultEndpointsProtocol=https;AccountName=${storage.name};AccountKey=${storage.listKeys().keys[0].value};EndpointSuffix=${environment().suffixes.storage}' }
-        { name: 'FineTune__DurableBackend', value: 'AzureStorage' }
-        { name: 'FineTuning__Provider__Kind', value: providerKind }
-        { name: 'FineTuning__Provider__Endpoint', value: providerEndpoint }
-        { name: 'FineTuning__Provider__ApiKey', value: providerApiKey }
-        { name: 'FineTuning__Provider__UseEntraId', value: string(empty(providerApiKey)) }
-        { name: 'FineTuning__Provider__Azure__SubscriptionId', value: subscription().subscriptionId }
-        { name: 'FineTuning__Provider__Azure__ResourceGroup', value: azureOpenAIResourceGroup }
-        { name: 'FineTuning__Provider__Azure__AccountName', value: azureOpenAIAccountName }
-        { name: 'FunctionKeys__Default', value: functionKey }
-        { name: 'FunctionKeys__Master', value: adminKey }
-      ]
-    }
+// Azure OpenAI: the app's identity fine-tunes through the data plane and deploys the promoted models through ARM.
+module openAIAccess 'modules/openai-access.bicep' = if (providerKind == 'AzureOpenAI' && !empty(azureOpenAIAccountName)) {
+  name: 'openai-access'
+  scope: resourceGroup(azureOpenAISubscriptionId, empty(azureOpenAIResourceGroup) ? rg.name : azureOpenAIResourceGroup)
+  params: {
+    accountName: azureOpenAIAccountName
+    principalId: app.outputs.principalId
   }
 }
 
-// Storage Blob Data Contributor and Storage Queue Data Contributor for the app's identity (Entra ID access).
-var roles = [ 'ba92f5b4-2d11-453d-a403-e96b0029c9fe', '974c5e8b-45b9-4653-ba55-5f855dd0fb88' ]
-resource grants 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for role in roles: {
-  name: guid(storage.id, app.id, role)
-  scope: storage
-  properties: {
-    principalId: app.identity.principalId
-    principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
-  }
-}]
-
-output appUrl string = 'https://${app.properties.defaultHostName}'
-output storageAccount string = storage.name
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = app.outputs.functionAppName
+output AZURE_FUNCTION_APP_URL string = app.outputs.functionAppUrl
+output AZURE_STORAGE_ACCOUNT_NAME string = app.outputs.storageAccountName
+output AZURE_EVENTGRID_SYSTEM_TOPIC string = app.outputs.systemTopicName
+output APPLICATIONINSIGHTS_NAME string = app.outputs.applicationInsightsName
