@@ -1,0 +1,87 @@
+using System.Reflection;
+using System.Text.Json;
+using Microsoft.Azure.Functions.Worker;
+
+namespace FineTuneOrchestrator.Functions.Tests;
+
+/// <summary>
+/// What the Functions host will read: the SDK-generated functions.metadata lists every function with its bindings. Checked
+/// against the function methods in the assembly, so a function the generator missed (or bound differently) shows here.
+/// </summary>
+public sealed class FunctionsMetadataTests
+{
+    private static readonly Lazy<Dictionary<string, JsonElement>> Metadata = new(() =>
+    {
+        string path = Path.Combine(Repo.FunctionsOutput, "functions.metadata");
+        Assert.True(File.Exists(path), $"functions.metadata was not generated at {path}");
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(path));
+        return doc.RootElement.EnumerateArray().ToDictionary(f => f.GetProperty("name").GetString()!, f => f.Clone());
+    });
+
+    [Fact]
+    public void Metadata_ListsEveryFunctionOfTheAssembly()
+    {
+        var declared = typeof(PipelineActivities).Assembly.GetTypes().SelectMany(t => t.GetMethods())
+            .Select(m => m.GetCustomAttribute<FunctionAttribute>()?.Name).OfType<string>().Order().ToList();
+        Assert.Equal(declared, Metadata.Value.Keys.Order());
+    }
+
+    [Theory]
+    [InlineData("FineTunePipeline", "orchestrationTrigger")]
+    [InlineData("FineTunePipeline_PollBatch", "orchestrationTrigger")]
+    [InlineData("FineTunePipeline_Cleanup", "orchestrationTrigger")]
+    [InlineData("FineTunePipeline_ValidateDataset", "activityTrigger")]
+    [InlineData("FineTunePipeline_WriteResult", "activityTrigger")]
+    public void DurableFunctions_HaveTheirTrigger(string function, string trigger) =>
+        Assert.Equal(trigger, Bindings(function).Single(b => b.GetProperty("direction").GetString() == "In" && b.GetProperty("type").GetString()!.EndsWith("Trigger", StringComparison.Ordinal)).GetProperty("type").GetString());
+
+    [Fact]
+    public void EveryActivity_IsAnActivityTrigger()
+    {
+        foreach (string name in Pipeline.PipelineTasks.Activities.Select(a => a.Key))
+        {
+            Assert.Contains(Bindings(name), b => b.GetProperty("type").GetString() == "activityTrigger");
+        }
+    }
+
+    [Fact]
+    public void BlobTrigger_IsEventGridSourced_OnDatasetsTrainJsonl()
+    {
+        JsonElement blob = Bindings("DatasetBlobTrigger").Single(b => b.GetProperty("type").GetString() == "blobTrigger");
+        Assert.Equal("datasets/{name}/train.jsonl", blob.GetProperty("path").GetString());
+        Assert.Equal("EventGrid", blob.GetProperty("source").GetString());
+        Assert.Equal("AzureWebJobsStorage", blob.GetProperty("connection").GetString());
+        Assert.Contains(Bindings("DatasetBlobTrigger"), b => b.GetProperty("type").GetString() == "durableClient");
+    }
+
+    [Fact]
+    public void TimerTrigger_SweepsEveryFiveMinutes() =>
+        Assert.Equal("0 */5 * * * *", Bindings("TerminatedRunSweep").Single(b => b.GetProperty("type").GetString() == "timerTrigger").GetProperty("schedule").GetString());
+
+    [Theory]
+    [InlineData("Pipelines_Start", "pipelines", "post", "Function")]
+    [InlineData("Pipelines_List", "pipelines", "get", "Function")]
+    [InlineData("Pipelines_Get", "pipelines/{runId}", "get", "Function")]
+    [InlineData("Pipelines_Approve", "pipelines/{runId}/approve", "post", "Function")]
+    [InlineData("Pipelines_Reject", "pipelines/{runId}/reject", "post", "Function")]
+    [InlineData("Pipelines_Cancel", "pipelines/{runId}/cancel", "post", "Function")]
+    [InlineData("Models_List", "models", "get", "Function")]
+    [InlineData("Models_Get", "models/{alias}", "get", "Function")]
+    [InlineData("Models_History", "models/{alias}/history", "get", "Function")]
+    [InlineData("Models_Rollback", "models/{alias}/rollback", "post", "Admin")]
+    [InlineData("Models_Promote", "models/{alias}/promote", "post", "Admin")]
+    [InlineData("Health", "health", "get", "Anonymous")]
+    public void HttpFunctions_HaveRouteMethodAndAuthLevel(string function, string route, string method, string authLevel)
+    {
+        JsonElement http = Bindings(function).Single(b => b.GetProperty("type").GetString() == "httpTrigger");
+        Assert.Equal(route, http.GetProperty("route").GetString());
+        Assert.Equal([method], http.GetProperty("methods").EnumerateArray().Select(m => m.GetString()!.ToLowerInvariant()));
+        Assert.Equal(authLevel, http.GetProperty("authLevel").GetString());
+    }
+
+    private static List<JsonElement> Bindings(string function)
+    {
+        Assert.True(Metadata.Value.TryGetValue(function, out JsonElement f), $"{function} is not in functions.metadata");
+        return f.GetProperty("bindings").EnumerateArray().ToList();
+    }
+}

@@ -1,0 +1,58 @@
+namespace FineTuneOrchestrator.Functions.Tests;
+
+/// <summary>The Bicep behind <c>azd up</c> compiles and lints without a single error or warning (Bicep CLI from NuGet).</summary>
+public sealed class InfraTests
+{
+    private static string Bicep
+    {
+        get
+        {
+            string path = Path.Combine(Repo.NuGetPackageRoot, "azure.bicep.commandline.linux-x64", "0.49.2", "tools", "bicep");
+            Assert.True(File.Exists(path), $"The Bicep CLI was not restored to {path}");
+            if (!OperatingSystem.IsWindows())
+            {
+                // NuGet extracts the native binary without its execute bit.
+                File.SetUnixFileMode(path, File.GetUnixFileMode(path) | UnixFileMode.UserExecute);
+            }
+
+            return path;
+        }
+    }
+
+    [Fact]
+    public async Task Bicep_MainTemplate_BuildsWithoutWarnings()
+    {
+        string output = Path.Combine(Path.GetTempPath(), $"fto-main-{Guid.NewGuid():N}.json");
+        try
+        {
+            var (exit, log) = await ProcessRunner.RunAsync(Bicep, ["build", Path.Combine(Repo.Root, "infra", "main.bicep"), "--outfile", output], Repo.Root, TimeSpan.FromMinutes(3));
+            Assert.True(exit == 0, log);
+            Assert.True(string.IsNullOrWhiteSpace(log), "bicep build reported:\n" + log);
+            Assert.Contains("Microsoft.Web/sites", File.ReadAllText(output), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
+    [Fact]
+    public async Task Bicep_Lint_ReportsNothing()
+    {
+        foreach (string file in Directory.GetFiles(Path.Combine(Repo.Root, "infra"), "*.bicep", SearchOption.AllDirectories))
+        {
+            var (exit, log) = await ProcessRunner.RunAsync(Bicep, ["lint", file], Repo.Root, TimeSpan.FromMinutes(3));
+            Assert.True(exit == 0 && string.IsNullOrWhiteSpace(log), $"bicep lint {file}:\n{log}");
+        }
+    }
+
+    [Fact]
+    public void AzureYaml_DeploysTheFunctionsProject_AndSubscribesAfterDeploy()
+    {
+        string yaml = File.ReadAllText(Path.Combine(Repo.Root, "azure.yaml"));
+        Assert.Contains("project: ./src/FineTuneOrchestrator.Functions", yaml, StringComparison.Ordinal);
+        Assert.Contains("host: function", yaml, StringComparison.Ordinal);
+        Assert.Contains("./infra/hooks/postdeploy.sh", yaml, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(Repo.Root, "infra", "hooks", "postdeploy.sh")));
+    }
+}
