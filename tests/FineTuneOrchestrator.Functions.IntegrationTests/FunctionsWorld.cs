@@ -1,0 +1,198 @@
+extern alias simulator;
+
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Azure.Storage.Blobs;
+using DurableTask.AzureStorage;
+using FineTuneOrchestrator.Api;
+using FineTuneOrchestrator.DurableTask.Hosting;
+using FineTuneOrchestrator.Pipeline;
+using FineTuneOrchestrator.Testing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using simulator::FineTuneOrchestrator.OpenAISimulator;
+
+namespace FineTuneOrchestrator.Functions.IntegrationTests;
+
+/// <summary>
+/// The Functions app's services (the shared registration plus the Functions additions), Microsoft's engine in-process on
+/// Azurite running the app's orchestrator and activity functions, and the simulator. A task hub and containers of its own.
+/// </summary>
+public sealed class FunctionsWorld : IAsyncLifetime
+{
+    public const string SimulatorKey = "sk-functions-it-7d2e";
+
+    private IHost? _host;
+    private SimulatorServer? _simulator;
+
+    public string Prefix { get; } = "fn" + Guid.NewGuid().ToString("N")[..10];
+
+    public IServiceProvider Services => _host!.Services;
+
+    public DurableTaskClient Client => Services.GetRequiredService<DurableTaskClient>();
+
+    public BlobContainerClient Datasets => new BlobServiceClient(AzuriteTaskHubs.ConnectionString).GetBlobContainerClient($"{Prefix}-datasets");
+
+    public async Task InitializeAsync()
+    {
+        _simulator = await SimulatorServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Simulator:TimeScale"] = "1000",
+            ["Simulator:ApiKey"] = SimulatorKey,
+            ["Simulator:Seed"] = "3",
+        });
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = AzuriteTaskHubs.ConnectionString,
+            ["extensions:durableTask:hubName"] = Prefix,
+            ["extensions:durableTask:shutdownDrainTimeout"] = "00:00:02",
+            ["extensions:durableTask:storageProvider:partitionCount"] = "2",
+            ["extensions:durableTask:storageProvider:maxQueuePollingInterval"] = "00:00:00.200",
+            ["extensions:durableTask:storageProvider:controlQueueVisibilityTimeout"] = "00:00:10",
+            ["extensions:durableTask:storageProvider:workItemQueueVisibilityTimeout"] = "00:00:10",
+            ["FineTuning:Provider:Kind"] = "OpenAICompatible",
+            ["FineTuning:Provider:Endpoint"] = _simulator.OpenAIEndpoint.ToString(),
+            ["FineTuning:Provider:ApiKey"] = SimulatorKey,
+            ["FineTuning:Provider:PollInterval"] = "00:00:00.050",
+            ["FineTune:Registry:ContainerName"] = $"{Prefix}-models",
+            ["FineTune:Pipeline:DatasetsContainer"] = $"{Prefix}-datasets",
+            ["FineTune:Pipeline:StagingContainer"] = $"{Prefix}-staging",
+            ["FineTune:Pipeline:RunsContainer"] = $"{Prefix}-runs",
+            ["FineTune:Pipeline:ProviderRetryFirstInterval"] = "00:00:00.200",
+            ["FineTune:Pipeline:EvaluationCasesPerActivity"] = "5",
+            ["FineTune:Pipeline:CleanupSecondSweepDelay"] = "00:00:01",
+            ["FineTune:Defaults:PollMinIntervalSeconds"] = "0.2",
+            ["FineTune:Defaults:PollMaxIntervalSeconds"] = "0.5",
+        });
+        var methods = new FunctionMethods();
+        builder.Services.AddSingleton(methods);
+        // Program.cs of the Functions app: the shared registration, then the Functions additions.
+        builder.Services.AddFineTuneOrchestrator(builder.Configuration);
+        builder.Services.AddDurableTaskHost(builder.Configuration)
+            .AddOrchestrators(methods.OrchestratorAdapters())
+            .AddActivities(methods.ActivityAdapters());
+        builder.Services.AddFineTuneFunctions();
+        foreach (Type functions in new[] { typeof(PipelineHttpFunctions), typeof(ModelHttpFunctions), typeof(DatasetBlobTrigger), typeof(TerminatedRunSweep) })
+        {
+            builder.Services.AddTransient(functions);
+        }
+
+        _host = builder.Build();
+        await _host.StartAsync();
+        await Datasets.CreateIfNotExistsAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_host is not null)
+        {
+            await _host.StopAsync();
+            await _host.Services.GetRequiredService<AzureStorageOrchestrationService>().DeleteAsync();
+            _host.Dispose();
+        }
+
+        await AzuriteTaskHubs.DeleteHubAsync(Prefix);
+        var blobs = new BlobServiceClient(AzuriteTaskHubs.ConnectionString);
+        foreach (string suffix in new[] { "datasets", "staging", "runs", "models" })
+        {
+            await blobs.GetBlobContainerClient($"{Prefix}-{suffix}").DeleteIfExistsAsync();
+        }
+
+        if (_simulator is not null)
+        {
+            await _simulator.DisposeAsync();
+        }
+    }
+
+    public T Function<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>A request as the Functions host hands it to an HTTP function (ASP.NET Core integration).</summary>
+    public HttpRequest Request(string method, string path, string? json = null, string query = "")
+    {
+        var context = new DefaultHttpContext { RequestServices = Services };
+        context.Request.Method = method;
+        context.Request.Scheme = "http";
+        context.Request.Host = new HostString("127.0.0.1", 7071);
+        context.Request.Path = path;
+        context.Request.QueryString = new QueryString(query);
+        if (json is not null)
+        {
+            byte[] bytes = Encoding.UTF8.GetBytes(json);
+            context.Request.Body = new MemoryStream(bytes);
+            context.Request.ContentLength = bytes.Length;
+            context.Request.ContentType = "application/json";
+        }
+
+        context.Response.Body = new MemoryStream();
+        return context.Request;
+    }
+
+    /// <summary>Writes the function's result to the response, as the worker does, and reads it back.</summary>
+    public static async Task<(HttpStatusCode Status, JsonElement Body)> ExecuteAsync(IResult result, HttpRequest request)
+    {
+        await result.ExecuteAsync(request.HttpContext);
+        request.HttpContext.Response.Body.Position = 0;
+        string text = await new StreamReader(request.HttpContext.Response.Body).ReadToEndAsync();
+        return ((HttpStatusCode)request.HttpContext.Response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    /// <summary>Polls the summary function until the run ends.</summary>
+    public async Task<JsonElement> WaitForEndAsync(string runId, int seconds = 120)
+    {
+        DateTime deadline = DateTime.UtcNow.AddSeconds(seconds);
+        JsonElement last = default;
+        while (DateTime.UtcNow < deadline)
+        {
+            HttpRequest request = Request("GET", $"/api/pipelines/{runId}");
+            var (status, body) = await ExecuteAsync(await Function<PipelineHttpFunctions>().GetAsync(request, runId, Client, CancellationToken.None), request);
+            if (status == HttpStatusCode.OK)
+            {
+                last = body;
+                if (body.GetProperty("runtimeStatus").GetString() is "Completed" or "Failed" or "Terminated")
+                {
+                    return body;
+                }
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"Run {runId} did not end in {seconds} s; last summary: {last}");
+    }
+
+    /// <summary>Uploads a small support-ticket dataset: eval first, train last (train triggers).</summary>
+    public async Task<string> UploadDatasetAsync(string name, string? finetuneJson = null)
+    {
+        string[] categories = ["billing", "network", "shipping", "account"];
+        string Line(int i, string prefix) => JsonSerializer.Serialize(new
+        {
+            messages = new object[]
+            {
+                new { role = "system", content = "Classify the ticket as JSON {\"category\": ...}." },
+                new { role = "user", content = $"{prefix} ticket {i} about {categories[i % 4]} problems" },
+                new { role = "assistant", content = $"{{\"category\":\"{categories[i % 4]}\"}}" },
+            },
+        });
+        if (finetuneJson is not null)
+        {
+            await Datasets.GetBlobClient($"{name}/finetune.json").UploadAsync(BinaryData.FromString(finetuneJson), overwrite: true);
+        }
+
+        await Datasets.GetBlobClient($"{name}/eval.jsonl").UploadAsync(BinaryData.FromString(string.Join("\n", Enumerable.Range(0, 12).Select(i => Line(i, "New"))) + "\n"), overwrite: true);
+        var train = await Datasets.GetBlobClient($"{name}/train.jsonl").UploadAsync(BinaryData.FromString(string.Join("\n", Enumerable.Range(0, 40).Select(i => Line(i, "Old"))) + "\n"), overwrite: true);
+        return train.Value.ETag.ToString();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class FunctionsCollection : ICollectionFixture<FunctionsWorld>
+{
+    public const string Name = "functions";
+}
