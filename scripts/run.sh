@@ -1,67 +1,43 @@
 #!/usr/bin/env bash
-# The main job, on a fresh machine: installs the npm tools, starts a private Azurite and the fine-tuning simulator (fast
-# clock), builds and starts the app on the Azure Storage durable backend, generates a support-ticket dataset and drops it
-# into blob storage (datasets/support-tickets/), follows the run the drop starts until it ends (stage, job status, step,
-# loss), then prints the evaluation and the promoted model (GET /api/models/support-classifier). Stops what it started.
-# Usage: scripts/run.sh            Env: RUN_SEED (7), RUN_TRAIN (300), RUN_EVAL (60), SIM_TIME_SCALE (100), APP_PORT (7071),
-#                                       RUN_AZURITE_PORT (10100; uses it and the next two), SIMULATOR_PORT (5199)
+# The main job, on a fresh machine: installs the npm tools, starts Azurite, the fine-tuning simulator (fast clock) and the
+# host (scripts/serve.sh: Microsoft's Durable Task engine in-process on Azurite, the HTTP API, the blob-drop watcher),
+# generates a support-ticket dataset and drops it into blob storage (datasets/support-tickets/) with the official Azure
+# Storage client for JavaScript, follows the run the drop starts until it ends (stage, job status, step, loss), prints the
+# evaluation and the promoted model (GET /api/models/support-classifier), then classifies a few unseen tickets through
+# the sample app that follows the alias (samples/SupportClassifier). Stops everything it started.
+# Usage: scripts/run.sh   Env: RUN_SEED (7), RUN_TRAIN (300), RUN_EVAL (60), SIM_TIME_SCALE (100), APP_PORT (7071),
+#                              RUN_AZURITE_PORT (10100; uses it and the next two), SIMULATOR_PORT (5199)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 work="$root/.artifacts/run"
-mkdir -p "$work"
+rm -rf "$work"; mkdir -p "$work"
+[ -f node_modules/azurite/dist/src/azurite.js ] && [ -d node_modules/@azure/storage-blob ] || npm ci --no-audit --no-fund --loglevel=error
 
-[ -f node_modules/azurite/dist/src/azurite.js ] || npm ci --no-audit --no-fund --loglevel=error
-[ -f local.settings.json ] || { cp local.settings.sample.json local.settings.json; echo "created local.settings.json from local.settings.sample.json"; }
-setting() { node -e "const s=require('./local.settings.json').Values||{}; process.stdout.write(String(s[process.argv[1]]??''))" "$1"; }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# A private Azurite with fresh data, so every run starts from the same state (a developer's own Azurite is left alone).
-az_port="${RUN_AZURITE_PORT:-10100}"
-export AZURITE_BLOB_PORT=$az_port AZURITE_QUEUE_PORT=$((az_port + 1)) AZURITE_TABLE_PORT=$((az_port + 2)) AZURITE_DATA_DIR="$work/azurite"
-export SIMULATOR_PORT="${SIMULATOR_PORT:-5199}" SIMULATOR_DIR="$work/simulator"
-for p in "$AZURITE_BLOB_PORT" "$SIMULATOR_PORT" "${APP_PORT:-7071}"; do
-  if port_open "$p"; then echo "port $p is in use; set RUN_AZURITE_PORT / SIMULATOR_PORT / APP_PORT to free ports" >&2; exit 1; fi
-done
-
-app_pid=""
+serve_pid=""
 cleanup() {
-  if [ -n "$app_pid" ] && kill -0 "$app_pid" 2>/dev/null; then kill "$app_pid"; wait "$app_pid" 2>/dev/null || true; fi
-  scripts/simulator.sh stop >/dev/null 2>&1 || true
-  scripts/azurite.sh stop >/dev/null 2>&1 || true
+  if [ -n "$serve_pid" ] && kill -0 "$serve_pid" 2>/dev/null; then
+    kill -TERM "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
+  fi
 }
 trap cleanup EXIT
 
-rm -rf "$AZURITE_DATA_DIR"
-scripts/azurite.sh start
-key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-storage="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;BlobEndpoint=http://127.0.0.1:$AZURITE_BLOB_PORT/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$AZURITE_QUEUE_PORT/devstoreaccount1;TableEndpoint=http://127.0.0.1:$AZURITE_TABLE_PORT/devstoreaccount1;"
-
-# The simulator's clock runs SIM_TIME_SCALE times faster than real time, so training takes seconds.
-scripts/simulator.sh start "--Simulator:TimeScale=${SIM_TIME_SCALE:-100}" "--Simulator:Seed=${RUN_SEED:-7}"
-
-dotnet build -c Release src/FineTuneOrchestrator.App -nologo -clp:ErrorsOnly -v quiet
-port="${APP_PORT:-7071}"
-base="http://127.0.0.1:$port"
-fkey="$(setting FunctionKeys__Default)"
-[ -n "$fkey" ] || { echo "local.settings.json has no FunctionKeys__Default" >&2; exit 1; }
-# Command-line settings win over local.settings.json: this job always runs on its own Azurite and simulator.
-AzureWebJobsStorage="$storage" dotnet src/FineTuneOrchestrator.App/bin/Release/net10.0/FineTuneOrchestrator.App.dll \
-  --contentRoot "$root" --FineTune:LocalSettingsPath="$root/local.settings.json" --urls "$base" \
-  --FineTune:DurableBackend=AzureStorage --FineTune:BlobTrigger:Enabled=true \
-  --FineTuning:Provider:Kind=OpenAICompatible --FineTuning:Provider:Endpoint="http://127.0.0.1:$SIMULATOR_PORT/v1" \
-  --FineTuning:Provider:ApiKey=sk-local-simulator --FineTuning:Provider:PollInterval=00:00:00.200 \
-  --extensions:durableTask:storageProvider:maxQueuePollingInterval=00:00:00.500 \
-  >"$work/app.log" 2>&1 &
-app_pid=$!
-for _ in $(seq 1 150); do
-  curl -fs "$base/api/health" >/dev/null 2>&1 && break
-  kill -0 "$app_pid" 2>/dev/null || { echo "the app exited; its log:"; cat "$work/app.log"; exit 1; }
+export AZURITE_PORT="${RUN_AZURITE_PORT:-10100}" SIMULATOR_PORT="${SIMULATOR_PORT:-5199}" APP_PORT="${APP_PORT:-7071}"
+export SIM_TIME_SCALE="${SIM_TIME_SCALE:-100}" SIM_ARGS="--Simulator:Seed=${RUN_SEED:-7}" SERVE_DIR="$work/serve"
+echo "starting Azurite, the simulator and the host (scripts/serve.sh; logs in $SERVE_DIR)"
+scripts/serve.sh >"$work/serve.out" 2>"$work/serve.err" &
+serve_pid=$!
+for _ in $(seq 1 900); do
+  grep -q '^READY ' "$work/serve.out" 2>/dev/null && break
+  kill -0 "$serve_pid" 2>/dev/null || { echo "serve.sh stopped:"; cat "$work/serve.err"; exit 1; }
   sleep 0.2
 done
-curl -fs "$base/api/health" >/dev/null || { echo "the app did not answer on $base; log: $work/app.log"; exit 1; }
-echo "app listening on $base (log: $work/app.log)"
+ready="$(grep '^READY ' "$work/serve.out" | head -n 1 | cut -c7-)"
+[ -n "$ready" ] || { echo "the host did not start; see $work/serve.err"; exit 1; }
+field() { node -e "process.stdout.write(JSON.parse(process.argv[1])[process.argv[2]])" "$ready" "$1"; }
+base="$(field url)" fkey="$(field functionKey)" storage="$(field storage)" simulator="$(field simulator)"
+echo "host listening on $base (Durable management API under $base/runtime/webhooks/durabletask)"
 
 # The dataset: generated, deterministic for a seed. finetune.json and eval.jsonl go first: train.jsonl triggers the run.
 node scripts/dataset/gen-support-tickets.mjs "$work/support-tickets" --seed "${RUN_SEED:-7}" --train "${RUN_TRAIN:-300}" --eval "${RUN_EVAL:-60}"
@@ -70,12 +46,12 @@ uploads="$(node scripts/dataset/upload-blobs.mjs "$storage" datasets \
   "support-tickets/eval.jsonl=$work/support-tickets/eval.jsonl" \
   "support-tickets/train.jsonl=$work/support-tickets/train.jsonl")"
 etag="$(node -e "const l=process.argv[1].trim().split('\n').map(JSON.parse); process.stdout.write(l.find(x=>x.blob.endsWith('train.jsonl')).etag)" "$uploads")"
-echo "dropped datasets/support-tickets/train.jsonl (version $etag)"
+echo "dropped datasets/support-tickets/train.jsonl (version $etag) with @azure/storage-blob"
 
 # The run id is derived from the blob version (ds-{dataset}-{first 16 hex of sha256("container/blob@etag")}).
 run_id="$(node -e "const c=require('crypto'); process.stdout.write('ds-support-tickets-'+c.createHash('sha256').update('datasets/support-tickets/train.jsonl@'+process.argv[1]).digest('hex').slice(0,16))" "$etag")"
 api() { curl -s -H "x-functions-key: $fkey" "$@"; }
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
   [ "$(api -o /dev/null -w '%{http_code}' "$base/api/pipelines/$run_id")" = 200 ] && break
   sleep 0.1
 done
@@ -95,7 +71,7 @@ while true; do
     process.stdout.write(parts.join('  '));")"
   [ "$line" != "$last" ] && echo "$(date +%H:%M:%S)  $line" && last="$line"
   status="$(node -e "process.stdout.write(require('$work/run.json').runtimeStatus)")"
-  case "$status" in Running|Pending|Suspended|ContinuedAsNew) sleep 0.5 ;; *) break ;; esac
+  case "$status" in Running|Pending|Suspended) sleep 0.5 ;; *) break ;; esac
 done
 
 node -e "
@@ -119,4 +95,8 @@ echo
 echo "GET /api/models/support-classifier:"
 api "$base/api/models/support-classifier"; echo
 outcome="$(node -e "process.stdout.write(require('$work/run.json').outcome||'')")"
-[ "$outcome" = Promoted ]
+[ "$outcome" = Promoted ] || exit 1
+
+echo
+echo "classifying unseen tickets through the sample app, which follows the alias (samples/SupportClassifier):"
+scripts/classify-sample.sh "$storage" "$simulator/v1" sk-local-simulator models support-classifier
