@@ -38,6 +38,48 @@ public sealed class PipelineEndToEndTests(E2EWorld world)
     }
 
     [Fact]
+    public async Task BlobDrop_WithTheOfficialJavaScriptClient_IsAcceptedAndRuns()
+    {
+        // The main job drops its dataset with @azure/storage-blob (scripts/dataset/upload-blobs.mjs); Azurite must accept
+        // the service version that client sends, and the trigger must see the upload as one new version.
+        string name = Runs.NewName("js");
+        string dir = Directory.CreateTempSubdirectory("fto-js-drop-").FullName;
+        try
+        {
+            JsonObject config = Runs.Config(world.Deployment, name, alias: null);
+            config.Remove("dataset");
+            File.WriteAllText(Path.Combine(dir, "finetune.json"), config.ToJsonString());
+            File.WriteAllText(Path.Combine(dir, "eval.jsonl"), Tickets.Jsonl(15, offset: 3));
+            File.WriteAllText(Path.Combine(dir, "train.jsonl"), Tickets.Jsonl(40));
+            string root = Environment.GetEnvironmentVariable("FTO_REPO_ROOT") is { Length: > 0 } r ? r : Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", ".."));
+            var psi = new System.Diagnostics.ProcessStartInfo("node") { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (string a in new[] { Path.Combine(root, "scripts", "dataset", "upload-blobs.mjs"), Azurite.ConnectionString, world.Deployment.Datasets.Name,
+                $"{name}/finetune.json={dir}/finetune.json", $"{name}/eval.jsonl={dir}/eval.jsonl", $"{name}/train.jsonl={dir}/train.jsonl" })
+            {
+                psi.ArgumentList.Add(a);
+            }
+
+            using var node = System.Diagnostics.Process.Start(psi)!;
+            Task<string> stdout = node.StandardOutput.ReadToEndAsync(), stderr = node.StandardError.ReadToEndAsync();
+            Assert.True(node.WaitForExit(60_000), "the upload did not finish in 60 s");
+            Assert.True(node.ExitCode == 0, await stderr);
+            string etag = (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
+                .Single(l => l.GetProperty("blob").GetString() == $"{name}/train.jsonl").GetProperty("etag").GetString()!;
+            string runId = PipelineBlobDropHandler.RunIdFor(BlobDrop.TryCreate(world.Deployment.Datasets.Name, $"{name}/train.jsonl", etag, "train.jsonl")!);
+
+            JsonElement done = await Runs.WaitAsync(_client, runId);
+
+            Assert.True(done.Str("runtimeStatus") == "Completed", Runs.Describe(done));
+            Assert.Equal(BlobDrop.QuotedETag(etag), done.Str("datasetVersion"));
+            Assert.Single(await world.JobsForRunAsync(runId));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task HttpStart_WaitForCompletion_200WithPromotedResult()
     {
         string name = Runs.NewName("http");
