@@ -5,67 +5,63 @@ using System.Runtime.InteropServices;
 namespace FineTuneOrchestrator.Validation.Tokenization;
 
 /// <summary>
-/// Maps token byte sequences to BPE ranks with an open-addressing hash table over one contiguous byte array,
-/// so a lookup hashes a span and compares bytes without allocating.
+/// Maps token byte sequences to BPE ranks with an open-addressing hash table over flat arrays, so a lookup hashes a
+/// span and compares bytes without allocating. The table is not built at start-up: it ships ready to use (see
+/// <see cref="Load"/>), so loading is one sequential copy of its sections.
 /// </summary>
 internal sealed class RankTable
 {
-    private const int NotFound = -1;
-    private readonly byte[] _bytes;    // the rank file itself: token bytes are read where they lie
-    private readonly int[] _starts;    // entry -> start of its bytes in _bytes
-    private readonly ushort[] _lengths; // entry -> byte length
-    private readonly int[] _ranks;     // entry -> rank
-    private readonly ulong[] _slots;   // (hash high 32 bits << 32) | (entry + 1); 0 = empty
-    private readonly int _mask;
-    private readonly int[] _rankToEntry;
+    /// <summary>Bits of a slot that hold <c>rank + 1</c>; the other high bits hold a tag taken from the hash.</summary>
+    public const int RankBits = 18;
 
-    private RankTable(byte[] bytes, int[] starts, ushort[] lengths, int[] ranks, int maxRank)
+    /// <summary>Size of the header of a table file.</summary>
+    public const int HeaderSize = 24;
+
+    /// <summary>The magic bytes that start a table file.</summary>
+    public static ReadOnlySpan<byte> Magic => "FTORANK1"u8;
+
+    private const int NotFound = -1;
+    private const uint RankMask = (1u << RankBits) - 1;
+
+    private readonly uint[] _slots;   // 0 = empty, else (tag << RankBits) | (rank + 1)
+    private readonly uint[] _offsets; // rank -> start of its bytes in _bytes; _offsets[Count] = _bytes.Length
+    private readonly byte[] _bytes;   // token bytes in rank order
+    private readonly int _mask;
+
+    private RankTable(uint[] slots, uint[] offsets, byte[] bytes)
     {
+        _slots = slots;
+        _offsets = offsets;
         _bytes = bytes;
-        _starts = starts;
-        _lengths = lengths;
-        _ranks = ranks;
-        int count = ranks.Length;
-        int size = 1;
-        while (size < count * 2) size <<= 1;
-        _slots = new ulong[size];
-        _mask = size - 1;
-        _rankToEntry = new int[maxRank + 1];
-        Array.Fill(_rankToEntry, NotFound);
-        for (int entry = 0; entry < count; entry++)
-        {
-            ReadOnlySpan<byte> key = _bytes.AsSpan(_starts[entry], _lengths[entry]);
-            ulong hash = Hash(key);
-            int slot = (int)hash & _mask;
-            while (_slots[slot] != 0) slot = (slot + 1) & _mask;
-            _slots[slot] = (hash & 0xFFFF_FFFF_0000_0000UL) | (uint)(entry + 1);
-            _rankToEntry[ranks[entry]] = entry;
-        }
+        _mask = slots.Length - 1;
     }
 
-    /// <summary>Number of byte sequences with a rank.</summary>
-    public int Count => _ranks.Length;
+    /// <summary>Number of byte sequences with a rank (ranks are 0 to Count - 1).</summary>
+    public int Count => _offsets.Length - 1;
 
-    /// <summary>Longest token in bytes.</summary>
-    public int MaxTokenLength { get; private set; }
+    /// <summary>The tag of a key's hash: its top bits (the slot index comes from its low bits).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Tag(ulong hash) => (uint)(hash >> (64 - (32 - RankBits)));
 
     /// <summary>Returns the rank of <paramref name="key"/>, or -1 when it is not a token.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Lookup(ReadOnlySpan<byte> key)
     {
         ulong hash = Hash(key);
-        ulong tag = hash & 0xFFFF_FFFF_0000_0000UL;
+        uint tag = Tag(hash);
         int slot = (int)hash & _mask;
-        ulong[] slots = _slots;
+        uint[] slots = _slots;
         while (true)
         {
-            ulong value = slots[slot];
+            uint value = slots[slot];
             if (value == 0) return NotFound;
-            if ((value & 0xFFFF_FFFF_0000_0000UL) == tag)
+            if (value >> RankBits == tag)
             {
-                int entry = (int)(uint)value - 1;
-                if (_lengths[entry] == key.Length && key.SequenceEqual(_bytes.AsSpan(_starts[entry], key.Length))) return _ranks[entry];
+                int rank = (int)(value & RankMask) - 1;
+                int start = (int)_offsets[rank];
+                if ((int)_offsets[rank + 1] - start == key.Length && key.SequenceEqual(_bytes.AsSpan(start, key.Length))) return rank;
             }
+
             slot = (slot + 1) & _mask;
         }
     }
@@ -73,9 +69,9 @@ internal sealed class RankTable
     /// <summary>Returns the bytes of the token with <paramref name="rank"/>.</summary>
     public ReadOnlySpan<byte> GetBytes(int rank)
     {
-        int entry = (uint)rank < (uint)_rankToEntry.Length ? _rankToEntry[rank] : NotFound;
-        if (entry == NotFound) throw new ArgumentOutOfRangeException(nameof(rank), rank, "No token has this rank.");
-        return _bytes.AsSpan(_starts[entry], _lengths[entry]);
+        if ((uint)rank >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(rank), rank, "No token has this rank.");
+        int start = (int)_offsets[rank];
+        return _bytes.AsSpan(start, (int)_offsets[rank + 1] - start);
     }
 
     /// <summary>A fast non-cryptographic 64-bit hash of a short byte span (tokens are mostly under 16 bytes).</summary>
@@ -113,43 +109,49 @@ internal sealed class RankTable
         return h;
     }
 
-    /// <summary>Loads a rank file written by scripts/tokenizer-data.mjs ("FTOBPE01" format).</summary>
-    public static RankTable Load(byte[] raw)
+    /// <summary>
+    /// Loads a table file: the hash table as it is used, so nothing is hashed or placed at start-up. Little-endian:
+    /// "FTORANK1" | uint32 token count N | uint32 slot bits B | uint32 byte count L | uint32 0 (reserved) |
+    /// uint32 slots[2^B] | uint32 offsets[N + 1] | token bytes[L]. Written by the Validation tests from the rank files
+    /// (<c>scripts/tokenizer-tables.sh</c>), which also check that the shipped tables match them.
+    /// </summary>
+    /// <param name="read">Fills a span with the next bytes of the file (throws at a premature end).</param>
+    public static RankTable Load(SpanReader read)
     {
-        if (raw.Length < 16 || !raw.AsSpan(0, 8).SequenceEqual("FTOBPE01"u8))
-            throw new InvalidDataException("Not a tokenizer rank file (bad header).");
-        int count = checked((int)BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(8)));
-        int maxRank = checked((int)BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(12)));
-        var starts = new int[count];
-        var lengths = new ushort[count];
-        var ranks = new int[count];
-        int position = 16, previous = -1, maxLength = 0;
-        for (int entry = 0; entry < count; entry++)
+        Span<byte> header = stackalloc byte[HeaderSize];
+        read(header);
+        if (!header[..8].SequenceEqual(Magic)) throw new InvalidDataException("Not a tokenizer rank table (bad header).");
+        int count = checked((int)BinaryPrimitives.ReadUInt32LittleEndian(header[8..]));
+        int slotBits = (int)BinaryPrimitives.ReadUInt32LittleEndian(header[12..]);
+        int byteCount = checked((int)BinaryPrimitives.ReadUInt32LittleEndian(header[16..]));
+        if (count is < 1 or > (int)RankMask || slotBits is < 1 or > 30 || 1 << slotBits < count)
+            throw new InvalidDataException("Tokenizer rank table header is corrupt.");
+
+        // Each section is copied straight into its array: no parsing, hashing or placing.
+        var slots = GC.AllocateUninitializedArray<uint>(1 << slotBits);
+        var offsets = GC.AllocateUninitializedArray<uint>(count + 1);
+        var bytes = GC.AllocateUninitializedArray<byte>(byteCount);
+        ReadWords(read, slots);
+        ReadWords(read, offsets);
+        read(bytes);
+        if (offsets[0] != 0 || offsets[count] != byteCount) throw new InvalidDataException("Tokenizer rank table is truncated or corrupt.");
+
+        var table = new RankTable(slots, offsets, bytes);
+        // The slots were placed with this build's hash: a table written with another one finds nothing. Cheap to check.
+        foreach (int rank in (ReadOnlySpan<int>)[0, count / 2, count - 1])
         {
-            int rank = previous + 1 + ReadVarInt(raw, ref position);
-            int length = ReadVarInt(raw, ref position);
-            if (rank > maxRank || length > ushort.MaxValue || position + length > raw.Length) throw new InvalidDataException("Tokenizer rank file is truncated or corrupt.");
-            starts[entry] = position;
-            lengths[entry] = (ushort)length;
-            ranks[entry] = rank;
-            position += length;
-            previous = rank;
-            maxLength = Math.Max(maxLength, length);
+            if (table.Lookup(table.GetBytes(rank)) != rank) throw new InvalidDataException("Tokenizer rank table does not match this build's hash; regenerate it with scripts/tokenizer-tables.sh.");
         }
 
-        return new RankTable(raw, starts, lengths, ranks, maxRank) { MaxTokenLength = maxLength };
+        return table;
     }
 
-    private static int ReadVarInt(byte[] data, ref int position)
+    private static void ReadWords(SpanReader read, uint[] words)
     {
-        int value = 0, shift = 0;
-        while (true)
-        {
-            if (position >= data.Length || shift > 28) throw new InvalidDataException("Tokenizer rank file is truncated or corrupt.");
-            byte b = data[position++];
-            value |= (b & 0x7F) << shift;
-            if (b < 0x80) return value;
-            shift += 7;
-        }
+        read(MemoryMarshal.AsBytes(words.AsSpan()));
+        if (!BitConverter.IsLittleEndian) BinaryPrimitives.ReverseEndianness(words, words);
     }
 }
+
+/// <summary>Fills <paramref name="destination"/> with the next bytes of a source; throws when the source ends first.</summary>
+internal delegate void SpanReader(Span<byte> destination);
