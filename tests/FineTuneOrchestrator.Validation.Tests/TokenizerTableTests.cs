@@ -19,11 +19,14 @@ public sealed class TokenizerTableTests
     [MemberData(nameof(Encodings))]
     public void ShippedTable_RebuiltFromRankFile_IsIdentical(string name)
     {
-        byte[] expected = TableWriter.Build(ReadParts(name, "ranks"));
-        if (Environment.GetEnvironmentVariable("FTO_WRITE_TOKENIZER_TABLES") == "1") WriteParts(name, "table", expected);
+        var expected = TableWriter.Build(ReadRankFile(name));
+        if (Environment.GetEnvironmentVariable("FTO_WRITE_TOKENIZER_TABLES") == "1") WriteShards(name, expected);
 
-        byte[] shipped = ReadParts(name, "table");
-        Assert.True(expected.AsSpan().SequenceEqual(shipped), $"{name}: the shipped table differs from the one built from the rank file; run scripts/tokenizer-tables.sh");
+        var shipped = ReadShards(name);
+        Assert.True(expected.Count == shipped.Count, $"{name}: {shipped.Count} shards shipped, {expected.Count} built; run scripts/tokenizer-tables.sh");
+        for (int i = 0; i < expected.Count; i++)
+            Assert.True(expected[i].AsSpan().SequenceEqual(shipped[i]), $"{name}: shard {i} differs from the one built from the rank file; run scripts/tokenizer-tables.sh");
+        Assert.All(shipped, shard => Assert.InRange(shard.Length, RankTable.HeaderSize, PartSize));
     }
 
     [Theory]
@@ -31,7 +34,7 @@ public sealed class TokenizerTableTests
     public void Lookup_EveryTokenOfRankFile_ReturnsItsRank(string name)
     {
         var ranks = TiktokenEncoding.Get(name).Ranks;
-        var tokens = TableWriter.ReadRankFile(ReadParts(name, "ranks"));
+        var tokens = ReadRankFile(name);
         Assert.Equal(tokens.Count, ranks.Count);
         for (int rank = 0; rank < tokens.Count; rank++)
         {
@@ -53,19 +56,34 @@ public sealed class TokenizerTableTests
     public void Load_TableWithAnotherHash_IsRefused()
     {
         // A table whose slots were placed with a different hash must fail at load, not miscount silently.
-        byte[] table = TableWriter.Build(ReadParts(TiktokenEncoding.Cl100kBaseName, "ranks"), hash: key => RankTable.Hash(key) ^ 0x5555_5555_5555_5555UL);
-        var error = Assert.Throws<InvalidDataException>(() => RankTable.Load(new MemoryStream(table).ReadExactly));
+        var shards = TableWriter.Build(ReadRankFile(TiktokenEncoding.Cl100kBaseName), hash: key => RankTable.Hash(key) ^ 0x5555_5555_5555_5555UL);
+        var error = Assert.Throws<InvalidDataException>(() => RankTable.Load(Streams(shards)));
         Assert.Contains("hash", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Load_TruncatedTable_Throws()
+    public void Load_CopiedShards_FindEveryToken()
     {
-        byte[] table = ReadParts(TiktokenEncoding.Cl100kBaseName, "table");
-        Assert.ThrowsAny<Exception>(() => RankTable.Load(new MemoryStream(table[..(table.Length / 2)]).ReadExactly));
-        table[0] ^= 1;
-        Assert.Throws<InvalidDataException>(() => RankTable.Load(new MemoryStream(table).ReadExactly));
+        // Streams that are not over memory (here MemoryStream, not embedded resources) are copied, then read alike.
+        var tokens = ReadRankFile(TiktokenEncoding.Cl100kBaseName);
+        var table = RankTable.Load(Streams(ReadShards(TiktokenEncoding.Cl100kBaseName)));
+        Assert.Equal(tokens.Count, table.Count);
+        Assert.Equal(tokens.Count / 3, table.Lookup(tokens[tokens.Count / 3]));
+        Assert.True(table.GetBytes(tokens.Count - 1).SequenceEqual(tokens[^1]));
     }
+
+    [Fact]
+    public void Load_DamagedShards_Throw()
+    {
+        var shards = ReadShards(TiktokenEncoding.Cl100kBaseName);
+        Assert.Throws<InvalidDataException>(() => RankTable.Load(Streams([shards[0][..(shards[0].Length / 2)], .. shards[1..]])));
+        Assert.Throws<InvalidDataException>(() => RankTable.Load(Streams(shards[..^1])));
+        Assert.Throws<InvalidDataException>(() => RankTable.Load(Streams([shards[1], shards[0], .. shards[2..]])));
+        shards[0][0] ^= 1;
+        Assert.Throws<InvalidDataException>(() => RankTable.Load(Streams(shards)));
+    }
+
+    private static List<Stream> Streams(IEnumerable<byte[]> shards) => [.. shards.Select(s => new MemoryStream(s))];
 
     private static string DataDir()
     {
@@ -73,50 +91,68 @@ public sealed class TokenizerTableTests
         return Path.Combine(RepoPaths.Root, "src", "FineTuneOrchestrator.Validation", "Tokenization", "Data");
     }
 
-    private static byte[] ReadParts(string name, string kind)
+    private static List<byte[]> ReadRankFile(string name)
     {
         var parts = new List<byte[]>();
-        for (int i = 0; File.Exists(Path.Combine(DataDir(), $"{name}.{kind}.{i}")); i++) parts.Add(File.ReadAllBytes(Path.Combine(DataDir(), $"{name}.{kind}.{i}")));
+        for (int i = 0; File.Exists(Path.Combine(DataDir(), $"{name}.ranks.{i}")); i++) parts.Add(File.ReadAllBytes(Path.Combine(DataDir(), $"{name}.ranks.{i}")));
         Assert.NotEmpty(parts);
-        return [.. parts.SelectMany(p => p)];
+        return TableWriter.ReadRankFile([.. parts.SelectMany(p => p)]);
     }
 
-    private static void WriteParts(string name, string kind, byte[] data)
+    private static List<byte[]> ReadShards(string name)
     {
-        foreach (var old in Directory.GetFiles(DataDir(), $"{name}.{kind}.*")) File.Delete(old);
-        for (int i = 0, offset = 0; offset < data.Length; i++, offset += PartSize)
-            File.WriteAllBytes(Path.Combine(DataDir(), $"{name}.{kind}.{i}"), data[offset..Math.Min(data.Length, offset + PartSize)]);
+        var shards = new List<byte[]>();
+        for (int i = 0; File.Exists(Path.Combine(DataDir(), $"{name}.table.{i}")); i++) shards.Add(File.ReadAllBytes(Path.Combine(DataDir(), $"{name}.table.{i}")));
+        Assert.NotEmpty(shards);
+        return shards;
     }
 
-    /// <summary>Writes the table file format that <see cref="RankTable.Load"/> reads (see its documentation).</summary>
+    private static void WriteShards(string name, List<byte[]> shards)
+    {
+        foreach (var old in Directory.GetFiles(DataDir(), $"{name}.table.*")) File.Delete(old);
+        for (int i = 0; i < shards.Count; i++) File.WriteAllBytes(Path.Combine(DataDir(), $"{name}.table.{i}"), shards[i]);
+    }
+
+    /// <summary>Writes the shards that <see cref="RankTable.Load"/> reads (see its documentation).</summary>
     private static class TableWriter
     {
-        public static byte[] Build(byte[] rankFile, Func<byte[], ulong>? hash = null)
+        public static List<byte[]> Build(List<byte[]> tokens, Func<byte[], ulong>? hash = null)
         {
             hash ??= key => RankTable.Hash(key);
-            var tokens = ReadRankFile(rankFile);
-            int slotBits = 1;
-            while (1 << slotBits < tokens.Count * 2) slotBits++; // at most half full: short probes, also for misses
-            var slots = new uint[1 << slotBits];
-            int mask = slots.Length - 1;
-            for (int rank = 0; rank < tokens.Count; rank++)
+            var hashes = tokens.Select(hash).ToArray();
+            // As few shards as keep every shard within the repository's 1 MB files.
+            for (int shardBits = 0; ; shardBits++)
             {
-                ulong h = hash(tokens[rank]);
-                int slot = (int)h & mask;
+                var shards = Enumerable.Range(0, 1 << shardBits).Select(i => BuildShard(tokens, hashes, shardBits, i)).ToList();
+                if (shards.All(s => s.Length <= PartSize)) return shards;
+            }
+        }
+
+        private static byte[] BuildShard(List<byte[]> tokens, ulong[] hashes, int shardBits, int index)
+        {
+            var ranks = Enumerable.Range(0, tokens.Count).Where(r => RankTable.ShardOf(hashes[r], shardBits) == index).ToList();
+            int slotBits = 1;
+            while (1 << slotBits < ranks.Count * 2) slotBits++; // at most half full: short probes, also for misses
+            var slots = new uint[1 << slotBits];
+            uint mask = (uint)slots.Length - 1;
+            for (int entry = 0; entry < ranks.Count; entry++)
+            {
+                ulong h = hashes[ranks[entry]];
+                uint slot = (uint)h & mask;
                 while (slots[slot] != 0) slot = (slot + 1) & mask;
-                slots[slot] = (RankTable.Tag(h) << RankTable.RankBits) | (uint)(rank + 1);
+                slots[slot] = (RankTable.Tag(h) << RankTable.EntryBits) | (uint)(entry + 1);
             }
 
-            int byteCount = tokens.Sum(t => t.Length);
             var output = new MemoryStream();
             byte[] word = new byte[4];
             output.Write(RankTable.Magic);
-            foreach (int value in new[] { tokens.Count, slotBits, byteCount, 0 }) Write((uint)value);
+            foreach (int value in new[] { shardBits, index, tokens.Count, ranks.Count, slotBits, ranks.Sum(r => tokens[r].Length) }) Write((uint)value);
             foreach (uint slot in slots) Write(slot);
+            foreach (int rank in ranks) Write((uint)rank);
             uint offset = 0;
             Write(offset);
-            foreach (var token in tokens) Write(offset += (uint)token.Length);
-            foreach (var token in tokens) output.Write(token);
+            foreach (int rank in ranks) Write(offset += (uint)tokens[rank].Length);
+            foreach (int rank in ranks) output.Write(tokens[rank]);
             return output.ToArray();
 
             void Write(uint value)

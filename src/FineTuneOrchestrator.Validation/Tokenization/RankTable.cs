@@ -1,68 +1,74 @@
 using System.Buffers.Binary;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace FineTuneOrchestrator.Validation.Tokenization;
 
 /// <summary>
-/// Maps token byte sequences to BPE ranks with an open-addressing hash table over flat arrays, so a lookup hashes a
-/// span and compares bytes without allocating. The table is not built at start-up: it ships ready to use (see
-/// <see cref="Load"/>), so loading is one sequential copy of its sections.
+/// Maps token byte sequences to BPE ranks with open-addressing hash tables, so a lookup hashes a span and compares
+/// bytes without allocating. Nothing is built or copied at start-up: the tables ship ready to use as embedded
+/// resources and are read in place (see <see cref="Load"/>); only the pages a run touches are ever read.
 /// </summary>
-internal sealed class RankTable
+internal sealed unsafe class RankTable
 {
-    /// <summary>Bits of a slot that hold <c>rank + 1</c>; the other high bits hold a tag taken from the hash.</summary>
-    public const int RankBits = 18;
+    /// <summary>Bits of a slot that hold <c>entry + 1</c>; the other high bits hold a tag taken from the hash.</summary>
+    public const int EntryBits = 18;
 
-    /// <summary>Size of the header of a table file.</summary>
-    public const int HeaderSize = 24;
-
-    /// <summary>The magic bytes that start a table file.</summary>
-    public static ReadOnlySpan<byte> Magic => "FTORANK1"u8;
+    /// <summary>Size of the header of a shard.</summary>
+    public const int HeaderSize = 32;
 
     private const int NotFound = -1;
-    private const uint RankMask = (1u << RankBits) - 1;
+    private const int TagBits = 32 - EntryBits;
+    private const uint EntryMask = (1u << EntryBits) - 1;
 
-    private readonly uint[] _slots;   // 0 = empty, else (tag << RankBits) | (rank + 1)
-    private readonly uint[] _offsets; // rank -> start of its bytes in _bytes; _offsets[Count] = _bytes.Length
-    private readonly byte[] _bytes;   // token bytes in rank order
-    private readonly int _mask;
+    private readonly Shard[] _shards;
+    private readonly int _shardBits;
+    private int[]? _rankToEntry; // (shard << EntryBits) | entry, built on the first GetBytes
 
-    private RankTable(uint[] slots, uint[] offsets, byte[] bytes)
+    private RankTable(Shard[] shards, int count)
     {
-        _slots = slots;
-        _offsets = offsets;
-        _bytes = bytes;
-        _mask = slots.Length - 1;
+        _shards = shards;
+        _shardBits = BitOperations.Log2((uint)shards.Length);
+        Count = count;
     }
 
-    /// <summary>Number of byte sequences with a rank (ranks are 0 to Count - 1).</summary>
-    public int Count => _offsets.Length - 1;
+    /// <summary>The magic bytes that start each shard.</summary>
+    public static ReadOnlySpan<byte> Magic => "FTORANK2"u8;
 
-    /// <summary>The tag of a key's hash: its top bits (the slot index comes from its low bits).</summary>
+    /// <summary>Number of byte sequences with a rank (ranks are 0 to Count - 1).</summary>
+    public int Count { get; }
+
+    /// <summary>The shard of a key's hash: its top bits (a table with one shard uses none).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint Tag(ulong hash) => (uint)(hash >> (64 - (32 - RankBits)));
+    public static int ShardOf(ulong hash, int shardBits) => shardBits == 0 ? 0 : (int)(hash >> (64 - shardBits));
+
+    /// <summary>The tag of a key's hash: the bits just below those that choose the shard (the slot comes from the low bits).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Tag(ulong hash) => (uint)(hash >> 40) & ((1u << TagBits) - 1);
 
     /// <summary>Returns the rank of <paramref name="key"/>, or -1 when it is not a token.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Lookup(ReadOnlySpan<byte> key)
     {
         ulong hash = Hash(key);
+        ref readonly Shard shard = ref _shards[ShardOf(hash, _shardBits)];
         uint tag = Tag(hash);
-        int slot = (int)hash & _mask;
-        uint[] slots = _slots;
+        uint slot = (uint)hash & shard.Mask;
         while (true)
         {
-            uint value = slots[slot];
+            uint value = shard.Slots[slot];
             if (value == 0) return NotFound;
-            if (value >> RankBits == tag)
+            // Every index is checked against the shard's bounds, so a damaged table cannot read outside it.
+            uint entry = (value & EntryMask) - 1;
+            if (value >> EntryBits == tag && entry < shard.Count)
             {
-                int rank = (int)(value & RankMask) - 1;
-                int start = (int)_offsets[rank];
-                if ((int)_offsets[rank + 1] - start == key.Length && key.SequenceEqual(_bytes.AsSpan(start, key.Length))) return rank;
+                uint start = shard.Offsets[entry], end = shard.Offsets[entry + 1];
+                if (end - start == (uint)key.Length && end <= shard.ByteCount && key.SequenceEqual(new ReadOnlySpan<byte>(shard.Bytes + start, key.Length)))
+                    return (int)shard.Ranks[entry];
             }
 
-            slot = (slot + 1) & _mask;
+            slot = (slot + 1) & shard.Mask;
         }
     }
 
@@ -70,8 +76,31 @@ internal sealed class RankTable
     public ReadOnlySpan<byte> GetBytes(int rank)
     {
         if ((uint)rank >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(rank), rank, "No token has this rank.");
-        int start = (int)_offsets[rank];
-        return _bytes.AsSpan(start, (int)_offsets[rank + 1] - start);
+        int located = (_rankToEntry ??= IndexRanks())[rank];
+        ref readonly Shard shard = ref _shards[located >> EntryBits];
+        uint entry = (uint)located & EntryMask;
+        uint start = shard.Offsets[entry], end = shard.Offsets[entry + 1];
+        if (start > end || end > shard.ByteCount) throw new InvalidDataException("Tokenizer rank table is corrupt.");
+        return new ReadOnlySpan<byte>(shard.Bytes + start, (int)(end - start));
+    }
+
+    // Only decoding needs rank -> bytes: a pass over the shards' rank arrays, once.
+    private int[] IndexRanks()
+    {
+        var index = new int[Count];
+        index.AsSpan().Fill(-1);
+        for (int s = 0; s < _shards.Length; s++)
+        {
+            for (uint entry = 0; entry < _shards[s].Count; entry++)
+            {
+                uint rank = _shards[s].Ranks[entry];
+                if (rank >= (uint)Count || index[rank] >= 0) throw new InvalidDataException("Tokenizer rank table is corrupt (rank out of range or repeated).");
+                index[rank] = (s << EntryBits) | (int)entry;
+            }
+        }
+
+        if (index.AsSpan().Contains(-1)) throw new InvalidDataException("Tokenizer rank table is corrupt (a rank is missing).");
+        return index;
     }
 
     /// <summary>A fast non-cryptographic 64-bit hash of a short byte span (tokens are mostly under 16 bytes).</summary>
@@ -110,35 +139,48 @@ internal sealed class RankTable
     }
 
     /// <summary>
-    /// Loads a table file: the hash table as it is used, so nothing is hashed or placed at start-up. Little-endian:
-    /// "FTORANK1" | uint32 token count N | uint32 slot bits B | uint32 byte count L | uint32 0 (reserved) |
-    /// uint32 slots[2^B] | uint32 offsets[N + 1] | token bytes[L]. Written by the Validation tests from the rank files
-    /// (<c>scripts/tokenizer-tables.sh</c>), which also check that the shipped tables match them.
+    /// Loads a table from its shards, one stream each, in shard order. The keys are split into 2^S shards by the top S
+    /// bits of their hash, so that each shard is an independent hash table of at most 1 MB (the size of the files the
+    /// repository keeps). A shard is, little-endian: "FTORANK2" | uint32 S | uint32 shard index | uint32 total token
+    /// count | uint32 entry count N | uint32 slot bits B | uint32 byte count L | uint32 slots[2^B] (0 = empty, else
+    /// tag &lt;&lt; 18 | entry + 1) | uint32 ranks[N] | uint32 offsets[N + 1] | token bytes[L]. Streams over memory
+    /// (embedded resources: the executable's image, or the mapped assembly) are used in place; others are copied once.
+    /// The shards are written by the Validation tests from the rank files (<c>scripts/tokenizer-tables.sh</c>).
     /// </summary>
-    /// <param name="read">Fills a span with the next bytes of the file (throws at a premature end).</param>
-    public static RankTable Load(SpanReader read)
+    public static RankTable Load(IReadOnlyList<Stream> parts)
     {
-        Span<byte> header = stackalloc byte[HeaderSize];
-        read(header);
-        if (!header[..8].SequenceEqual(Magic)) throw new InvalidDataException("Not a tokenizer rank table (bad header).");
-        int count = checked((int)BinaryPrimitives.ReadUInt32LittleEndian(header[8..]));
-        int slotBits = (int)BinaryPrimitives.ReadUInt32LittleEndian(header[12..]);
-        int byteCount = checked((int)BinaryPrimitives.ReadUInt32LittleEndian(header[16..]));
-        if (count is < 1 or > (int)RankMask || slotBits is < 1 or > 30 || 1 << slotBits < count)
-            throw new InvalidDataException("Tokenizer rank table header is corrupt.");
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("The tokenizer tables are read in place, which needs a little-endian machine.");
+        if (parts.Count == 0 || !BitOperations.IsPow2(parts.Count)) throw new InvalidDataException("Tokenizer rank table: the shard count must be a power of two.");
 
-        // Each section is copied straight into its array: no parsing, hashing or placing.
-        var slots = GC.AllocateUninitializedArray<uint>(1 << slotBits);
-        var offsets = GC.AllocateUninitializedArray<uint>(count + 1);
-        var bytes = GC.AllocateUninitializedArray<byte>(byteCount);
-        ReadWords(read, slots);
-        ReadWords(read, offsets);
-        read(bytes);
-        if (offsets[0] != 0 || offsets[count] != byteCount) throw new InvalidDataException("Tokenizer rank table is truncated or corrupt.");
+        var shards = new Shard[parts.Count];
+        int total = -1, entries = 0;
+        for (int i = 0; i < parts.Count; i++)
+        {
+            byte* data = InPlace(parts[i], out long length, out object owner);
+            if (length < HeaderSize || !new ReadOnlySpan<byte>(data, Magic.Length).SequenceEqual(Magic)) throw new InvalidDataException("Not a tokenizer rank table (bad header).");
+            var header = new ReadOnlySpan<byte>(data, HeaderSize);
+            int shardBits = (int)BinaryPrimitives.ReadUInt32LittleEndian(header[8..]);
+            uint index = BinaryPrimitives.ReadUInt32LittleEndian(header[12..]);
+            int count = (int)BinaryPrimitives.ReadUInt32LittleEndian(header[16..]);
+            uint entryCount = BinaryPrimitives.ReadUInt32LittleEndian(header[20..]);
+            int slotBits = (int)BinaryPrimitives.ReadUInt32LittleEndian(header[24..]);
+            uint byteCount = BinaryPrimitives.ReadUInt32LittleEndian(header[28..]);
+            if (1 << shardBits != parts.Count || index != i || (total >= 0 && count != total) || count <= 0 || entryCount >= EntryMask
+                || slotBits is < 1 or > 24 || HeaderSize + (4L << slotBits) + 4L * (2 * entryCount + 1) + byteCount != length)
+                throw new InvalidDataException("Tokenizer rank table is truncated or corrupt.");
 
-        var table = new RankTable(slots, offsets, bytes);
+            total = count;
+            entries += (int)entryCount;
+            uint* slots = (uint*)(data + HeaderSize);
+            uint* ranks = slots + (1 << slotBits);
+            uint* offsets = ranks + entryCount;
+            shards[i] = new Shard(owner, slots, ranks, offsets, (byte*)(offsets + entryCount + 1), (1u << slotBits) - 1, entryCount, byteCount);
+        }
+
+        if (entries != total) throw new InvalidDataException("Tokenizer rank table: the shards do not add up to the token count.");
+        var table = new RankTable(shards, total);
         // The slots were placed with this build's hash: a table written with another one finds nothing. Cheap to check.
-        foreach (int rank in (ReadOnlySpan<int>)[0, count / 2, count - 1])
+        foreach (int rank in (ReadOnlySpan<int>)[0, total / 2, total - 1])
         {
             if (table.Lookup(table.GetBytes(rank)) != rank) throw new InvalidDataException("Tokenizer rank table does not match this build's hash; regenerate it with scripts/tokenizer-tables.sh.");
         }
@@ -146,12 +188,32 @@ internal sealed class RankTable
         return table;
     }
 
-    private static void ReadWords(SpanReader read, uint[] words)
+    // An embedded resource is an UnmanagedMemoryStream over memory that lives as long as its assembly (the stream is
+    // kept so that it stays reachable). Anything else is copied once into a pinned array.
+    private static byte* InPlace(Stream stream, out long length, out object owner)
     {
-        read(MemoryMarshal.AsBytes(words.AsSpan()));
-        if (!BitConverter.IsLittleEndian) BinaryPrimitives.ReverseEndianness(words, words);
+        owner = stream;
+        if (stream is UnmanagedMemoryStream memory)
+        {
+            length = memory.Length - memory.Position;
+            return memory.PositionPointer;
+        }
+
+        var copy = GC.AllocateUninitializedArray<byte>(checked((int)(stream.Length - stream.Position)), pinned: true);
+        stream.ReadExactly(copy);
+        (owner, length) = (copy, copy.Length);
+        return (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(copy));
+    }
+
+    private readonly struct Shard(object owner, uint* slots, uint* ranks, uint* offsets, byte* bytes, uint mask, uint count, uint byteCount)
+    {
+        public readonly object Owner = owner; // keeps the memory below reachable: the resource stream, or the copy
+        public readonly uint* Slots = slots;
+        public readonly uint* Ranks = ranks;
+        public readonly uint* Offsets = offsets;
+        public readonly byte* Bytes = bytes;
+        public readonly uint Mask = mask;
+        public readonly uint Count = count;
+        public readonly uint ByteCount = byteCount;
     }
 }
-
-/// <summary>Fills <paramref name="destination"/> with the next bytes of a source; throws when the source ends first.</summary>
-internal delegate void SpanReader(Span<byte> destination);

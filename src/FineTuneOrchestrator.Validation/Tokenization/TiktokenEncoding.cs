@@ -153,30 +153,12 @@ public sealed class TiktokenEncoding
 
     private static TiktokenEncoding Load(string name, PreTokenizerKind kind)
     {
-        // The table ships ready to use in parts of at most 1 MB (name.table.0, name.table.1, ...), read one after the other.
+        // One embedded resource per shard of the table (name.table.0, name.table.1, ...), read in place: the streams
+        // stay open for the life of the table (closing them would not release anything).
         var assembly = typeof(TiktokenEncoding).Assembly;
         var parts = new List<Stream>();
-        try
-        {
-            for (int i = 0; assembly.GetManifestResourceStream($"FineTuneOrchestrator.Validation.{name}.table.{i}") is { } part; i++) parts.Add(part);
-            if (parts.Count == 0) throw new InvalidOperationException($"Tokenizer data for '{name}' is missing from the assembly.");
-            int current = 0;
-            var table = RankTable.Load(destination =>
-            {
-                while (!destination.IsEmpty)
-                {
-                    int read = current < parts.Count ? parts[current].Read(destination) : throw new InvalidDataException($"Tokenizer data for '{name}' is truncated.");
-                    if (read == 0) current++;
-                    destination = destination[read..];
-                }
-            });
-            if (current < parts.Count && (parts[current].Position < parts[current].Length || current + 1 < parts.Count))
-                throw new InvalidDataException($"Tokenizer data for '{name}' has trailing bytes.");
-            return new TiktokenEncoding(name, table, kind);
-        }
-        finally
-        {
-            foreach (var part in parts) part.Dispose();
-        }
+        for (int i = 0; assembly.GetManifestResourceStream($"FineTuneOrchestrator.Validation.{name}.table.{i}") is { } part; i++) parts.Add(part);
+        if (parts.Count == 0) throw new InvalidOperationException($"Tokenizer data for '{name}' is missing from the assembly.");
+        return new TiktokenEncoding(name, RankTable.Load(parts), kind);
     }
 }
