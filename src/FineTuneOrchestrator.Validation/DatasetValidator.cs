@@ -20,8 +20,8 @@ public static class DatasetValidator
         ArgumentNullException.ThrowIfNull(input);
         options ??= new ValidationOptions();
         var model = ResolveModel(options);
-        // Loading the tokenizer takes tens of milliseconds; overlap it with reading the first blocks.
-        var encoding = Task.Run(() => TiktokenEncoding.Get(model.Encoding), cancellationToken);
+        // The tokenizer's tables are used where they lie (embedded resources): loading takes well under a millisecond.
+        var encoding = TiktokenEncoding.Get(model.Encoding);
         int workers = Math.Max(1, options.MaxDegreeOfParallelism ?? Environment.ProcessorCount);
         var aggregator = new Aggregator(options, model);
 
@@ -59,7 +59,7 @@ public static class DatasetValidator
                 {
                     try
                     {
-                        Consume(queue, new LineValidator(encoding.GetAwaiter().GetResult(), model, options.Method, options.DetectSensitiveData), aggregator, spare, cts.Token);
+                        Consume(queue, new LineValidator(encoding, model, options.Method, options.DetectSensitiveData), aggregator, spare, cts.Token);
                     }
                     catch
                     {

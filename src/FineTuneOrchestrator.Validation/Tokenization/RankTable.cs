@@ -77,8 +77,11 @@ internal sealed unsafe class RankTable
     {
         if ((uint)rank >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(rank), rank, "No token has this rank.");
         int located = (_rankToEntry ??= IndexRanks())[rank];
-        ref readonly Shard shard = ref _shards[located >> EntryBits];
-        uint entry = (uint)located & EntryMask;
+        return EntryBytes(_shards[located >> EntryBits], (uint)located & EntryMask);
+    }
+
+    private static ReadOnlySpan<byte> EntryBytes(in Shard shard, uint entry)
+    {
         uint start = shard.Offsets[entry], end = shard.Offsets[entry + 1];
         if (start > end || end > shard.ByteCount) throw new InvalidDataException("Tokenizer rank table is corrupt.");
         return new ReadOnlySpan<byte>(shard.Bytes + start, (int)(end - start));
@@ -179,10 +182,15 @@ internal sealed unsafe class RankTable
 
         if (entries != total) throw new InvalidDataException("Tokenizer rank table: the shards do not add up to the token count.");
         var table = new RankTable(shards, total);
-        // The slots were placed with this build's hash: a table written with another one finds nothing. Cheap to check.
-        foreach (int rank in (ReadOnlySpan<int>)[0, total / 2, total - 1])
+        // The slots were placed with this build's hash: a table written with another one finds nothing. Cheap to check
+        // on the first and last token of each shard.
+        foreach (var shard in shards)
         {
-            if (table.Lookup(table.GetBytes(rank)) != rank) throw new InvalidDataException("Tokenizer rank table does not match this build's hash; regenerate it with scripts/tokenizer-tables.sh.");
+            foreach (uint entry in (ReadOnlySpan<uint>)[0, shard.Count - 1])
+            {
+                if (entry < shard.Count && table.Lookup(EntryBytes(shard, entry)) != shard.Ranks[entry])
+                    throw new InvalidDataException("Tokenizer rank table does not match this build's hash; regenerate it with scripts/tokenizer-tables.sh.");
+            }
         }
 
         return table;
