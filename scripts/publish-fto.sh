@@ -2,7 +2,7 @@
 # Builds fto as a Native AOT executable: one native file that needs no .NET runtime and starts in milliseconds.
 #
 #   scripts/publish-fto.sh              -> .artifacts/fto/fto (this machine's runtime identifier, e.g. linux-x64)
-#   scripts/publish-fto.sh --rid RID    -> .artifacts/fto-RID/fto (cross-compiling: linux-x64 <-> linux-arm64 only,
+#   scripts/publish-fto.sh --rid RID    -> .artifacts/fto-RID/fto (cross-compiling works from linux-x64 to linux-arm64
 #                                          with clang, lld and the target's libc installed; see the Validation README)
 #   scripts/publish-fto.sh --pack       -> also .NET tool packages in .artifacts/packages: a pointer package, the native
 #                                          package for the RID, and a JIT package for any other platform (RID "any"):
@@ -34,7 +34,7 @@ cross=()
 [ "$rid" = "$host_rid" ] || cross=(-p:CppCompilerAndLinker=clang -p:LinkerFlavor=lld)
 
 rm -rf "$out"
-dotnet publish "$project" -c Release -r "$rid" -p:PublishAot=true "${cross[@]}" -o "$out" -nologo -clp:ErrorsOnly
+dotnet publish "$project" -c Release -r "$rid" -p:PublishAot=true ${cross[@]+"${cross[@]}"} -o "$out" -nologo -clp:ErrorsOnly
 echo "fto ($rid, Native AOT): $out/fto ($(du -h "$out/fto" | cut -f1))"
 
 if $pack; then
@@ -42,7 +42,7 @@ if $pack; then
   mkdir -p "$packages"
   # The pointer package names the RID packages; the native one is this RID's, the "any" one runs on the .NET runtime.
   dotnet pack "$project" -c Release -o "$packages" -nologo -clp:ErrorsOnly
-  dotnet pack "$project" -c Release -r "$rid" -p:PublishAot=true -p:CopyOutputSymbolsToPublishDirectory=false "${cross[@]}" -o "$packages" -nologo -clp:ErrorsOnly
+  dotnet pack "$project" -c Release -r "$rid" -p:PublishAot=true -p:CopyOutputSymbolsToPublishDirectory=false ${cross[@]+"${cross[@]}"} -o "$packages" -nologo -clp:ErrorsOnly
   dotnet pack "$project" -c Release -r any -p:PublishAot=false -o "$packages" -nologo -clp:ErrorsOnly
   ls -1 "$packages"/FineTuneOrchestrator.Fto.*.nupkg
 fi

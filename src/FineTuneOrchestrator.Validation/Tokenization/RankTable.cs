@@ -43,7 +43,7 @@ internal sealed unsafe class RankTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ShardOf(ulong hash, int shardBits) => shardBits == 0 ? 0 : (int)(hash >> (64 - shardBits));
 
-    /// <summary>The tag of a key's hash: the bits just below those that choose the shard (the slot comes from the low bits).</summary>
+    /// <summary>The tag of a key's hash: bits 40 to 53, clear of the top bits that choose the shard and the low bits that choose the slot.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint Tag(ulong hash) => (uint)(hash >> 40) & ((1u << TagBits) - 1);
 
@@ -55,11 +55,12 @@ internal sealed unsafe class RankTable
         ref readonly Shard shard = ref _shards[ShardOf(hash, _shardBits)];
         uint tag = Tag(hash);
         uint slot = (uint)hash & shard.Mask;
-        while (true)
+        for (uint probe = 0; probe <= shard.Mask; probe++)
         {
             uint value = shard.Slots[slot];
             if (value == 0) return NotFound;
-            // Every index is checked against the shard's bounds, so a damaged table cannot read outside it.
+            // Every index is checked against the shard's bounds (and the probes are bounded), so a damaged table can
+            // neither read outside its shard nor loop forever.
             uint entry = (value & EntryMask) - 1;
             if (value >> EntryBits == tag && entry < shard.Count)
             {
@@ -70,6 +71,8 @@ internal sealed unsafe class RankTable
 
             slot = (slot + 1) & shard.Mask;
         }
+
+        return NotFound;
     }
 
     /// <summary>Returns the bytes of the token with <paramref name="rank"/>.</summary>
