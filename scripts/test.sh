@@ -29,6 +29,14 @@ if ! dotnet build FineTuneOrchestrator.sln -c Release -nologo -clp:ErrorsOnly; t
   echo "build failed"; echo "0 passed, 1 failed"; exit 1
 fi
 
+# >>> native fto: publish the Native AOT executable; the CLI tests then run against it as well as the JIT build
+# (tests/FineTuneOrchestrator.Cli.Tests/CliRunner.cs reads FTO_NATIVE_CLI and fails if the file is missing).
+if ! scripts/publish-fto.sh >"$results/publish-fto.log" 2>&1; then
+  tail -n 30 "$results/publish-fto.log"; echo "native fto publish failed"; echo "0 passed, 1 failed"; exit 1
+fi
+export FTO_NATIVE_CLI="$root/.artifacts/fto/fto"
+# <<< native fto
+
 status=0
 # Test projects are named *Tests; other projects under tests/ are helper programs they start (e.g. a worker process).
 for proj in tests/*/*Tests.csproj; do

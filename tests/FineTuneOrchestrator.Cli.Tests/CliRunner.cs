@@ -2,22 +2,62 @@ using System.Diagnostics;
 
 namespace FineTuneOrchestrator.Cli.Tests;
 
-/// <summary>Runs the real fto command (the built fto.dll under `dotnet`) as a child process.</summary>
+/// <summary>
+/// Runs the real fto command as a child process: the JIT build (the built fto.dll under `dotnet`) and, when
+/// <see cref="NativeVariable"/> names it, the Native AOT executable too, so that every CLI test runs against both
+/// builds. scripts/test.sh (CI) publishes the native executable and sets the variable; a variable that names a missing
+/// file fails every native test instead of skipping them.
+/// </summary>
 internal static class CliRunner
 {
+    /// <summary>The JIT build: fto.dll run by the dotnet host.</summary>
+    public const string Jit = "jit";
+
+    /// <summary>The Native AOT executable named by <see cref="NativeVariable"/>.</summary>
+    public const string Native = "native";
+
+    /// <summary>Environment variable with the path of the native fto to test as well.</summary>
+    public const string NativeVariable = "FTO_NATIVE_CLI";
+
     private static readonly Lazy<string> Dll = new(FindDll);
 
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static async Task<Result> RunAsync(params string[] args)
+    /// <summary>The builds under test: always the JIT build, and the native one when <see cref="NativeVariable"/> is set.</summary>
+    public static TheoryData<string> Builds => new(BuildNames());
+
+    /// <summary>Every case once per build under test.</summary>
+    public static TheoryData<string, T> ForEachBuild<T>(params T[] cases)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        var data = new TheoryData<string, T>();
+        foreach (string build in BuildNames())
+        {
+            foreach (var item in cases) data.Add(build, item);
+        }
+
+        return data;
+    }
+
+    private static string[] BuildNames() => NativePath is null ? [Jit] : [Jit, Native];
+
+    private static string? NativePath => Environment.GetEnvironmentVariable(NativeVariable) is { Length: > 0 } path ? path : null;
+
+    public static async Task<Result> RunAsync(string build, params string[] args)
+    {
+        var psi = new ProcessStartInfo(build switch
+        {
+            Jit => "dotnet",
+            Native => NativePath is { } path && File.Exists(path)
+                ? path
+                : throw new FileNotFoundException($"{NativeVariable} is set to '{NativePath}', which does not exist: publish it first (scripts/publish-fto.sh)."),
+            _ => throw new ArgumentOutOfRangeException(nameof(build), build, "Unknown build."),
+        })
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        psi.ArgumentList.Add(Dll.Value);
+        if (build == Jit) psi.ArgumentList.Add(Dll.Value);
         foreach (var arg in args) psi.ArgumentList.Add(arg);
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
 
@@ -32,7 +72,7 @@ internal static class CliRunner
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"fto {string.Join(' ', args)} did not exit within 2 minutes");
+            throw new TimeoutException($"fto ({build}) {string.Join(' ', args)} did not exit within 2 minutes");
         }
 
         return new Result(process.ExitCode, await stdout, await stderr);

@@ -8,11 +8,12 @@ public sealed class ValidateCommandTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    [Fact]
-    public async Task Validate_ValidFile_Exits0WithReadyVerdict()
+    [Theory]
+    [MemberData(nameof(CliRunner.Builds), MemberType = typeof(CliRunner))]
+    public async Task Validate_ValidFile_Exits0WithReadyVerdict(string build)
     {
         string file = _dir.Write("train.jsonl", TempDir.Dataset(12));
-        var result = await CliRunner.RunAsync("validate", file);
+        var result = await CliRunner.RunAsync(build, "validate", file);
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("READY for training", result.Stdout, StringComparison.Ordinal);
         Assert.Contains("Tokens", result.Stdout, StringComparison.Ordinal);
@@ -20,22 +21,24 @@ public sealed class ValidateCommandTests : IDisposable
         Assert.Empty(result.Stderr);
     }
 
-    [Fact]
-    public async Task Validate_WarningsOnly_Exits0()
+    [Theory]
+    [MemberData(nameof(CliRunner.Builds), MemberType = typeof(CliRunner))]
+    public async Task Validate_WarningsOnly_Exits0(string build)
     {
         string file = _dir.Write("train.jsonl", TempDir.Dataset(12).Replace("\n", "\r\n", StringComparison.Ordinal));
-        var result = await CliRunner.RunAsync("validate", file, "--json");
+        var result = await CliRunner.RunAsync(build, "validate", file, "--json");
         Assert.Equal(0, result.ExitCode);
         using var doc = JsonDocument.Parse(result.Stdout);
         Assert.Equal(12, doc.RootElement.GetProperty("warningCounts").GetProperty("crlf_line_ending").GetInt64());
         Assert.True(doc.RootElement.GetProperty("valid").GetBoolean());
     }
 
-    [Fact]
-    public async Task Validate_FileWithErrors_Exits1AndHumanReportNamesCodesAndLines()
+    [Theory]
+    [MemberData(nameof(CliRunner.Builds), MemberType = typeof(CliRunner))]
+    public async Task Validate_FileWithErrors_Exits1AndHumanReportNamesCodesAndLines(string build)
     {
         string file = _dir.Write("train.jsonl", TempDir.Dataset(10, "{not json", """{"prompt": "a", "completion": "b"}""", "{not json either"));
-        var result = await CliRunner.RunAsync("validate", file);
+        var result = await CliRunner.RunAsync(build, "validate", file);
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("NOT READY", result.Stdout, StringComparison.Ordinal);
         Assert.Contains("invalid_json x2 (lines 11, 13)", result.Stdout, StringComparison.Ordinal);
@@ -44,12 +47,13 @@ public sealed class ValidateCommandTests : IDisposable
         Assert.DoesNotContain("   at ", result.Stdout + result.Stderr, StringComparison.Ordinal); // no stack traces
     }
 
-    [Fact]
-    public async Task Validate_Json_ReportHasRequiredFieldsAndCapsErrors()
+    [Theory]
+    [MemberData(nameof(CliRunner.Builds), MemberType = typeof(CliRunner))]
+    public async Task Validate_Json_ReportHasRequiredFieldsAndCapsErrors(string build)
     {
         var bad = Enumerable.Range(0, 25).Select(i => i % 2 == 0 ? "[1]" : """{"messages": []}""").ToArray();
         string file = _dir.Write("train.jsonl", TempDir.Dataset(20, bad));
-        var result = await CliRunner.RunAsync("validate", file, "--json", "--max-errors", "5", "--model", "gpt-4.1-mini");
+        var result = await CliRunner.RunAsync(build, "validate", file, "--json", "--max-errors", "5", "--model", "gpt-4.1-mini");
 
         Assert.Equal(1, result.ExitCode);
         using var doc = JsonDocument.Parse(result.Stdout);
@@ -72,22 +76,24 @@ public sealed class ValidateCommandTests : IDisposable
         Assert.Equal("gpt-4.1-mini-2025-04-14", root.GetProperty("model").GetString());
     }
 
-    [Fact]
-    public async Task Validate_ModelWithoutPrice_OmitsCost()
+    [Theory]
+    [MemberData(nameof(CliRunner.Builds), MemberType = typeof(CliRunner))]
+    public async Task Validate_ModelWithoutPrice_OmitsCost(string build)
     {
         string file = _dir.Write("train.jsonl", TempDir.Dataset(12));
-        var result = await CliRunner.RunAsync("validate", file, "--json", "--model", "o4-mini");
+        var result = await CliRunner.RunAsync(build, "validate", file, "--json", "--model", "o4-mini");
         Assert.Equal(0, result.ExitCode);
         using var doc = JsonDocument.Parse(result.Stdout);
         Assert.False(doc.RootElement.TryGetProperty("estimatedCost", out _));
     }
 
-    [Fact]
-    public async Task Validate_ValidationFileWithErrors_Exits1AndReportsBoth()
+    [Theory]
+    [MemberData(nameof(CliRunner.Builds), MemberType = typeof(CliRunner))]
+    public async Task Validate_ValidationFileWithErrors_Exits1AndReportsBoth(string build)
     {
         string train = _dir.Write("train.jsonl", TempDir.Dataset(12));
         string validation = _dir.Write("valid.jsonl", TempDir.Dataset(2, "{broken"));
-        var result = await CliRunner.RunAsync("validate", train, "--validation-file", validation, "--json");
+        var result = await CliRunner.RunAsync(build, "validate", train, "--validation-file", validation, "--json");
         Assert.Equal(1, result.ExitCode);
         using var doc = JsonDocument.Parse(result.Stdout);
         Assert.True(doc.RootElement.GetProperty("errorCounts").EnumerateObject().Count() == 0);
@@ -97,52 +103,58 @@ public sealed class ValidateCommandTests : IDisposable
         Assert.False(doc.RootElement.GetProperty("valid").GetBoolean());
     }
 
-    [Fact]
-    public async Task Validate_Dpo_ValidFileExits0()
+    [Theory]
+    [MemberData(nameof(CliRunner.Builds), MemberType = typeof(CliRunner))]
+    public async Task Validate_Dpo_ValidFileExits0(string build)
     {
         var lines = Enumerable.Range(0, 12).Select(i => $$"""{"input":{"messages":[{"role":"user","content":"Q{{i}}"}]},"preferred_output":[{"role":"assistant","content":"good"}],"non_preferred_output":[{"role":"assistant","content":"bad"}]}""");
         string file = _dir.Write("dpo.jsonl", string.Join("\n", lines));
-        Assert.Equal(0, (await CliRunner.RunAsync("validate", file, "--method", "dpo")).ExitCode);
-        Assert.Equal(1, (await CliRunner.RunAsync("validate", file, "--method", "supervised")).ExitCode);
+        Assert.Equal(0, (await CliRunner.RunAsync(build, "validate", file, "--method", "dpo")).ExitCode);
+        Assert.Equal(1, (await CliRunner.RunAsync(build, "validate", file, "--method", "supervised")).ExitCode);
     }
 
+    public static TheoryData<string, string[]> UsageErrors => CliRunner.ForEachBuild<string[]>(
+        ["validate"],                                      // missing FILE
+        ["validate", "{file}", "--method", "rlhf"],        // bad method
+        ["validate", "{file}", "--model", "gpt-9"],        // unknown model
+        ["validate", "{file}", "--max-errors", "lots"],    // not a number
+        ["validate", "{file}", "--no-such-option"],
+        ["frobnicate"]);
+
     [Theory]
-    [InlineData("validate")]                                          // missing FILE
-    [InlineData("validate", "{file}", "--method", "rlhf")]            // bad method
-    [InlineData("validate", "{file}", "--model", "gpt-9")]            // unknown model
-    [InlineData("validate", "{file}", "--max-errors", "lots")]        // not a number
-    [InlineData("validate", "{file}", "--no-such-option")]
-    [InlineData("frobnicate")]
-    public async Task Validate_UsageErrors_Exit2WithoutStackTrace(params string[] args)
+    [MemberData(nameof(UsageErrors))]
+    public async Task Validate_UsageErrors_Exit2WithoutStackTrace(string build, string[] args)
     {
         string file = _dir.Write("train.jsonl", TempDir.Dataset(12));
-        var result = await CliRunner.RunAsync(args.Select(a => a.Replace("{file}", file, StringComparison.Ordinal)).ToArray());
+        var result = await CliRunner.RunAsync(build, args.Select(a => a.Replace("{file}", file, StringComparison.Ordinal)).ToArray());
         Assert.Equal(2, result.ExitCode);
         Assert.StartsWith("fto: ", result.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
         Assert.Empty(result.Stdout);
     }
 
-    [Fact]
-    public async Task Validate_MissingOrUnreadableFile_Exits2()
+    [Theory]
+    [MemberData(nameof(CliRunner.Builds), MemberType = typeof(CliRunner))]
+    public async Task Validate_MissingOrUnreadableFile_Exits2(string build)
     {
-        var missing = await CliRunner.RunAsync("validate", _dir.File("nope.jsonl"));
+        var missing = await CliRunner.RunAsync(build, "validate", _dir.File("nope.jsonl"));
         Assert.Equal(2, missing.ExitCode);
         Assert.Contains("File not found", missing.Stderr, StringComparison.Ordinal);
 
-        var directory = await CliRunner.RunAsync("validate", _dir.Path);
+        var directory = await CliRunner.RunAsync(build, "validate", _dir.Path);
         Assert.Equal(2, directory.ExitCode);
         Assert.Contains("is a directory", directory.Stderr, StringComparison.Ordinal);
 
         string train = _dir.Write("train.jsonl", TempDir.Dataset(12));
-        var missingValidation = await CliRunner.RunAsync("validate", train, "--validation-file", _dir.File("nope.jsonl"));
+        var missingValidation = await CliRunner.RunAsync(build, "validate", train, "--validation-file", _dir.File("nope.jsonl"));
         Assert.Equal(2, missingValidation.ExitCode);
     }
 
-    [Fact]
-    public async Task Help_Exits0()
+    [Theory]
+    [MemberData(nameof(CliRunner.Builds), MemberType = typeof(CliRunner))]
+    public async Task Help_Exits0(string build)
     {
-        var result = await CliRunner.RunAsync("validate", "--help");
+        var result = await CliRunner.RunAsync(build, "validate", "--help");
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("--validation-file", result.Stdout, StringComparison.Ordinal);
     }

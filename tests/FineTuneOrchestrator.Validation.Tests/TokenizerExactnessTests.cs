@@ -61,6 +61,13 @@ public sealed class TokenizerExactnessTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void CharClassAscii_EveryAsciiCharacter_MatchesComputedFlags()
+    {
+        Assert.Equal(128, CharClass.Ascii.Length);
+        for (int c = 0; c < 128; c++) Assert.True(CharClass.Ascii[c] == CharClass.Of(c), $"U+{c:X4}: table {CharClass.Ascii[c]}, computed {CharClass.Of(c)}");
+    }
+
+    [Fact]
     public void Encode_LongPiece_UsesHeapMergeWithSameResultAsShortPieces()
     {
         // A 300-letter word goes through the heap merge; splitting it into pieces must give the same tokens as the

@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace FineTuneOrchestrator.Validation.Internal;
 
 /// <summary>
@@ -9,9 +11,10 @@ internal sealed class Aggregator(ValidationOptions options, ModelInfo model)
     private readonly Lock _gate = new();
     private readonly Dictionary<long, ChunkResult> _pending = [];
     private readonly FirstLineIndex _firstLineByHash = new();
-    // Exact distribution of example sizes in fixed memory: a histogram up to 128k tokens, a list beyond (rare).
+    // Exact distribution of example sizes in fixed memory: a histogram up to 128k tokens, a list beyond (rare). The
+    // histogram starts at 4k tokens and grows to the largest example seen, so a small file does not allocate 512 KB.
     private const int HistogramSize = 1 << 17;
-    private readonly int[] _histogram = new int[HistogramSize];
+    private int[] _histogram = new int[1 << 12];
     private readonly List<int> _largeCounts = [];
     private long _counted;
     private readonly Dictionary<string, long> _errorCounts = new(StringComparer.Ordinal);
@@ -51,7 +54,11 @@ internal sealed class Aggregator(ValidationOptions options, ModelInfo model)
             if (example.Valid) _valid++;
             if (example.Counted)
             {
-                if (example.Tokens < HistogramSize) _histogram[example.Tokens]++;
+                if (example.Tokens < HistogramSize)
+                {
+                    if (example.Tokens >= _histogram.Length) Array.Resize(ref _histogram, (int)Math.Min(HistogramSize, BitOperations.RoundUpToPowerOf2((uint)example.Tokens + 1)));
+                    _histogram[example.Tokens]++;
+                }
                 else _largeCounts.Add(example.Tokens);
                 _counted++;
                 _total += example.Tokens;
@@ -163,7 +170,7 @@ internal sealed class Aggregator(ValidationOptions options, ModelInfo model)
         if (_counted == 0) return 0;
         long rank = Math.Clamp((long)Math.Ceiling(q * _counted), 1, _counted);
         long seen = 0;
-        for (int tokens = 0; tokens < HistogramSize; tokens++)
+        for (int tokens = 0; tokens < _histogram.Length; tokens++)
         {
             seen += _histogram[tokens];
             if (seen >= rank) return tokens;

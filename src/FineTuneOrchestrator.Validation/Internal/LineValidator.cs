@@ -84,12 +84,12 @@ internal sealed class LineValidator
         _method = method;
         _scan = detectSensitiveData;
         _roleTokens = new int[(int)Role.Unknown];
-        _roleTokens[(int)Role.System] = encoding.CountTokens("system"u8);
-        _roleTokens[(int)Role.Developer] = encoding.CountTokens("developer"u8);
-        _roleTokens[(int)Role.User] = encoding.CountTokens("user"u8);
-        _roleTokens[(int)Role.Assistant] = encoding.CountTokens("assistant"u8);
-        _roleTokens[(int)Role.Tool] = encoding.CountTokens("tool"u8);
-        _roleTokens[(int)Role.Function] = encoding.CountTokens("function"u8);
+        _roleTokens[(int)Role.System] = _counter.CountTokens("system"u8);
+        _roleTokens[(int)Role.Developer] = _counter.CountTokens("developer"u8);
+        _roleTokens[(int)Role.User] = _counter.CountTokens("user"u8);
+        _roleTokens[(int)Role.Assistant] = _counter.CountTokens("assistant"u8);
+        _roleTokens[(int)Role.Tool] = _counter.CountTokens("tool"u8);
+        _roleTokens[(int)Role.Function] = _counter.CountTokens("function"u8);
     }
 
     /// <summary>Validates a non-blank line (without its line break) and records the example and its issues.</summary>

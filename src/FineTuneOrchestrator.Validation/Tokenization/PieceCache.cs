@@ -39,7 +39,9 @@ internal sealed class PieceCache
     public int Lookup(RankTable table, ReadOnlySpan<byte> piece, out int slot)
     {
         Pack(piece, out ulong w0, out ulong w1, out ulong w2, out ulong w3);
-        ulong mix = (w0 * 0x9E3779B97F4A7C15UL) ^ (w1 * 0xC2B2AE3D27D4EB4FUL) ^ (w2 * 0x165667B19E3779F9UL) ^ (w3 * 0x85EBCA77C2B2AE63UL) ^ (ulong)piece.Length;
+        // Most pieces are at most 8 bytes (w1..w3 are then 0): hash the other words only when they hold bytes.
+        ulong mix = (w0 * 0x9E3779B97F4A7C15UL) ^ (ulong)piece.Length;
+        if (piece.Length > 8) mix ^= (w1 * 0xC2B2AE3D27D4EB4FUL) ^ (w2 * 0x165667B19E3779F9UL) ^ (w3 * 0x85EBCA77C2B2AE63UL);
         slot = (int)((mix ^ (mix >> 29)) * 0x9E3779B185EBCA87UL >> (64 - Bits));
         ref Entry entry = ref _entries[slot];
         if (entry.Length == piece.Length && entry.W0 == w0 && entry.W1 == w1 && entry.W2 == w2 && entry.W3 == w3) return entry.Value;

@@ -18,11 +18,17 @@ internal static class PreTokenizer
     /// |[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?
     /// |\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+</c>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int NextO200k(ReadOnlySpan<byte> text, int position)
     {
         int fast = AsciiO200k(text, position);
-        if (fast >= 0) return fast;
+        return fast >= 0 ? fast : GeneralO200k(text, position);
+    }
 
+    // The general path lives in its own frame: its locals would otherwise be zeroed on every call of the fast path.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int GeneralO200k(ReadOnlySpan<byte> text, int position)
+    {
         int cp0 = CharClass.Decode(text, position, out int len0);
         byte f0 = CharClass.Of(cp0);
 
@@ -40,11 +46,16 @@ internal static class PreTokenizer
     /// <summary>
     /// cl100k_base: <c>(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+</c>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int NextCl100k(ReadOnlySpan<byte> text, int position)
     {
         int fast = AsciiWordCl100k(text, position);
-        if (fast >= 0) return fast;
+        return fast >= 0 ? fast : GeneralCl100k(text, position);
+    }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int GeneralCl100k(ReadOnlySpan<byte> text, int position)
+    {
         int cp0 = CharClass.Decode(text, position, out int len0);
         byte f0 = CharClass.Of(cp0);
         int end;
@@ -68,7 +79,7 @@ internal static class PreTokenizer
     {
         byte b0 = text[position];
         if (b0 >= 0x80) return -1;
-        byte f0 = CharClass.Of(b0);
+        byte f0 = CharClass.Ascii[b0];
         int q = position;
         if ((f0 & NotPrefix) == 0) q++;
         int u = q;
@@ -91,7 +102,7 @@ internal static class PreTokenizer
         byte b0 = text[position];
         if (b0 >= 0x80 || b0 == '\'') return -1;
         int q = position;
-        if ((CharClass.Of(b0) & NotPrefix) == 0) q++;
+        if ((CharClass.Ascii[b0] & NotPrefix) == 0) q++;
         int l = q;
         while (l < text.Length && (uint)((text[l] | 0x20) - 'a') <= 'z' - 'a') l++;
         if (l == q || (l < text.Length && text[l] >= 0x80)) return -1;
@@ -229,13 +240,21 @@ internal static class PreTokenizer
         int start = p;
         while (p < text.Length)
         {
+            byte b = text[p];
+            if (b < 0x80)
+            {
+                if ((CharClass.Ascii[b] & NotOther) != 0) break;
+                p++;
+                continue;
+            }
+
             int cp = CharClass.Decode(text, p, out int len);
             if ((CharClass.Of(cp) & NotOther) != 0) break;
             p += len;
         }
 
         if (p == start) return -1;
-        while (p < text.Length && (CharClass.Of(text[p]) & trailing) != 0 && text[p] < 0x80) p++;
+        while (p < text.Length && text[p] < 0x80 && (CharClass.Ascii[text[p]] & trailing) != 0) p++;
         return p;
     }
 

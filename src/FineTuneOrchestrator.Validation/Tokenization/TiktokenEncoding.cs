@@ -49,6 +49,9 @@ public sealed class TiktokenEncoding
     /// <summary>Number of ordinary (non-special) tokens.</summary>
     public int TokenCount => _ranks.Count;
 
+    /// <summary>The rank table (for tests).</summary>
+    internal RankTable Ranks => _ranks;
+
     /// <summary>Returns the encoding called <paramref name="name"/>.</summary>
     /// <exception cref="ArgumentException">The encoding is not supported.</exception>
     public static TiktokenEncoding Get(string name) => name switch
@@ -150,26 +153,12 @@ public sealed class TiktokenEncoding
 
     private static TiktokenEncoding Load(string name, PreTokenizerKind kind)
     {
-        // The rank file ships in parts of at most 1 MB (name.ranks.0, name.ranks.1, ...), uncompressed.
+        // One embedded resource per shard of the table (name.table.0, name.table.1, ...), read in place: the streams
+        // stay open for the life of the table (closing them would not release anything).
         var assembly = typeof(TiktokenEncoding).Assembly;
         var parts = new List<Stream>();
-        try
-        {
-            for (int i = 0; assembly.GetManifestResourceStream($"FineTuneOrchestrator.Validation.{name}.ranks.{i}") is { } part; i++) parts.Add(part);
-            if (parts.Count == 0) throw new InvalidOperationException($"Tokenizer data for '{name}' is missing from the assembly.");
-            var raw = new byte[parts.Sum(p => p.Length)];
-            int offset = 0;
-            foreach (var part in parts)
-            {
-                part.ReadExactly(raw, offset, (int)part.Length);
-                offset += (int)part.Length;
-            }
-
-            return new TiktokenEncoding(name, RankTable.Load(raw), kind);
-        }
-        finally
-        {
-            foreach (var part in parts) part.Dispose();
-        }
+        for (int i = 0; assembly.GetManifestResourceStream($"FineTuneOrchestrator.Validation.{name}.table.{i}") is { } part; i++) parts.Add(part);
+        if (parts.Count == 0) throw new InvalidOperationException($"Tokenizer data for '{name}' is missing from the assembly.");
+        return new TiktokenEncoding(name, RankTable.Load(parts), kind);
     }
 }
