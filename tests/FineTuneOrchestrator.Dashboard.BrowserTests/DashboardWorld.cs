@@ -1,10 +1,10 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
+using FineTuneOrchestrator.Dashboard.Testing;
 using FineTuneOrchestrator.OpenAISimulator;
 using FineTuneOrchestrator.Testing;
 
@@ -17,9 +17,8 @@ namespace FineTuneOrchestrator.Dashboard.BrowserTests;
 /// </summary>
 public sealed class DashboardWorld : IAsyncLifetime
 {
-    public const string FunctionKey = "dash-function-key-0123456789";
-    public const string MasterKey = "dash-master-key-0123456789abcd";
-    public const string SystemKey = "dash-system-key-0123456789abcd";
+    public const string FunctionKey = TestHost.FunctionKey;
+    public const string MasterKey = TestHost.MasterKey;
     private const string SimulatorApiKey = "sk-dashboard-simulator-7d1e";
 
     private readonly string _id = Guid.NewGuid().ToString("N")[..10];
@@ -28,7 +27,7 @@ public sealed class DashboardWorld : IAsyncLifetime
     private string? _finishedRunId;
     private string _datasetDir = "";
 
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot => TestHost.RepoRoot;
 
     /// <summary>Where test artifacts go (scripts/test.sh collects .artifacts/test-results/).</summary>
     public static string ResultsDir { get; } = Path.Combine(RepoRoot, ".artifacts", "test-results");
@@ -75,12 +74,12 @@ public sealed class DashboardWorld : IAsyncLifetime
             _started.Add(Simulator);
             SimulatorHttp.BaseAddress = Simulator.BaseAddress;
             SimulatorHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", SimulatorApiKey);
-            Host = await HostProcess.StartAsync(RepoRoot, Settings(), LogPath);
+            Host = await HostProcess.StartAsync(RepoRoot, TestHost.Settings(Hub, Prefix, Simulator.OpenAIEndpoint, SimulatorApiKey, AzuriteTaskHubs.ConnectionString), LogPath);
             _started.Add(Host);
             Api = Client(FunctionKey);
             Admin = Client(MasterKey);
             _datasetDir = Path.Combine(Path.GetTempPath(), $"fto-dashboard-{_id}");
-            await GenerateDatasetAsync(_datasetDir);
+            await TestHost.GenerateDatasetAsync(_datasetDir);
         }
         catch
         {
@@ -103,9 +102,9 @@ public sealed class DashboardWorld : IAsyncLifetime
         {
             await AzuriteTaskHubs.DeleteHubAsync(Hub);
             var account = new BlobServiceClient(AzuriteTaskHubs.ConnectionString);
-            foreach (string suffix in new[] { "datasets", "staging", "runs", "models" })
+            foreach (string container in TestHost.Containers(Prefix))
             {
-                await account.GetBlobContainerClient($"{Prefix}-{suffix}").DeleteIfExistsAsync();
+                await account.GetBlobContainerClient(container).DeleteIfExistsAsync();
             }
         }
 #pragma warning disable CA1031 // best-effort clean-up: with Azurite down the tests have failed already
@@ -123,40 +122,6 @@ public sealed class DashboardWorld : IAsyncLifetime
         _finishedGate.Dispose();
     }
 
-    private Dictionary<string, string> Settings() => new()
-    {
-        ["FineTune:LocalSettingsPath"] = Path.Combine(Path.GetTempPath(), "fto-dashboard-no-local-settings.json"),
-        ["AzureWebJobsStorage"] = AzuriteTaskHubs.ConnectionString,
-        ["extensions:durableTask:hubName"] = Hub,
-        ["extensions:durableTask:shutdownDrainTimeout"] = "00:00:02",
-        ["extensions:durableTask:storageProvider:partitionCount"] = "2",
-        ["extensions:durableTask:storageProvider:maxQueuePollingInterval"] = "00:00:00.200",
-        ["extensions:durableTask:storageProvider:controlQueueVisibilityTimeout"] = "00:00:10",
-        ["extensions:durableTask:storageProvider:workItemQueueVisibilityTimeout"] = "00:00:10",
-        ["FunctionKeys:Default"] = FunctionKey,
-        ["FunctionKeys:Master"] = MasterKey,
-        ["FunctionKeys:DurableTask"] = SystemKey,
-        ["FineTuning:Provider:Kind"] = "OpenAICompatible",
-        ["FineTuning:Provider:Endpoint"] = Simulator.OpenAIEndpoint.ToString(),
-        ["FineTuning:Provider:ApiKey"] = SimulatorApiKey,
-        ["FineTuning:Provider:PollInterval"] = "00:00:00.050",
-        ["FineTuning:Provider:MaxRetryAfter"] = "00:00:02",
-        ["FineTune:Registry:ContainerName"] = $"{Prefix}-models",
-        ["FineTune:Pipeline:DatasetsContainer"] = $"{Prefix}-datasets",
-        ["FineTune:Pipeline:StagingContainer"] = $"{Prefix}-staging",
-        ["FineTune:Pipeline:RunsContainer"] = $"{Prefix}-runs",
-        ["FineTune:Pipeline:ProviderRetryFirstInterval"] = "00:00:00.200",
-        ["FineTune:Pipeline:ProviderRetryMaxInterval"] = "00:00:01",
-        ["FineTune:Pipeline:EvaluationCasesPerActivity"] = "5",
-        ["FineTune:Pipeline:CleanupSecondSweepDelay"] = "00:00:01",
-        ["FineTune:BlobTrigger:Enabled"] = "false",
-        // Priced so the evaluation (and with it a run's actual cost) has a cost to show.
-        ["FineTune:Pipeline:InferencePrices:gpt-4o-mini:InputPerMillion"] = "0.15",
-        ["FineTune:Pipeline:InferencePrices:gpt-4o-mini:OutputPerMillion"] = "0.6",
-        ["FineTune:Pipeline:InferencePrices:gpt-4o-mini-2024-07-18:InputPerMillion"] = "0.3",
-        ["FineTune:Pipeline:InferencePrices:gpt-4o-mini-2024-07-18:OutputPerMillion"] = "1.2",
-    };
-
     private HttpClient Client(string key)
     {
         var client = new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
@@ -164,28 +129,9 @@ public sealed class DashboardWorld : IAsyncLifetime
         return client;
     }
 
-    private static async Task GenerateDatasetAsync(string dir)
-    {
-        // 60 training and 20 held-out tickets: enough for the gates to pass, small enough to train in seconds.
-        var psi = new ProcessStartInfo("node") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepoRoot };
-        foreach (string arg in new[] { "scripts/dataset/gen-support-tickets.mjs", dir, "--train", "60", "--eval", "20", "--seed", "7" })
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(psi)!;
-        string stderr = await process.StandardError.ReadToEndAsync();
-        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(wait.Token);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"The dataset generator failed: {stderr}");
-        }
-    }
-
     /// <summary>
     /// Uploads the generated dataset under a new name and starts a run of it over HTTP. <paramref name="epochs"/> sets how
-    /// long it trains (about 14 steps per epoch); the run config is the generator's, with this run's alias and approval.
+    /// long it trains (about 13 steps per epoch); the run config is the generator's, with this run's alias and approval.
     /// </summary>
     public async Task<string> StartRunAsync(string alias, bool approval = false, int epochs = 2)
     {
@@ -196,16 +142,7 @@ public sealed class DashboardWorld : IAsyncLifetime
             await Datasets.GetBlobClient($"{name}/{file}").UploadAsync(Path.Combine(_datasetDir, file), overwrite: true);
         }
 
-        JsonObject config = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(_datasetDir, "finetune.json")))!.AsObject();
-        config["dataset"] = new JsonObject { ["name"] = name };
-        config["alias"] = alias;
-        config["hyperparameters"] = new JsonObject { ["epochs"] = epochs, ["batchSize"] = 4 };
-        config["polling"] = new JsonObject { ["minIntervalSeconds"] = 0.2, ["maxIntervalSeconds"] = 0.5, ["deadlineHours"] = 2 };
-        if (approval)
-        {
-            config["approval"] = new JsonObject { ["required"] = true, ["timeoutSeconds"] = 3600 };
-        }
-
+        JsonObject config = TestHost.RunConfig(_datasetDir, name, alias, approval, epochs);
         using HttpResponseMessage response = await Api.PostAsync("api/pipelines", new StringContent(config.ToJsonString(), Encoding.UTF8, "application/json"));
         string body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"start: {(int)response.StatusCode} {body}");
@@ -349,24 +286,6 @@ public sealed class DashboardWorld : IAsyncLifetime
         await Browser.ScreenshotAsync(path);
         Assert.True(new FileInfo(path).Length > 10_000, $"the screenshot {path} is suspiciously small");
         return path;
-    }
-
-    private static string FindRepoRoot()
-    {
-        if (Environment.GetEnvironmentVariable("FTO_REPO_ROOT") is { Length: > 0 } root)
-        {
-            return root;
-        }
-
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "FineTuneOrchestrator.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root (FineTuneOrchestrator.sln) was not found above " + AppContext.BaseDirectory);
     }
 }
 

@@ -1,4 +1,4 @@
-// DOM and formatting helpers. Elements are built with createElement and text nodes only (never innerHTML), so nothing
+// DOM and formatting helpers. Elements are built with createElement and text nodes only (no HTML strings), so nothing
 // the API returns is ever parsed as markup.
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
