@@ -132,6 +132,7 @@ export function runView(root, runId, onAuthError) {
 
   function loadMetrics(active) {
     const jobId = run.job?.id;
+    if (!jobId && !active) clear(chart, h('p', { class: 'muted' }, 'This run created no training job.'));
     if (!jobId || metrics.final) return Promise.resolve();
     return part(async () => {
       if (metrics.job !== jobId) Object.assign(metrics, { job: jobId, points: new Map(), lastEventId: null, totalSteps: null });
@@ -161,8 +162,10 @@ export function runView(root, runId, onAuthError) {
     clear(header,
       h('h1', {}, 'Run ', h('code', {}, run.runId), ' ', h('span', { 'data-testid': 'run-status' }, badge(run.runtimeStatus)), ' ',
         run.outcome ? h('span', { 'data-testid': 'run-outcome' }, badge(run.outcome)) : null),
-      h('p', { class: 'message', 'data-testid': 'run-message' }, run.stage ? `${run.stage}${run.message ? ': ' + run.message : ''}` : run.message ?? ''),
-      run.failure && run.failure !== run.message ? h('div', { class: 'error' }, run.failure) : null,
+      // A failed run's message is its failure: shown once, as an error.
+      run.failure
+        ? h('div', { class: 'error', 'data-testid': 'run-failure' }, run.failure)
+        : h('p', { class: 'message', 'data-testid': 'run-message' }, run.stage ? `${run.stage}${run.message ? ': ' + run.message : ''}` : run.message ?? ''),
       run.warnings?.length ? h('ul', { class: 'warnings' }, run.warnings.map((w) => h('li', {}, w))) : null,
       h('dl', { class: 'meta' },
         field('Dataset', run.dataset),
