@@ -36,10 +36,13 @@ public sealed class DetailRouteFailureTests
 
     private static HttpRequest Request(string query = "") => new DefaultHttpContext { Request = { QueryString = new QueryString(query) } }.Request;
 
-    /// <summary>A storage account nobody listens on (port 9, discard), without retries.</summary>
-    private static BlobServiceClient Unreachable() => new(
+    /// <summary>
+    /// A storage account nobody listens on (port 9, discard). With retries the SDK ends in an AggregateException of its
+    /// attempts, without them in the attempt's RequestFailedException: both are storage being unavailable.
+    /// </summary>
+    private static BlobServiceClient Unreachable(int retries) => new(
         new Uri("http://127.0.0.1:9/devstoreaccount1"),
-        new BlobClientOptions { Retry = { MaxRetries = 0, NetworkTimeout = TimeSpan.FromSeconds(5) } });
+        new BlobClientOptions { Retry = { MaxRetries = retries, Delay = TimeSpan.FromMilliseconds(10), NetworkTimeout = TimeSpan.FromSeconds(5) } });
 
     private static ProblemHttpResult Problem(IResult result) => Assert.IsType<ProblemHttpResult>(result);
 
@@ -98,20 +101,24 @@ public sealed class DetailRouteFailureTests
         Assert.Equal("e6", view.LastEventId);
     }
 
-    [Fact]
-    public async Task GetEvaluation_StorageUnreachable_503()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public async Task GetEvaluation_StorageUnreachable_503(int retries)
     {
-        IResult result = await PipelineHandlers.GetEvaluationAsync(RunId, Request(), ClientWith("""{"stage":"AwaitingApproval"}"""), Unreachable(), Options.Create(new PipelineOptions()), CancellationToken.None);
+        IResult result = await PipelineHandlers.GetEvaluationAsync(RunId, Request(), ClientWith("""{"stage":"AwaitingApproval"}"""), Unreachable(retries), Options.Create(new PipelineOptions()), CancellationToken.None);
 
         ProblemHttpResult problem = Problem(result);
         Assert.Equal(503, problem.StatusCode);
         Assert.Contains("the evaluation", problem.ProblemDetails.Detail, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task GetValidation_StorageUnreachable_503()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public async Task GetValidation_StorageUnreachable_503(int retries)
     {
-        IResult result = await PipelineHandlers.GetValidationAsync(RunId, ClientWith("""{"stage":"Staging"}"""), Unreachable(), Options.Create(new PipelineOptions()), CancellationToken.None);
+        IResult result = await PipelineHandlers.GetValidationAsync(RunId, ClientWith("""{"stage":"Staging"}"""), Unreachable(retries), Options.Create(new PipelineOptions()), CancellationToken.None);
 
         ProblemHttpResult problem = Problem(result);
         Assert.Equal(503, problem.StatusCode);
