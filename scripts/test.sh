@@ -15,6 +15,17 @@ if [ ! -f node_modules/azurite/dist/src/azurite.js ] || [ ! -d node_modules/tikt
   npm ci --no-audit --no-fund --loglevel=error || { echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
+# >>> dashboard browser tests: Debian's Chromium and npm's playwright-core (issue 11) >>>
+# tests/FineTuneOrchestrator.Dashboard.BrowserTests drive /usr/bin/chromium with playwright-core. Install what is missing
+# (CI runs as root); if that fails the browser tests fail and say why: they never skip.
+[ -f node_modules/playwright-core/package.json ] || npm ci --no-audit --no-fund --loglevel=error || echo "npm ci failed: the browser tests will fail"
+if [ ! -x /usr/bin/chromium ]; then
+  echo "installing Debian's chromium for the dashboard's browser tests (log: $results/apt-chromium.log)"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >"$results/apt-chromium.log" 2>&1 \
+    || echo "chromium could not be installed (see $results/apt-chromium.log): the browser tests will fail"
+fi
+# <<< dashboard browser tests <<<
+
 # A private Azurite for the tests, so a developer's own Azurite on the default ports is left alone.
 export AZURITE_DATA_DIR="$root/.artifacts/azurite"
 export AZURITE_BLOB_PORT=${TEST_AZURITE_BLOB_PORT:-20000} AZURITE_QUEUE_PORT=${TEST_AZURITE_QUEUE_PORT:-20001} AZURITE_TABLE_PORT=${TEST_AZURITE_TABLE_PORT:-20002}

@@ -13,6 +13,7 @@ app.MapHealthApi(prefix);
 app.MapDurableManagementApi();
 app.MapModelRegistryApi(prefix);
 app.MapPipelineApi(prefix);
+app.MapDashboard(prefix);
 
 app.Run();
 

@@ -507,6 +507,12 @@ public sealed record PipelineStatus
     /// <summary>Trained tokens, once known.</summary>
     public long? TrainedTokens { get; init; }
 
+    /// <summary>
+    /// The estimated training cost in USD from validation (<see cref="ValidationSummary.EstimatedCostUsd"/>), once validated;
+    /// here too so lists of running runs can show it (the validation summary itself is only in the output).
+    /// </summary>
+    public decimal? EstimatedCostUsd { get; init; }
+
     /// <summary>The provider's estimated finish.</summary>
     public DateTimeOffset? EstimatedFinish { get; init; }
 

@@ -115,6 +115,7 @@ internal sealed class RunState
         TrainLoss = _metrics?.TrainLoss,
         ValidLoss = _metrics?.ValidLoss,
         TrainedTokens = _job?.TrainedTokens,
+        EstimatedCostUsd = Validation?.EstimatedCostUsd,
         EstimatedFinish = _job?.EstimatedFinish,
         ReportBlob = ReportBlob,
         Outcome = outcome,

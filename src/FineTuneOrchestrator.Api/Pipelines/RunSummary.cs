@@ -47,6 +47,7 @@ public sealed record RunJobView(
 /// <param name="Alias">The alias the run promotes.</param>
 /// <param name="ApprovalRequired">Whether promotion waits for an approval.</param>
 /// <param name="Job">Provider job and training progress.</param>
+/// <param name="Cost">Estimated and actual cost, as far as known.</param>
 /// <param name="Validation">Dataset validation.</param>
 /// <param name="Evaluation">Evaluation metrics.</param>
 /// <param name="Promotion">The promotion.</param>
@@ -71,6 +72,7 @@ public sealed record RunSummary(
     string? Alias,
     bool? ApprovalRequired,
     RunJobView? Job,
+    RunCostView? Cost,
     ValidationSummary? Validation,
     EvaluationSummary? Evaluation,
     PromotionSummary? Promotion,
@@ -141,6 +143,7 @@ public sealed record RunSummary(
             Alias: input?.Alias,
             ApprovalRequired: input?.Approval?.Required,
             Job: job,
+            Cost: RunCostView.From(input?.BaseModel, status?.EstimatedCostUsd ?? result?.Validation?.EstimatedCostUsd, job?.TrainedTokens, result?.Evaluation),
             Validation: result?.Validation,
             Evaluation: result?.Evaluation,
             Promotion: result?.Promotion,

@@ -1,4 +1,6 @@
 using FineTuneOrchestrator.Api.Models;
+using FineTuneOrchestrator.Dashboard;
+using FineTuneOrchestrator.Providers;
 using FineTuneOrchestrator.Api.Pipelines;
 using FineTuneOrchestrator.Host.Security;
 using Azure.Storage.Blobs;
@@ -28,9 +30,29 @@ public static class ApiEndpoints
         group.MapGet("/", (HttpRequest request, DurableTaskClient client, CancellationToken ct) => PipelineHandlers.ListAsync(request, client, ct));
         group.MapGet("/{runId}", (string runId, HttpRequest request, DurableTaskClient client, DurableHttpManagement management, BlobServiceClient storage, IOptions<PipelineOptions> pipeline, CancellationToken ct) =>
             PipelineHandlers.GetAsync(runId, request, client, management, storage, pipeline, ct));
+        group.MapGet("/{runId}/metrics", (string runId, HttpRequest request, DurableTaskClient client, IFineTuningProvider provider, CancellationToken ct) =>
+            PipelineHandlers.GetMetricsAsync(runId, request, client, provider, ct));
+        group.MapGet("/{runId}/evaluation", (string runId, HttpRequest request, DurableTaskClient client, BlobServiceClient storage, IOptions<PipelineOptions> pipeline, CancellationToken ct) =>
+            PipelineHandlers.GetEvaluationAsync(runId, request, client, storage, pipeline, ct));
+        group.MapGet("/{runId}/validation", (string runId, DurableTaskClient client, BlobServiceClient storage, IOptions<PipelineOptions> pipeline, CancellationToken ct) =>
+            PipelineHandlers.GetValidationAsync(runId, client, storage, pipeline, ct));
         group.MapPost("/{runId}/approve", (string runId, HttpRequest request, DurableTaskClient client, CancellationToken ct) => PipelineHandlers.DecideAsync(runId, approved: true, request, client, ct));
         group.MapPost("/{runId}/reject", (string runId, HttpRequest request, DurableTaskClient client, CancellationToken ct) => PipelineHandlers.DecideAsync(runId, approved: false, request, client, ct));
         group.MapPost("/{runId}/cancel", (string runId, HttpRequest request, DurableTaskClient client, CancellationToken ct) => PipelineHandlers.CancelAsync(runId, request, client, ct));
+        return group;
+    }
+
+    /// <summary>
+    /// Maps the operator dashboard to <c>/</c> and its files to <c>/assets/…</c>, without a key: the page holds no data and
+    /// asks for the operator's key, which it sends to the API routes only.
+    /// </summary>
+    public static IEndpointConventionBuilder MapDashboard(this IEndpointRouteBuilder endpoints, string prefixPath)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var options = new DashboardOptions(prefixPath, DurableHttpManagement.WebhookPath);
+        RouteGroupBuilder group = endpoints.MapGroup("/").RequireKey(AuthorizationLevel.Anonymous).WithTags("Dashboard");
+        group.MapGet("/", (HttpRequest request) => DashboardHandlers.Serve(request, null, options));
+        group.MapGet("/" + DashboardHandlers.AssetsFolder + "{*path}", (string path, HttpRequest request) => DashboardHandlers.Serve(request, DashboardHandlers.AssetsFolder + path, options));
         return group;
     }
 
