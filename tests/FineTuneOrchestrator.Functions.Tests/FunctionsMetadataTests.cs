@@ -70,6 +70,10 @@ public sealed class FunctionsMetadataTests
     [InlineData("Models_History", "models/{alias}/history", "get", "Function")]
     [InlineData("Models_Rollback", "models/{alias}/rollback", "post", "Admin")]
     [InlineData("Models_Promote", "models/{alias}/promote", "post", "Admin")]
+    [InlineData("Pipelines_Metrics", "pipelines/{runId}/metrics", "get", "Function")]
+    [InlineData("Pipelines_Evaluation", "pipelines/{runId}/evaluation", "get", "Function")]
+    [InlineData("Pipelines_Validation", "pipelines/{runId}/validation", "get", "Function")]
+    [InlineData("Dashboard", "dashboard/{*path}", "get", "Anonymous")]
     [InlineData("Health", "health", "get", "Anonymous")]
     public void HttpFunctions_HaveRouteMethodAndAuthLevel(string function, string route, string method, string authLevel)
     {

@@ -32,6 +32,7 @@ public sealed class HttpFunctionTests
         _h.Services.GetRequiredService<BlobServiceClient>(),
         _h.Services.GetRequiredService<IOptions<HttpApiOptions>>(),
         _h.Services.GetRequiredService<IOptions<PipelineOptions>>(),
+        _h.Services.GetRequiredService<FineTuneOrchestrator.Providers.IFineTuningProvider>(),
         _h.Services.GetRequiredService<ILoggerFactory>());
 
     private ModelHttpFunctions Models => new(_h.Services.GetRequiredService<ModelRegistry>());
@@ -96,6 +97,21 @@ public sealed class HttpFunctionTests
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal(400, body.GetProperty("status").GetInt32());
+        _h.Client.Verify(c => c.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Fact]
+    public async Task Start_StorageUnreachableAfterRetries_503_NothingScheduled()
+    {
+        // What the Azure SDK throws when every retry of an unreachable account failed.
+        var refused = new Azure.RequestFailedException(0, "Connection refused (127.0.0.1:9)");
+        _h.Blob("datasets", "tickets/train.jsonl").Setup(b => b.ExistsAsync(It.IsAny<CancellationToken>())).ThrowsAsync(new AggregateException(refused, refused));
+        HttpRequest request = Request("POST", "/api/pipelines", """{"dataset": {"name": "tickets"}, "baseModel": "gpt-4o-mini"}""");
+
+        var (status, body) = await ExecuteAsync(await Pipelines.StartAsync(request, _h.Client.Object, CancellationToken.None), request);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.Contains("could not be reached", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
         _h.Client.Verify(c => c.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
@@ -185,6 +201,63 @@ public sealed class HttpFunctionTests
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("ft:m", body.GetProperty("current").GetProperty("model").GetString());
         Assert.Single(written);
+    }
+
+    [Fact]
+    public async Task RunDetails_UnknownRun_404_WithoutAskingTheProviderOrStorage()
+    {
+        foreach (string detail in new[] { "metrics", "evaluation", "validation" })
+        {
+            HttpRequest request = Request("GET", $"/api/pipelines/nope/{detail}");
+            IResult result = detail switch
+            {
+                "metrics" => await Pipelines.MetricsAsync(request, "nope", _h.Client.Object, CancellationToken.None),
+                "evaluation" => await Pipelines.EvaluationAsync(request, "nope", _h.Client.Object, CancellationToken.None),
+                _ => await Pipelines.ValidationAsync(request, "nope", _h.Client.Object, CancellationToken.None),
+            };
+            Assert.Equal(HttpStatusCode.NotFound, (await ExecuteAsync(result, request)).Status);
+        }
+
+        // The provider mock is strict: any call would have thrown.
+        _h.Provider.Verify(p => p.ListEventsAsync(It.IsAny<string>(), It.IsAny<string?>(), It.IsAny<int>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Fact]
+    public async Task RunMetrics_RunWithAJob_OnePointPerReportedStep()
+    {
+        string status = JsonSerializer.Serialize(new PipelineStatus { Stage = PipelineStages.Training, JobId = "ftjob-m" }, PipelineJson.Default);
+        _h.Client.Setup(c => c.GetInstancesAsync("run-m", It.IsAny<bool>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync(Harness.Instance("run-m", OrchestrationRuntimeStatus.Running, customStatus: status));
+        _h.Provider.Setup(p => p.ListEventsAsync("ftjob-m", It.IsAny<string?>(), It.IsAny<int>(), It.IsAny<CancellationToken>())).ReturnsAsync(
+        [
+            new FineTuneOrchestrator.Providers.ProviderJobEvent("e1", DateTimeOffset.UtcNow, "info", "Step 1", "metrics", new FineTuneOrchestrator.Providers.JobMetrics { Step = 1, TrainLoss = 2.0 }),
+            new FineTuneOrchestrator.Providers.ProviderJobEvent("e2", DateTimeOffset.UtcNow, "info", "Step 2", "metrics", new FineTuneOrchestrator.Providers.JobMetrics { Step = 2, TrainLoss = 1.5, ValidLoss = 1.7 }),
+            new FineTuneOrchestrator.Providers.ProviderJobEvent("e3", DateTimeOffset.UtcNow, "info", "Validating", "message", null),
+        ]);
+        HttpRequest request = Request("GET", "/api/pipelines/run-m/metrics");
+
+        var (code, body) = await ExecuteAsync(await Pipelines.MetricsAsync(request, "run-m", _h.Client.Object, CancellationToken.None), request);
+
+        Assert.Equal(HttpStatusCode.OK, code);
+        Assert.Equal([1, 2], body.GetProperty("points").EnumerateArray().Select(p => p.GetProperty("step").GetInt32()));
+    }
+
+    [Fact]
+    public async Task Dashboard_ServesThePageUnderTheFunctionsRoute()
+    {
+        HttpRequest request = Request("GET", "/api/dashboard/");
+        IResult result = new DashboardFunction().Run(request, path: null);
+        await result.ExecuteAsync(request.HttpContext);
+        request.HttpContext.Response.Body.Position = 0;
+        string html = await new StreamReader(request.HttpContext.Response.Body).ReadToEndAsync();
+
+        Assert.Equal(200, request.HttpContext.Response.StatusCode);
+        Assert.Contains("<base href=\"/api/dashboard/\"", html, StringComparison.Ordinal);
+        Assert.Contains("content=\"/api\"", html, StringComparison.Ordinal);
+
+        request = Request("GET", "/api/dashboard/nothing-here");
+        await new DashboardFunction().Run(request, "nothing-here").ExecuteAsync(request.HttpContext);
+        Assert.Equal(404, request.HttpContext.Response.StatusCode);
     }
 
     [Fact]

@@ -78,9 +78,9 @@ public static partial class PipelineHandlers
         {
             errors = await preparer.CheckDatasetAsync(run, ct).ConfigureAwait(false);
         }
-        catch (Azure.RequestFailedException ex)
+        catch (Exception ex) when (StorageFailure(ex) is { } failed)
         {
-            return StorageUnavailable(ex);
+            return StorageUnavailable(failed);
         }
 
         if (errors.Count > 0)
@@ -167,7 +167,7 @@ public static partial class PipelineHandlers
             var blob = (await storage.GetBlobContainerClient(container).GetBlobClient($"{runId}/evaluation/summary.json").DownloadContentAsync(ct).ConfigureAwait(false)).Value;
             return JsonSerializer.Deserialize<EvaluationSummary>(blob.Content.ToMemory().Span, PipelineJson.Default);
         }
-        catch (Exception ex) when (ex is JsonException or Azure.RequestFailedException)
+        catch (Exception ex) when (ex is JsonException || StorageFailure(ex) is not null)
         {
             return null; // the summary shows the rest
         }

@@ -3,6 +3,7 @@ using FineTuneOrchestrator.Api;
 using FineTuneOrchestrator.Api.Durable;
 using FineTuneOrchestrator.Api.Pipelines;
 using FineTuneOrchestrator.Pipeline;
+using FineTuneOrchestrator.Providers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
@@ -21,6 +22,7 @@ public sealed class PipelineHttpFunctions(
     BlobServiceClient storage,
     IOptions<HttpApiOptions> http,
     IOptions<PipelineOptions> pipeline,
+    IFineTuningProvider provider,
     ILoggerFactory loggers)
 {
     /// <summary><c>POST /api/pipelines[?waitForCompletion=seconds]</c>: starts a run.</summary>
@@ -74,4 +76,31 @@ public sealed class PipelineHttpFunctions(
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
         PipelineHandlers.CancelAsync(runId, request, client, cancellationToken);
+
+    /// <summary><c>GET /api/pipelines/{runId}/metrics[?after=eventId]</c>: train and validation loss per step (the dashboard's chart).</summary>
+    [Function("Pipelines_Metrics")]
+    public Task<IResult> MetricsAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "pipelines/{runId}/metrics")] HttpRequest request,
+        string runId,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken) =>
+        PipelineHandlers.GetMetricsAsync(runId, request, client, provider, cancellationToken);
+
+    /// <summary><c>GET /api/pipelines/{runId}/evaluation[?top=10]</c>: the stored evaluation and the worst cases.</summary>
+    [Function("Pipelines_Evaluation")]
+    public Task<IResult> EvaluationAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "pipelines/{runId}/evaluation")] HttpRequest request,
+        string runId,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken) =>
+        PipelineHandlers.GetEvaluationAsync(runId, request, client, storage, pipeline, cancellationToken);
+
+    /// <summary><c>GET /api/pipelines/{runId}/validation</c>: the stored validation report.</summary>
+    [Function("Pipelines_Validation")]
+    public Task<IResult> ValidationAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "pipelines/{runId}/validation")] HttpRequest request,
+        string runId,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken) =>
+        PipelineHandlers.GetValidationAsync(runId, client, storage, pipeline, cancellationToken);
 }
