@@ -1,5 +1,7 @@
 // Durable Task host benchmark on Azurite (or any storage account):
 //   dotnet run -c Release --project bench/FineTuneOrchestrator.DurableTask.Benchmarks -- [--storage CS] [--instances N] [--steps 5] [--workers 1,2]
+//        [--set extensions:durableTask:storageProvider:useTablePartitionManagement=false ...]   (host.json settings for the workers)
+//        [--settle SECONDS]   (wait after the workers start, so partition ownership has settled before the clock starts)
 // Starts 1 and then 2 worker processes (Microsoft's engine in-process, DurableTask.AzureStorage backend) on a fresh task
 // hub, schedules N chains of S activities from this process and prints instances/s and activity steps/s, next to the raw
 // rate of the storage operations one step costs on the same account (the ceiling) and the ratio to it.
@@ -22,16 +24,28 @@ string storage = Arg("--storage", Environment.GetEnvironmentVariable("FTO_TEST_S
 int instances = int.Parse(Arg("--instances", "300"), CultureInfo.InvariantCulture);
 int steps = int.Parse(Arg("--steps", "5"), CultureInfo.InvariantCulture);
 int[] workerCounts = Arg("--workers", "1,2").Split(',').Select(w => int.Parse(w, CultureInfo.InvariantCulture)).ToArray();
+double settle = double.Parse(Arg("--settle", "0"), CultureInfo.InvariantCulture);
+var overrides = args.Select((a, i) => (a, i)).Where(x => x.a == "--set" && x.i + 1 < args.Length).Select(x => args[x.i + 1].Split('=', 2)).ToDictionary(kv => kv[0], kv => (string?)kv[1]);
 
 Console.WriteLine($"Durable Task host benchmark: {instances} instances × {steps}-activity chain, DurableTask.AzureStorage on {Describe(storage)}, {Environment.ProcessorCount} cores");
+foreach ((string key, string? value) in overrides)
+{
+    Console.WriteLine($"setting: {key}={value}");
+}
+
 double ceiling = await Ceiling.MeasureAsync(storage, TimeSpan.FromSeconds(10));
+if (settle > 0)
+{
+    Console.WriteLine($"settle: {settle} s between starting the workers and the first schedule");
+}
+
 Console.WriteLine($"ceiling: {ceiling:F1} activity steps/s (the storage operations of one step without the engine, 16 concurrent loops)");
 Console.WriteLine();
 Console.WriteLine("| worker processes | instances/s | activity steps/s | ratio to ceiling | first instance done, s | wall s |");
 Console.WriteLine("|---|---|---|---|---|---|");
 foreach (int workers in workerCounts)
 {
-    Result r = await RunAsync(storage, workers, instances, steps);
+    Result r = await RunAsync(storage, workers, instances, steps, overrides, settle);
     double ips = r.Completed / r.Seconds;
     Console.WriteLine($"| {workers} | {ips:F1} | {ips * steps:F1} | {ips * steps / ceiling:P0} | {r.FirstDone:F2} | {r.Seconds:F1} |");
 }
@@ -40,7 +54,7 @@ return 0;
 
 static string Describe(string storage) => storage.Contains("127.0.0.1", StringComparison.Ordinal) || storage.Contains("UseDevelopmentStorage", StringComparison.Ordinal) ? "Azurite" : "a storage account";
 
-static async Task<Result> RunAsync(string storage, int workers, int instances, int steps)
+static async Task<Result> RunAsync(string storage, int workers, int instances, int steps, Dictionary<string, string?> overrides, double settle)
 {
     string hub = "bench" + Guid.NewGuid().ToString("N")[..10];
     var settings = new Dictionary<string, string?>
@@ -54,6 +68,11 @@ static async Task<Result> RunAsync(string storage, int workers, int instances, i
         ["extensions:durableTask:maxConcurrentActivityFunctions"] = "10",
         ["extensions:durableTask:maxConcurrentOrchestratorFunctions"] = "10",
     };
+    foreach ((string key, string? value) in overrides)
+    {
+        settings[key] = value;
+    }
+
     HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
     builder.Logging.SetMinimumLevel(LogLevel.Warning);
     builder.Configuration.AddInMemoryCollection(settings);
@@ -72,6 +91,7 @@ static async Task<Result> RunAsync(string storage, int workers, int instances, i
             processes.Add(await StartWorkerAsync(settings, $"w{w}"));
         }
 
+        await Task.Delay(TimeSpan.FromSeconds(settle));
         var ids = new string[instances];
         var stopwatch = Stopwatch.StartNew();
         await Parallel.ForEachAsync(Enumerable.Range(0, instances), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
