@@ -87,9 +87,9 @@ public static class EvaluationDetails
             return new EvaluationView(runId, null, 0, []);
         }
 
-        var candidates = new List<StoredCase>();
-        var baseline = new Dictionary<int, StoredCase>();
-        await foreach (StoredCase c in ReadResultsAsync(runs, $"{runId}/evaluation/results.jsonl", ct).ConfigureAwait(false))
+        var candidates = new List<CaseResult>();
+        var baseline = new Dictionary<int, CaseResult>();
+        await foreach (CaseResult c in ReadResultsAsync(runs, $"{runId}/evaluation/results.jsonl", ct).ConfigureAwait(false))
         {
             if (c.Role == "baseline")
             {
@@ -101,7 +101,7 @@ public static class EvaluationDetails
             }
         }
 
-        List<(StoredCase Case, bool Regression)> worst = SelectWorst(candidates, baseline, top);
+        List<(CaseResult Case, bool Regression)> worst = SelectWorst(candidates, baseline, top);
         Dictionary<int, string?> prompts = await ReadPromptsAsync(runs, runId, worst.Select(w => w.Case.Index).ToHashSet(), ct).ConfigureAwait(false);
         var views = worst.Select(w => new EvaluationCaseView(
             w.Case.Index,
@@ -111,7 +111,7 @@ public static class EvaluationDetails
             Cut(w.Case.Expected),
             w.Case.ExpectedLabel,
             Answer(w.Case),
-            baseline.TryGetValue(w.Case.Index, out StoredCase? b) ? Answer(b) : null)).ToList();
+            baseline.TryGetValue(w.Case.Index, out CaseResult? b) ? Answer(b) : null)).ToList();
         return new EvaluationView(runId, summary, candidates.Count, views);
     }
 
@@ -119,16 +119,16 @@ public static class EvaluationDetails
     /// Orders failing candidate cases worst first: by problem (failed call, invalid JSON, schema violation, wrong answer),
     /// then regressions (the baseline had no problem) before cases both models got wrong, then by case index.
     /// </summary>
-    internal static List<(StoredCase Case, bool Regression)> SelectWorst(IEnumerable<StoredCase> failingCandidates, IReadOnlyDictionary<int, StoredCase> baseline, int top) =>
+    internal static List<(CaseResult Case, bool Regression)> SelectWorst(IEnumerable<CaseResult> failingCandidates, IReadOnlyDictionary<int, CaseResult> baseline, int top) =>
         [.. failingCandidates
-            .Select(c => (Case: c, Regression: baseline.TryGetValue(c.Index, out StoredCase? b) && Severity(b) == 0))
+            .Select(c => (Case: c, Regression: baseline.TryGetValue(c.Index, out CaseResult? b) && Severity(b) == 0))
             .OrderByDescending(x => Severity(x.Case))
             .ThenByDescending(x => x.Regression)
             .ThenBy(x => x.Case.Index)
             .Take(top)];
 
     /// <summary>How bad a case's answer is: 4 failed call, 3 invalid JSON, 2 schema violation, 1 wrong answer, 0 fine.</summary>
-    internal static int Severity(StoredCase c)
+    internal static int Severity(CaseResult c)
     {
         if (c.Error is not null) return 4;
         if (!c.JsonValid) return 3;
@@ -145,12 +145,12 @@ public static class EvaluationDetails
         _ => "wrong answer",
     };
 
-    private static EvaluationCaseAnswer Answer(StoredCase c) =>
+    private static EvaluationCaseAnswer Answer(CaseResult c) =>
         new(c.Model, Cut(c.Output), c.Error, c.JsonValid, c.SchemaValid, c.SchemaErrors, c.PredictedLabel, c.Correct, c.LatencyMs);
 
     private static string? Cut(string? text) => text is { Length: > MaxTextLength } ? text[..MaxTextLength] + "…" : text;
 
-    private static async IAsyncEnumerable<StoredCase> ReadResultsAsync(BlobContainerClient runs, string blob, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    private static async IAsyncEnumerable<CaseResult> ReadResultsAsync(BlobContainerClient runs, string blob, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         Stream stream;
         try
@@ -167,7 +167,7 @@ public static class EvaluationDetails
             using var reader = new StreamReader(stream, new UTF8Encoding(false));
             while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } line)
             {
-                if (TryParse<StoredCase>(line) is { } c)
+                if (TryParse<CaseResult>(line) is { } c)
                 {
                     yield return c;
                 }
@@ -237,26 +237,6 @@ public static class EvaluationDetails
         {
             return null;
         }
-    }
-
-    /// <summary>A per-case result line as the evaluation stores it.</summary>
-    internal sealed record StoredCase
-    {
-        public int Index { get; init; }
-        public string Role { get; init; } = "";
-        public string Model { get; init; } = "";
-        public string? Expected { get; init; }
-        public string? Output { get; init; }
-        public string? Error { get; init; }
-        public bool JsonValid { get; init; }
-        public bool? SchemaValid { get; init; }
-        public string? SchemaErrors { get; init; }
-        public string? ExpectedLabel { get; init; }
-        public string? PredictedLabel { get; init; }
-        public bool? Correct { get; init; }
-        public string? ExpectedClass { get; init; }
-        public string? PredictedClass { get; init; }
-        public double LatencyMs { get; init; }
     }
 
     private sealed record StoredPrompt(int Index, IReadOnlyList<StoredMessage>? Messages);
