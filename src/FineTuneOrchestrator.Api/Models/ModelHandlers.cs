@@ -82,13 +82,12 @@ public static class ModelHandlers
         {
             return await action().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is Azure.RequestFailedException || (ex is AggregateException agg && agg.InnerExceptions.All(e => e is Azure.RequestFailedException)))
+        catch (Exception ex) when (StorageFailures.Find(ex) is { } failed)
         {
             // Storage unreachable or refusing: say so without echoing its response.
-            int status = (ex as Azure.RequestFailedException)?.Status ?? 0;
-            return Problems.Create(StatusCodes.Status503ServiceUnavailable, "The model registry's storage is unavailable", status == 0
+            return Problems.Create(StatusCodes.Status503ServiceUnavailable, "The model registry's storage is unavailable", failed.Status == 0
                 ? "The storage account could not be reached. Try again later."
-                : $"The storage account answered {status}. Try again later.");
+                : $"The storage account answered {failed.Status}. Try again later.");
         }
         catch (ModelRegistryException ex)
         {

@@ -103,7 +103,7 @@ public static partial class PipelineHandlers
             EvaluationView view = await EvaluationDetails.ReadAsync(storage.GetBlobContainerClient(pipeline.Value.RunsContainer), runId, top, ct).ConfigureAwait(false);
             return TypedResults.Json(view, PipelineJson.Default);
         }
-        catch (Exception ex) when (StorageFailure(ex) is { } failure)
+        catch (Exception ex) when (StorageFailures.Find(ex) is { } failure)
         {
             return RunStorageUnavailable(failure, "the evaluation");
         }
@@ -145,7 +145,7 @@ public static partial class PipelineHandlers
         {
             return Problems.Create(StatusCodes.Status500InternalServerError, "The validation report is unreadable", $"The stored validation report of run '{runId}' is not JSON.");
         }
-        catch (Exception ex) when (StorageFailure(ex) is { } failure)
+        catch (Exception ex) when (StorageFailures.Find(ex) is { } failure)
         {
             return RunStorageUnavailable(failure, "the validation report");
         }
@@ -160,17 +160,6 @@ public static partial class PipelineHandlers
             ? (null, RunNotFound(runId))
             : (RunSummary.From(instance, links: null), null);
     }
-
-    /// <summary>
-    /// The storage error behind <paramref name="ex"/>: a RequestFailedException, or the AggregateException the Azure SDK
-    /// throws when its retries of an unreachable account ran out; null for anything else.
-    /// </summary>
-    private static Azure.RequestFailedException? StorageFailure(Exception ex) => ex switch
-    {
-        Azure.RequestFailedException failed => failed,
-        AggregateException many when many.InnerExceptions.Count > 0 && many.InnerExceptions.All(e => e is Azure.RequestFailedException) => (Azure.RequestFailedException)many.InnerExceptions[^1],
-        _ => null,
-    };
 
     private static ProblemHttpResult RunStorageUnavailable(Azure.RequestFailedException ex, string what) =>
         Problems.Create(StatusCodes.Status503ServiceUnavailable, "The run storage is unavailable", ex.Status == 0

@@ -78,7 +78,7 @@ public static partial class PipelineHandlers
         {
             errors = await preparer.CheckDatasetAsync(run, ct).ConfigureAwait(false);
         }
-        catch (Exception ex) when (StorageFailure(ex) is { } failed)
+        catch (Exception ex) when (StorageFailures.Find(ex) is { } failed)
         {
             return StorageUnavailable(failed);
         }
@@ -167,7 +167,7 @@ public static partial class PipelineHandlers
             var blob = (await storage.GetBlobContainerClient(container).GetBlobClient($"{runId}/evaluation/summary.json").DownloadContentAsync(ct).ConfigureAwait(false)).Value;
             return JsonSerializer.Deserialize<EvaluationSummary>(blob.Content.ToMemory().Span, PipelineJson.Default);
         }
-        catch (Exception ex) when (ex is JsonException || StorageFailure(ex) is not null)
+        catch (Exception ex) when (ex is JsonException || StorageFailures.Find(ex) is not null)
         {
             return null; // the summary shows the rest
         }
