@@ -27,11 +27,8 @@ internal sealed class FunctionsManagementLinks(IOptions<HttpApiOptions> http, IC
         }
         catch (InvalidOperationException)
         {
-            string instance = $"{DurableHttpManagement.BaseUrl(request, http.Value)}{DurableHttpManagement.WebhookPath}/instances/{Uri.EscapeDataString(instanceId)}";
             string hub = configuration["extensions:durableTask:hubName"] ?? "TestHubName";
-            string common = $"taskHub={Uri.EscapeDataString(hub)}&connection={DurableHttpManagement.DefaultConnectionName}";
-            return new HttpManagementPayload(instanceId, $"{instance}?{common}", $"{instance}/raiseEvent/{{eventName}}?{common}", $"{instance}?{common}",
-                $"{instance}/terminate?reason={{text}}&{common}", $"{instance}/suspend?reason={{text}}&{common}", $"{instance}/resume?reason={{text}}&{common}");
+            return DurableHttpManagement.WebhookLinks(request, http.Value, instanceId, hub, systemKey: null);
         }
 
         // The extension writes the placeholder as "{{text}}" (a literal from a non-interpolated string); Durable Functions'

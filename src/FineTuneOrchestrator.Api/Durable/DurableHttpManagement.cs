@@ -117,6 +117,27 @@ public sealed class DurableHttpManagement(IDurableManagementLinks links, IOption
             : BaseUrl(request, http.Value) + request.Path.ToUriComponent() + request.QueryString.ToUriComponent();
     }
 
+    /// <summary>
+    /// The links to the management API under <see cref="WebhookPath"/>, built the way the Durable extension builds them:
+    /// each carries the task hub, the connection alias and, when given, the system key (<c>code</c>).
+    /// </summary>
+    public static HttpManagementPayload WebhookLinks(HttpRequest request, HttpApiOptions http, string instanceId, string taskHub, string? systemKey)
+    {
+        ArgumentNullException.ThrowIfNull(instanceId);
+        ArgumentNullException.ThrowIfNull(taskHub);
+        string instance = $"{BaseUrl(request, http)}{WebhookPath}/instances/{Uri.EscapeDataString(instanceId)}";
+        string common = $"taskHub={Uri.EscapeDataString(taskHub)}&connection={DefaultConnectionName}"
+            + (systemKey is null ? "" : $"&code={Uri.EscapeDataString(systemKey)}");
+        return new HttpManagementPayload(
+            Id: instanceId,
+            PurgeHistoryDeleteUri: $"{instance}?{common}",
+            SendEventPostUri: $"{instance}/raiseEvent/{{eventName}}?{common}",
+            StatusQueryGetUri: $"{instance}?{common}",
+            TerminatePostUri: $"{instance}/terminate?reason={{text}}&{common}",
+            SuspendPostUri: $"{instance}/suspend?reason={{text}}&{common}",
+            ResumePostUri: $"{instance}/resume?reason={{text}}&{common}");
+    }
+
     /// <summary>The base URL links are rooted at: the configured public base URL, else the request's scheme and host.</summary>
     public static string BaseUrl(HttpRequest request, HttpApiOptions http)
     {

@@ -13,17 +13,6 @@ namespace FineTuneOrchestrator.Host.Durable;
 /// </summary>
 internal sealed class SelfHostManagementLinks(FunctionKeyStore keys, IOptions<DurableTaskHostOptions> durable, IOptions<HttpApiOptions> http) : IDurableManagementLinks
 {
-    public HttpManagementPayload Create(HttpRequest request, DurableTaskClient client, string instanceId)
-    {
-        string instance = $"{DurableHttpManagement.BaseUrl(request, http.Value)}{DurableHttpManagement.WebhookPath}/instances/{Uri.EscapeDataString(instanceId)}";
-        string common = $"taskHub={Uri.EscapeDataString(durable.Value.HubName)}&connection={DurableHttpManagement.DefaultConnectionName}&code={Uri.EscapeDataString(keys.SystemKey)}";
-        return new HttpManagementPayload(
-            Id: instanceId,
-            PurgeHistoryDeleteUri: $"{instance}?{common}",
-            SendEventPostUri: $"{instance}/raiseEvent/{{eventName}}?{common}",
-            StatusQueryGetUri: $"{instance}?{common}",
-            TerminatePostUri: $"{instance}/terminate?reason={{text}}&{common}",
-            SuspendPostUri: $"{instance}/suspend?reason={{text}}&{common}",
-            ResumePostUri: $"{instance}/resume?reason={{text}}&{common}");
-    }
+    public HttpManagementPayload Create(HttpRequest request, DurableTaskClient client, string instanceId) =>
+        DurableHttpManagement.WebhookLinks(request, http.Value, instanceId, durable.Value.HubName, keys.SystemKey);
 }
