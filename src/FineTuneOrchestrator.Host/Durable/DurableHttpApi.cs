@@ -46,14 +46,14 @@ public static class DurableHttpApi
         group.MapDelete("/instances/{instanceId}", PurgeOneAsync);
         group.MapPost("/instances/{instanceId}/raiseEvent/{eventName}", RaiseEventAsync);
         group.MapPost("/instances/{instanceId}/terminate", (string instanceId, HttpRequest request, DurableTaskClient client, PipelineTerminations terminations, ILoggerFactory loggers, CancellationToken ct) =>
-            ControlAsync(instanceId, request, client, ControlKind.Terminate, (id, reason) => TerminateAsync(client, terminations, loggers, id, reason, ct), ct));
+            ControlAsync(instanceId, request, client, ControlKind.Terminate, (instance, reason) => TerminateAsync(client, terminations, loggers, instance, reason, ct), ct));
         group.MapPost("/instances/{instanceId}/suspend", (string instanceId, HttpRequest request, DurableTaskClient client, CancellationToken ct) =>
-            ControlAsync(instanceId, request, client, ControlKind.Suspend, (id, reason) => client.SuspendInstanceAsync(id, reason, ct), ct));
+            ControlAsync(instanceId, request, client, ControlKind.Suspend, (instance, reason) => client.SuspendInstanceAsync(instance.InstanceId, reason, ct), ct));
         group.MapPost("/instances/{instanceId}/resume", (string instanceId, HttpRequest request, DurableTaskClient client, CancellationToken ct) =>
-            ControlAsync(instanceId, request, client, ControlKind.Resume, (id, reason) => client.ResumeInstanceAsync(id, reason, ct), ct));
+            ControlAsync(instanceId, request, client, ControlKind.Resume, (instance, reason) => client.ResumeInstanceAsync(instance.InstanceId, reason, ct), ct));
         group.MapPost("/instances/{instanceId}/restart", RestartAsync);
         group.MapPost("/instances/{instanceId}/rewind", (string instanceId, HttpRequest request, DurableTaskClient client, CancellationToken ct) =>
-            ControlAsync(instanceId, request, client, ControlKind.Rewind, (id, reason) => client.RewindInstanceAsync(id, reason ?? "rewound through the management API", ct), ct));
+            ControlAsync(instanceId, request, client, ControlKind.Rewind, (instance, reason) => client.RewindInstanceAsync(instance.InstanceId, reason ?? "rewound through the management API", ct), ct));
         return group;
     }
 
@@ -293,7 +293,7 @@ public static class DurableHttpApi
     /// Terminate, suspend, resume and rewind: 404 for an unknown instance and 410 for an ended one (as Durable Functions
     /// answers; rewind takes only failed instances, 409 otherwise), else the operation and 202.
     /// </summary>
-    private static async Task<IResult> ControlAsync(string instanceId, HttpRequest request, DurableTaskClient client, ControlKind kind, Func<string, string?, Task> operation, CancellationToken ct)
+    private static async Task<IResult> ControlAsync(string instanceId, HttpRequest request, DurableTaskClient client, ControlKind kind, Func<OrchestrationMetadata, string?, Task> operation, CancellationToken ct)
     {
         if (CheckInstanceId(instanceId) is { } badId)
         {
@@ -324,7 +324,7 @@ public static class DurableHttpApi
             if (kind == ControlKind.Terminate && instance.RuntimeStatus == OrchestrationRuntimeStatus.Terminated)
             {
                 // Still 410, but the follow-up runs again: repeating a terminate is how an operator retries a failed clean-up.
-                await operation(instanceId, null).ConfigureAwait(false);
+                await operation(instance, null).ConfigureAwait(false);
             }
 
             return Problems.Gone($"Instance '{instanceId}' has already ended ({instance.RuntimeStatus}).");
@@ -332,15 +332,16 @@ public static class DurableHttpApi
 
         return await GuardAsync(async () =>
         {
-            await operation(instanceId, reason).ConfigureAwait(false);
+            await operation(instance, reason).ConfigureAwait(false);
             return TypedResults.Accepted((string?)null);
         }).ConfigureAwait(false);
     }
 
-    private static async Task TerminateAsync(DurableTaskClient client, PipelineTerminations terminations, ILoggerFactory loggers, string instanceId, string? reason, CancellationToken ct)
+    /// <summary>Terminates <paramref name="instance"/> unless it has already ended (a repeated terminate), then runs the follow-up.</summary>
+    private static async Task TerminateAsync(DurableTaskClient client, PipelineTerminations terminations, ILoggerFactory loggers, OrchestrationMetadata instance, string? reason, CancellationToken ct)
     {
-        OrchestrationMetadata? current = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, ct).ConfigureAwait(false);
-        if (current is { IsCompleted: false })
+        string instanceId = instance.InstanceId;
+        if (!instance.IsCompleted)
         {
             await client.TerminateInstanceAsync(instanceId, reason, ct).ConfigureAwait(false);
         }
