@@ -38,7 +38,7 @@ public sealed class DashboardWorld : IAsyncLifetime
 
     public SimulatorServer Simulator { get; private set; } = null!;
 
-    public HostProcess Host { get; private set; } = null!;
+    internal HostAppProcess Host { get; private set; } = null!;
 
     public BrowserDriver Browser { get; private set; } = null!;
 
@@ -74,7 +74,7 @@ public sealed class DashboardWorld : IAsyncLifetime
             _started.Add(Simulator);
             SimulatorHttp.BaseAddress = Simulator.BaseAddress;
             SimulatorHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", SimulatorApiKey);
-            Host = await HostProcess.StartAsync(RepoRoot, TestHost.Settings(Hub, Prefix, Simulator.OpenAIEndpoint, SimulatorApiKey, AzuriteTaskHubs.ConnectionString), LogPath);
+            Host = await HostAppProcess.StartAsync(RepoRoot, TestHost.Settings(Hub, Prefix, Simulator.OpenAIEndpoint, SimulatorApiKey, AzuriteTaskHubs.ConnectionString), LogPath, TimeSpan.FromSeconds(90));
             _started.Add(Host);
             Api = Client(FunctionKey);
             Admin = Client(MasterKey);

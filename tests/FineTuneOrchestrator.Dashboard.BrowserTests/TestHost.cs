@@ -17,7 +17,7 @@ internal static class TestHost
     public static string RepoRoot { get; } = FindRepoRoot();
 
     /// <summary>Host settings (configuration keys) for task hub <paramref name="hub"/> and containers <c>{prefix}-…</c>.</summary>
-    public static Dictionary<string, string> Settings(string hub, string prefix, Uri simulatorEndpoint, string simulatorKey, string storage) => new()
+    public static Dictionary<string, string?> Settings(string hub, string prefix, Uri simulatorEndpoint, string simulatorKey, string storage) => new()
     {
         ["FineTune:LocalSettingsPath"] = Path.Combine(Path.GetTempPath(), "fto-dashboard-no-local-settings.json"),
         ["AzureWebJobsStorage"] = storage,

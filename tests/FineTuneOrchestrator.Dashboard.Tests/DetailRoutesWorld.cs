@@ -16,17 +16,17 @@ using simulator::FineTuneOrchestrator.OpenAISimulator;
 namespace FineTuneOrchestrator.Dashboard.Tests;
 
 /// <summary>The host in-process with the given settings (the Testing environment: keys enforced as in production).</summary>
-public sealed class DashboardHostFactory(IReadOnlyDictionary<string, string> settings) : WebApplicationFactory<Program>
+public sealed class DashboardHostFactory(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        foreach ((string key, string value) in settings)
+        foreach ((string key, string? value) in settings)
         {
             builder.UseSetting(key, value); // visible while Program.cs registers services
         }
 
-        builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(settings.Select(kv => KeyValuePair.Create(kv.Key, (string?)kv.Value))));
+        builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(settings));
         builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
     }
 }

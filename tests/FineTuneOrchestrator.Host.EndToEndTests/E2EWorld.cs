@@ -25,6 +25,14 @@ internal static class Azurite
     public static BlobServiceClient Account { get; } = new(ConnectionString);
 }
 
+/// <summary>The repository root: FTO_REPO_ROOT (scripts/test.sh), else five levels above tests/&lt;proj&gt;/bin/&lt;Configuration&gt;/net10.0/.</summary>
+internal static class Repo
+{
+    public static string Root { get; } = Environment.GetEnvironmentVariable("FTO_REPO_ROOT") is { Length: > 0 } root
+        ? root
+        : Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", ".."));
+}
+
 /// <summary>
 /// One app deployment's settings: its own task hub and containers on Azurite, the shared simulator as provider, keys,
 /// short polling. The same settings drive the in-process app and the app run as a process.

@@ -51,7 +51,7 @@ public sealed class PipelineEndToEndTests(E2EWorld world)
             File.WriteAllText(Path.Combine(dir, "finetune.json"), config.ToJsonString());
             File.WriteAllText(Path.Combine(dir, "eval.jsonl"), Tickets.Jsonl(15, offset: 3));
             File.WriteAllText(Path.Combine(dir, "train.jsonl"), Tickets.Jsonl(40));
-            string root = Environment.GetEnvironmentVariable("FTO_REPO_ROOT") is { Length: > 0 } r ? r : Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", ".."));
+            string root = Repo.Root;
             var psi = new System.Diagnostics.ProcessStartInfo("node") { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (string a in new[] { Path.Combine(root, "scripts", "dataset", "upload-blobs.mjs"), Azurite.ConnectionString, world.Deployment.Datasets.Name,
                 $"{name}/finetune.json={dir}/finetune.json", $"{name}/eval.jsonl={dir}/eval.jsonl", $"{name}/train.jsonl={dir}/train.jsonl" })
