@@ -7,6 +7,7 @@ using Azure.Storage.Blobs;
 using DurableTask.AzureStorage;
 using FineTuneOrchestrator.Api;
 using FineTuneOrchestrator.DurableTask.Hosting;
+using FineTuneOrchestrator.Functions.Hosting;
 using FineTuneOrchestrator.Pipeline;
 using FineTuneOrchestrator.Testing;
 using Microsoft.AspNetCore.Http;

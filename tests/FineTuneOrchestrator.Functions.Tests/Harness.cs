@@ -2,6 +2,7 @@ using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using FineTuneOrchestrator.Api;
+using FineTuneOrchestrator.Functions.Hosting;
 using FineTuneOrchestrator.Pipeline;
 using FineTuneOrchestrator.Providers;
 using FineTuneOrchestrator.Registry;

@@ -261,11 +261,12 @@ public sealed class HttpFunctionTests
     }
 
     [Fact]
-    public async Task Health_AnswersWithTheTaskHub()
+    public async Task Health_AnswersWithTheTaskHubOfTheDurableBinding()
     {
         HttpRequest request = Request("GET", "/api/health");
-        var (status, body) = await ExecuteAsync(new HealthFunction(_h.Services.GetRequiredService<IConfiguration>()).Run(request), request);
+        var client = new Mock<DurableTaskClient>("BindingHub");
+        var (status, body) = await ExecuteAsync(new HealthFunction().Run(request, client.Object), request);
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Equal("UnitHub", body.GetProperty("taskHub").GetString());
+        Assert.Equal("BindingHub", body.GetProperty("taskHub").GetString());
     }
 }

@@ -1,3 +1,4 @@
+using FineTuneOrchestrator.Functions.Hosting;
 using FineTuneOrchestrator.Pipeline;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;

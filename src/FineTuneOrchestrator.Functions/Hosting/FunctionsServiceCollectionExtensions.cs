@@ -3,7 +3,7 @@ using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
-namespace FineTuneOrchestrator.Functions;
+namespace FineTuneOrchestrator.Functions.Hosting;
 
 /// <summary>What the Functions app adds to the shared registration.</summary>
 public static class FunctionsServiceCollectionExtensions

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 using FunctionsPayload = Microsoft.Azure.Functions.Worker.HttpManagementPayload;
 using HttpManagementPayload = FineTuneOrchestrator.Api.Durable.HttpManagementPayload;
 
-namespace FineTuneOrchestrator.Functions;
+namespace FineTuneOrchestrator.Functions.Hosting;
 
 /// <summary>
 /// Management links to the Durable extension's own HTTP API: the extension knows its webhook base URL, task hub,
