@@ -48,6 +48,15 @@ fi
 export FTO_NATIVE_CLI="$root/.artifacts/fto/fto"
 # <<< native fto
 
+# >>> the published Functions app: the worker start-up and host-protocol tests run the package `dotnet publish` makes
+# (tests/FineTuneOrchestrator.Functions.HostProtocol reads FTO_FUNCTIONS_APP, and publishes itself when it is not set).
+rm -rf "$root/.artifacts/functions-app"
+if ! dotnet publish src/FineTuneOrchestrator.Functions -c Release -o "$root/.artifacts/functions-app" -nologo -clp:ErrorsOnly >"$results/publish-functions.log" 2>&1; then
+  tail -n 30 "$results/publish-functions.log"; echo "Functions app publish failed"; echo "0 passed, 1 failed"; exit 1
+fi
+export FTO_FUNCTIONS_APP="$root/.artifacts/functions-app"
+# <<< the published Functions app
+
 status=0
 # Test projects are named *Tests; other projects under tests/ are helper programs they start (e.g. a worker process).
 for proj in tests/*/*Tests.csproj; do

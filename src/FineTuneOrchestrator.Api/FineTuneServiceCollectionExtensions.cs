@@ -1,8 +1,8 @@
+using FineTuneOrchestrator.Storage;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using FineTuneOrchestrator.Api.Durable;
 using FineTuneOrchestrator.Api.Pipelines;
-using FineTuneOrchestrator.DurableTask.Hosting;
 using FineTuneOrchestrator.Pipeline;
 using FineTuneOrchestrator.Providers;
 using FineTuneOrchestrator.Registry;

@@ -1,3 +1,4 @@
+using FineTuneOrchestrator.Storage;
 using DurableTask.AzureStorage;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Logging;

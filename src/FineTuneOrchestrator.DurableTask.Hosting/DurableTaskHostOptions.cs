@@ -1,3 +1,4 @@
+using FineTuneOrchestrator.Storage;
 using System.ComponentModel.DataAnnotations;
 
 namespace FineTuneOrchestrator.DurableTask.Hosting;

@@ -1,3 +1,4 @@
+using FineTuneOrchestrator.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using OrchestrationAlreadyExistsException = DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
@@ -59,15 +58,8 @@ public static class PipelineCleanup
         }
 
         string id = InstanceIdFor(runId);
-        try
-        {
-            await client.ScheduleNewOrchestrationInstanceAsync(PipelineNames.CleanupOrchestrator,
-                new PipelineCleanupInput(runId, secondSweepAfter.TotalSeconds), new StartOrchestrationOptions(id), cancellationToken).ConfigureAwait(false);
-        }
-        catch (OrchestrationAlreadyExistsException)
-        {
-            // Terminated twice: the first clean-up covers both.
-        }
+        // Terminated twice: a clean-up already under way covers both.
+        _ = await client.TryScheduleAsync(PipelineNames.CleanupOrchestrator, new PipelineCleanupInput(runId, secondSweepAfter.TotalSeconds), new StartOrchestrationOptions(id), cancellationToken).ConfigureAwait(false);
 
         return id;
     }

@@ -1,3 +1,4 @@
+using FineTuneOrchestrator.Storage;
 using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
@@ -5,7 +6,7 @@ using Azure.Storage.Queues;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 
-namespace FineTuneOrchestrator.DurableTask.Hosting;
+namespace FineTuneOrchestrator.Storage;
 
 /// <summary>
 /// A storage account connection read the way Azure Functions reads <c>AzureWebJobsStorage</c>: either a connection string

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using DurableTask.Core.History;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 
@@ -9,9 +8,9 @@ namespace FineTuneOrchestrator.Api.Durable;
 
 /// <summary>
 /// The Durable Functions HTTP API's instance status JSON: <c>name</c>, <c>instanceId</c>, <c>runtimeStatus</c>,
-/// <c>input</c>, <c>customStatus</c>, <c>output</c>, <c>createdTime</c>, <c>lastUpdatedTime</c> and, when asked,
-/// <c>historyEvents</c> (PascalCase rows; TaskScheduled merged into its completion; OrchestratorStarted/Completed left out).
-/// Payloads are emitted as JSON values, not as strings holding JSON.
+/// <c>input</c>, <c>customStatus</c>, <c>output</c>, <c>createdTime</c>, <c>lastUpdatedTime</c> and, when the host has them,
+/// <c>historyEvents</c> (rendered by the host that reads its engine's history). Payloads are emitted as JSON values, not as
+/// strings holding JSON.
 /// </summary>
 public static class InstanceStatusJson
 {
@@ -19,7 +18,7 @@ public static class InstanceStatusJson
     private const string PreciseTimeFormat = "yyyy-MM-ddTHH:mm:ss.fffffffZ";
 
     /// <summary>Builds the status object.</summary>
-    public static JsonObject Create(OrchestrationMetadata instance, bool showInput, IEnumerable<HistoryEvent>? history = null, bool showHistoryOutput = false)
+    public static JsonObject Create(OrchestrationMetadata instance, bool showInput, JsonArray? historyEvents = null)
     {
         ArgumentNullException.ThrowIfNull(instance);
         var status = new JsonObject
@@ -33,9 +32,9 @@ public static class InstanceStatusJson
             ["createdTime"] = FormatTime(instance.CreatedAt.UtcDateTime),
             ["lastUpdatedTime"] = FormatTime(instance.LastUpdatedAt.UtcDateTime),
         };
-        if (history is not null)
+        if (historyEvents is not null)
         {
-            status["historyEvents"] = HistoryRows(history, showHistoryOutput);
+            status["historyEvents"] = historyEvents;
         }
 
         return status;
@@ -72,143 +71,8 @@ public static class InstanceStatusJson
 
     private static string Describe(TaskFailureDetails failure) => $"{failure.ErrorType}: {failure.ErrorMessage}";
 
-    private static JsonArray HistoryRows(IEnumerable<HistoryEvent> history, bool showOutput)
-    {
-        var scheduled = new Dictionary<int, HistoryEvent>();
-        foreach (HistoryEvent e in history)
-        {
-            if (e is TaskScheduledEvent or SubOrchestrationInstanceCreatedEvent && e.EventId >= 0)
-            {
-                scheduled[e.EventId] = e;
-            }
-        }
-
-        var rows = new JsonArray();
-        foreach (HistoryEvent e in history)
-        {
-            var row = new JsonObject { ["EventType"] = e.EventType.ToString() };
-            switch (e)
-            {
-                case OrchestratorStartedEvent or OrchestratorCompletedEvent or TaskScheduledEvent or SubOrchestrationInstanceCreatedEvent:
-                    continue;
-                case ExecutionStartedEvent started:
-                    row["FunctionName"] = started.Name;
-                    if (showOutput)
-                    {
-                        row["Input"] = ParsePayload(started.Input);
-                    }
-
-                    break;
-                case ContinueAsNewEvent continued:
-                    // A ContinueAsNewEvent is an ExecutionCompletedEvent whose result is the next execution's input.
-                    if (showOutput)
-                    {
-                        row["Result"] = ParsePayload(continued.Result);
-                    }
-
-                    break;
-                case ExecutionCompletedEvent { FailureDetails: { } failure } failed:
-                    row["OrchestrationStatus"] = failed.OrchestrationStatus.ToString();
-                    row["Reason"] = failure.ErrorMessage;
-                    row["ErrorType"] = failure.ErrorType;
-                    break;
-                case ExecutionCompletedEvent completed:
-                    row["OrchestrationStatus"] = completed.OrchestrationStatus.ToString();
-                    if (showOutput)
-                    {
-                        row["Result"] = ParsePayload(completed.Result);
-                    }
-
-                    break;
-                case ExecutionTerminatedEvent terminated:
-                    row["Reason"] = terminated.Input;
-                    break;
-                case ExecutionSuspendedEvent suspended:
-                    row["Reason"] = suspended.Reason;
-                    break;
-                case ExecutionResumedEvent resumed:
-                    row["Reason"] = resumed.Reason;
-                    break;
-                case TaskCompletedEvent completed:
-                    AddScheduled(row, scheduled, completed.TaskScheduledId);
-                    if (showOutput)
-                    {
-                        row["Result"] = ParsePayload(completed.Result);
-                    }
-
-                    break;
-                case TaskFailedEvent failed:
-                    AddScheduled(row, scheduled, failed.TaskScheduledId);
-                    row["Reason"] = failed.FailureDetails?.ErrorMessage ?? failed.Reason;
-                    row["ErrorType"] = failed.FailureDetails?.ErrorType;
-                    break;
-                case SubOrchestrationInstanceCompletedEvent completed:
-                    AddScheduled(row, scheduled, completed.TaskScheduledId);
-                    if (showOutput)
-                    {
-                        row["Result"] = ParsePayload(completed.Result);
-                    }
-
-                    break;
-                case SubOrchestrationInstanceFailedEvent failed:
-                    AddScheduled(row, scheduled, failed.TaskScheduledId);
-                    row["Reason"] = failed.FailureDetails?.ErrorMessage ?? failed.Reason;
-                    row["ErrorType"] = failed.FailureDetails?.ErrorType;
-                    break;
-                case TimerCreatedEvent created:
-                    row["FireAt"] = FormatPrecise(created.FireAt);
-                    break;
-                case TimerFiredEvent fired:
-                    row["TimerId"] = fired.TimerId;
-                    row["FireAt"] = FormatPrecise(fired.FireAt);
-                    break;
-                case EventRaisedEvent raised:
-                    row["Name"] = raised.Name;
-                    if (showOutput)
-                    {
-                        row["Input"] = ParsePayload(raised.Input);
-                    }
-
-                    break;
-                case GenericEvent generic:
-                    // Written by rewind in place of the failed steps it undid.
-                    row["Data"] = generic.Data;
-                    break;
-                case EventSentEvent sent:
-                    row["Name"] = sent.Name;
-                    row["InstanceId"] = sent.InstanceId;
-                    if (showOutput)
-                    {
-                        row["Input"] = ParsePayload(sent.Input);
-                    }
-
-                    break;
-            }
-
-            row["Timestamp"] = FormatPrecise(e.Timestamp);
-            rows.Add(row);
-        }
-
-        return rows;
-    }
-
-    private static void AddScheduled(JsonObject row, Dictionary<int, HistoryEvent> scheduled, int taskScheduledId)
-    {
-        switch (scheduled.GetValueOrDefault(taskScheduledId))
-        {
-            case TaskScheduledEvent task:
-                row["FunctionName"] = task.Name;
-                row["ScheduledTime"] = FormatPrecise(task.Timestamp);
-                break;
-            case SubOrchestrationInstanceCreatedEvent sub:
-                row["FunctionName"] = sub.Name;
-                row["InstanceId"] = sub.InstanceId;
-                row["ScheduledTime"] = FormatPrecise(sub.Timestamp);
-                break;
-        }
-    }
-
-    private static string FormatPrecise(DateTime time) => ToUtc(time).ToString(PreciseTimeFormat, CultureInfo.InvariantCulture);
+    /// <summary>Formats a history time with seven fractional digits (UTC), as the Durable HTTP API does.</summary>
+    public static string FormatPrecise(DateTime time) => ToUtc(time).ToString(PreciseTimeFormat, CultureInfo.InvariantCulture);
 
     private static DateTime ToUtc(DateTime time) => time.Kind switch
     {

@@ -5,7 +5,6 @@ using Azure.Storage.Blobs.Models;
 using FineTuneOrchestrator.Pipeline;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
-using OrchestrationAlreadyExistsException = DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException;
 
 namespace FineTuneOrchestrator.Api.Pipelines;
 
@@ -26,9 +25,6 @@ public sealed partial class PipelineBlobDropHandler(
 
     /// <summary>Largest run config file read.</summary>
     public const int MaxConfigBytes = 256 * 1024;
-
-    // Every status: a blob version starts one run, ever (a finished run is not restarted by a redelivered event).
-    private static readonly IReadOnlyList<string> AllStatuses = Enum.GetNames<OrchestrationRuntimeStatus>();
 
     /// <summary>The instance (run) ID of a blob version.</summary>
     public static string RunIdFor(BlobDrop drop)
@@ -94,16 +90,12 @@ public sealed partial class PipelineBlobDropHandler(
             throw new BlobDropRejectedException($"{configBlob}: " + string.Join(" ", errors.Select(e => $"{e.Field}: {e.Message}")));
         }
 
-        try
+        // Every status: a blob version starts one run, ever (a finished run is not restarted by a redelivered event).
+        if (await client.TryScheduleAsync(PipelineNames.Orchestrator, request, new StartOrchestrationOptions(runId) { DedupeStatuses = InstanceStarts.AnyStatus }, cancellationToken).ConfigureAwait(false))
         {
-            await client.ScheduleNewOrchestrationInstanceAsync(
-                PipelineNames.Orchestrator,
-                request,
-                new StartOrchestrationOptions(runId) { DedupeStatuses = AllStatuses },
-                cancellationToken).ConfigureAwait(false);
             LogStarted(runId, drop.BlobName, drop.ETag);
         }
-        catch (OrchestrationAlreadyExistsException)
+        else
         {
             // Started before (a lost receipt, another app instance, a restart): that run is this version's run.
             LogAlreadyStarted(runId, drop.BlobName);

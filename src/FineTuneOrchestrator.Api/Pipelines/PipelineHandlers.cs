@@ -9,7 +9,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
-using OrchestrationAlreadyExistsException = DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException;
 
 namespace FineTuneOrchestrator.Api.Pipelines;
 
@@ -25,7 +24,6 @@ public static partial class PipelineHandlers
     public const string ContinuationTokenHeader = "x-ms-continuation-token";
 
     private const int MaxCommentLength = 2000;
-    private static readonly IReadOnlyList<string> AllStatuses = Enum.GetNames<OrchestrationRuntimeStatus>();
 
     /// <summary><c>POST /pipelines[?waitForCompletion=seconds]</c>: validates the run configuration and starts a run.</summary>
     public static async Task<IResult> StartAsync(
@@ -89,14 +87,10 @@ public static partial class PipelineHandlers
         }
 
         string runId = run.RunId!;
-        try
+        // A run id is also the provider job's idempotency key: never reuse one, even of a finished run.
+        if (!await client.TryScheduleAsync(PipelineNames.Orchestrator, run, new StartOrchestrationOptions(runId) { DedupeStatuses = InstanceStarts.AnyStatus }, ct).ConfigureAwait(false))
         {
-            // A run id is also the provider job's idempotency key: never reuse one, even of a finished run.
-            await client.ScheduleNewOrchestrationInstanceAsync(PipelineNames.Orchestrator, run, new StartOrchestrationOptions(runId) { DedupeStatuses = AllStatuses }, ct).ConfigureAwait(false);
-        }
-        catch (OrchestrationAlreadyExistsException ex)
-        {
-            return Problems.Create(StatusCodes.Status409Conflict, "Conflict", $"A run with id '{runId}' already exists ({ex.Message}). Run ids are never reused; omit runId to get a new one.", "runId");
+            return Problems.Create(StatusCodes.Status409Conflict, "Conflict", $"A run with id '{runId}' already exists. Run ids are never reused; omit runId to get a new one.", "runId");
         }
 
         LogRunStarted(loggers.CreateLogger(typeof(PipelineHandlers).FullName!), runId, run.Dataset.Name ?? run.Dataset.TrainBlob ?? "", run.BaseModel);

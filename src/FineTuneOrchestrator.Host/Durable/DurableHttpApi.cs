@@ -132,7 +132,7 @@ public static class DurableHttpApi
         }
 
         IList<HistoryEvent>? history = showHistory ? await client.GetOrchestrationHistoryAsync(instanceId, ct).ConfigureAwait(false) : null;
-        JsonObject body = InstanceStatusJson.Create(instance, showInput, history, showHistoryOutput);
+        JsonObject body = InstanceStatusJson.Create(instance, showInput, history is null ? null : HistoryEventsJson.Create(history, showHistoryOutput));
         switch (instance.RuntimeStatus)
         {
             case OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.Suspended:

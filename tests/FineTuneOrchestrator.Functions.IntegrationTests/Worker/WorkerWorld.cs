@@ -1,0 +1,120 @@
+using System.Text.Json;
+using Azure.Storage.Blobs;
+using FineTuneOrchestrator.DurableTask.Hosting;
+using FineTuneOrchestrator.Functions.HostProtocol;
+using FineTuneOrchestrator.Testing;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FineTuneOrchestrator.Functions.IntegrationTests.Worker;
+
+/// <summary>
+/// The published worker behind the protocol harness, on Azurite: its own task hub (the in-process engine's client serves the
+/// worker's <c>[DurableClient]</c> bindings; no engine worker runs, so started runs stay Pending), its own staging, runs and
+/// registry containers, and datasets in the blob trigger's <c>datasets</c> container under names of its own.
+/// </summary>
+public sealed class WorkerWorld : IAsyncLifetime
+{
+    private IHost? _clientHost;
+
+    public string Prefix { get; } = "wk" + Guid.NewGuid().ToString("N")[..10];
+
+    public FunctionsHost Host { get; private set; } = null!;
+
+    public DurableTaskClient Client => _clientHost!.Services.GetRequiredService<DurableTaskClient>();
+
+    public BlobContainerClient Datasets => new BlobServiceClient(AzuriteTaskHubs.ConnectionString).GetBlobContainerClient("datasets");
+
+    /// <summary>The app settings of the worker (also what the in-process comparison is configured with).</summary>
+    public Dictionary<string, string?> Settings => new(StringComparer.Ordinal)
+    {
+        ["AzureWebJobsStorage"] = AzuriteTaskHubs.ConnectionString,
+        ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = null,
+        ["FineTuning__Provider__Kind"] = "OpenAICompatible",
+        ["FineTuning__Provider__Endpoint"] = "http://127.0.0.1:9/v1",
+        ["FineTuning__Provider__ApiKey"] = "sk-worker-world",
+        ["FineTune__Pipeline__DatasetsContainer"] = "datasets",
+        ["FineTune__Pipeline__StagingContainer"] = $"{Prefix}-staging",
+        ["FineTune__Pipeline__RunsContainer"] = $"{Prefix}-runs",
+        ["FineTune__Registry__ContainerName"] = $"{Prefix}-models",
+    };
+
+    public async Task InitializeAsync()
+    {
+        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = AzuriteTaskHubs.ConnectionString,
+            ["extensions:durableTask:hubName"] = Prefix,
+            ["extensions:durableTask:storageProvider:partitionCount"] = "1",
+        });
+        builder.Services.AddDurableTaskHost(builder.Configuration).WithoutWorker();
+        _clientHost = builder.Build();
+        await _clientHost.StartAsync();
+        await _clientHost.Services.GetRequiredService<global::DurableTask.AzureStorage.AzureStorageOrchestrationService>().CreateIfNotExistsAsync();
+        await Datasets.CreateIfNotExistsAsync();
+
+        Host = await FunctionsHost.StartAsync(new FunctionsHostOptions
+        {
+            AppDirectory = await PublishedApp.GetAsync(),
+            AppSettings = Settings,
+            DurableClient = Client,
+            TaskHubName = Prefix,
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Host is not null)
+        {
+            await Host.DisposeAsync();
+        }
+
+        if (_clientHost is not null)
+        {
+            await _clientHost.StopAsync();
+            _clientHost.Dispose();
+        }
+
+        await AzuriteTaskHubs.DeleteHubAsync(Prefix);
+        var blobs = new BlobServiceClient(AzuriteTaskHubs.ConnectionString);
+        foreach (string suffix in new[] { "staging", "runs", "models" })
+        {
+            await blobs.GetBlobContainerClient($"{Prefix}-{suffix}").DeleteIfExistsAsync();
+        }
+
+        await foreach (var blob in Datasets.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = Prefix }))
+        {
+            await Datasets.DeleteBlobIfExistsAsync(blob.Name);
+        }
+    }
+
+    /// <summary>Uploads a small classification dataset <c>{Prefix}-{name}/train.jsonl</c> (and eval); returns the dataset name and the train blob's ETag.</summary>
+    public async Task<(string Dataset, string ETag)> UploadDatasetAsync(string name, int lines = 24)
+    {
+        string dataset = $"{Prefix}-{name}";
+        string[] labels = ["billing", "network", "shipping", "account"];
+        string Line(int i) => JsonSerializer.Serialize(new
+        {
+            messages = new object[]
+            {
+                new { role = "system", content = "Classify the ticket as JSON {\"category\": ...}." },
+                new { role = "user", content = $"Ticket {i}: trouble with {labels[i % 4]} since the last update" },
+                new { role = "assistant", content = $"{{\"category\":\"{labels[i % 4]}\"}}" },
+            },
+        });
+        await Datasets.GetBlobClient($"{dataset}/eval.jsonl").UploadAsync(BinaryData.FromString(string.Join("\n", Enumerable.Range(100, 8).Select(Line)) + "\n"), overwrite: true);
+        var train = await Datasets.GetBlobClient($"{dataset}/train.jsonl").UploadAsync(BinaryData.FromString(string.Join("\n", Enumerable.Range(0, lines).Select(Line)) + "\n"), overwrite: true);
+        return (dataset, train.Value.ETag.ToString());
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class WorkerCollection : ICollectionFixture<WorkerWorld>
+{
+    public const string Name = "published worker";
+}
