@@ -34,6 +34,13 @@ param azureOpenAIResourceGroup string = ''
 @description('Azure OpenAI: the subscription of the account (default: this subscription).')
 param azureOpenAISubscriptionId string = subscription().subscriptionId
 
+@description('Object id of whoever runs azd (azd passes AZURE_PRINCIPAL_ID): it gets Storage Blob Data Contributor on the storage account, so datasets can be uploaded with `az storage blob upload --auth-mode login` or the portal while shared keys stay off. Empty: no grant.')
+param principalId string = deployer().objectId
+
+@description('What principalId is: a person (User) or a pipeline\'s identity (ServicePrincipal).')
+@allowed([ 'User', 'ServicePrincipal' ])
+param principalType string = 'User'
+
 @description('Largest number of instances Flex Consumption may scale out to.')
 @minValue(1)
 @maxValue(1000)
@@ -61,11 +68,16 @@ module app 'modules/app.bicep' = {
     providerKind: providerKind
     providerEndpoint: providerEndpoint
     providerApiKey: providerApiKey
-    azureOpenAIAccountName: azureOpenAIAccountName
+    // Refused at provisioning: without the account the app cannot deploy models, and would stop at start-up instead.
+    azureOpenAIAccountName: providerKind == 'AzureOpenAI' && empty(azureOpenAIAccountName)
+      ? fail('providerKind is AzureOpenAI but azureOpenAIAccountName is empty: run `azd env set FTO_AZURE_OPENAI_ACCOUNT <Azure OpenAI account name>` (the app deploys fine-tuned models through its ARM API), or choose another provider with `azd env set FTO_PROVIDER_KIND OpenAI`.')
+      : azureOpenAIAccountName
     azureOpenAIResourceGroup: empty(azureOpenAIResourceGroup) ? rg.name : azureOpenAIResourceGroup
     azureOpenAISubscriptionId: azureOpenAISubscriptionId
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    deployerPrincipalId: principalId
+    deployerPrincipalType: principalType
   }
 }
 

@@ -13,6 +13,8 @@ param azureOpenAIResourceGroup string
 param azureOpenAISubscriptionId string
 param maximumInstanceCount int
 param instanceMemoryMB int
+param deployerPrincipalId string
+param deployerPrincipalType string
 
 var token = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
 var appName = 'func-fto-${token}'
@@ -27,6 +29,7 @@ var storageRoles = [
   '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // Storage Queue Data Contributor: task hub control and work-item queues, blob trigger poison queue
   '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3' // Storage Table Data Contributor: task hub instances and history tables
 ]
+var storageBlobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe' // the deployer: uploads datasets, reads run files
 var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
 var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
 
@@ -177,6 +180,18 @@ resource storageGrants 'Microsoft.Authorization/roleAssignments@2022-04-01' = [f
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
   }
 }]
+
+// Whoever runs azd can upload datasets and read reports with Entra ID (the account refuses shared keys), as Microsoft's
+// Functions quickstart templates grant their deployer; Contributor, not Owner: no need to change access control.
+resource deployerGrant 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployerPrincipalId)) {
+  name: guid(storage.id, deployerPrincipalId, storageBlobDataContributor)
+  scope: storage
+  properties: {
+    principalId: deployerPrincipalId
+    principalType: deployerPrincipalType
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributor)
+  }
+}
 
 resource telemetryGrant 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(insights.id, app.id, monitoringMetricsPublisher)

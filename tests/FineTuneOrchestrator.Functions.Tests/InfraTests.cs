@@ -28,7 +28,17 @@ public sealed class InfraTests
             var (exit, log) = await ProcessRunner.RunAsync(Bicep, ["build", Path.Combine(Repo.Root, "infra", "main.bicep"), "--outfile", output], Repo.Root, TimeSpan.FromMinutes(3));
             Assert.True(exit == 0, log);
             Assert.True(string.IsNullOrWhiteSpace(log), "bicep build reported:\n" + log);
-            Assert.Contains("Microsoft.Web/sites", File.ReadAllText(output), StringComparison.Ordinal);
+            string arm = File.ReadAllText(output);
+            Assert.Contains("Microsoft.Web/sites", arm, StringComparison.Ordinal);
+
+            // The deployer can upload datasets with Entra ID: Storage Blob Data Contributor for principalId (azd's AZURE_PRINCIPAL_ID).
+            Assert.Contains("\"storageBlobDataContributor\": \"ba92f5b4-2d11-453d-a403-e96b0029c9fe\"", arm, StringComparison.Ordinal);
+            Assert.Contains("'Microsoft.Authorization/roleDefinitions', variables('storageBlobDataContributor'))", arm, StringComparison.Ordinal);
+            Assert.Contains("\"principalId\": \"[parameters('deployerPrincipalId')]\"", arm, StringComparison.Ordinal);
+            Assert.Contains("[deployer().objectId]", arm, StringComparison.Ordinal);
+
+            // Azure OpenAI without an account is refused at provisioning, naming the setting.
+            Assert.Matches(@"fail\('providerKind is AzureOpenAI but azureOpenAIAccountName is empty: run `azd env set FTO_AZURE_OPENAI_ACCOUNT", arm);
         }
         finally
         {
@@ -53,6 +63,7 @@ public sealed class InfraTests
         Assert.Contains("project: ./src/FineTuneOrchestrator.Functions", yaml, StringComparison.Ordinal);
         Assert.Contains("host: function", yaml, StringComparison.Ordinal);
         Assert.Contains("./infra/hooks/postdeploy.sh", yaml, StringComparison.Ordinal);
+        Assert.Contains("./infra/hooks/postdeploy.ps1", yaml, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(Repo.Root, "infra", "hooks", "postdeploy.sh")));
     }
 }
