@@ -24,7 +24,9 @@ case "${1:-}" in
     mkdir -p "$data/db"
     # --skipApiVersionCheck: today's official clients (Azure.Storage.* 12.2x, the JavaScript client, Storage Explorer)
     # send service versions newer than Azurite 3.35 knows. --disableTelemetry: no calls out to the internet.
-    node "$root/node_modules/azurite/dist/src/azurite.js" --silent --skipApiVersionCheck --disableTelemetry --location "$data/db" \
+    # AZURITE_DEBUG_LOG: Azurite's debug log (one entry per request; scripts/bench-storage.sh counts transactions from it).
+    debug=(); [ -n "${AZURITE_DEBUG_LOG:-}" ] && debug=(--debug "$AZURITE_DEBUG_LOG")
+    node "$root/node_modules/azurite/dist/src/azurite.js" --silent --skipApiVersionCheck --disableTelemetry --location "$data/db" ${debug[@]+"${debug[@]}"} \
       --blobHost 127.0.0.1 --blobPort "$blob_port" \
       --queueHost 127.0.0.1 --queuePort "$queue_port" \
       --tableHost 127.0.0.1 --tablePort "$table_port" >"$data/azurite.log" 2>&1 &

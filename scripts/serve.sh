@@ -62,7 +62,7 @@ dotnet src/FineTuneOrchestrator.Host/bin/Release/net10.0/FineTuneOrchestrator.Ho
   --FineTune:LocalSettingsPath="$work/no-local-settings.json" \
   --FineTuning:Provider:Kind=OpenAICompatible --FineTuning:Provider:Endpoint="http://127.0.0.1:$SIMULATOR_PORT/v1" \
   --FineTuning:Provider:ApiKey=sk-local-simulator --FineTuning:Provider:PollInterval=00:00:00.200 \
-  --FineTune:BlobTrigger:Enabled=true --FineTune:BlobTrigger:Container=datasets \
+  --FineTune:BlobTrigger:Enabled=true --FineTune:BlobTrigger:Container=datasets --FineTune:BlobTrigger:PollingInterval=00:00:01 \
   --extensions:durableTask:storageProvider:maxQueuePollingInterval=00:00:00.500 \
   "$@" >"$work/app.log" 2>&1 &
 app_pid=$!

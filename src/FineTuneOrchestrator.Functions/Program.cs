@@ -14,7 +14,7 @@ try
 
     // The same registration the in-process host makes; what differs is where the Durable client comes from (the bindings).
     builder.Services.AddFineTuneOrchestrator(builder.Configuration);
-    builder.Services.AddFineTuneFunctions();
+    builder.Services.AddFineTuneFunctions(builder.Configuration);
 
     // camelCase payloads, as the in-process host writes them (its DataConverter uses the same web defaults).
     builder.Services.Configure<WorkerOptions>(o => o.Serializer = new JsonObjectSerializer(new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)));

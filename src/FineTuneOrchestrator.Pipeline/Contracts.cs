@@ -21,6 +21,15 @@ public static class PipelineNames
     /// </summary>
     public const string CleanupOrchestrator = "FineTunePipeline_Cleanup";
 
+    /// <summary>
+    /// The orchestration that watches for terminated runs while any run is active (one instance, <see cref="RunWatchInstanceId"/>).
+    /// See <see cref="RunWatch"/>.
+    /// </summary>
+    public const string RunWatchOrchestrator = "FineTunePipeline_RunWatch";
+
+    /// <summary>The one instance of <see cref="RunWatchOrchestrator"/> per task hub.</summary>
+    public const string RunWatchInstanceId = "fine-tune-run-watch";
+
     /// <summary>External event carrying an <see cref="ApprovalDecision"/>.</summary>
     public const string ApprovalEvent = "approval";
 

@@ -64,6 +64,13 @@ public sealed class PipelineOptions
     public TimeSpan CleanupSecondSweepDelay { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
+    /// How often, while runs are active, the run watch looks for runs terminated from outside the app (the Durable management
+    /// API of either host, a script with a client) and starts their clean-up. See <see cref="RunWatch"/>.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan RunWatchInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
     /// Inference prices in USD per million tokens by model name (base model names; fine-tuned models <c>ft:{base}:…</c>
     /// use the entry <c>ft:{base}</c>, else their base's). Used for evaluation cost only; unknown models report no cost.
     /// </summary>

@@ -37,12 +37,13 @@ public static class PipelineServiceCollectionExtensions
 /// </summary>
 public static class PipelineTasks
 {
-    /// <summary><c>FineTunePipeline</c>, its poll sub-orchestration and its clean-up orchestration.</summary>
+    /// <summary><c>FineTunePipeline</c>, its poll sub-orchestration, its clean-up orchestration and the run watch.</summary>
     public static IReadOnlyList<KeyValuePair<string, Type>> Orchestrators { get; } =
     [
         new(PipelineNames.Orchestrator, typeof(FineTunePipelineOrchestrator)),
         new(PipelineNames.PollBatchOrchestrator, typeof(PollBatchOrchestrator)),
         new(PipelineNames.CleanupOrchestrator, typeof(PipelineCleanupOrchestrator)),
+        new(PipelineNames.RunWatchOrchestrator, typeof(RunWatchOrchestrator)),
     ];
 
     /// <summary>Every activity the orchestrations call.</summary>
@@ -57,6 +58,7 @@ public static class PipelineTasks
         new(PipelineActivityNames.EnsureModelAvailable, typeof(EnsureModelAvailableActivity)),
         new(PipelineActivityNames.RemoveDeployment, typeof(RemoveDeploymentActivity)),
         new(PipelineActivityNames.CancelRunJobs, typeof(CancelRunJobsActivity)),
+        new(PipelineActivityNames.SweepTerminatedRuns, typeof(SweepTerminatedRunsActivity)),
         new(PipelineActivityNames.ResolveBaseline, typeof(ResolveBaselineActivity)),
         new(PipelineActivityNames.PrepareEvaluation, typeof(PrepareEvaluationActivity)),
         new(PipelineActivityNames.EvaluateChunk, typeof(EvaluateChunkActivity)),

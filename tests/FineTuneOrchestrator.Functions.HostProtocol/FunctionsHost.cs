@@ -196,15 +196,50 @@ public sealed class FunctionsHost : IAsyncDisposable
         }
 
         string invocationId = Guid.NewGuid().ToString();
-        request.RequestUri = new Uri(HttpUri!, relative.IsAbsoluteUri ? relative.PathAndQuery : relative.OriginalString.TrimStart('/'));
-        request.Headers.TryAddWithoutValidation("x-ms-invocation-id", invocationId);
+        var target = new Uri(HttpUri!, relative.IsAbsoluteUri ? relative.PathAndQuery : relative.OriginalString.TrimStart('/'));
+        byte[]? body = request.Content is null ? null : await request.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         var metadata = match.Values.ToDictionary(v => v.Key, v => new TypedData { String = v.Value });
         Task<InvocationResponse> invocation = InvokeAsync(match.Function.Name, new Dictionary<string, TypedData>
         {
             [LoadedFunction.NameOf(match.Function.Trigger)] = new() { Http = new RpcHttp() },
         }, metadata, invocationId, cancellationToken);
-        HttpResponseMessage response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        return new HttpInvocation(match.Function.Name, response, await invocation.ConfigureAwait(false));
+
+        // The host's proxy retries a connection that fails (the worker's endpoint may not listen yet): up to 10 tries,
+        // 50 to 250 ms apart (azure-functions-host, RetryProxyHandler).
+        for (int attempt = 1; ; attempt++)
+        {
+            using HttpRequestMessage forwarded = Forward(request, target, body, invocationId);
+            try
+            {
+                HttpResponseMessage response = await _http.SendAsync(forwarded, cancellationToken).ConfigureAwait(false);
+                return new HttpInvocation(match.Function.Name, response, await invocation.ConfigureAwait(false));
+            }
+            catch (HttpRequestException) when (attempt < 10)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(250, 50 * attempt)), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static HttpRequestMessage Forward(HttpRequestMessage original, Uri target, byte[]? body, string invocationId)
+    {
+        var forwarded = new HttpRequestMessage(original.Method, target);
+        foreach ((string name, IEnumerable<string> values) in original.Headers)
+        {
+            forwarded.Headers.TryAddWithoutValidation(name, values);
+        }
+
+        forwarded.Headers.TryAddWithoutValidation("x-ms-invocation-id", invocationId);
+        if (body is not null)
+        {
+            forwarded.Content = new ByteArrayContent(body);
+            foreach ((string name, IEnumerable<string> values) in original.Content!.Headers)
+            {
+                forwarded.Content.Headers.TryAddWithoutValidation(name, values);
+            }
+        }
+
+        return forwarded;
     }
 
     /// <summary>

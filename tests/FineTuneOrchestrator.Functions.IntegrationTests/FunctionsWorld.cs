@@ -69,6 +69,7 @@ public sealed class FunctionsWorld : IAsyncLifetime
             ["FineTune:Pipeline:ProviderRetryFirstInterval"] = "00:00:00.200",
             ["FineTune:Pipeline:EvaluationCasesPerActivity"] = "5",
             ["FineTune:Pipeline:CleanupSecondSweepDelay"] = "00:00:01",
+            ["FineTune:Pipeline:RunWatchInterval"] = "00:00:01",
             ["FineTune:Defaults:PollMinIntervalSeconds"] = "0.2",
             ["FineTune:Defaults:PollMaxIntervalSeconds"] = "0.5",
         });
@@ -79,8 +80,8 @@ public sealed class FunctionsWorld : IAsyncLifetime
         builder.Services.AddDurableTaskHost(builder.Configuration)
             .AddOrchestrators(methods.OrchestratorAdapters())
             .AddActivities(methods.ActivityAdapters());
-        builder.Services.AddFineTuneFunctions();
-        foreach (Type functions in new[] { typeof(PipelineHttpFunctions), typeof(ModelHttpFunctions), typeof(DatasetBlobTrigger), typeof(TerminatedRunSweep) })
+        builder.Services.AddFineTuneFunctions(builder.Configuration);
+        foreach (Type functions in new[] { typeof(PipelineHttpFunctions), typeof(ModelHttpFunctions), typeof(DatasetBlobTrigger) })
         {
             builder.Services.AddTransient(functions);
         }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FineTuneOrchestrator.Pipeline;
 using FineTuneOrchestrator.Providers;
+using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Moq;
 
@@ -240,5 +241,45 @@ public sealed class ActivityFunctionTests
         await _functions.CancelJob("ftjob-c", _h.Context(cancellationToken: cts.Token));
 
         Assert.Equal(cts.Token, seen);
+    }
+
+    [Fact]
+    public async Task SweepTerminatedRuns_TerminatedRunWithoutCleanup_StartsItsCleanupAndReportsActiveRuns()
+    {
+        _h.Client.Setup(c => c.GetAllInstancesAsync(It.Is<OrchestrationQuery?>(q => q!.Statuses!.Contains(OrchestrationRuntimeStatus.Terminated)))).Returns(Pageable.Create((string? _, int? _, CancellationToken _) =>
+            Task.FromResult(new Page<OrchestrationMetadata>(
+            [
+                Harness.Instance("run-t", OrchestrationRuntimeStatus.Terminated),
+                Harness.Instance("run-done", OrchestrationRuntimeStatus.Terminated),
+                Harness.Instance("other", OrchestrationRuntimeStatus.Terminated, name: "SomethingElse"),
+            ], null))));
+        _h.Client.Setup(c => c.GetAllInstancesAsync(It.Is<OrchestrationQuery?>(q => q!.Statuses!.Contains(OrchestrationRuntimeStatus.Running)))).Returns(Pageable.Create((string? _, int? _, CancellationToken _) =>
+            Task.FromResult(new Page<OrchestrationMetadata>([Harness.Instance(PipelineNames.RunWatchInstanceId, OrchestrationRuntimeStatus.Running, PipelineNames.RunWatchOrchestrator), Harness.Instance("run-live", OrchestrationRuntimeStatus.Running)], null))));
+        // run-done already has its clean-up; run-t has none.
+        _h.Client.Setup(c => c.GetInstancesAsync("run-t", false, It.IsAny<CancellationToken>())).ReturnsAsync(Harness.Instance("run-t", OrchestrationRuntimeStatus.Terminated));
+        _h.Client.Setup(c => c.GetInstancesAsync(PipelineCleanup.InstanceIdFor("run-done"), false, It.IsAny<CancellationToken>()))
+            .ReturnsAsync(Harness.Instance(PipelineCleanup.InstanceIdFor("run-done"), OrchestrationRuntimeStatus.Completed, PipelineNames.CleanupOrchestrator));
+
+        RunWatchSweep sweep = await _functions.SweepTerminatedRuns(new RunWatchSweepInput(DateTimeOffset.UtcNow.AddDays(-30)), _h.Client.Object, _h.Context());
+
+        Assert.Equal(["run-t"], sweep.CleanupsStarted);
+        Assert.True(sweep.ActiveRuns);
+        _h.Client.Verify(c => c.ScheduleNewOrchestrationInstanceAsync(
+            It.Is<TaskName>(n => n.Name == PipelineNames.CleanupOrchestrator), It.IsAny<object?>(),
+            It.Is<StartOrchestrationOptions?>(o => o!.InstanceId == PipelineCleanup.InstanceIdFor("run-t")), It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    [Fact]
+    public async Task SweepTerminatedRuns_OnlyTheWatchItselfIsRunning_ReportsNoActiveRun()
+    {
+        _h.Client.Setup(c => c.GetAllInstancesAsync(It.IsAny<OrchestrationQuery?>())).Returns((OrchestrationQuery? q) => Pageable.Create((string? _, int? _, CancellationToken _) =>
+            Task.FromResult(new Page<OrchestrationMetadata>(q!.Statuses!.Contains(OrchestrationRuntimeStatus.Running)
+                ? [Harness.Instance(PipelineNames.RunWatchInstanceId, OrchestrationRuntimeStatus.Running, PipelineNames.RunWatchOrchestrator)]
+                : [], null))));
+
+        RunWatchSweep sweep = await _functions.SweepTerminatedRuns(new RunWatchSweepInput(DateTimeOffset.UtcNow.AddDays(-30)), _h.Client.Object, _h.Context());
+
+        Assert.Empty(sweep.CleanupsStarted);
+        Assert.False(sweep.ActiveRuns);
     }
 }

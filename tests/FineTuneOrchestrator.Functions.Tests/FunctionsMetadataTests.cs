@@ -55,8 +55,13 @@ public sealed class FunctionsMetadataTests
     }
 
     [Fact]
-    public void TimerTrigger_SweepsEveryFiveMinutes() =>
-        Assert.Equal("0 */5 * * * *", Bindings("TerminatedRunSweep").Single(b => b.GetProperty("type").GetString() == "timerTrigger").GetProperty("schedule").GetString());
+    public void TimerTriggers_None_NothingWakesAnIdleApp()
+    {
+        // At idle Flex Consumption scales to zero; a schedule would wake it (and with it the Durable extension's queue
+        // polling) all day. Terminated runs are swept by the run watch, which lives only while runs do.
+        using JsonDocument metadata = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repo.FunctionsOutput, "functions.metadata")));
+        Assert.DoesNotContain(metadata.RootElement.EnumerateArray().SelectMany(f => f.GetProperty("bindings").EnumerateArray()), b => b.GetProperty("type").GetString() == "timerTrigger");
+    }
 
     [Theory]
     [InlineData("Pipelines_Start", "pipelines", "post", "Function")]

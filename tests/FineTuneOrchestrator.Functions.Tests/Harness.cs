@@ -152,7 +152,7 @@ internal sealed class Harness
         services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
         services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
         services.AddFineTuneOrchestrator(configuration);
-        services.AddFineTuneFunctions();
+        services.AddFineTuneFunctions(configuration);
         services.AddSingleton(Provider.Object);
         services.AddSingleton(Storage.Object);
         services.AddSingleton(sp => new ModelRegistry(Storage.Object.GetBlobContainerClient("models")));

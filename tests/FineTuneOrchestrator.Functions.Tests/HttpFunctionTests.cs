@@ -246,7 +246,7 @@ public sealed class HttpFunctionTests
     public async Task Dashboard_ServesThePageUnderTheFunctionsRoute()
     {
         HttpRequest request = Request("GET", "/api/dashboard/");
-        IResult result = new DashboardFunction().Run(request, path: null);
+        IResult result = new DashboardFunction(Microsoft.Extensions.Options.Options.Create(new HttpApiOptions())).Run(request, path: null);
         await result.ExecuteAsync(request.HttpContext);
         request.HttpContext.Response.Body.Position = 0;
         string html = await new StreamReader(request.HttpContext.Response.Body).ReadToEndAsync();
@@ -256,7 +256,7 @@ public sealed class HttpFunctionTests
         Assert.Contains("content=\"/api\"", html, StringComparison.Ordinal);
 
         request = Request("GET", "/api/dashboard/nothing-here");
-        await new DashboardFunction().Run(request, "nothing-here").ExecuteAsync(request.HttpContext);
+        await new DashboardFunction(Microsoft.Extensions.Options.Options.Create(new HttpApiOptions())).Run(request, "nothing-here").ExecuteAsync(request.HttpContext);
         Assert.Equal(404, request.HttpContext.Response.StatusCode);
     }
 

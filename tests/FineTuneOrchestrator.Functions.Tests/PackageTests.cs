@@ -9,15 +9,34 @@ namespace FineTuneOrchestrator.Functions.Tests;
 /// </summary>
 public sealed class PackageTests
 {
+    [Theory]
+    [InlineData(typeof(FineTuneOrchestrator.Api.HttpApiOptions))]
+    [InlineData(typeof(FineTuneOrchestrator.Pipeline.PipelineTasks))]
+    public void SharedAssemblies_ReferenceNeitherTheEngineNorTheInProcessHost(Type shared)
+    {
+        // Api and Pipeline run on both hosts: what they use of the Durable Task world is Microsoft.DurableTask's client and
+        // programming model, never DurableTask.Core, its Azure Storage backend or the in-process host's glue.
+        string[] references = [.. shared.Assembly.GetReferencedAssemblies().Select(a => a.Name!)];
+        Assert.DoesNotContain("DurableTask.Core", references);
+        Assert.DoesNotContain("DurableTask.AzureStorage", references);
+        Assert.DoesNotContain("FineTuneOrchestrator.DurableTask.Hosting", references);
+        Assert.Contains("Microsoft.DurableTask.Client", references);
+    }
+
     [Fact]
     public async Task Publish_ProducesACompleteFunctionsPackage()
     {
-        string output = Directory.CreateTempSubdirectory("fto-functions-publish-").FullName;
+        // scripts/test.sh publishes the app once (FTO_FUNCTIONS_APP) for every test that needs the package; alone, publish here.
+        string? published = Environment.GetEnvironmentVariable("FTO_FUNCTIONS_APP") is { Length: > 0 } given ? given : null;
+        string output = published ?? Directory.CreateTempSubdirectory("fto-functions-publish-").FullName;
         try
         {
-            string project = Path.Combine(Repo.Root, "src", "FineTuneOrchestrator.Functions", "FineTuneOrchestrator.Functions.csproj");
-            var (exit, log) = await ProcessRunner.RunAsync("dotnet", ["publish", project, "-c", "Release", "-o", output, "-nologo", "-v", "quiet"], Repo.Root, TimeSpan.FromMinutes(8));
-            Assert.True(exit == 0, log);
+            if (published is null)
+            {
+                string project = Path.Combine(Repo.Root, "src", "FineTuneOrchestrator.Functions", "FineTuneOrchestrator.Functions.csproj");
+                var (exit, log) = await ProcessRunner.RunAsync("dotnet", ["publish", project, "-c", "Release", "-o", output, "-nologo", "-v", "quiet"], Repo.Root, TimeSpan.FromMinutes(8));
+                Assert.True(exit == 0, log);
+            }
 
             foreach (string file in new[] { "functions.metadata", "worker.config.json", "extensions.json", "host.json", "FineTuneOrchestrator.Functions.dll" })
             {
@@ -37,16 +56,29 @@ public sealed class PackageTests
                 Assert.True(File.Exists(Path.Combine(output, hint)), $"extensions.json points at {hint}, which is not in the package");
             }
 
-            // The Durable extension runs on Microsoft's Azure Storage backend in the host process.
+            // The Durable extension runs on Microsoft's Azure Storage backend in the host process; the worker carries neither
+            // that backend nor the in-process host's engine.
             Assert.True(File.Exists(Path.Combine(output, ".azurefunctions", "DurableTask.AzureStorage.dll")));
             Assert.True(File.Exists(Path.Combine(output, ".azurefunctions", "DurableTask.Core.dll")));
+            foreach (string absent in new[] { "FineTuneOrchestrator.DurableTask.Hosting.dll", "DurableTask.AzureStorage.dll", "Microsoft.ApplicationInsights.dll" })
+            {
+                Assert.False(File.Exists(Path.Combine(output, absent)), $"{absent} is in the worker's package");
+            }
+
             using JsonDocument metadata = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "functions.metadata")));
             Assert.Equal(File.ReadAllText(Path.Combine(Repo.FunctionsOutput, "functions.metadata")), File.ReadAllText(Path.Combine(output, "functions.metadata")));
             Assert.True(metadata.RootElement.GetArrayLength() >= 30);
+
+            // Published ReadyToRun for linux-x64 (cold start): the app's assembly carries native code for the host's platform.
+            using var peReader = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(Path.Combine(output, "FineTuneOrchestrator.Functions.dll")));
+            Assert.NotNull(peReader.PEHeaders.CorHeader?.ManagedNativeHeaderDirectory.Size is > 0 ? peReader.PEHeaders.CorHeader : null);
         }
         finally
         {
-            Directory.Delete(output, recursive: true);
+            if (published is null)
+            {
+                Directory.Delete(output, recursive: true);
+            }
         }
     }
 }

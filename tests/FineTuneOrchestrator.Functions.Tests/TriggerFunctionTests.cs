@@ -40,28 +40,4 @@ public sealed class TriggerFunctionTests
         var e = await Assert.ThrowsAsync<BlobDropRejectedException>(() => trigger.RunAsync(_h.Blob("datasets", "tickets/train.jsonl").Object, _h.Client.Object, CancellationToken.None));
         Assert.Contains("Unknown base model", e.Message, StringComparison.Ordinal);
     }
-
-    [Fact]
-    public async Task Sweep_TerminatedRunWithoutCleanup_StartsItsCleanup()
-    {
-        _h.Client.Setup(c => c.GetAllInstancesAsync(It.IsAny<OrchestrationQuery?>())).Returns(Pageable.Create((string? _, int? _, CancellationToken _) =>
-            Task.FromResult(new Page<OrchestrationMetadata>(
-            [
-                Harness.Instance("run-t", OrchestrationRuntimeStatus.Terminated),
-                Harness.Instance("run-done", OrchestrationRuntimeStatus.Terminated),
-                Harness.Instance("other", OrchestrationRuntimeStatus.Terminated, name: "SomethingElse"),
-            ], null))));
-        // run-done already has its clean-up; run-t has none.
-        _h.Client.Setup(c => c.GetInstancesAsync("run-t", false, It.IsAny<CancellationToken>())).ReturnsAsync(Harness.Instance("run-t", OrchestrationRuntimeStatus.Terminated));
-        _h.Client.Setup(c => c.GetInstancesAsync(PipelineCleanup.InstanceIdFor("run-done"), false, It.IsAny<CancellationToken>()))
-            .ReturnsAsync(Harness.Instance(PipelineCleanup.InstanceIdFor("run-done"), OrchestrationRuntimeStatus.Completed, PipelineNames.CleanupOrchestrator));
-        var sweep = new TerminatedRunSweep(_h.Services.GetRequiredService<PipelineTerminations>(), TimeProvider.System);
-
-        IReadOnlyList<string> started = await sweep.RunAsync(new TimerInfo(), _h.Client.Object, CancellationToken.None);
-
-        Assert.Equal(["run-t"], started);
-        _h.Client.Verify(c => c.ScheduleNewOrchestrationInstanceAsync(
-            It.Is<TaskName>(n => n.Name == PipelineNames.CleanupOrchestrator), It.IsAny<object?>(),
-            It.Is<StartOrchestrationOptions?>(o => o!.InstanceId == PipelineCleanup.InstanceIdFor("run-t")), It.IsAny<CancellationToken>()), Times.Once);
-    }
 }

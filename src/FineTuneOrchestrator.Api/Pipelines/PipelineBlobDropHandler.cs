@@ -91,7 +91,7 @@ public sealed partial class PipelineBlobDropHandler(
         }
 
         // Every status: a blob version starts one run, ever (a finished run is not restarted by a redelivered event).
-        if (await client.TryScheduleAsync(PipelineNames.Orchestrator, request, new StartOrchestrationOptions(runId) { DedupeStatuses = InstanceStarts.AnyStatus }, cancellationToken).ConfigureAwait(false))
+        if (await preparer.StartAsync(client, request, cancellationToken).ConfigureAwait(false))
         {
             LogStarted(runId, drop.BlobName, drop.ETag);
         }

@@ -88,7 +88,7 @@ public static partial class PipelineHandlers
 
         string runId = run.RunId!;
         // A run id is also the provider job's idempotency key: never reuse one, even of a finished run.
-        if (!await client.TryScheduleAsync(PipelineNames.Orchestrator, run, new StartOrchestrationOptions(runId) { DedupeStatuses = InstanceStarts.AnyStatus }, ct).ConfigureAwait(false))
+        if (!await preparer.StartAsync(client, run, ct).ConfigureAwait(false))
         {
             return Problems.Create(StatusCodes.Status409Conflict, "Conflict", $"A run with id '{runId}' already exists. Run ids are never reused; omit runId to get a new one.", "runId");
         }

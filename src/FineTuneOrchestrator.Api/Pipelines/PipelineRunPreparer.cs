@@ -5,6 +5,8 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using FineTuneOrchestrator.Pipeline;
 using Azure.Storage.Blobs;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
 
 namespace FineTuneOrchestrator.Api.Pipelines;
@@ -60,6 +62,23 @@ public sealed partial class PipelineRunPreparer(
 
     /// <summary>The container holding datasets when a run config names none.</summary>
     public string DatasetsContainer => pipeline.Value.DatasetsContainer;
+
+    /// <summary>
+    /// Starts <paramref name="run"/> under its run id, which must never have been used (a run id is also the provider job's
+    /// idempotency key, so not even a finished run's id is reused), then makes sure the run watch is running
+    /// (<see cref="RunWatch"/>). False, and nothing started, when the id is in use.
+    /// </summary>
+    public async Task<bool> StartAsync(DurableTaskClient client, PipelineRunRequest run, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        if (!await client.TryScheduleAsync(PipelineNames.Orchestrator, run, new StartOrchestrationOptions(run.RunId) { DedupeStatuses = InstanceStarts.AnyStatus }, cancellationToken).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        await RunWatch.EnsureAsync(client, pipeline.Value, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
 
     /// <summary>Parses a run config strictly; errors name the field.</summary>
     public static (PipelineRunRequest? Request, IReadOnlyList<RunConfigError> Errors) Parse(JsonElement json)

@@ -56,6 +56,11 @@ public sealed class PipelineActivities
     public Task<IReadOnlyList<string>> CancelRunJobs([ActivityTrigger] string input, FunctionContext function) =>
         ActivityInvoker.RunAsync<CancelRunJobsActivity, string, IReadOnlyList<string>>(function, PipelineActivityNames.CancelRunJobs, input);
 
+    /// <summary>Starts the clean-up of runs terminated from outside and tells whether runs are active (the run watch).</summary>
+    [Function(PipelineActivityNames.SweepTerminatedRuns)]
+    public Task<RunWatchSweep> SweepTerminatedRuns([ActivityTrigger] RunWatchSweepInput input, [DurableClient] DurableTaskClient client, FunctionContext function) =>
+        ActivityInvoker.RunAsync<SweepTerminatedRunsActivity, RunWatchSweepInput, RunWatchSweep>(function, PipelineActivityNames.SweepTerminatedRuns, input, client);
+
     /// <summary>Finds the baseline model.</summary>
     [Function(PipelineActivityNames.ResolveBaseline)]
     public Task<BaselineOutput> ResolveBaseline([ActivityTrigger] BaselineInput input, FunctionContext function) =>

@@ -26,6 +26,11 @@ public sealed class PipelineOrchestrations
     public Task<PipelineCleanupResult> Cleanup([OrchestrationTrigger] TaskOrchestrationContext context, FunctionContext function) =>
         Create<PipelineCleanupOrchestrator>(function).RunAsync(context, context.GetInput<PipelineCleanupInput>()!);
 
+    /// <summary>The run watch (sweeps terminated runs while runs are active).</summary>
+    [Function(PipelineNames.RunWatchOrchestrator)]
+    public Task<RunWatchSweep> RunWatch([OrchestrationTrigger] TaskOrchestrationContext context, FunctionContext function) =>
+        Create<RunWatchOrchestrator>(function).RunAsync(context, context.GetInput<RunWatchInput>()!);
+
     private static T Create<T>(FunctionContext function) where T : class =>
         ActivatorUtilities.CreateInstance<T>((function ?? throw new ArgumentNullException(nameof(function))).InstanceServices);
 }

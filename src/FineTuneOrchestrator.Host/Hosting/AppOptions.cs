@@ -8,7 +8,4 @@ public sealed class FineTuneAppOptions
 
     /// <summary>Registers the demo orchestrations (HelloSequence, WaitForApproval, AlwaysFails) used to exercise the management API. Off by default.</summary>
     public bool EnableDemoOrchestrations { get; set; }
-
-    /// <summary>How often the host looks for terminated pipeline runs whose clean-up never started (0 turns the sweep off).</summary>
-    public TimeSpan TerminatedRunSweepInterval { get; set; } = TimeSpan.FromMinutes(5);
 }

@@ -17,7 +17,7 @@ public static partial class HostExtensions
     /// <summary>
     /// Registers the shared services (<see cref="FineTuneServiceCollectionExtensions.AddFineTuneOrchestrator"/>, the same call
     /// the Functions app makes), Microsoft's Durable Task engine in-process with the pipeline's orchestrations and activities,
-    /// keys, ProblemDetails, the management links of this host, the blob-drop watcher and the terminated-run sweep.
+    /// keys, ProblemDetails, the management links of this host and the blob-drop watcher.
     /// </summary>
     public static WebApplicationBuilder AddFineTuneOrchestratorHost(this WebApplicationBuilder builder)
     {
@@ -28,9 +28,7 @@ public static partial class HostExtensions
         services.AddProblemDetails();
         services.AddFineTuneOrchestrator(config);
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<HttpApiOptions>>((kestrel, http) => kestrel.Limits.MaxRequestBodySize = http.Value.MaxRequestBodyBytes);
-        services.AddOptions<FineTuneAppOptions>().Bind(config.GetSection(FineTuneAppOptions.SectionName))
-            .Validate(o => o.TerminatedRunSweepInterval >= TimeSpan.Zero, "FineTune:TerminatedRunSweepInterval must not be negative.")
-            .ValidateOnStart();
+        services.AddOptions<FineTuneAppOptions>().Bind(config.GetSection(FineTuneAppOptions.SectionName)).ValidateOnStart();
 
         services.AddOptions<FunctionKeysOptions>().Bind(config.GetSection(FunctionKeysOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IPostConfigureOptions<FunctionKeysOptions>, FunctionKeysPostConfigure>();
@@ -54,7 +52,6 @@ public static partial class HostExtensions
             .Validate(o => !string.IsNullOrWhiteSpace(o.Container) && !string.IsNullOrWhiteSpace(o.FileName) && !o.FileName.Contains('/', StringComparison.Ordinal), "FineTune:BlobTrigger:Container and FileName must be set (FileName without '/').")
             .ValidateOnStart();
         services.AddHostedService<BlobDropTrigger>();
-        services.AddHostedService<TerminatedRunSweeper>();
         return builder;
     }
 

@@ -25,6 +25,9 @@ public static class PipelineActivityNames
     /// <summary>Makes a model callable (Azure: a deployment).</summary>
     public const string EnsureModelAvailable = "FineTunePipeline_EnsureModelAvailable";
 
+    /// <summary>Starts the clean-up of terminated runs that have none, and counts the runs still active (for <see cref="RunWatch"/>).</summary>
+    public const string SweepTerminatedRuns = "FineTunePipeline_SweepTerminatedRuns";
+
     /// <summary>Removes a deployment that is no longer needed (Azure: the evaluation deployment; OpenAI: nothing).</summary>
     public const string RemoveDeployment = "FineTunePipeline_RemoveDeployment";
 
