@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Serves the whole thing locally, in the foreground: a private Azurite (fresh data under .artifacts/serve/ unless
-# SERVE_DIR says otherwise), the fine-tuning simulator and the host (Microsoft's Durable Task engine in-process, the HTTP
+# Serves the whole thing locally, in the foreground: a private Azurite (its data under .artifacts/serve/, or SERVE_DIR, kept
+# across restarts: runs, the registry and dropped datasets survive; --reset starts empty), the fine-tuning simulator and the host (Microsoft's Durable Task engine in-process, the HTTP
 # API, the Durable management API, the blob-drop watcher on the "datasets" container). When the host answers it prints
 # one line:
 #   READY {"url":"http://127.0.0.1:7071","functionKey":"…","masterKey":"…","systemKey":"…","storage":"<connection string>","simulator":"http://127.0.0.1:5199"}
 # and then waits; SIGINT/SIGTERM (Ctrl+C) stops exactly the processes it started.
-# Usage: scripts/serve.sh [extra host settings, e.g. --FineTune:BlobTrigger:Enabled=false]
+# Usage: scripts/serve.sh [--reset] [extra host settings, e.g. --FineTune:BlobTrigger:Enabled=false]
+# Secrets (the keys, the provider key) reach the host through its environment, never its command line (ps shows that).
 # Env:   AZURITE_PORT (10100; blob, queue and table on it and the next two), SIMULATOR_PORT (5199), APP_PORT (7071),
 #        SIM_TIME_SCALE (100: simulated training runs 100x faster), SIM_ARGS (extra simulator arguments),
 #        FTO_FUNCTION_KEY / FTO_MASTER_KEY / FTO_SYSTEM_KEY (random per run when unset), SERVE_DIR, SERVE_NO_BUILD=1.
 set -euo pipefail
+reset=""
+if [ "${1:-}" = "--reset" ]; then reset=1; shift; fi
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -43,7 +46,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-rm -rf "$AZURITE_DATA_DIR"
+[ -n "$reset" ] && rm -rf "$AZURITE_DATA_DIR"
 scripts/azurite.sh start >"$work/azurite.out"
 key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 storage="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;BlobEndpoint=http://127.0.0.1:$AZURITE_BLOB_PORT/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$AZURITE_QUEUE_PORT/devstoreaccount1;TableEndpoint=http://127.0.0.1:$AZURITE_TABLE_PORT/devstoreaccount1;"
@@ -57,11 +60,12 @@ fkey="${FTO_FUNCTION_KEY:-$(random_key)}" mkey="${FTO_MASTER_KEY:-$(random_key)}
 base="http://127.0.0.1:$app_port"
 # Settings on the command line win over local.settings.json, which is not read at all (an explicit empty path).
 AzureWebJobsStorage="$storage" FunctionKeys__Default="$fkey" FunctionKeys__Master="$mkey" FunctionKeys__DurableTask="$skey" \
+FineTuning__Provider__ApiKey=sk-local-simulator \
 dotnet src/FineTuneOrchestrator.Host/bin/Release/net10.0/FineTuneOrchestrator.Host.dll \
   --contentRoot "$root/src/FineTuneOrchestrator.Host/bin/Release/net10.0" --urls "$base" \
   --FineTune:LocalSettingsPath="$work/no-local-settings.json" \
   --FineTuning:Provider:Kind=OpenAICompatible --FineTuning:Provider:Endpoint="http://127.0.0.1:$SIMULATOR_PORT/v1" \
-  --FineTuning:Provider:ApiKey=sk-local-simulator --FineTuning:Provider:PollInterval=00:00:00.200 \
+  --FineTuning:Provider:PollInterval=00:00:00.200 \
   --FineTune:BlobTrigger:Enabled=true --FineTune:BlobTrigger:Container=datasets --FineTune:BlobTrigger:PollingInterval=00:00:01 \
   --extensions:durableTask:storageProvider:maxQueuePollingInterval=00:00:00.500 \
   "$@" >"$work/app.log" 2>&1 &

@@ -56,7 +56,9 @@ public static class FineTuneServiceCollectionExtensions
         services.AddModelRegistry(configuration.GetSection(ModelRegistryOptions.SectionName));
         services.AddFineTuningProvider(configuration.GetSection(ProviderSectionName));
         services.AddFineTunePipeline(configuration.GetSection(PipelineOptions.SectionName));
+        services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.SectionName));
         services.AddOptions<PipelineDefaultsOptions>().Bind(configuration.GetSection(PipelineDefaultsOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<RunRecords>();
         services.TryAddSingleton<PipelineRunPreparer>();
         services.TryAddSingleton<IBlobDropHandler, PipelineBlobDropHandler>();
         services.TryAddSingleton<DurableHttpManagement>();

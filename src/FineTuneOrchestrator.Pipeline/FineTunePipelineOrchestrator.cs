@@ -22,6 +22,12 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
         var run = new RunState(context, input ?? throw new PipelineFailedException(PipelineOutcomes.Failed, "The run configuration is missing."), options.Value);
         try
         {
+            if (input.RunId is { } named && !string.Equals(named, context.InstanceId, StringComparison.Ordinal))
+            {
+                throw new PipelineFailedException(PipelineOutcomes.Failed,
+                    $"The run configuration names run '{named}', but this run is '{context.InstanceId}': a run restarted or copied under another id would take over the other run's provider job. Start a new run instead (POST /api/pipelines), or restart it through the app, which links the new run to the old one.");
+            }
+
             var problems = PipelineRunRequestValidator.Validate(input);
             if (problems.Count > 0)
             {
@@ -90,7 +96,8 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
         // 3. Stage (normalized, content-addressed).
         run.SetStage(PipelineStages.Staging);
         var staged = await ctx.CallActivityAsync<StageOutput>(PipelineActivityNames.StageDataset, new StageInput(
-            container, trainBlob, validated.ValidationBlob, validated.EvalBlob, ds.ValidationFraction ?? 0.1), run.StorageRetry);
+            container, trainBlob, validated.ValidationBlob, validated.EvalBlob, ds.ValidationFraction ?? 0.1,
+            validated.TrainETag, validated.ValidationETag, validated.EvalETag), run.StorageRetry);
         run.ThrowIfCancelled();
 
         // 4. Upload (once per content).
@@ -149,7 +156,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
             var timeout = TimeSpan.FromSeconds(input.Approval.TimeoutSeconds ?? 86_400);
             run.SetStage(PipelineStages.AwaitingApproval, $"Waiting up to {timeout} for an '{PipelineNames.ApprovalEvent}' event");
             using var cts = new CancellationTokenSource();
-            var approvalTask = ctx.WaitForExternalEvent<ApprovalDecision>(PipelineNames.ApprovalEvent, cts.Token);
+            var approvalTask = PipelineEvents.NextApprovalAsync(ctx, run.Ignore, cts.Token);
             var timer = ctx.CreateTimer(ctx.CurrentUtcDateTime.Add(timeout), cts.Token);
             var winner = await Task.WhenAny(approvalTask, timer, run.CancelTask);
             if (winner == run.CancelTask)
@@ -164,7 +171,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
             }
 
             CancelSynchronously(cts);
-            var decision = approvalTask.Result ?? new ApprovalDecision(false, null, "empty approval event");
+            var decision = approvalTask.Result;
             if (!decision.Approved)
             {
                 return run.Result(PipelineOutcomes.Rejected, [$"Rejected by {decision.By ?? "an approver"}{(string.IsNullOrEmpty(decision.Comment) ? "" : ": " + decision.Comment)}"]);

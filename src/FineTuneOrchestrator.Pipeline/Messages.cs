@@ -20,11 +20,15 @@ public sealed record ValidateInput(
     int? Epochs,
     string ReportBlob);
 
-/// <summary>Result of validation: the summary and the blobs that exist.</summary>
-public sealed record ValidateOutput(ValidationSummary Summary, string? ValidationBlob, string? EvalBlob, string TrainETag, string Problem);
+/// <summary>Result of validation: the summary, the blobs that exist and the versions (ETags) that were validated.</summary>
+public sealed record ValidateOutput(ValidationSummary Summary, string? ValidationBlob, string? EvalBlob, string TrainETag, string Problem, string? ValidationETag = null, string? EvalETag = null);
 
-/// <summary>Input of the staging activity.</summary>
-public sealed record StageInput(string Container, string TrainBlob, string? ValidationBlob, string? EvalBlob, double ValidationFraction);
+/// <summary>
+/// Input of the staging activity. The ETags are the validated versions: staging reads exactly those (If-Match) and fails the run
+/// when a file changed since (null for runs started before versions were passed).
+/// </summary>
+public sealed record StageInput(string Container, string TrainBlob, string? ValidationBlob, string? EvalBlob, double ValidationFraction,
+    string? TrainETag = null, string? ValidationETag = null, string? EvalETag = null);
 
 /// <summary>A normalized file in the staging container, named by its SHA-256.</summary>
 public sealed record StagedFile(string Sha256, string Blob, long Bytes, long Lines);

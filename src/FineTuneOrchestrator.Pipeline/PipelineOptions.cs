@@ -8,9 +8,28 @@ public sealed class PipelineOptions
     /// <summary>The configuration section.</summary>
     public const string SectionName = "FineTune:Pipeline";
 
-    /// <summary>Container holding datasets (<c>{name}/train.jsonl</c>, ...).</summary>
+    /// <summary>
+    /// Container holding datasets (<c>{name}/train.jsonl</c>, ...). A run reads datasets from this container or one of
+    /// <see cref="AllowedDatasetContainers"/> only: the container is configuration, never whatever a request names.
+    /// </summary>
     [Required, MinLength(3), MaxLength(63)]
     public string DatasetsContainer { get; set; } = "datasets";
+
+    /// <summary>
+    /// Further containers a run config may name in <c>dataset.container</c> (none by default). The staging and runs containers
+    /// can never be one: a run must not read (or probe for) the files of other runs or the model registry.
+    /// </summary>
+    public IList<string> AllowedDatasetContainers { get; } = [];
+
+    /// <summary>True when a run may read its dataset from <paramref name="container"/>.</summary>
+    public bool IsDatasetContainer(string? container) =>
+        container is not null && (string.Equals(container, DatasetsContainer, StringComparison.Ordinal) || AllowedDatasetContainers.Contains(container, StringComparer.Ordinal));
+
+    /// <summary>The sentence that refuses a container that is not a datasets container (the same for every host and path).</summary>
+    public string NotADatasetContainer(string container) =>
+        $"dataset.container '{container}' is not a datasets container: runs read datasets only from '{DatasetsContainer}'"
+        + (AllowedDatasetContainers.Count > 0 ? $" or {string.Join(", ", AllowedDatasetContainers.Select(c => $"'{c}'"))}" : string.Empty)
+        + " (FineTune:Pipeline:DatasetsContainer, FineTune:Pipeline:AllowedDatasetContainers).";
 
     /// <summary>Container for normalized, content-addressed staged files and the provider file id markers.</summary>
     [Required, MinLength(3), MaxLength(63)]

@@ -144,9 +144,10 @@ public static class PipelineRunRequestValidator
 
         if (request.Notify?.WebhookUrl is { } url)
         {
-            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+            // The shape only; which hosts and addresses may be called is the app's WebhookPolicy.
+            if (url.Length > 2048 || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
             {
-                errors.Add(("notify.webhookUrl", "webhookUrl must be an absolute http or https URL."));
+                errors.Add(("notify.webhookUrl", "webhookUrl must be an absolute https URL of at most 2048 characters."));
             }
         }
 

@@ -9,7 +9,8 @@ public static class PipelineServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the pipeline's services: options bound from <paramref name="configuration"/> (the <c>FineTune:Pipeline</c>
-    /// section, validated at start-up), the webhook HTTP client and the per-activity <see cref="ActivityCancellation"/>.
+    /// section, validated at start-up), the webhook policy and sender (<see cref="WebhookOptions"/>) and the per-activity
+    /// <see cref="ActivityCancellation"/>.
     /// The host must also register a <see cref="Azure.Storage.Blobs.BlobServiceClient"/>, an
     /// <see cref="Providers.IFineTuningProvider"/> (AddFineTuningProvider), the <see cref="Registry.ModelRegistry"/>
     /// (AddModelRegistry) and a <c>DurableTaskClient</c>, and run the tasks listed in <see cref="PipelineTasks"/>.
@@ -23,9 +24,18 @@ public static class PipelineServiceCollectionExtensions
             options.Bind(configuration);
         }
 
-        options.ValidateDataAnnotations().ValidateOnStart();
+        options.ValidateDataAnnotations()
+            .Validate(o => !o.IsDatasetContainer(o.StagingContainer) && !o.IsDatasetContainer(o.RunsContainer),
+                "FineTune:Pipeline:DatasetsContainer and AllowedDatasetContainers must not name the staging or runs container: runs would read other runs' files.")
+            .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<PipelineHttpClient>();
+        // Bound by the host from FineTune:Webhooks (a sibling of this section).
+        services.AddOptions<WebhookOptions>()
+            .Validate(o => o.AllowedHosts.Count == 0 || !string.IsNullOrEmpty(o.SigningSecret), "FineTune:Webhooks:SigningSecret is required when FineTune:Webhooks:AllowedHosts allows any host: notifications are signed so receivers can verify them.")
+            .Validate(o => o.SigningSecret is null || o.SigningSecret.Length >= 16, "FineTune:Webhooks:SigningSecret must be at least 16 characters.")
+            .ValidateOnStart();
+        services.TryAddSingleton<WebhookPolicy>();
+        services.TryAddSingleton<WebhookSender>();
         services.TryAddScoped<ActivityCancellation>();
         return services;
     }

@@ -9,9 +9,11 @@ internal sealed class RunState
     {
         Context = context;
         Input = input;
-        RunId = input.RunId ?? context.InstanceId;
+        // The instance id is the run id (and the provider's idempotency key): an input naming another run (a restart or a copy
+        // under a new id) is refused by the orchestrator, and its files are written under this instance's id, never the other's.
+        RunId = context.InstanceId;
         StartedAt = context.CurrentUtcDateTime;
-        CancelTask = context.WaitForExternalEvent<CancelRequest?>(PipelineNames.CancelEvent);
+        CancelTask = PipelineEvents.NextCancelAsync(context, Ignore);
         RetrySettings = RetrySettings.ForProvider(options);
         ProviderRetry = Retry(RetrySettings);
         StorageRetry = Retry(new RetrySettings(5, Math.Min(1, RetrySettings.FirstIntervalSeconds), Math.Min(30, RetrySettings.MaxIntervalSeconds)));
@@ -45,6 +47,14 @@ internal sealed class RunState
     {
         HandleFailure = f => f.IsCausedBy<TransientPipelineException>(),
     });
+
+    /// <summary>Records an ignored (malformed) event: in the run's warnings, and in its status until the next stage.</summary>
+    public void Ignore(string warning)
+    {
+        Warnings.Add(warning);
+        _message = warning;
+        Publish(null, null);
+    }
 
     public void SetStage(string stage, string? message = null)
     {

@@ -363,7 +363,21 @@ public sealed partial class ModelRegistry
         {
             throw new ModelRegistryException(ModelRegistryError.InvalidModelVersion, $"{field} must not contain control characters.");
         }
+
+        // Format characters (bidi overrides, zero-width joiners…) make a name display as another name: refused.
+        int format = value.AsSpan().IndexOfAny(FormatCharacters);
+        if (format < 0)
+        {
+            format = value.ToList().FindIndex(c => char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format);
+        }
+
+        if (format >= 0)
+        {
+            throw new ModelRegistryException(ModelRegistryError.InvalidModelVersion, $"{field} contains the invisible formatting character U+{(int)value[format]:X4} at position {format + 1}; names must read as what they are.");
+        }
     }
+
+    private static readonly System.Buffers.SearchValues<char> FormatCharacters = System.Buffers.SearchValues.Create("\u200B\u200C\u200D\u200E\u200F\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069\uFEFF");
 
     private static ModelRegistryException NotFound(string alias) =>
         new(ModelRegistryError.AliasNotFound, $"No model alias named '{alias}' exists.");

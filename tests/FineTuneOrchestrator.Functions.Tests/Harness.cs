@@ -44,6 +44,11 @@ internal sealed class Harness
         ["FineTune:Pipeline:DatasetsContainer"] = "datasets",
         ["FineTune:Pipeline:StagingContainer"] = "staging",
         ["FineTune:Pipeline:RunsContainer"] = "runs",
+        // The tests' webhook receivers listen on loopback over http: allowed here, refused by default.
+        ["FineTune:Webhooks:AllowedHosts:0"] = "127.0.0.1",
+        ["FineTune:Webhooks:AllowHttp"] = "true",
+        ["FineTune:Webhooks:AllowPrivateNetworks"] = "true",
+        ["FineTune:Webhooks:SigningSecret"] = "test-signing-secret-0123456789",
         ["FineTune:Registry:ContainerName"] = "models",
         ["FineTune:Defaults:BaseModel"] = "gpt-4o-mini",
         ["extensions:durableTask:hubName"] = "UnitHub",
@@ -67,6 +72,9 @@ internal sealed class Harness
             container.Setup(c => c.CreateIfNotExistsAsync(It.IsAny<PublicAccessType>(), It.IsAny<IDictionary<string, string>>(), It.IsAny<BlobContainerEncryptionScopeOptions>(), It.IsAny<CancellationToken>()))
                 .ReturnsAsync((Response<BlobContainerInfo>)null!);
             container.Setup(c => c.GetBlobClient(It.IsAny<string>())).Returns((string blob) => Blob(name, blob).Object);
+            // An empty container lists nothing (the run index included) until a test sets up a listing.
+            container.Setup(c => c.GetBlobsAsync(It.IsAny<GetBlobsOptions>(), It.IsAny<CancellationToken>()))
+                .Returns(AsyncPageable<BlobItem>.FromPages([Page<BlobItem>.FromValues([], null, null!)]));
             _containers[name] = container;
         }
 

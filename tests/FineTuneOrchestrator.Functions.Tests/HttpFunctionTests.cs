@@ -28,6 +28,7 @@ public sealed class HttpFunctionTests
 
     private PipelineHttpFunctions Pipelines => new(
         _h.Services.GetRequiredService<PipelineRunPreparer>(),
+        _h.Services.GetRequiredService<RunRecords>(),
         _h.Services.GetRequiredService<DurableHttpManagement>(),
         _h.Services.GetRequiredService<BlobServiceClient>(),
         _h.Services.GetRequiredService<IOptions<HttpApiOptions>>(),

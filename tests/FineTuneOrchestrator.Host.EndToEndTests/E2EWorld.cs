@@ -68,6 +68,8 @@ public sealed class AppDeployment
             ["FineTuning:Provider:MaxRetryAfter"] = "00:00:02",
             ["FineTune:Registry:ContainerName"] = $"{Prefix}-models",
             ["FineTune:Pipeline:DatasetsContainer"] = $"{Prefix}-datasets",
+            // HTTP-started runs read from a container the blob trigger does not watch: allowed by configuration, not by request.
+            ["FineTune:Pipeline:AllowedDatasetContainers:0"] = $"{Prefix}-http",
             ["FineTune:Pipeline:StagingContainer"] = $"{Prefix}-staging",
             ["FineTune:Pipeline:RunsContainer"] = $"{Prefix}-runs",
             ["FineTune:Pipeline:ProviderRetryFirstInterval"] = "00:00:00.200",

@@ -18,7 +18,7 @@ public sealed class PurgeTests : IAsyncLifetime
     public async Task DisposeAsync() => await _factory.DisposeAsync();
 
     [Fact]
-    public async Task PurgeOne_Finished_200ThenGone_Unknown404_Running409()
+    public async Task PurgeOne_Finished_200ThenGone_Unknown404_Running400()
     {
         string id = Api.NewId("p1");
         (await Api.StartAsync(_client, "HelloSequence", id)).Dispose();
@@ -36,7 +36,7 @@ public sealed class PurgeTests : IAsyncLifetime
         string running = Api.NewId("p1run");
         (await Api.StartAsync(_client, "WaitForApproval", running)).Dispose();
         await Api.WaitForStatusAsync(_client, running, "Running");
-        await Api.AssertProblemAsync(await _client.DeleteAsync($"{Api.Base}/instances/{running}"), HttpStatusCode.Conflict, detailContains: "Terminate it first");
+        await Api.AssertProblemAsync(await _client.DeleteAsync($"{Api.Base}/instances/{running}"), HttpStatusCode.BadRequest, detailContains: "Terminate it first");
         Assert.Equal(HttpStatusCode.Accepted, (await _client.GetAsync($"{Api.Base}/instances/{running}")).StatusCode);
         (await _client.PostAsync($"{Api.Base}/instances/{running}/terminate", null)).Dispose();
     }

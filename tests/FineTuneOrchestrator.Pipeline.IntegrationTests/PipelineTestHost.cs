@@ -94,6 +94,11 @@ internal sealed class PipelineTestHost : IAsyncDisposable
             ["FineTune:Pipeline:DatasetsContainer"] = $"{prefix}-datasets",
             ["FineTune:Pipeline:StagingContainer"] = $"{prefix}-staging",
             ["FineTune:Pipeline:RunsContainer"] = $"{prefix}-runs",
+            // The tests' webhook receivers listen on loopback over http: allowed here, refused by default.
+            ["FineTune:Webhooks:AllowedHosts:0"] = "127.0.0.1",
+            ["FineTune:Webhooks:AllowHttp"] = "true",
+            ["FineTune:Webhooks:AllowPrivateNetworks"] = "true",
+            ["FineTune:Webhooks:SigningSecret"] = "test-signing-secret-0123456789",
             ["FineTune:Pipeline:ProviderRetryFirstInterval"] = "00:00:00.200",
             ["FineTune:Pipeline:ProviderRetryMaxInterval"] = "00:00:01",
             ["FineTune:Pipeline:EvaluationCasesPerActivity"] = "5",
@@ -127,6 +132,7 @@ internal sealed class PipelineTestHost : IAsyncDisposable
         builder.Services.AddFineTuningProvider(builder.Configuration.GetSection("FineTuning:Provider"));
         builder.Services.AddModelRegistry(builder.Configuration.GetSection("FineTune:Registry"));
         builder.Services.AddFineTunePipeline(builder.Configuration.GetSection("FineTune:Pipeline"));
+        builder.Services.AddOptions<WebhookOptions>().Bind(builder.Configuration.GetSection(WebhookOptions.SectionName));
         // camelCase payloads, as the Functions worker's serializer writes them.
         builder.Services.AddSingleton<DataConverter>(new JsonDataConverter(new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)));
         builder.Services.AddDurableTaskHost(builder.Configuration)

@@ -41,6 +41,15 @@ public static class RequestBody
         {
             return (null, Problems.PayloadTooLarge(limit));
         }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status408RequestTimeout)
+        {
+            // Kestrel's minimum data rate: a body dripped in slower than that is cut off (a slow-body attack, or a bad link).
+            return (null, Problems.Create(StatusCodes.Status408RequestTimeout, "Request Timeout", $"The {field} arrived too slowly; send it again."));
+        }
+        catch (Exception ex) when (ex is BadHttpRequestException or IOException || (ex is OperationCanceledException && request.HttpContext.RequestAborted.IsCancellationRequested))
+        {
+            return (null, Problems.BadRequest($"The {field} could not be read: the connection closed before the whole body arrived.", field));
+        }
 
         if (bytes.Length == 0)
         {

@@ -56,11 +56,13 @@ public static class ModelHandlers
         ModelVersion? version;
         try
         {
-            version = body is { } json ? JsonSerializer.Deserialize<ModelVersion>(json, JsonSerializerOptions.Web) : null;
+            version = body is { } json ? JsonSerializer.Deserialize<ModelVersion>(json, StrictJson) : null;
         }
         catch (JsonException ex)
         {
-            return Problems.BadRequest($"The model version is malformed: {ex.Message}", "body");
+            // Unknown fields are refused too (a misspelled "runid" must not be silently dropped); the message names the path.
+            string field = ex.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body";
+            return Problems.BadRequest($"The model version is malformed at '{field}': {(ex.Message.Contains("could not be mapped", StringComparison.Ordinal) ? "unknown field; the fields are model, provider, runId, jobId, baseModel and metrics." : "wrong type or value.")}", field);
         }
 
         if (version is null)
@@ -102,6 +104,8 @@ public static class ModelHandlers
             };
         }
     }
+
+    private static readonly JsonSerializerOptions StrictJson = new(JsonSerializerDefaults.Web) { UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow };
 
     private static ProblemHttpResult NotFound(string alias) => Problems.NotFound($"No model alias named '{alias}' exists.");
 

@@ -84,7 +84,7 @@ public sealed partial class PipelineBlobDropHandler(
             Dataset = dataset with { Name = drop.DatasetName, Container = drop.Container, Version = drop.ETag },
         };
 
-        IReadOnlyList<RunConfigError> errors = PipelineRunPreparer.Validate(request);
+        IReadOnlyList<RunConfigError> errors = [.. PipelineRunPreparer.Validate(request), .. preparer.CheckPolicy(request)];
         if (errors.Count > 0)
         {
             throw new BlobDropRejectedException($"{configBlob}: " + string.Join(" ", errors.Select(e => $"{e.Field}: {e.Message}")));

@@ -6,6 +6,7 @@ using FineTuneOrchestrator.Api.Durable;
 using FineTuneOrchestrator.Api.Http;
 using FineTuneOrchestrator.Pipeline;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
@@ -62,6 +63,11 @@ public static partial class PipelineHandlers
         if (parsed is null)
         {
             return Invalid(parseErrors);
+        }
+
+        if (parsed.RestartOf is not null)
+        {
+            return Invalid([new RunConfigError("restartOf", "restartOf is set by a restart of a run (POST .../instances/{runId}/restart), not by a start request.")]);
         }
 
         PipelineRunRequest run = preparer.ApplyDefaults(parsed);
@@ -167,18 +173,23 @@ public static partial class PipelineHandlers
         }
     }
 
-    /// <summary><c>GET /pipelines[?status=..&amp;top=..]</c>: a page of runs, newest first (paged with <c>x-ms-continuation-token</c>).</summary>
-    public static async Task<IResult> ListAsync(HttpRequest request, DurableTaskClient client, CancellationToken ct)
+    /// <summary>
+    /// <c>GET /pipelines[?status=..&amp;top=..]</c>: a page of pipeline runs, newest first (paged with <c>x-ms-continuation-token</c>),
+    /// read from the run index (<see cref="RunRecords"/>), so <c>top=N</c> gives N runs whatever else the task hub holds. A task
+    /// hub whose runs predate the index is listed from the engine instead (pipeline runs only, in the engine's order).
+    /// </summary>
+    public static async Task<IResult> ListAsync(HttpRequest request, DurableTaskClient client, RunRecords records, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(records);
         int top = 50;
         if (request.Query["top"] is { Count: > 0 } topText && (!int.TryParse(topText, NumberStyles.None, CultureInfo.InvariantCulture, out top) || top is < 1 or > 500))
         {
             return Problems.BadRequest($"top is '{topText}'; use a whole number from 1 to 500.", "top");
         }
 
-        List<OrchestrationRuntimeStatus>? statuses = null;
+        HashSet<OrchestrationRuntimeStatus>? statuses = null;
         if (request.Query["status"] is { Count: > 0 } statusText)
         {
             statuses = [];
@@ -193,22 +204,50 @@ public static partial class PipelineHandlers
             }
         }
 
+        // The signing key is read only when a token is checked or issued (a one-page list touches no more storage).
         string? token = null;
         if (request.Headers[ContinuationTokenHeader] is { Count: > 0 } header && !string.IsNullOrEmpty(header[0]))
         {
-            token = ContinuationTokens.Decode(header[0]!);
-            if (token is null)
+            token = ContinuationTokens.Decode(header[0]!, await records.TokenKeyAsync(ct).ConfigureAwait(false));
+            if (token is null || !(token.StartsWith("i:", StringComparison.Ordinal) || token.StartsWith("e:", StringComparison.Ordinal)))
             {
                 return Problems.BadRequest($"The {ContinuationTokenHeader} header is not a token this API issued.", ContinuationTokenHeader);
             }
         }
 
+        var runs = new List<RunSummary>();
+        int pages = 0;
+        if (token is null || token.StartsWith("i:", StringComparison.Ordinal))
+        {
+            string? next = token?[2..];
+            do
+            {
+                var (ids, continuation) = await records.ListAsync(top - runs.Count, next, ct).ConfigureAwait(false);
+                if (ids.Count == 0 && next is null && pages == 0)
+                {
+                    return await ListFromEngineAsync(request, client, statuses, top, null, records, ct).ConfigureAwait(false);
+                }
+
+                OrchestrationMetadata?[] instances = await Task.WhenAll(ids.Select(id => client.GetInstanceAsync(id, getInputsAndOutputs: true, ct))).ConfigureAwait(false);
+                runs.AddRange(instances.Where(i => i is not null && i.Name == PipelineNames.Orchestrator && (statuses is null || statuses.Contains(i.RuntimeStatus))).Select(i => RunSummary.From(i!, links: null)));
+                next = continuation;
+            }
+            while (next is not null && runs.Count < top && ++pages < 20);
+
+            return Listed(request, runs, next is null ? null : ContinuationTokens.Encode("i:" + next, await records.TokenKeyAsync(ct).ConfigureAwait(false)));
+        }
+
+        return await ListFromEngineAsync(request, client, statuses, top, token[2..], records, ct).ConfigureAwait(false);
+    }
+
+    private static async Task<IResult> ListFromEngineAsync(HttpRequest request, DurableTaskClient client, HashSet<OrchestrationRuntimeStatus>? statuses, int top, string? token, RunRecords records, CancellationToken ct)
+    {
         // The engine lists every orchestration (sub-orchestrations and others too); keep reading pages until the page is full.
         var runs = new List<RunSummary>();
         int pages = 0;
         do
         {
-            var query = new OrchestrationQuery { Statuses = statuses, PageSize = top - runs.Count, FetchInputsAndOutputs = true, ContinuationToken = token };
+            var query = new OrchestrationQuery { Statuses = statuses?.ToList(), PageSize = top - runs.Count, FetchInputsAndOutputs = true, ContinuationToken = token };
             Page<OrchestrationMetadata>? page = null;
             await foreach (Page<OrchestrationMetadata> first in client.GetAllInstancesAsync(query).AsPages(token, query.PageSize).WithCancellation(ct).ConfigureAwait(false))
             {
@@ -221,18 +260,24 @@ public static partial class PipelineHandlers
         }
         while (token is not null && runs.Count < top && ++pages < 20);
 
-        if (token is not null)
+        return Listed(request, [.. runs.OrderByDescending(r => r.CreatedTime, StringComparer.Ordinal)], token is null ? null : ContinuationTokens.Encode("e:" + token, await records.TokenKeyAsync(ct).ConfigureAwait(false)));
+    }
+
+    private static IResult Listed(HttpRequest request, List<RunSummary> runs, string? next)
+    {
+        if (next is not null)
         {
-            request.HttpContext.Response.Headers[ContinuationTokenHeader] = ContinuationTokens.Encode(token);
+            request.HttpContext.Response.Headers[ContinuationTokenHeader] = next;
         }
 
-        return TypedResults.Json(new RunList(runs, token is null ? null : ContinuationTokens.Encode(token)), PipelineJson.Default);
+        return TypedResults.Json(new RunList(runs, next), PipelineJson.Default);
     }
 
     /// <summary><c>POST /pipelines/{runId}/approve</c> or <c>/reject</c> with an optional <c>{by, comment}</c>: the run's decision.</summary>
-    public static async Task<IResult> DecideAsync(string runId, bool approved, HttpRequest request, DurableTaskClient client, CancellationToken ct)
+    public static async Task<IResult> DecideAsync(string runId, bool approved, HttpRequest request, DurableTaskClient client, RunRecords records, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(records);
         if (CheckRunId(runId) is { } bad)
         {
             return bad;
@@ -269,7 +314,30 @@ public static partial class PipelineHandlers
                 : $"Run '{runId}' does not wait for an approval (approval.required is not set); it is at stage {summary.Stage ?? "starting"}.");
         }
 
-        return await RaiseAsync(client, runId, PipelineNames.ApprovalEvent, new ApprovalDecision(approved, decision?.By, decision?.Comment), ct).ConfigureAwait(false);
+        return await DecideAsync(client, records, runId, new ApprovalDecision(approved, decision?.By, decision?.Comment), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Records the decision (a conditional create: of two decisions, even concurrent ones, only the first counts) and sends it to
+    /// the run; a second decision is a 409 that carries the first. The management API's raise-event route decides through here too.
+    /// </summary>
+    public static async Task<IResult> DecideAsync(DurableTaskClient client, RunRecords records, string runId, ApprovalDecision decision, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(records);
+        var (recorded, first) = await records.TryDecideAsync(runId, decision, ct).ConfigureAwait(false);
+        if (!recorded)
+        {
+            return TypedResults.Problem(new ProblemDetails
+            {
+                Status = StatusCodes.Status409Conflict,
+                Title = "Conflict",
+                Detail = $"Run '{runId}' was already {(first.Approved ? "approved" : "rejected")}{(first.By is null ? "" : $" by {first.By}")} at {first.At:u}; a run takes one decision.",
+                Extensions = { ["decision"] = first },
+            });
+        }
+
+        return await RaiseAsync(client, runId, PipelineNames.ApprovalEvent, decision, ct).ConfigureAwait(false);
     }
 
     /// <summary><c>POST /pipelines/{runId}/cancel</c> with an optional <c>{by, reason}</c>: ends the run and cancels its provider job.</summary>

@@ -56,6 +56,8 @@ public sealed partial class PipelineRunPreparer(
     IOptions<PipelineDefaultsOptions> defaults,
     IOptions<PipelineOptions> pipeline,
     BlobServiceClient storage,
+    RunRecords records,
+    WebhookPolicy webhooks,
     TimeProvider time)
 {
     private readonly PipelineDefaultsOptions _defaults = defaults.Value;
@@ -66,12 +68,31 @@ public sealed partial class PipelineRunPreparer(
     /// <summary>
     /// Starts <paramref name="run"/> under its run id, which must never have been used (a run id is also the provider job's
     /// idempotency key, so not even a finished run's id is reused), then makes sure the run watch is running
-    /// (<see cref="RunWatch"/>). False, and nothing started, when the id is in use.
+    /// (<see cref="RunWatch"/>). The id is claimed first with a conditional create (<see cref="RunRecords"/>), so of concurrent
+    /// starts with one id exactly one wins. False, and nothing started, when the id is in use.
     /// </summary>
     public async Task<bool> StartAsync(DurableTaskClient client, PipelineRunRequest run, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(run);
-        if (!await client.TryScheduleAsync(PipelineNames.Orchestrator, run, new StartOrchestrationOptions(run.RunId) { DedupeStatuses = InstanceStarts.AnyStatus }, cancellationToken).ConfigureAwait(false))
+        if (!await records.TryClaimAsync(run, async ct => await client.GetInstanceAsync(run.RunId!, getInputsAndOutputs: false, ct).ConfigureAwait(false) is not null, cancellationToken).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        bool scheduled;
+        try
+        {
+            scheduled = await client.TryScheduleAsync(PipelineNames.Orchestrator, run, new StartOrchestrationOptions(run.RunId) { DedupeStatuses = InstanceStarts.AnyStatus }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Nothing was scheduled: the id may be tried again at once.
+            await records.ReleaseAsync(run.RunId!, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        if (!scheduled)
         {
             return false;
         }
@@ -130,12 +151,41 @@ public sealed partial class PipelineRunPreparer(
     public static IReadOnlyList<RunConfigError> Validate(PipelineRunRequest request) =>
         PipelineRunRequestValidator.Validate(request).Select(e => new RunConfigError(e.Field, e.Message)).ToList();
 
-    /// <summary>Checks that the training blob (and any validation or evaluation blob named explicitly) exists.</summary>
+    /// <summary>
+    /// What the app's configuration refuses in a run config, before anything is read: a dataset container that is not a
+    /// datasets container, a webhook the app may not call.
+    /// </summary>
+    public IReadOnlyList<RunConfigError> CheckPolicy(PipelineRunRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var errors = new List<RunConfigError>();
+        string containerName = request.Dataset.Container ?? DatasetsContainer;
+        if (!pipeline.Value.IsDatasetContainer(containerName))
+        {
+            errors.Add(new RunConfigError("dataset.container", pipeline.Value.NotADatasetContainer(containerName)));
+        }
+
+        if (request.Notify?.WebhookUrl is { } url && webhooks.Check(url) is { } problem)
+        {
+            errors.Add(new RunConfigError("notify.webhookUrl", problem));
+        }
+
+        return errors;
+    }
+
+    /// <summary>Checks the run against the app's policy (<see cref="CheckPolicy"/>), then that the training blob (and any validation or evaluation blob named explicitly) exists.</summary>
     public async Task<IReadOnlyList<RunConfigError>> CheckDatasetAsync(PipelineRunRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (CheckPolicy(request) is { Count: > 0 } refused)
+        {
+            // Refused before any storage call: the answer says nothing of what a container holds.
+            return refused;
+        }
+
         DatasetSpec dataset = request.Dataset;
         string containerName = dataset.Container ?? DatasetsContainer;
+
         BlobContainerClient container = storage.GetBlobContainerClient(containerName);
         var errors = new List<RunConfigError>();
         (string Field, string? Blob)[] blobs =

@@ -18,6 +18,7 @@ namespace FineTuneOrchestrator.Functions;
 /// </summary>
 public sealed class PipelineHttpFunctions(
     PipelineRunPreparer preparer,
+    RunRecords records,
     DurableHttpManagement management,
     BlobServiceClient storage,
     IOptions<HttpApiOptions> http,
@@ -39,7 +40,7 @@ public sealed class PipelineHttpFunctions(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "pipelines")] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
-        PipelineHandlers.ListAsync(request, client, cancellationToken);
+        PipelineHandlers.ListAsync(request, client, records, cancellationToken);
 
     /// <summary><c>GET /api/pipelines/{runId}</c>: a run's summary.</summary>
     [Function("Pipelines_Get")]
@@ -57,7 +58,7 @@ public sealed class PipelineHttpFunctions(
         string runId,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
-        PipelineHandlers.DecideAsync(runId, approved: true, request, client, cancellationToken);
+        PipelineHandlers.DecideAsync(runId, approved: true, request, client, records, cancellationToken);
 
     /// <summary><c>POST /api/pipelines/{runId}/reject</c>.</summary>
     [Function("Pipelines_Reject")]
@@ -66,7 +67,7 @@ public sealed class PipelineHttpFunctions(
         string runId,
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken) =>
-        PipelineHandlers.DecideAsync(runId, approved: false, request, client, cancellationToken);
+        PipelineHandlers.DecideAsync(runId, approved: false, request, client, records, cancellationToken);
 
     /// <summary><c>POST /api/pipelines/{runId}/cancel</c>.</summary>
     [Function("Pipelines_Cancel")]

@@ -32,9 +32,24 @@ internal sealed class FunctionsManagementLinks(IOptions<HttpApiOptions> http, IC
         }
 
         // The extension writes the placeholder as "{{text}}" (a literal from a non-interpolated string); Durable Functions'
-        // documented placeholder, and the in-process host's, is "{text}".
-        static string Fix(string? uri) => (uri ?? string.Empty).Replace("{{text}}", "{text}", StringComparison.Ordinal);
+        // documented placeholder, and the in-process host's, is "{text}". The links lose the extension's system key: it opens
+        // the whole management API (purge, restart, any instance), which this app cannot guard on Azure Functions, and the
+        // answers carrying these links go to every function-key holder. Operators add the durabletask_extension key.
+        static string Fix(string? uri) => WithoutKey((uri ?? string.Empty).Replace("{{text}}", "{text}", StringComparison.Ordinal));
         return new HttpManagementPayload(payload.Id ?? instanceId, Fix(payload.PurgeHistoryDeleteUri), Fix(payload.SendEventPostUri), Fix(payload.StatusQueryGetUri),
             Fix(payload.TerminatePostUri), Fix(payload.SuspendPostUri), Fix(payload.ResumePostUri));
+    }
+
+    /// <summary>The link without its <c>code</c> query parameter (the key).</summary>
+    internal static string WithoutKey(string uri)
+    {
+        int query = uri.IndexOf('?', StringComparison.Ordinal);
+        if (query < 0)
+        {
+            return uri;
+        }
+
+        string[] kept = [.. uri[(query + 1)..].Split('&').Where(p => !p.StartsWith("code=", StringComparison.OrdinalIgnoreCase) && p.Length > 0)];
+        return kept.Length == 0 ? uri[..query] : uri[..query] + "?" + string.Join('&', kept);
     }
 }

@@ -6,13 +6,14 @@ using DurableTask.Core.History;
 using FineTuneOrchestrator.Api;
 using FineTuneOrchestrator.Api.Durable;
 using FineTuneOrchestrator.Api.Http;
+using FineTuneOrchestrator.Api.Pipelines;
+using FineTuneOrchestrator.Pipeline;
 using FineTuneOrchestrator.DurableTask.Hosting;
 using FineTuneOrchestrator.Host.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
-using OrchestrationAlreadyExistsException = DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException;
 
 namespace FineTuneOrchestrator.Host.Durable;
 
@@ -21,6 +22,10 @@ namespace FineTuneOrchestrator.Host.Durable;
 /// raise event, terminate, suspend, resume, restart and rewind, with Durable Functions' routes, parameters and status
 /// codes, over Microsoft's client. Every route needs the durable task system key or the master key. (In Azure Functions
 /// the Durable extension serves this API itself; this host serves the same one so operators' tools work unchanged.)
+/// It guards the pipeline's runs, since its links travel with run answers: purge touches finished instances only; a start
+/// or restart never reuses the id of a live instance or of any pipeline run (a pipeline restart is a new run linked to the
+/// old one); the pipeline's own events (approval, cancel) are checked before they reach a run, and an approval is one
+/// decision per run, as on the app's routes.
 /// </summary>
 public static class DurableHttpApi
 {
@@ -100,14 +105,68 @@ public static class DurableHttpApi
             return bodyProblem;
         }
 
+        async Task<IResult> Answer(string id) => timeout is { } wait
+            ? await management.WaitForCompletionOrCreateCheckStatusResponseAsync(request, client, id, wait, pollEvery, fail500, ct).ConfigureAwait(false)
+            : management.CreateCheckStatusResponse(request, client, id);
+
+        if (string.Equals(functionName, PipelineNames.Orchestrator, StringComparison.Ordinal))
+        {
+            // A pipeline run started here goes through the same checks and claim as POST /api/pipelines.
+            var preparer = request.HttpContext.RequestServices.GetRequiredService<PipelineRunPreparer>();
+            var (parsed, errors) = input is { } json ? PipelineRunPreparer.Parse(json) : (null, [new RunConfigError("input", "A FineTunePipeline run needs its run configuration as the input.")]);
+            if (parsed is null)
+            {
+                return Problems.BadRequest(string.Join(" ", errors.Select(e => $"{e.Field}: {e.Message}")), errors.FirstOrDefault()?.Field ?? "input");
+            }
+
+            if (parsed.RestartOf is not null)
+            {
+                return Problems.BadRequest("restartOf is set by a restart (POST .../instances/{runId}/restart), not by a start.", "restartOf");
+            }
+
+            PipelineRunRequest run = preparer.ApplyDefaults(parsed) with { RunId = instanceId ?? parsed.RunId ?? preparer.NewRunId() };
+            if (parsed.RunId is not null && instanceId is not null && parsed.RunId != instanceId)
+            {
+                return Problems.BadRequest($"The input names run '{parsed.RunId}' but the route names '{instanceId}'.", "runId");
+            }
+
+            IReadOnlyList<RunConfigError> problems = [.. PipelineRunPreparer.Validate(run), .. await preparer.CheckDatasetAsync(run, ct).ConfigureAwait(false)];
+            if (problems.Count > 0)
+            {
+                return Problems.BadRequest(string.Join(" ", problems.Select(e => $"{e.Field}: {e.Message}")), problems[0].Field);
+            }
+
+            return await preparer.StartAsync(client, run, ct).ConfigureAwait(false)
+                ? await Answer(run.RunId!).ConfigureAwait(false)
+                : PipelineIdInUse(run.RunId!);
+        }
+
+        if (instanceId is not null && await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, ct).ConfigureAwait(false) is { } existing
+            && (existing.Name == PipelineNames.Orchestrator || !existing.IsCompleted))
+        {
+            return existing.Name == PipelineNames.Orchestrator
+                ? PipelineIdInUse(instanceId)
+                : Problems.Conflict($"Instance '{instanceId}' is {existing.RuntimeStatus}; only a finished instance's id may be started again.");
+        }
+
         return await GuardAsync(async () =>
         {
-            string id = await client.ScheduleNewOrchestrationInstanceAsync(functionName, input, new StartOrchestrationOptions(instanceId), ct).ConfigureAwait(false);
-            return timeout is { } wait
-                ? await management.WaitForCompletionOrCreateCheckStatusResponseAsync(request, client, id, wait, pollEvery, fail500, ct).ConfigureAwait(false)
-                : management.CreateCheckStatusResponse(request, client, id);
+            // A finished instance of another orchestration may be replaced (as in Durable Functions); a live one never.
+            string id = await client.ScheduleNewOrchestrationInstanceAsync(functionName, input, new StartOrchestrationOptions(instanceId) { DedupeStatuses = LiveStatuses }, ct).ConfigureAwait(false);
+            return await Answer(id).ConfigureAwait(false);
         }).ConfigureAwait(false);
     }
+
+    private static readonly IReadOnlyList<string> LiveStatuses = [nameof(OrchestrationRuntimeStatus.Running), nameof(OrchestrationRuntimeStatus.Pending), nameof(OrchestrationRuntimeStatus.Suspended)];
+
+    // Canceled is obsolete in the SDK (never set), but an instance in it has ended all the same.
+#pragma warning disable CS0618
+    private static readonly OrchestrationRuntimeStatus[] FinishedStatuses =
+        [OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated, OrchestrationRuntimeStatus.Canceled];
+#pragma warning restore CS0618
+
+    private static ProblemHttpResult PipelineIdInUse(string runId) =>
+        Problems.Conflict($"'{runId}' is a pipeline run's id: pipeline run ids are never reused (the id is the provider job's idempotency key). Restart the run (POST .../instances/{runId}/restart), which starts a new run linked to it, or start one without an id.");
 
     private static async Task<IResult> GetStatusAsync(string instanceId, HttpRequest request, DurableTaskClient client, DurableHttpManagement management, IOptions<HttpApiOptions> http, CancellationToken ct)
     {
@@ -145,7 +204,7 @@ public static class DurableHttpApi
         }
     }
 
-    private static async Task<IResult> ListAsync(HttpRequest request, DurableTaskClient client, CancellationToken ct)
+    private static async Task<IResult> ListAsync(HttpRequest request, DurableTaskClient client, RunRecords records, CancellationToken ct)
     {
         var (from, p1) = ReadTime(request, "createdTimeFrom");
         var (to, p2) = ReadTime(request, "createdTimeTo");
@@ -161,7 +220,7 @@ public static class DurableHttpApi
         string? token = null;
         if (request.Headers[ContinuationTokenHeader] is { Count: > 0 } header && !string.IsNullOrEmpty(header[0]))
         {
-            token = ContinuationTokens.Decode(header[0]!);
+            token = ContinuationTokens.Decode(header[0]!, await records.TokenKeyAsync(ct).ConfigureAwait(false));
             if (token is null)
             {
                 return Problems.BadRequest($"The {ContinuationTokenHeader} header is not a continuation token this API issued.", ContinuationTokenHeader);
@@ -187,7 +246,7 @@ public static class DurableHttpApi
 
         if (page?.ContinuationToken is { } next)
         {
-            request.HttpContext.Response.Headers[ContinuationTokenHeader] = ContinuationTokens.Encode(next);
+            request.HttpContext.Response.Headers[ContinuationTokenHeader] = ContinuationTokens.Encode(next, await records.TokenKeyAsync(ct).ConfigureAwait(false));
         }
 
         var items = new JsonArray();
@@ -212,9 +271,9 @@ public static class DurableHttpApi
             return NotFound(instanceId);
         }
 
-        if (instance.IsRunning)
+        if (!instance.IsCompleted)
         {
-            return Problems.Conflict($"Instance '{instanceId}' is {instance.RuntimeStatus}; only finished instances can be purged. Terminate it first.");
+            return Problems.BadRequest($"Instance '{instanceId}' is {instance.RuntimeStatus}; only finished instances (Completed, Failed, Terminated) can be purged. Terminate it first.", "instanceId");
         }
 
         return await GuardAsync(async () =>
@@ -239,7 +298,14 @@ public static class DurableHttpApi
             return problem;
         }
 
-        PurgeResult result = await client.PurgeAllInstancesAsync(new PurgeInstancesFilter(from, to, statuses), cancellation: ct).ConfigureAwait(false);
+        // Only finished instances: a bulk purge with runtimeStatus=Running used to delete live runs (and their polling
+        // sub-orchestrations), leaving their provider jobs training with no record and no clean-up.
+        if (statuses?.Where(s => !FinishedStatuses.Contains(s)).Select(s => (OrchestrationRuntimeStatus?)s).FirstOrDefault() is { } live)
+        {
+            return Problems.BadRequest($"runtimeStatus={live} is refused: purge deletes finished instances only ({string.Join(", ", FinishedStatuses)}). Terminate live instances first.", "runtimeStatus");
+        }
+
+        PurgeResult result = await client.PurgeAllInstancesAsync(new PurgeInstancesFilter(from, to, statuses ?? FinishedStatuses), cancellation: ct).ConfigureAwait(false);
         return result.PurgedInstanceCount == 0
             ? Problems.NotFound("No finished instance matched the filter; nothing was deleted.")
             : TypedResults.Ok(new PurgeResponse(result.PurgedInstanceCount));
@@ -272,6 +338,17 @@ public static class DurableHttpApi
         if (instance.IsCompleted)
         {
             return Problems.Gone($"Instance '{instanceId}' has ended ({instance.RuntimeStatus}); it takes no more events.");
+        }
+
+        if (instance.Name == PipelineNames.Orchestrator && PipelineEvents.Check(eventName, payload ?? default) is { } malformed)
+        {
+            return Problems.BadRequest($"The '{eventName}' event of a pipeline run is malformed: {malformed}", malformed.Split(':')[0] is { Length: < 40 } field ? field : "event data");
+        }
+
+        if (instance.Name == PipelineNames.Orchestrator && eventName == PipelineNames.ApprovalEvent)
+        {
+            PipelineEvents.TryReadApproval(payload!.Value, out ApprovalDecision decision, out _);
+            return await PipelineHandlers.DecideAsync(client, request.HttpContext.RequestServices.GetRequiredService<RunRecords>(), instanceId, decision, ct).ConfigureAwait(false);
         }
 
         return await GuardAsync(async () =>
@@ -371,10 +448,31 @@ public static class DurableHttpApi
             return problem;
         }
 
-        OrchestrationMetadata? instance = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, ct).ConfigureAwait(false);
+        OrchestrationMetadata? instance = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true, ct).ConfigureAwait(false);
         if (instance is null)
         {
             return NotFound(instanceId);
+        }
+
+        if (instance.Name == PipelineNames.Orchestrator)
+        {
+            if (!newId)
+            {
+                return PipelineIdInUse(instanceId);
+            }
+
+            // A new run, with a new id, linked to the old one; the old run's id in its input would take over its job.
+            var preparer = request.HttpContext.RequestServices.GetRequiredService<PipelineRunPreparer>();
+            PipelineRunRequest old = instance.ReadInputAs<PipelineRunRequest>() ?? new PipelineRunRequest();
+            PipelineRunRequest run = old with { RunId = preparer.NewRunId(), RestartOf = instanceId };
+            return await preparer.StartAsync(client, run, ct).ConfigureAwait(false)
+                ? management.CreateCheckStatusResponse(request, client, run.RunId!)
+                : PipelineIdInUse(run.RunId!);
+        }
+
+        if (!newId && !instance.IsCompleted)
+        {
+            return Problems.Conflict($"Instance '{instanceId}' is {instance.RuntimeStatus}; only a finished instance can be restarted under its own id.");
         }
 
         return await GuardAsync(async () =>
@@ -391,7 +489,7 @@ public static class DurableHttpApi
         {
             return await action().ConfigureAwait(false);
         }
-        catch (OrchestrationAlreadyExistsException ex)
+        catch (Exception ex) when (InstanceStarts.IsAlreadyExists(ex))
         {
             return Problems.Conflict(ex.Message);
         }

@@ -27,7 +27,7 @@ public static class ApiEndpoints
         RouteGroupBuilder group = endpoints.MapGroup(prefixPath + "/pipelines").WithTags("Pipelines").RequireKey(AuthorizationLevel.Function);
         group.MapPost("/", (HttpRequest request, DurableTaskClient client, PipelineRunPreparer preparer, DurableHttpManagement management, IOptions<HttpApiOptions> http, ILoggerFactory loggers, CancellationToken ct) =>
             PipelineHandlers.StartAsync(request, client, preparer, management, http, loggers, ct));
-        group.MapGet("/", (HttpRequest request, DurableTaskClient client, CancellationToken ct) => PipelineHandlers.ListAsync(request, client, ct));
+        group.MapGet("/", (HttpRequest request, DurableTaskClient client, RunRecords records, CancellationToken ct) => PipelineHandlers.ListAsync(request, client, records, ct));
         group.MapGet("/{runId}", (string runId, HttpRequest request, DurableTaskClient client, DurableHttpManagement management, BlobServiceClient storage, IOptions<PipelineOptions> pipeline, CancellationToken ct) =>
             PipelineHandlers.GetAsync(runId, request, client, management, storage, pipeline, ct));
         group.MapGet("/{runId}/metrics", (string runId, HttpRequest request, DurableTaskClient client, IFineTuningProvider provider, CancellationToken ct) =>
@@ -36,8 +36,8 @@ public static class ApiEndpoints
             PipelineHandlers.GetEvaluationAsync(runId, request, client, storage, pipeline, ct));
         group.MapGet("/{runId}/validation", (string runId, DurableTaskClient client, BlobServiceClient storage, IOptions<PipelineOptions> pipeline, CancellationToken ct) =>
             PipelineHandlers.GetValidationAsync(runId, client, storage, pipeline, ct));
-        group.MapPost("/{runId}/approve", (string runId, HttpRequest request, DurableTaskClient client, CancellationToken ct) => PipelineHandlers.DecideAsync(runId, approved: true, request, client, ct));
-        group.MapPost("/{runId}/reject", (string runId, HttpRequest request, DurableTaskClient client, CancellationToken ct) => PipelineHandlers.DecideAsync(runId, approved: false, request, client, ct));
+        group.MapPost("/{runId}/approve", (string runId, HttpRequest request, DurableTaskClient client, RunRecords records, CancellationToken ct) => PipelineHandlers.DecideAsync(runId, approved: true, request, client, records, ct));
+        group.MapPost("/{runId}/reject", (string runId, HttpRequest request, DurableTaskClient client, RunRecords records, CancellationToken ct) => PipelineHandlers.DecideAsync(runId, approved: false, request, client, records, ct));
         group.MapPost("/{runId}/cancel", (string runId, HttpRequest request, DurableTaskClient client, CancellationToken ct) => PipelineHandlers.CancelAsync(runId, request, client, ct));
         return group;
     }

@@ -16,11 +16,16 @@ internal sealed class FunctionKeyMiddleware(RequestDelegate next, FunctionKeySto
     /// <summary>The query parameter carrying the key.</summary>
     public const string KeyQueryParameter = "code";
 
+    // The endpoint ASP.NET Core routing selects when a path matches only under other HTTP methods (HttpMethodMatcherPolicy).
+    private const string MethodNotAllowedEndpoint = "405 HTTP Method Not Supported";
+
     public async Task InvokeAsync(HttpContext context)
     {
         Endpoint? endpoint = context.GetEndpoint();
-        if (endpoint is null)
+        if (endpoint is null || endpoint.DisplayName == MethodNotAllowedEndpoint)
         {
+            // No route, or a route that exists for other methods only: the 404 or 405 says nothing a key protects, and a
+            // 401 "admin key required" for a wrong method misleads whoever holds a function key.
             await next(context);
             return;
         }

@@ -41,9 +41,12 @@ public sealed class BlobTriggerOptions
 /// <summary>
 /// Watches a container for new blob versions, like the Functions blob trigger does in polling mode (in Azure the Functions
 /// app uses the Event Grid blob trigger instead, calling the same <see cref="IBlobDropHandler"/>): scans it, keeps a receipt per blob ETag in
-/// <c>azure-webjobs-hosts/blobreceipts/{hostId}/{function}/{etag}/{container}/{blob}</c> so a version triggers once (a
-/// rewritten blob triggers again), retries failures, and after <see cref="BlobTriggerOptions.MaxAttempts"/> failures (or a
-/// <see cref="BlobDropRejectedException"/>) sends a message to the <c>webjobs-blobtrigger-poison</c> queue with the reason.
+/// <c>azure-webjobs-hosts/blobreceipts/{hostId}/{function}/{etag}/{container}/{blob}</c> (the tail hashed past Azure's
+/// 1,024-character limit) so a version triggers once (a rewritten blob triggers again), retries failures, and after
+/// <see cref="BlobTriggerOptions.MaxAttempts"/> failures (or a <see cref="BlobDropRejectedException"/>) sends a message to
+/// the <c>webjobs-blobtrigger-poison</c> queue with the reason. On an account with blob versioning every version is seen; a
+/// version first seen after a newer one replaced it gets a receipt saying so instead of a run. Receipts live in storage, so a
+/// restarted host starts exactly the versions it had not handled.
 /// </summary>
 public sealed partial class BlobDropTrigger : BackgroundService
 {
@@ -56,6 +59,7 @@ public sealed partial class BlobDropTrigger : BackgroundService
     private readonly ILogger<BlobDropTrigger> _logger;
     private readonly Dictionary<string, int> _failures = new(StringComparer.Ordinal);
     private readonly HashSet<string> _done = new(StringComparer.Ordinal);
+    private bool? _versioning;
 
     /// <summary>Creates the trigger.</summary>
     public BlobDropTrigger(BlobServiceClient blobs, QueueServiceClient queues, DurableTaskClient client, IBlobDropHandler handler, IOptions<BlobTriggerOptions> options, ILogger<BlobDropTrigger> logger)
@@ -113,15 +117,22 @@ public sealed partial class BlobDropTrigger : BackgroundService
 
     private async Task ScanOnceAsync(BlobContainerClient datasets, BlobContainerClient receipts, QueueClient poison, CancellationToken ct)
     {
-        await foreach (BlobItem blob in datasets.GetBlobsAsync(new GetBlobsOptions(), ct).ConfigureAwait(false))
+        // Where the account keeps blob versions (Azure Storage with versioning on), every version is listed, so none is missed
+        // between two scans; Azurite keeps none, and a version overwritten within one polling interval is never seen by anyone.
+        var versions = new List<BlobVersion>();
+        await foreach (BlobItem blob in ListAsync(datasets, ct).ConfigureAwait(false))
         {
             string etag = blob.Properties.ETag?.ToString() ?? string.Empty;
-            if (BlobDrop.TryCreate(_options.Container, blob.Name, etag, _options.FileName) is not { } drop)
+            if (BlobDrop.TryCreate(_options.Container, blob.Name, etag, _options.FileName) is not null)
             {
-                continue;
+                versions.Add(new BlobVersion(blob.Name, etag, blob.VersionId, blob.IsLatestVersion ?? blob.VersionId is null));
             }
+        }
 
-            string receipt = $"blobreceipts/{_options.HostId}/{FunctionName}/{etag.Trim('"')}/{_options.Container}/{blob.Name}";
+        foreach (BlobVersionDecision decision in BlobVersion.Decide(versions))
+        {
+            BlobVersion version = decision.Version;
+            string receipt = DropReceipts.Name(_options.HostId, FunctionName, version.ETag, _options.Container, version.Name);
             if (_done.Contains(receipt))
             {
                 continue;
@@ -133,7 +144,69 @@ public sealed partial class BlobDropTrigger : BackgroundService
                 continue;
             }
 
+            if (decision.SupersededBy is { } newer)
+            {
+                // Seen only after a newer version replaced it: the newer one runs; this one gets a receipt saying why not.
+                await WriteReceiptAsync(receipts, receipt, new { started = (string?)null, skipped = $"superseded by version {newer.VersionId} ({newer.ETag}) before the watcher saw it", at = DateTimeOffset.UtcNow }, ct).ConfigureAwait(false);
+                LogSuperseded(version.Name, version.VersionId ?? version.ETag, newer.VersionId ?? newer.ETag);
+                continue;
+            }
+
+            BlobDrop drop = BlobDrop.TryCreate(_options.Container, version.Name, version.ETag, _options.FileName)!;
             await TriggerAsync(drop, receipt, receipts, poison, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async IAsyncEnumerable<BlobItem> ListAsync(BlobContainerClient datasets, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        if (_versioning != false)
+        {
+            var items = new List<BlobItem>();
+            try
+            {
+                await foreach (BlobItem item in datasets.GetBlobsAsync(new GetBlobsOptions { States = BlobStates.Version }, ct).ConfigureAwait(false))
+                {
+                    items.Add(item);
+                }
+
+                _versioning ??= items.Any(i => i.VersionId is not null) ? true : null;
+            }
+            catch (RequestFailedException e) when (e.Status is 400 or 501)
+            {
+                // The account (Azurite) refuses to list versions: plain listings from now on.
+                _versioning = false;
+            }
+
+            if (_versioning != false)
+            {
+                foreach (BlobItem item in items)
+                {
+                    yield return item;
+                }
+
+                yield break;
+            }
+        }
+
+        await foreach (BlobItem item in datasets.GetBlobsAsync(new GetBlobsOptions(), ct).ConfigureAwait(false))
+        {
+            yield return item;
+        }
+    }
+
+    private static async Task WriteReceiptAsync(BlobContainerClient receipts, string receipt, object content, CancellationToken ct)
+    {
+        try
+        {
+            await receipts.GetBlobClient(receipt).UploadAsync(BinaryData.FromObjectAsJson(content), new BlobUploadOptions
+            {
+                HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
+                Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+            }, ct).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            // Another app instance wrote it first; the handler is idempotent per version.
         }
     }
 
@@ -179,19 +252,7 @@ public sealed partial class BlobDropTrigger : BackgroundService
         }
 
         // The receipt makes this version done, whether it started a run or was moved aside.
-        var content = BinaryData.FromObjectAsJson(new { started, poison = poisonReason, at = DateTimeOffset.UtcNow });
-        try
-        {
-            await receipts.GetBlobClient(receipt).UploadAsync(content, new BlobUploadOptions
-            {
-                HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
-                Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
-            }, ct).ConfigureAwait(false);
-        }
-        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
-        {
-            // Another app instance wrote it first; the handler is idempotent per version.
-        }
+        await WriteReceiptAsync(receipts, receipt, new { started, poison = poisonReason, at = DateTimeOffset.UtcNow }, ct).ConfigureAwait(false);
 
         _done.Add(receipt);
         _failures.Remove(receipt);
@@ -208,4 +269,7 @@ public sealed partial class BlobDropTrigger : BackgroundService
 
     [LoggerMessage(EventId = 303, Level = LogLevel.Error, Message = "Blob {BlobName} moved aside to webjobs-blobtrigger-poison: {Reason}")]
     private partial void LogPoisoned(string blobName, string reason);
+
+    [LoggerMessage(EventId = 304, Level = LogLevel.Warning, Message = "Blob {BlobName} version {Version} was replaced by {Newer} before it was seen: not run (receipt written)")]
+    private partial void LogSuperseded(string blobName, string version, string newer);
 }

@@ -41,17 +41,37 @@ internal static class Blobs
     }
 
     /// <summary>Opens a blob for reading in ranges (retried per range, so a long read survives a dropped connection); null when missing.</summary>
-    public static async Task<Stream?> TryOpenReadAsync(BlobContainerClient container, string blob, CancellationToken ct)
+    public static Task<Stream?> TryOpenReadAsync(BlobContainerClient container, string blob, CancellationToken ct) => TryOpenReadAsync(container, blob, ifMatch: null, ct);
+
+    /// <summary>
+    /// Opens the version <paramref name="ifMatch"/> of a blob (any version when null), read in ranges that all carry the condition;
+    /// null when missing; <see cref="PipelineInputException"/> when the blob is there but is another version.
+    /// </summary>
+    public static async Task<Stream?> TryOpenReadAsync(BlobContainerClient container, string blob, string? ifMatch, CancellationToken ct)
     {
+        var options = new BlobOpenReadOptions(allowModifications: false);
+        if (ifMatch is not null)
+        {
+            options.Conditions = new BlobRequestConditions { IfMatch = new ETag(ifMatch) };
+        }
+
         try
         {
-            return await container.GetBlobClient(blob).OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), ct).ConfigureAwait(false);
+            return await container.GetBlobClient(blob).OpenReadAsync(options, ct).ConfigureAwait(false);
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
             return null;
         }
+        catch (RequestFailedException e) when (e.Status == 412 && ifMatch is not null)
+        {
+            throw Changed(container.Name, blob, ifMatch);
+        }
     }
+
+    /// <summary>The failure of a run whose dataset file changed after it was validated: what was validated is what is trained.</summary>
+    public static PipelineInputException Changed(string container, string blob, string validatedETag) =>
+        new($"{Ref(container, blob)} changed after it was validated (validated version {validatedETag}): a run trains only what it validated, so nothing was staged or uploaded. Drop the file again (or start a new run) for the new version.");
 
     /// <summary>Uploads a file once: an existing blob of that name (content-addressed) is kept.</summary>
     public static async Task UploadIfAbsentAsync(BlobContainerClient container, string blob, Stream content, CancellationToken ct)

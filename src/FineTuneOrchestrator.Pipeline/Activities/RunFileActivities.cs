@@ -5,20 +5,36 @@ using Microsoft.Extensions.Options;
 
 namespace FineTuneOrchestrator.Pipeline;
 
-internal sealed class NotifyActivity(PipelineHttpClient http, ActivityCancellation cancellation) : PipelineActivity<NotifyInput, bool>(cancellation)
+internal sealed class NotifyActivity(WebhookSender webhooks, ActivityCancellation cancellation) : PipelineActivity<NotifyInput, bool>(cancellation)
 {
     protected override async Task<bool> ExecuteAsync(NotifyInput input, CancellationToken ct)
     {
-        using var content = new StringContent(JsonSerializer.Serialize(input.Result, PipelineJson.Default), Encoding.UTF8, "application/json");
-        using var response = await http.Client.PostAsync(new Uri(input.WebhookUrl), content, ct).ConfigureAwait(false);
-        if ((int)response.StatusCode is 408 or 429 or >= 500)
+        HttpResponseMessage response;
+        try
         {
-            throw new TransientPipelineException($"The webhook answered {(int)response.StatusCode}.");
+            response = await webhooks.PostAsync(input.WebhookUrl, JsonSerializer.Serialize(input.Result, PipelineJson.Default), input.Result.RunId, ct).ConfigureAwait(false);
+        }
+        catch (WebhookRefusedException e)
+        {
+            throw new PipelineInputException(e.Message);
         }
 
-        if (!response.IsSuccessStatusCode)
+        using (response)
         {
-            throw new PipelineInputException($"The webhook answered {(int)response.StatusCode}.");
+            if ((int)response.StatusCode is 408 or 429 or >= 500)
+            {
+                throw new TransientPipelineException($"The webhook answered {(int)response.StatusCode}.");
+            }
+
+            if ((int)response.StatusCode is >= 300 and < 400)
+            {
+                throw new PipelineInputException($"The webhook answered {(int)response.StatusCode} (a redirect to {response.Headers.Location}); redirects are not followed.");
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new PipelineInputException($"The webhook answered {(int)response.StatusCode}.");
+            }
         }
 
         return true;

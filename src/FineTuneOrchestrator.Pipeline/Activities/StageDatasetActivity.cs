@@ -15,7 +15,7 @@ internal sealed class StageDatasetActivity(BlobServiceClient account, IOptions<P
         StagedFile? validation = null;
         if (input.ValidationBlob is null && input.ValidationFraction > 0)
         {
-            await using var src = await OpenAsync(source, input.TrainBlob, ct).ConfigureAwait(false);
+            await using var src = await OpenAsync(source, input.TrainBlob, input.TrainETag, ct).ConfigureAwait(false);
             await using var trainFile = Blobs.TempFile();
             await using var validFile = Blobs.TempFile();
             var split = await DatasetSplitter.SplitAsync(src, trainFile, validFile, input.ValidationFraction, ct).ConfigureAwait(false);
@@ -27,24 +27,27 @@ internal sealed class StageDatasetActivity(BlobServiceClient account, IOptions<P
         }
         else
         {
-            train = await NormalizeAndStoreAsync(source, staging, input.TrainBlob, ct).ConfigureAwait(false);
+            train = await NormalizeAndStoreAsync(source, staging, input.TrainBlob, input.TrainETag, ct).ConfigureAwait(false);
             if (input.ValidationBlob is not null)
             {
-                validation = await NormalizeAndStoreAsync(source, staging, input.ValidationBlob, ct).ConfigureAwait(false);
+                validation = await NormalizeAndStoreAsync(source, staging, input.ValidationBlob, input.ValidationETag, ct).ConfigureAwait(false);
             }
         }
 
-        StagedFile? eval = input.EvalBlob is null ? validation : await NormalizeAndStoreAsync(source, staging, input.EvalBlob, ct).ConfigureAwait(false);
+        StagedFile? eval = input.EvalBlob is null ? validation : await NormalizeAndStoreAsync(source, staging, input.EvalBlob, input.EvalETag, ct).ConfigureAwait(false);
         return new StageOutput(train, validation, eval);
     }
 
-    private static async Task<Stream> OpenAsync(BlobContainerClient container, string blob, CancellationToken ct) =>
-        await Blobs.TryOpenReadAsync(container, blob, ct).ConfigureAwait(false)
-        ?? throw new PipelineInputException($"{Blobs.Ref(container.Name, blob)} does not exist.");
+    // The validated version only: a file overwritten after validation fails the run instead of being trained unvalidated.
+    private static async Task<Stream> OpenAsync(BlobContainerClient container, string blob, string? validatedETag, CancellationToken ct) =>
+        await Blobs.TryOpenReadAsync(container, blob, validatedETag, ct).ConfigureAwait(false)
+        ?? throw (validatedETag is null
+            ? new PipelineInputException($"{Blobs.Ref(container.Name, blob)} does not exist.")
+            : Blobs.Changed(container.Name, blob, validatedETag));
 
-    private static async Task<StagedFile> NormalizeAndStoreAsync(BlobContainerClient source, BlobContainerClient staging, string blob, CancellationToken ct)
+    private static async Task<StagedFile> NormalizeAndStoreAsync(BlobContainerClient source, BlobContainerClient staging, string blob, string? validatedETag, CancellationToken ct)
     {
-        await using var src = await OpenAsync(source, blob, ct).ConfigureAwait(false);
+        await using var src = await OpenAsync(source, blob, validatedETag, ct).ConfigureAwait(false);
         await using var temp = Blobs.TempFile();
         var result = await JsonlNormalizer.NormalizeAsync(src, temp, ct).ConfigureAwait(false);
         return await StoreAsync(staging, temp, result, ct).ConfigureAwait(false);

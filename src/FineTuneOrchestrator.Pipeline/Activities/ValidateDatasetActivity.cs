@@ -13,6 +13,12 @@ internal sealed class ValidateDatasetActivity(BlobServiceClient account, IOption
 {
     protected override async Task<ValidateOutput> ExecuteAsync(ValidateInput input, CancellationToken ct)
     {
+        // Checked here too, not only at the HTTP start: a run can be started through the Durable management API as well.
+        if (!options.Value.IsDatasetContainer(input.Container))
+        {
+            throw new PipelineInputException(options.Value.NotADatasetContainer(input.Container));
+        }
+
         var container = account.GetBlobContainerClient(input.Container);
         var trainProps = await Blobs.TryGetPropertiesAsync(container, input.TrainBlob, ct).ConfigureAwait(false)
             ?? throw new PipelineInputException($"The training data {Blobs.Ref(input.Container, input.TrainBlob)} does not exist.");
@@ -21,15 +27,16 @@ internal sealed class ValidateDatasetActivity(BlobServiceClient account, IOption
             throw new PipelineInputException($"The training data {Blobs.Ref(input.Container, input.TrainBlob)} changed since the run was requested (version {version}, now {trainProps.ETag.ToString()}); a newer run handles the new version.");
         }
 
-        string? validationBlob = await ResolveOptionalAsync(container, input.Container, input.ValidationBlob, input.ValidationBlobRequired, "validation", ct).ConfigureAwait(false);
-        string? evalBlob = await ResolveOptionalAsync(container, input.Container, input.EvalBlob, input.EvalBlobRequired, "evaluation", ct).ConfigureAwait(false);
+        var (validationBlob, validationETag) = await ResolveOptionalAsync(container, input.Container, input.ValidationBlob, input.ValidationBlobRequired, "validation", ct).ConfigureAwait(false);
+        var (evalBlob, evalETag) = await ResolveOptionalAsync(container, input.Container, input.EvalBlob, input.EvalBlobRequired, "evaluation", ct).ConfigureAwait(false);
 
+        // Each file is validated at the version read above (If-Match), and staging later reads that same version.
         var method = string.Equals(input.Method, "dpo", StringComparison.OrdinalIgnoreCase) ? ValidationMethod.Dpo : ValidationMethod.Supervised;
         var trainOptions = new ValidationOptions { Method = method, Model = input.BaseModel, Epochs = input.Epochs, MaxIssues = options.Value.MaxReportIssues };
-        var train = await ValidateBlobAsync(container, input.TrainBlob, trainOptions, ct).ConfigureAwait(false);
+        var train = await ValidateBlobAsync(container, input.TrainBlob, trainProps.ETag.ToString(), trainOptions, ct).ConfigureAwait(false);
         var extraOptions = trainOptions with { MinimumExamples = 1 };
-        var validation = validationBlob is null ? null : await ValidateBlobAsync(container, validationBlob, extraOptions, ct).ConfigureAwait(false);
-        var eval = evalBlob is null ? null : await ValidateBlobAsync(container, evalBlob, extraOptions, ct).ConfigureAwait(false);
+        var validation = validationBlob is null ? null : await ValidateBlobAsync(container, validationBlob, validationETag, extraOptions, ct).ConfigureAwait(false);
+        var eval = evalBlob is null ? null : await ValidateBlobAsync(container, evalBlob, evalETag, extraOptions, ct).ConfigureAwait(false);
 
         bool valid = train.Valid && (validation?.Valid ?? true) && (eval?.Valid ?? true);
         var errorCounts = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -69,20 +76,20 @@ internal sealed class ValidateDatasetActivity(BlobServiceClient account, IOption
             ReportBlob = Blobs.Ref(input.Container, input.ReportBlob),
         };
 
-        return new ValidateOutput(summary, validationBlob, evalBlob, trainProps.ETag.ToString(), valid ? "" : Problem(input, train, validation, eval, validationBlob, evalBlob));
+        return new ValidateOutput(summary, validationBlob, evalBlob, trainProps.ETag.ToString(), valid ? "" : Problem(input, train, validation, eval, validationBlob, evalBlob), validationETag, evalETag);
     }
 
-    private static async Task<string?> ResolveOptionalAsync(BlobContainerClient container, string containerName, string? blob, bool required, string what, CancellationToken ct)
+    private static async Task<(string? Blob, string? ETag)> ResolveOptionalAsync(BlobContainerClient container, string containerName, string? blob, bool required, string what, CancellationToken ct)
     {
-        if (blob is null) return null;
-        if (await Blobs.TryGetPropertiesAsync(container, blob, ct).ConfigureAwait(false) is not null) return blob;
+        if (blob is null) return (null, null);
+        if (await Blobs.TryGetPropertiesAsync(container, blob, ct).ConfigureAwait(false) is { } properties) return (blob, properties.ETag.ToString());
         if (required) throw new PipelineInputException($"The {what} data {Blobs.Ref(containerName, blob)} does not exist.");
-        return null;
+        return (null, null);
     }
 
-    private static async Task<ValidationReport> ValidateBlobAsync(BlobContainerClient container, string blob, ValidationOptions options, CancellationToken ct)
+    private static async Task<ValidationReport> ValidateBlobAsync(BlobContainerClient container, string blob, string? eTag, ValidationOptions options, CancellationToken ct)
     {
-        await using var stream = await Blobs.TryOpenReadAsync(container, blob, ct).ConfigureAwait(false)
+        await using var stream = await Blobs.TryOpenReadAsync(container, blob, eTag, ct).ConfigureAwait(false)
             ?? throw new PipelineInputException($"{Blobs.Ref(container.Name, blob)} disappeared during validation.");
         return await DatasetValidator.ValidateAsync(stream, options, ct).ConfigureAwait(false);
     }

@@ -58,7 +58,10 @@ function route() {
   renderKeybox();
   const hash = window.location.hash.replace(/^#/, '') || '/runs';
   const [path, query] = hash.split('?');
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  // A malformed escape in the address (#/runs/%E0%A4%A) must not throw out of the page: it reads as the text it is.
+  const parts = path.split('/').filter(Boolean).map(part => {
+    try { return decodeURIComponent(part); } catch { return part; }
+  });
   for (const a of document.querySelectorAll('nav a')) a.classList.toggle('current', a.dataset.nav === parts[0]);
 
   if (!getKey()) {
