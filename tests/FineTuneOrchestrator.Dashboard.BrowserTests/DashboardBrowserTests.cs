@@ -362,6 +362,15 @@ public sealed class DashboardBrowserTests(DashboardWorld world)
         await AssertNoScriptErrorsAsync();
     }
 
+    [Fact]
+    public async Task RunPage_MalformedEscapeInTheAddress_ShowsNotFoundWithoutAScriptError()
+    {
+        // "%E0%A4%A" is not a whole UTF-8 escape: decodeURIComponent throws a URIError, which used to escape the router.
+        await OpenAsync(DashboardWorld.FunctionKey, "#/runs/%E0%A4%A");
+        await _browser.WaitTextAsync("[data-testid=run-header] [data-testid=error]", "HTTP 4");
+        await AssertNoScriptErrorsAsync();
+    }
+
     private async Task<List<int>> ShownStepsAsync(string selector) =>
         (await _browser.AttributesAsync(selector, "data-step")).Select(s => int.Parse(s!, CultureInfo.InvariantCulture)).ToList();
 

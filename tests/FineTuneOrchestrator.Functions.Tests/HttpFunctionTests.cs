@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using FineTuneOrchestrator.Api;
 using FineTuneOrchestrator.Api.Durable;
 using FineTuneOrchestrator.Api.Pipelines;
@@ -87,6 +88,34 @@ public sealed class HttpFunctionTests
             It.Is<object?>(i => ((PipelineRunRequest)i!).Dataset.Name == "tickets"),
             It.Is<StartOrchestrationOptions?>(o => o!.InstanceId == "run-http-1" && o.DedupeStatuses!.Count == Enum.GetNames<OrchestrationRuntimeStatus>().Length),
             It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    [Fact]
+    public void ManagementLinks_FromTheExtension_LoseTheSystemKey()
+    {
+        // The extension's links carry its system key, which opens its whole management API; the app's answers go to every
+        // function-key holder, so the key is taken out (operators add it).
+        string link = "https://app.azurewebsites.net/runtime/webhooks/durabletask/instances/r1?taskHub=Hub&connection=Storage&code=SYSTEMKEY==";
+        Assert.Equal("https://app.azurewebsites.net/runtime/webhooks/durabletask/instances/r1?taskHub=Hub&connection=Storage", FineTuneOrchestrator.Functions.Hosting.FunctionsManagementLinks.WithoutKey(link));
+        Assert.Equal("https://x/y", FineTuneOrchestrator.Functions.Hosting.FunctionsManagementLinks.WithoutKey("https://x/y?code=k"));
+    }
+
+    [Fact]
+    public async Task Approve_SecondDecision_Is409WithTheFirst_NothingRaised()
+    {
+        _h.Client.Setup(c => c.GetInstancesAsync("run-twice", true, It.IsAny<CancellationToken>()))
+            .ReturnsAsync(Harness.Instance("run-twice", OrchestrationRuntimeStatus.Running, customStatus: Status(PipelineStages.AwaitingApproval)));
+        _h.Exists("runs", "run-twice/decision.json", """{"approved":false,"by":"bob","comment":"no","at":"2026-12-06T10:00:00+00:00"}""");
+        _h.Blob("runs", "run-twice/decision.json").Setup(b => b.UploadAsync(It.IsAny<BinaryData>(), It.IsAny<BlobUploadOptions>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new Azure.RequestFailedException(409, "The specified blob already exists.", "BlobAlreadyExists", null));
+        HttpRequest request = Request("POST", "/api/pipelines/run-twice/approve", """{"by": "alice"}""");
+
+        var (status, body) = await ExecuteAsync(await Pipelines.ApproveAsync(request, "run-twice", _h.Client.Object, CancellationToken.None), request);
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal("bob", body.GetProperty("decision").GetProperty("by").GetString());
+        Assert.Contains("already rejected by bob", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        _h.Client.Verify(c => c.RaiseEventAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
     [Fact]

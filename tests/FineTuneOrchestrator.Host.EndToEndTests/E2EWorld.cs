@@ -70,6 +70,8 @@ public sealed class AppDeployment
             ["FineTune:Pipeline:DatasetsContainer"] = $"{Prefix}-datasets",
             // HTTP-started runs read from a container the blob trigger does not watch: allowed by configuration, not by request.
             ["FineTune:Pipeline:AllowedDatasetContainers:0"] = $"{Prefix}-http",
+            ["FineTune:Webhooks:AllowedHosts:0"] = "hooks.example.com",
+            ["FineTune:Webhooks:SigningSecret"] = "e2e-webhook-signing-secret",
             ["FineTune:Pipeline:StagingContainer"] = $"{Prefix}-staging",
             ["FineTune:Pipeline:RunsContainer"] = $"{Prefix}-runs",
             ["FineTune:Pipeline:ProviderRetryFirstInterval"] = "00:00:00.200",

@@ -116,4 +116,21 @@ public sealed class ModelRegistryApiTests(AppFactory factory) : IClassFixture<Ap
 
         await Api.AssertProblemAsync(await _reader.GetAsync($"/api/models/{alias}"), HttpStatusCode.NotFound);
     }
+
+    [Theory]
+    [InlineData("""{ "model": "ft:one", "provider": "simulator", "approvedBy": "r1" }""", "approvedBy", "unknown field")]
+    [InlineData("""{ "model": "ft:one\u202Eeno", "provider": "simulator" }""", "model", "U+202E")]
+    [InlineData("""{ "model": "ft:o\u200Bne", "provider": "simulator" }""", "model", "U+200B")]
+    [InlineData("""{ "model": 5, "provider": "simulator" }""", "model", "wrong type")]
+    public async Task Promote_UnknownFieldOrInvisibleCharacters_Is400NamingTheField(string body, string field, string detail)
+    {
+        string alias = NewAlias();
+        using HttpResponseMessage response = await _admin.PostAsync($"/api/models/{alias}/promote", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        string text = await response.Content.ReadAsStringAsync();
+        Assert.Contains(detail, text, StringComparison.Ordinal);
+        Assert.Contains(field, text, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await _reader.GetAsync($"/api/models/{alias}")).StatusCode);
+    }
 }

@@ -96,6 +96,25 @@ internal sealed class HostAppProcess : IDisposable, IAsyncDisposable
         return client;
     }
 
+    /// <summary>SIGTERM, as a service manager stops a process: the host drains and exits; SIGKILL after 30 s.</summary>
+    public void StopGracefully()
+    {
+        if (_process.HasExited)
+        {
+            return;
+        }
+
+        using (Process kill = Process.Start(new ProcessStartInfo("kill", $"-TERM {_process.Id}") { UseShellExecute = false })!)
+        {
+            kill.WaitForExit(10_000);
+        }
+
+        if (!_process.WaitForExit(30_000))
+        {
+            KillHard();
+        }
+    }
+
     /// <summary>SIGKILL (Process.Kill on Unix): no shutdown code runs.</summary>
     public void KillHard()
     {

@@ -45,6 +45,8 @@ public sealed class BothHostsTests(BothHostsWorld world) : IClassFixture<BothHos
             ("start: broken JSON", "POST", _ => "/api/pipelines", _ => "{\"dataset\": ", false, HttpStatusCode.BadRequest),
             ("start: no dataset", "POST", _ => "/api/pipelines", _ => "{}", false, HttpStatusCode.BadRequest),
             ("start: bad waitForCompletion", "POST", _ => "/api/pipelines?waitForCompletion=soon", start, false, HttpStatusCode.BadRequest),
+            ("start: a container that holds no datasets", "POST", _ => "/api/pipelines", h => start(h).Replace("\"name\":", $"\"container\":\"{world.Prefix}-runs\",\"name\":", StringComparison.Ordinal), false, HttpStatusCode.BadRequest),
+            ("start: a webhook to the metadata endpoint", "POST", _ => "/api/pipelines", h => $"{{\"runId\":\"{world.Prefix}-{h}-hook\",\"dataset\":{{\"name\":\"{world.Dataset}\"}},\"baseModel\":\"gpt-4o-mini-2024-07-18\",\"notify\":{{\"webhookUrl\":\"https://169.254.169.254/latest/meta-data\"}}}}", false, HttpStatusCode.BadRequest),
             ("start", "POST", _ => "/api/pipelines", start, false, HttpStatusCode.Accepted),
             ("start: run id in use", "POST", _ => "/api/pipelines", start, false, HttpStatusCode.Conflict),
             ("summary", "GET", h => $"/api/pipelines/{Run(h)}", _ => null, false, HttpStatusCode.OK),

@@ -175,6 +175,20 @@ public sealed class WorkerProtocolTests(WorkerWorld world)
     }
 
     [Fact]
+    public async Task HttpStart_FiveConcurrentStartsOfOneRunId_OneIsAcceptedTheOthersConflict()
+    {
+        (string dataset, _) = await world.UploadDatasetAsync("race");
+        string runId = $"{world.Prefix}-race";
+        HttpInvocation?[] answers = await Task.WhenAll(Enumerable.Range(1, 5).Select(seed => world.Host.SendHttpAsync(new HttpRequestMessage(HttpMethod.Post, "/api/pipelines")
+        {
+            Content = new StringContent(JsonSerializer.Serialize(new { runId, seed, dataset = new { name = dataset }, baseModel = "gpt-4o-mini-2024-07-18" }), Encoding.UTF8, "application/json"),
+        })));
+
+        Assert.Single(answers, a => a!.Response.StatusCode == HttpStatusCode.Accepted);
+        Assert.Equal(4, answers.Count(a => a!.Response.StatusCode == HttpStatusCode.Conflict));
+    }
+
+    [Fact]
     public async Task BlobTrigger_BlobCreatedEvent_StartsOneRunForTheVersionAndARedeliveryNone()
     {
         (string dataset, string eTag) = await world.UploadDatasetAsync("drop");
