@@ -59,6 +59,66 @@ public sealed class SimulatorOptions
 
     /// <summary>Azure OpenAI flavour knobs.</summary>
     public AzureFlavourOptions Azure { get; set; } = new();
+
+    /// <summary>How the simulated models answer (skill, learning, scenarios).</summary>
+    public ModelOptions Models { get; set; } = new();
+
+    /// <summary>The inference quota chat completions are held to (off by default).</summary>
+    public QuotaOptions Quota { get; set; } = new();
+}
+
+/// <summary>
+/// How well the simulated models answer. Base models reason from the message alone (labels by their resemblance to the
+/// message's words, with noise); fine-tuned models vote among their nearest training examples, and learn more the more
+/// examples × epochs they saw. Suffix scenarios make a job's models worse on purpose, for tests of the gates.
+/// </summary>
+public sealed class ModelOptions
+{
+    /// <summary>Scale of the noise added to a base model's label scores (0: always the most similar label).</summary>
+    public double BaseNoise { get; set; } = 0.15;
+
+    /// <summary>Training examples a fine-tuned model's answer is voted from (weighted by similarity).</summary>
+    public int Neighbours { get; set; } = 7;
+
+    /// <summary>
+    /// Examples × epochs at which a fine-tuned model answers half the prompts from what it learned (the rest as its base
+    /// model would): a share of examples·epochs / (examples·epochs + this).
+    /// </summary>
+    public double LearningHalfPoint { get; set; } = 40;
+
+    /// <summary>Jobs whose suffix contains this text produce a model worse than its base (it answers with a random training reply).</summary>
+    public string? RegressSuffix { get; set; }
+
+    /// <summary>Jobs whose suffix contains this text produce a model that answers exactly as its base model does.</summary>
+    public string? NoGainSuffix { get; set; }
+
+    /// <summary>Jobs whose suffix contains this text overfit in their last epoch: the final model answers <see cref="OverfitShare"/> of prompts with a random training reply.</summary>
+    public string? OverfitSuffix { get; set; }
+
+    /// <summary>Share of prompts an overfit final model gets wrong on purpose.</summary>
+    public double OverfitShare { get; set; } = 0.35;
+}
+
+/// <summary>
+/// Requests-per-minute and tokens-per-minute limits on chat completions, enforced the way Azure OpenAI describes it: the
+/// per-minute quota over short windows (a 600 RPM deployment takes about 100 requests in any 10 seconds), as two buckets
+/// that refill continuously. A request is charged its prompt tokens plus <c>max_completion_tokens</c> (or <c>max_tokens</c>;
+/// its actual completion when neither is set). Every answer carries <c>x-ratelimit-*</c> headers; a refused one is 429 with
+/// <c>retry-after</c> and <c>retry-after-ms</c>.
+/// </summary>
+public sealed class QuotaOptions
+{
+    /// <summary>Requests per minute (0: unlimited).</summary>
+    public int RequestsPerMinute { get; set; }
+
+    /// <summary>Tokens per minute (0: unlimited).</summary>
+    public int TokensPerMinute { get; set; }
+
+    /// <summary>The window the per-minute limits are enforced over, in seconds (the buckets hold that share of a minute).</summary>
+    public double WindowSeconds { get; set; } = 10;
+
+    /// <summary><c>Deployment</c>: one quota per deployment or model name (Azure's quota is per deployment); <c>Account</c>: one for all.</summary>
+    public string Scope { get; set; } = "Deployment";
 }
 
 /// <summary>Faults the simulator injects on purpose, so clients can be tested against them.</summary>

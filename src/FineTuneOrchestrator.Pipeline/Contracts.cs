@@ -233,6 +233,52 @@ public sealed record EvaluationSpec
 
     /// <summary>Evaluate the baseline (the alias's current model, else the base model) too. Default true.</summary>
     public bool? CompareWithBaseline { get; init; }
+
+    /// <summary>
+    /// Graders in OpenAI's shapes (a JSON array of <c>string_check</c>, <c>text_similarity</c>, <c>score_model</c>,
+    /// <c>label_model</c> and <c>multi</c> graders); each scores every case of every model evaluated.
+    /// </summary>
+    public JsonElement? Graders { get; init; }
+
+    /// <summary>
+    /// The metric the candidate is compared and chosen by: a grader's name, <c>accuracy</c>, <c>schemaAdherence</c> or
+    /// <c>jsonValid</c>. Default: the first grader, else <c>accuracy</c> with an accuracy field, else <c>schemaAdherence</c>
+    /// with a schema; free text without graders has none.
+    /// </summary>
+    public string? PrimaryMetric { get; init; }
+
+    /// <summary>
+    /// The <c>response_format</c> evaluation calls send: <c>json_schema</c> (the default with a <see cref="JsonSchema"/>:
+    /// strict structured output, as a consuming app sends it), <c>json_object</c> or <c>text</c> (none).
+    /// </summary>
+    public string? ResponseFormat { get; init; }
+
+    /// <summary>
+    /// Send the schema with <c>strict: true</c> (default), which guarantees the shape and needs a schema that follows the
+    /// structured-outputs rules; false sends it with <c>strict: false</c>, as an app whose schema does not would.
+    /// </summary>
+    public bool? StrictSchema { get; init; }
+
+    /// <summary>The schema's name in <c>response_format.json_schema.name</c> (default <c>answer</c>).</summary>
+    public string? SchemaName { get; init; }
+
+    /// <summary>Sampling temperature of evaluation calls (default 0).</summary>
+    public double? Temperature { get; init; }
+
+    /// <summary>
+    /// The largest share of calls to one model that may fail (after retries: transport, 429, 5xx, deployment not ready)
+    /// before the evaluation is inconclusive (default 0.05).
+    /// </summary>
+    public double? MaxFailedCallShare { get; init; }
+
+    /// <summary>How many of the newest models of the job to evaluate (1..3: the final model and the checkpoints before it; default 1).</summary>
+    public int? Checkpoints { get; init; }
+
+    /// <summary>Word-trigram similarity at which an evaluation prompt counts as a near duplicate of a training prompt (default 0.9).</summary>
+    public double? OverlapSimilarity { get; init; }
+
+    /// <summary>The largest share of evaluation cases that may duplicate training prompts before the run fails (default 0.1; 1: only warn).</summary>
+    public double? MaxOverlapShare { get; init; }
 }
 
 /// <summary>Promotion thresholds (rates in [0, 1]); a missing threshold is not checked.</summary>
@@ -247,8 +293,17 @@ public sealed record GateSpec
     /// <summary>Least exact-match accuracy on <see cref="EvaluationSpec.AccuracyField"/>.</summary>
     public double? MinAccuracy { get; init; }
 
-    /// <summary>Least accuracy gain over the baseline (candidate − baseline), in [-1, 1]... normally [0, 1].</summary>
+    /// <summary>Least gain of the primary metric over the baseline (candidate − baseline), in [-1, 1]; normally [0, 1].</summary>
     public double? MinImprovementOverBaseline { get; init; }
+
+    /// <summary>Least mean score of the primary metric.</summary>
+    public double? MinScore { get; init; }
+
+    /// <summary>
+    /// Largest p-value of the paired test of candidate against baseline (default 0.05, applied whenever a baseline was
+    /// evaluated; 1 turns it off): a candidate whose gain could be chance is not promoted.
+    /// </summary>
+    public double? MaxPValue { get; init; }
 }
 
 /// <summary>Human approval.</summary>
@@ -400,78 +455,6 @@ public sealed record JobSummary
     /// <summary>Error message, for failed jobs.</summary>
     public string? Error { get; init; }
 }
-
-/// <summary>Evaluation of the candidate and the baseline.</summary>
-public sealed record EvaluationSummary
-{
-    /// <summary>Cases evaluated.</summary>
-    public int CaseCount { get; init; }
-
-    /// <summary>The fine-tuned model's metrics.</summary>
-    public ModelMetrics? Candidate { get; init; }
-
-    /// <summary>The baseline's metrics (the alias's current model, else the base model).</summary>
-    public ModelMetrics? Baseline { get; init; }
-
-    /// <summary>Per-case results (JSONL): <c>{container}/{blob}</c>.</summary>
-    public string? ResultsBlob { get; init; }
-
-    /// <summary>This summary as JSON: <c>{container}/{blob}</c>.</summary>
-    public string? SummaryBlob { get; init; }
-}
-
-/// <summary>Metrics of one model on the held-out cases.</summary>
-public sealed record ModelMetrics
-{
-    /// <summary>The model evaluated (the name it was called by).</summary>
-    public required string Model { get; init; }
-
-    /// <summary>Cases evaluated.</summary>
-    public int Cases { get; init; }
-
-    /// <summary>Calls that failed (counted as wrong answers).</summary>
-    public int FailedCalls { get; init; }
-
-    /// <summary>The error of the first failed call, if any (e.g. <c>404 DeploymentNotFound: …</c>).</summary>
-    public string? FirstError { get; init; }
-
-    /// <summary>Share of answers that parse as JSON.</summary>
-    public double JsonValidRate { get; init; }
-
-    /// <summary>Share of answers valid against the schema (null without a schema).</summary>
-    public double? SchemaAdherence { get; init; }
-
-    /// <summary>Exact-match accuracy on the accuracy field (null without one).</summary>
-    public double? Accuracy { get; init; }
-
-    /// <summary>Macro-averaged F1 over the classes of the class field (null without one).</summary>
-    public double? MacroF1 { get; init; }
-
-    /// <summary>Per-class precision, recall, F1 and support.</summary>
-    public IReadOnlyDictionary<string, ClassMetrics>? PerClass { get; init; }
-
-    /// <summary>Median latency (ms).</summary>
-    public double LatencyP50Ms { get; init; }
-
-    /// <summary>95th percentile latency (ms).</summary>
-    public double LatencyP95Ms { get; init; }
-
-    /// <summary>Prompt tokens, all cases.</summary>
-    public long PromptTokens { get; init; }
-
-    /// <summary>Completion tokens, all cases.</summary>
-    public long CompletionTokens { get; init; }
-
-    /// <summary>Inference cost in USD (null when no price is configured for the model).</summary>
-    public decimal? CostUsd { get; init; }
-}
-
-/// <summary>Precision, recall and F1 of one class.</summary>
-/// <param name="Precision">TP / (TP + FP).</param>
-/// <param name="Recall">TP / (TP + FN).</param>
-/// <param name="F1">Harmonic mean of precision and recall.</param>
-/// <param name="Support">Cases whose expected class is this one.</param>
-public sealed record ClassMetrics(double Precision, double Recall, double F1, int Support);
 
 /// <summary>The promotion.</summary>
 public sealed record PromotionSummary

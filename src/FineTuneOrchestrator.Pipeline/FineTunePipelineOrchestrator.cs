@@ -95,9 +95,12 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
 
         // 3. Stage (normalized, content-addressed).
         run.SetStage(PipelineStages.Staging);
+        var ev = input.Evaluation ?? new EvaluationSpec();
         var staged = await ctx.CallActivityAsync<StageOutput>(PipelineActivityNames.StageDataset, new StageInput(
             container, trainBlob, validated.ValidationBlob, validated.EvalBlob, ds.ValidationFraction ?? 0.1,
-            validated.TrainETag, validated.ValidationETag, validated.EvalETag), run.StorageRetry);
+            validated.TrainETag, validated.ValidationETag, validated.EvalETag, ev.OverlapSimilarity ?? 0.9), run.StorageRetry);
+        run.Overlap = staged.Overlap;
+        EvaluationChecks.BeforeTraining(run, staged, opts);
         run.ThrowIfCancelled();
 
         // 4. Upload (once per content).
@@ -189,8 +192,15 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
         if (c.Accuracy is { } acc) metrics["accuracy"] = acc;
         if (c.MacroF1 is { } f1) metrics["macroF1"] = f1;
         if (evaluation.Baseline?.Accuracy is { } bacc) metrics["baselineAccuracy"] = bacc;
+        if (evaluation.PrimaryMetric is { } primary && c.PrimaryScore is { } score) metrics[primary] = score;
+        if (evaluation.Comparison is { } comparison)
+        {
+            metrics["difference"] = comparison.Difference;
+            metrics["pValue"] = comparison.PValue;
+        }
+
         run.Promotion = await ctx.CallActivityAsync<PromotionSummary>(PipelineActivityNames.Promote,
-            new PromoteInput(input.Alias, job.FineTunedModel!, run.RunId, job.Id, input.BaseModel, metrics), run.ProviderRetry);
+            new PromoteInput(input.Alias, run.ChosenModel ?? job.FineTunedModel!, run.RunId, job.Id, input.BaseModel, metrics), run.ProviderRetry);
         var promotedReasons = new List<string>();
         if (run.Approval is { } a) promotedReasons.Add($"Approved by {a.By ?? "an approver"}{(string.IsNullOrEmpty(a.Comment) ? "" : ": " + a.Comment)}");
         return run.Result(PipelineOutcomes.Promoted, promotedReasons, promoted: true);
@@ -254,28 +264,43 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
         var input = run.Input;
         var ev = input.Evaluation ?? new EvaluationSpec();
         var opts = options.Value;
+        int seed = input.Seed ?? EvaluationChecks.SeedOf(run.RunId);
         var prepared = await ctx.CallActivityAsync<PrepareEvaluationOutput>(PipelineActivityNames.PrepareEvaluation,
-            new PrepareEvaluationInput(run.RunId, eval.Blob, ev.MaxCases ?? opts.DefaultMaxEvaluationCases, opts.EvaluationCasesPerActivity), run.StorageRetry);
+            new PrepareEvaluationInput(run.RunId, eval.Blob, ev.MaxCases ?? opts.DefaultMaxEvaluationCases, opts.EvaluationCasesPerActivity,
+                ev.ClassField ?? ev.AccuracyField, seed), run.StorageRetry);
         if (prepared.CaseCount == 0)
         {
             return null;
         }
 
-        // Azure: the candidate is deployed under a name of its own for the evaluation, and that deployment is billed by
-        // the hour, so it goes away again however the evaluation ends (promotion deploys under the alias's name).
-        string evaluationDeployment = EvaluationDeploymentName(run.RunId);
-        string? candidateCallable = null;
+        var candidates = await ctx.CallActivityAsync<IReadOnlyList<CandidateModel>>(PipelineActivityNames.ListCandidates,
+            new ListCandidatesInput(job.Id, job.FineTunedModel!, ev.Checkpoints ?? 1), run.ProviderRetry);
+
+        // Azure: each candidate is deployed under a name of its own for the evaluation, and a deployment is billed by the
+        // hour, so they go away again however the evaluation ends (promotion deploys under the alias's name).
+        var deployed = new List<string>();
         try
         {
-            candidateCallable = await ctx.CallActivityAsync<string>(PipelineActivityNames.EnsureModelAvailable,
-                new EnsureModelInput(job.FineTunedModel!, evaluationDeployment), run.ProviderRetry);
-            return await EvaluateModelsAsync(run, job, prepared, candidateCallable);
+            var models = new List<EvaluatedModel>();
+            for (int k = 0; k < candidates.Count; k++)
+            {
+                var candidate = candidates[k];
+                string deployment = EvaluationDeploymentNames(run.RunId)[k];
+                string callable = await ctx.CallActivityAsync<string>(PipelineActivityNames.EnsureModelAvailable,
+                    new EnsureModelInput(candidate.Model, deployment), run.ProviderRetry);
+                if (callable != candidate.Model) deployed.Add(deployment);
+                models.Add(new EvaluatedModel(candidate.Step is { } step ? EvalCases.CheckpointRole(step) : EvalCases.CandidateRole, candidate.Model, callable, candidate.Step));
+            }
+
+            var summary = await EvaluateModelsAsync(run, prepared, models, seed);
+            run.ChosenModel = summary.Candidate?.Model;
+            return summary;
         }
         finally
         {
-            if (candidateCallable != job.FineTunedModel)
+            foreach (string deployment in deployed)
             {
-                await RemoveEvaluationDeploymentAsync(run, evaluationDeployment);
+                await RemoveEvaluationDeploymentAsync(run, deployment);
             }
         }
     }
@@ -292,27 +317,28 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
         }
     }
 
-    private static async Task<EvaluationSummary> EvaluateModelsAsync(RunState run, JobSnapshot job, PrepareEvaluationOutput prepared, string candidateCallable)
+    private async Task<EvaluationSummary> EvaluateModelsAsync(RunState run, PrepareEvaluationOutput prepared, List<EvaluatedModel> models, int seed)
     {
         var ctx = run.Context;
         var input = run.Input;
         var ev = input.Evaluation ?? new EvaluationSpec();
-        var models = new List<EvaluatedModel> { new(EvaluationCases.CandidateRole, job.FineTunedModel!, candidateCallable) };
         if (ev.CompareWithBaseline != false)
         {
             var baseline = await ctx.CallActivityAsync<BaselineOutput>(PipelineActivityNames.ResolveBaseline, new BaselineInput(input.Alias, input.BaseModel), run.ProviderRetry);
-            models.Add(new(EvaluationCases.BaselineRole, baseline.Model, baseline.CallableName));
+            models.Add(new(EvalCases.BaselineRole, baseline.Model, baseline.CallableName));
         }
 
-        int parallelism = ev.MaxParallelism ?? 4;
-        double? rpsPerWorker = ev.RequestsPerSecond is { } rps ? rps / parallelism : null;
-        string? schema = ev.JsonSchema?.GetRawText();
+        int concurrency = ev.MaxParallelism ?? 16;
+        // Without a configured limit, the longest expected answer sets it (with room): the quota charges max tokens per call.
+        int maxOutputTokens = ev.MaxOutputTokens ?? Math.Clamp((prepared.LongestExpectedTokens * 2) + 32, 64, 4096);
+        double? rpsPerActivity = ev.RequestsPerSecond is { } rps ? rps / options.Value.EvaluationActivitiesInFlight : null;
         var inFlight = new List<Task<int>>();
-        foreach (var model in models)
+        for (int chunk = 0; chunk < prepared.ChunkCount; chunk++)
         {
-            for (int chunk = 0; chunk < prepared.ChunkCount; chunk++)
+            // Chunk by chunk across the models, so candidate and baseline progress together (each on its own quota).
+            foreach (var model in models)
             {
-                if (inFlight.Count >= parallelism)
+                if (inFlight.Count >= options.Value.EvaluationActivitiesInFlight * models.Count)
                 {
                     var done = await Task.WhenAny(inFlight);
                     inFlight.Remove(done);
@@ -321,14 +347,15 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
                 }
 
                 inFlight.Add(ctx.CallActivityAsync<int>(PipelineActivityNames.EvaluateChunk, new EvaluateChunkInput(
-                    run.RunId, model.Role, model.Model, model.CallableName, chunk, ev.MaxOutputTokens ?? 512, rpsPerWorker, input.Seed,
-                    schema, ev.AccuracyField, ev.ClassField), run.ProviderRetry));
+                    run.RunId, model.Role, model.Model, model.CallableName, chunk, maxOutputTokens, rpsPerActivity, input.Seed,
+                    null, ev.AccuracyField, ev.ClassField, ev, concurrency), run.ProviderRetry));
             }
         }
 
         await Task.WhenAll(inFlight);
         return await ctx.CallActivityAsync<EvaluationSummary>(PipelineActivityNames.SummarizeEvaluation, new SummarizeInput(
-            run.RunId, prepared.ChunkCount, prepared.CaseCount, models, schema is not null, ev.AccuracyField, ev.ClassField), run.StorageRetry);
+            run.RunId, prepared.ChunkCount, prepared.CaseCount, models, ev.JsonSchema is not null, ev.AccuracyField, ev.ClassField,
+            ev, seed, prepared.SetSize, prepared.Sampling, run.Overlap), run.StorageRetry);
     }
 
     // CancelAsync runs the callbacks on the thread pool; orchestrator code must stay on the orchestration's own thread.
@@ -340,6 +367,9 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
     /// Azure deployment names allow letters, digits, '-' and '_' (2..64). A run id that fits as it is keeps its readable
     /// name; one that had to be changed or cut gets a hash of the whole id, so two runs never share (and delete) a deployment.
     /// </summary>
+    internal static IReadOnlyList<string> EvaluationDeploymentNames(string runId) =>
+        [EvaluationDeploymentName(runId), EvaluationDeploymentName(runId + "-c1"), EvaluationDeploymentName(runId + "-c2")];
+
     internal static string EvaluationDeploymentName(string runId)
     {
         const string Prefix = "fto-eval-";

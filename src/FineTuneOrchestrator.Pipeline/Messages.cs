@@ -28,13 +28,13 @@ public sealed record ValidateOutput(ValidationSummary Summary, string? Validatio
 /// when a file changed since (null for runs started before versions were passed).
 /// </summary>
 public sealed record StageInput(string Container, string TrainBlob, string? ValidationBlob, string? EvalBlob, double ValidationFraction,
-    string? TrainETag = null, string? ValidationETag = null, string? EvalETag = null);
+    string? TrainETag = null, string? ValidationETag = null, string? EvalETag = null, double OverlapSimilarity = 0.9);
 
 /// <summary>A normalized file in the staging container, named by its SHA-256.</summary>
 public sealed record StagedFile(string Sha256, string Blob, long Bytes, long Lines);
 
-/// <summary>Staged files; <see cref="Eval"/> is the held-out set (eval file, else the validation set).</summary>
-public sealed record StageOutput(StagedFile Train, StagedFile? Validation, StagedFile? Eval);
+/// <summary>Staged files; <see cref="Eval"/> is the held-out set (eval file, else the validation set); <see cref="Overlap"/> its prompts found in training.</summary>
+public sealed record StageOutput(StagedFile Train, StagedFile? Validation, StagedFile? Eval, OverlapReport? Overlap = null);
 
 /// <summary>Input of the upload activity.</summary>
 public sealed record UploadInput(string StagingBlob, string Sha256, string FileName);
@@ -99,11 +99,20 @@ public sealed record RetrySettings(int Attempts, double FirstIntervalSeconds, do
         new(options.ProviderRetryAttempts, options.ProviderRetryFirstInterval.TotalSeconds, options.ProviderRetryMaxInterval.TotalSeconds);
 }
 
-/// <summary>Input of the evaluation preparation activity.</summary>
-public sealed record PrepareEvaluationInput(string RunId, string EvalBlob, int MaxCases, int CasesPerChunk);
+/// <summary>
+/// Input of the evaluation preparation activity: the staged held-out file, how many cases (a stratified sample by
+/// <paramref name="LabelField"/> when the file holds more), in chunks of <paramref name="CasesPerChunk"/>.
+/// </summary>
+public sealed record PrepareEvaluationInput(string RunId, string EvalBlob, int MaxCases, int CasesPerChunk, string? LabelField = null, int Seed = 0);
 
 /// <summary>Cases written for evaluation.</summary>
-public sealed record PrepareEvaluationOutput(int CaseCount, int ChunkCount, int SkippedLines);
+/// <param name="CaseCount">Cases written.</param>
+/// <param name="ChunkCount">Chunks written.</param>
+/// <param name="SkippedLines">Lines that are no case (no assistant answer).</param>
+/// <param name="SetSize">Cases in the file before sampling.</param>
+/// <param name="Sampling">How the cases were chosen, in words.</param>
+/// <param name="LongestExpectedTokens">A generous estimate of the longest expected answer, in tokens (for the default output limit).</param>
+public sealed record PrepareEvaluationOutput(int CaseCount, int ChunkCount, int SkippedLines, int SetSize = 0, string? Sampling = null, int LongestExpectedTokens = 0);
 
 /// <summary>Input of the model availability activity.</summary>
 public sealed record EnsureModelInput(string Model, string DeploymentName);
@@ -113,6 +122,16 @@ public sealed record BaselineInput(string? Alias, string BaseModel);
 
 /// <summary>The baseline: the model and the name to call it by.</summary>
 public sealed record BaselineOutput(string Model, string CallableName, string Source);
+
+/// <summary>Input of the activity listing the job's models to evaluate: the final model and up to <paramref name="Count"/> − 1 checkpoints before it.</summary>
+public sealed record ListCandidatesInput(string JobId, string FineTunedModel, int Count);
+
+/// <summary>
+/// A model of the job that can be evaluated and promoted: <paramref name="Model"/> is what is deployed or called (on Azure a
+/// checkpoint's id, elsewhere its model name), <paramref name="Name"/> the name people read, <paramref name="Step"/> the
+/// training step (null for the final model).
+/// </summary>
+public sealed record CandidateModel(string Model, string Name, int? Step);
 
 /// <summary>Input of the chunk evaluation activity.</summary>
 public sealed record EvaluateChunkInput(
@@ -126,13 +145,27 @@ public sealed record EvaluateChunkInput(
     int? Seed,
     string? JsonSchema,
     string? AccuracyField,
-    string? ClassField);
+    string? ClassField,
+    EvaluationSpec? Spec = null,
+    int MaxConcurrency = 16);
 
-/// <summary>A model evaluated under a role (candidate or baseline).</summary>
-public sealed record EvaluatedModel(string Role, string Model, string CallableName);
+/// <summary>A model evaluated under a role (candidate, checkpoint-{step} or baseline).</summary>
+public sealed record EvaluatedModel(string Role, string Model, string CallableName, int? Step = null);
 
 /// <summary>Input of the summary activity.</summary>
-public sealed record SummarizeInput(string RunId, int ChunkCount, int CaseCount, IReadOnlyList<EvaluatedModel> Models, bool HasSchema, string? AccuracyField, string? ClassField);
+public sealed record SummarizeInput(
+    string RunId,
+    int ChunkCount,
+    int CaseCount,
+    IReadOnlyList<EvaluatedModel> Models,
+    bool HasSchema,
+    string? AccuracyField,
+    string? ClassField,
+    EvaluationSpec? Spec = null,
+    int Seed = 0,
+    int SetSize = 0,
+    string? Sampling = null,
+    OverlapReport? Overlap = null);
 
 /// <summary>Input of the promotion activity.</summary>
 public sealed record PromoteInput(string Alias, string FineTunedModel, string RunId, string JobId, string BaseModel, Dictionary<string, double> Metrics);
@@ -151,7 +184,18 @@ internal sealed record CaseResult
     public required string Model { get; init; }
     public string? Expected { get; init; }
     public string? Output { get; init; }
+    public string? ToolCalls { get; init; }
+
+    /// <summary>Why the call failed (after its retries); null when the model answered.</summary>
     public string? Error { get; init; }
+
+    /// <summary>The kind of failure (<see cref="CallOutcome.FailureKind"/>).</summary>
+    public string? FailureKind { get; init; }
+
+    /// <summary>The service's refusal to answer (content filter): an answer, scored as wrong.</summary>
+    public string? Refusal { get; init; }
+
+    public int Throttled { get; init; }
     public bool JsonValid { get; init; }
     public bool? SchemaValid { get; init; }
     public string? SchemaErrors { get; init; }
@@ -160,10 +204,18 @@ internal sealed record CaseResult
     public bool? Correct { get; init; }
     public string? ExpectedClass { get; init; }
     public string? PredictedClass { get; init; }
+
+    /// <summary>Each grader's verdict on this answer.</summary>
+    public Dictionary<string, CaseGrade>? Grades { get; init; }
+
     public double LatencyMs { get; init; }
     public int PromptTokens { get; init; }
     public int CompletionTokens { get; init; }
+
+    /// <summary>True when the model answered (not a failed call).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool Answered => Error is null;
 }
 
-/// <summary>One held-out case: the prompt messages and the expected assistant answer.</summary>
-internal sealed record EvalCase(int Index, IReadOnlyList<ChatMessage> Messages, string Expected);
+/// <summary>A grader's verdict on one answer: its score, whether it passed, or why it could not grade.</summary>
+public sealed record CaseGrade(double Score, bool? Passed, string? Error = null);

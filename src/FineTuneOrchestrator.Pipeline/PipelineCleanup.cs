@@ -77,7 +77,7 @@ internal sealed class PipelineCleanupOrchestrator(IOptions<PipelineOptions> opti
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
         var retry = RunState.Retry(RetrySettings.ForProvider(options.Value));
-        string deployment = FineTunePipelineOrchestrator.EvaluationDeploymentName(input.RunId);
+        var deployments = FineTunePipelineOrchestrator.EvaluationDeploymentNames(input.RunId);
         var cancelled = new List<string>();
         var errors = new List<string>();
         bool removed = false;
@@ -99,13 +99,16 @@ internal sealed class PipelineCleanupOrchestrator(IOptions<PipelineOptions> opti
                 errors.Add($"Cancelling the jobs of run {input.RunId} failed: {e.FailureDetails.ErrorMessage}");
             }
 
-            try
+            foreach (string deployment in deployments)
             {
-                removed |= await context.CallActivityAsync<bool>(PipelineActivityNames.RemoveDeployment, deployment, retry);
-            }
-            catch (TaskFailedException e)
-            {
-                errors.Add($"Removing the evaluation deployment '{deployment}' failed: {e.FailureDetails.ErrorMessage}");
+                try
+                {
+                    removed |= await context.CallActivityAsync<bool>(PipelineActivityNames.RemoveDeployment, deployment, retry);
+                }
+                catch (TaskFailedException e)
+                {
+                    errors.Add($"Removing the evaluation deployment '{deployment}' failed: {e.FailureDetails.ErrorMessage}");
+                }
             }
         }
 

@@ -51,9 +51,19 @@ public sealed class PipelineOptions
     [Range(1, 5000)]
     public int DefaultMaxEvaluationCases { get; set; } = 200;
 
-    /// <summary>Cases per evaluation activity call (each call evaluates one model on this many cases).</summary>
+    /// <summary>Cases per evaluation activity call (each call evaluates one model on this many cases, concurrently as the quota allows).</summary>
     [Range(1, 1000)]
-    public int EvaluationCasesPerActivity { get; set; } = 10;
+    public int EvaluationCasesPerActivity { get; set; } = 25;
+
+    /// <summary>Evaluation activities an orchestration keeps running at once (each paces its calls by the model's quota).</summary>
+    [Range(1, 64)]
+    public int EvaluationActivitiesInFlight { get; set; } = 8;
+
+    /// <summary>
+    /// How long an evaluation call keeps retrying a deployment that does not exist yet (Azure answers 404 DeploymentNotFound
+    /// for a few minutes after a deployment is created) before the call counts as failed.
+    /// </summary>
+    public TimeSpan EvaluationNotReadyWait { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Maximum validation issues kept in the stored report.</summary>
     [Range(1, 100_000)]

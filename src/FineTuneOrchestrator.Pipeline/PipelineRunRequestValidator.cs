@@ -80,7 +80,7 @@ public static class PipelineRunRequestValidator
         if (request.Evaluation is { } ev)
         {
             if (ev.MaxCases is { } mc && mc is < 1 or > 5000) errors.Add(("evaluation.maxCases", $"maxCases is {mc}; it must be between 1 and 5000."));
-            if (ev.MaxParallelism is { } mp && mp is < 1 or > 32) errors.Add(("evaluation.maxParallelism", $"maxParallelism is {mp}; it must be between 1 and 32."));
+            if (ev.MaxParallelism is { } mp && mp is < 1 or > 64) errors.Add(("evaluation.maxParallelism", $"maxParallelism is {mp}; it must be between 1 and 64."));
             if (ev.RequestsPerSecond is { } rps && (!(rps > 0) || rps > 10_000)) errors.Add(("evaluation.requestsPerSecond", $"requestsPerSecond is {rps}; it must be greater than 0 and at most 10000."));
             if (ev.MaxOutputTokens is { } mot && mot is < 1 or > 16_384) errors.Add(("evaluation.maxOutputTokens", $"maxOutputTokens is {mot}; it must be between 1 and 16384."));
             if (ev.JsonSchema is { } schema)
@@ -97,6 +97,7 @@ public static class PipelineRunRequestValidator
 
             if (ev.AccuracyField is { } af && !IsFieldName(af)) errors.Add(("evaluation.accuracyField", "accuracyField must be a top-level field name (1..100 characters)."));
             if (ev.ClassField is { } cf && !IsFieldName(cf)) errors.Add(("evaluation.classField", "classField must be a top-level field name (1..100 characters)."));
+            errors.AddRange(EvaluationPlan.Check(ev));
         }
 
         if (request.Gates is { } g)
@@ -110,9 +111,20 @@ public static class PipelineRunRequestValidator
                 errors.Add(("gates.minSchemaAdherence", "minSchemaAdherence needs evaluation.jsonSchema."));
             }
 
-            if ((g.MinAccuracy is not null || g.MinImprovementOverBaseline is not null) && string.IsNullOrEmpty(request.Evaluation?.AccuracyField))
+            CheckRate(g.MinScore, "gates.minScore", 0, errors);
+            CheckRate(g.MaxPValue, "gates.maxPValue", 0, errors);
+            if (g.MinAccuracy is not null && string.IsNullOrEmpty(request.Evaluation?.AccuracyField))
             {
-                errors.Add((g.MinAccuracy is not null ? "gates.minAccuracy" : "gates.minImprovementOverBaseline", "accuracy gates need evaluation.accuracyField."));
+                errors.Add(("gates.minAccuracy", "minAccuracy needs evaluation.accuracyField."));
+            }
+
+            bool hasMetric = request.Evaluation is { } spec && EvaluationPlan.Check(spec).Count == 0 && EvaluationPlan.From(spec).PrimaryMetric is not null;
+            foreach (var (value, field) in new[] { (g.MinImprovementOverBaseline, "gates.minImprovementOverBaseline"), (g.MinScore, "gates.minScore") })
+            {
+                if (value is not null && !hasMetric)
+                {
+                    errors.Add((field, $"{field[6..]} needs a primary metric: evaluation.graders, evaluation.accuracyField or evaluation.jsonSchema."));
+                }
             }
 
             if (g.MinImprovementOverBaseline is not null && request.Evaluation?.CompareWithBaseline == false)

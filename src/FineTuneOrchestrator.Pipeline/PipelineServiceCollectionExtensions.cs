@@ -37,6 +37,8 @@ public static class PipelineServiceCollectionExtensions
         services.TryAddSingleton<WebhookPolicy>();
         services.TryAddSingleton<WebhookSender>();
         services.TryAddScoped<ActivityCancellation>();
+        // One quota pacer per model for the whole process: every evaluation activity calling a model shares it.
+        services.TryAddSingleton<EvaluationCalls>();
         return services;
     }
 }
@@ -70,6 +72,7 @@ public static class PipelineTasks
         new(PipelineActivityNames.CancelRunJobs, typeof(CancelRunJobsActivity)),
         new(PipelineActivityNames.SweepTerminatedRuns, typeof(SweepTerminatedRunsActivity)),
         new(PipelineActivityNames.ResolveBaseline, typeof(ResolveBaselineActivity)),
+        new(PipelineActivityNames.ListCandidates, typeof(ListCandidatesActivity)),
         new(PipelineActivityNames.PrepareEvaluation, typeof(PrepareEvaluationActivity)),
         new(PipelineActivityNames.EvaluateChunk, typeof(EvaluateChunkActivity)),
         new(PipelineActivityNames.SummarizeEvaluation, typeof(SummarizeEvaluationActivity)),

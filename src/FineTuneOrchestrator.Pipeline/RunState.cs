@@ -37,6 +37,12 @@ internal sealed class RunState
     public PromotionSummary? Promotion { get; set; }
     public ApprovalDecision? Approval { get; set; }
     public List<string> Warnings { get; } = [];
+
+    /// <summary>Held-out prompts found in the training data (from staging).</summary>
+    public OverlapReport? Overlap { get; set; }
+
+    /// <summary>The model the evaluation chose (the final model or a checkpoint); what is promoted.</summary>
+    public string? ChosenModel { get; set; }
     private JobSnapshot? _job;
     private ProgressMetrics? _metrics;
     private string? _message;
@@ -134,7 +140,10 @@ internal sealed class RunState
     });
 }
 
-/// <summary>Promotion gates.</summary>
+/// <summary>
+/// Promotion gates. An inconclusive evaluation refuses on that alone (its scores measure the service). Otherwise every
+/// configured threshold is checked, and whenever a baseline was compared, the significance gate (<see cref="GateSpec.MaxPValue"/>).
+/// </summary>
 internal static class PipelineGates
 {
     public static List<string> Check(GateSpec? gates, EvaluationSummary evaluation)
@@ -147,32 +156,55 @@ internal static class PipelineGates
             return reasons;
         }
 
+        if (evaluation.Inconclusive is { } inconclusive)
+        {
+            reasons.Add(inconclusive);
+            return reasons;
+        }
+
         if (c.Cases > 0 && c.FailedCalls == c.Cases) reasons.Add($"Every evaluation call to {c.Model} failed.");
-        if (gates is null) return reasons;
-        if (gates.MinJsonValidRate is { } j && c.JsonValidRate < j) reasons.Add($"JSON validity {c.JsonValidRate:0.####} is below the minimum {j:0.####}.");
-        if (gates.MinSchemaAdherence is { } s && (c.SchemaAdherence ?? 0) < s) reasons.Add($"Schema adherence {c.SchemaAdherence ?? 0:0.####} is below the minimum {s:0.####}.");
-        if (gates.MinAccuracy is { } a && (c.Accuracy ?? 0) < a) reasons.Add($"Accuracy {c.Accuracy ?? 0:0.####} is below the minimum {a:0.####}.");
-        if (gates.MinImprovementOverBaseline is { } imp)
+        var comparison = evaluation.Comparison;
+        string metric = evaluation.PrimaryMetric ?? "accuracy";
+        if (gates?.MinJsonValidRate is { } j && c.JsonValidRate < j) reasons.Add($"JSON validity {c.JsonValidRate:0.####} is below the minimum {j:0.####}.");
+        if (gates?.MinSchemaAdherence is { } s && (c.SchemaAdherence ?? 0) < s) reasons.Add($"Schema adherence {c.SchemaAdherence ?? 0:0.####} is below the minimum {s:0.####}.");
+        if (gates?.MinAccuracy is { } a && (c.Accuracy ?? 0) < a) reasons.Add($"Accuracy {c.Accuracy ?? 0:0.####} is below the minimum {a:0.####}.");
+        if (gates?.MinScore is { } minScore && (c.PrimaryScore ?? 0) < minScore) reasons.Add($"{metric} {c.PrimaryScore ?? 0:0.####} is below the minimum {minScore:0.####}.");
+        if (gates?.MinImprovementOverBaseline is { } imp)
         {
             var baseline = evaluation.Baseline;
-            if (baseline?.Accuracy is not { } b)
+            if (baseline is null || comparison is null)
             {
-                reasons.Add("No baseline accuracy to compare with.");
+                reasons.Add($"No baseline {metric} to compare with.");
             }
-            else if (baseline.FailedCalls * 10 > baseline.Cases)
+            else if (comparison.Difference < imp)
             {
-                // A baseline that could not be called scores zero; a gain over it would promote any candidate.
-                reasons.Add($"{baseline.FailedCalls} of {baseline.Cases} evaluation calls to the baseline {baseline.Model} failed (first: {baseline.FirstError}), "
-                    + "so the gain over it cannot be measured; at most 10 % may fail.");
-            }
-            else
-            {
-                double gain = Math.Round((c.Accuracy ?? 0) - b, 4);
-                if (gain < imp) reasons.Add($"Accuracy gain over the baseline {baseline.Model} is {gain:0.####} ({c.Accuracy ?? 0:0.####} vs {b:0.####}); the minimum is {imp:0.####}.");
+                reasons.Add($"The {metric} gain over the baseline {baseline.Model} is {comparison.Difference:0.####} ({comparison.Candidate:0.####} vs {comparison.Baseline:0.####} on {comparison.N} paired cases); the minimum is {imp:0.####}.");
             }
         }
 
+        double maxP = gates?.MaxPValue ?? EvaluationPlan.DefaultMaxPValue;
+        // A two-sided test: a small p with the candidate behind is a significant regression, refused all the more.
+        if (comparison is not null && maxP < 1 && (comparison.Difference <= 0 || comparison.PValue > maxP))
+        {
+            reasons.Add(NotSignificant(comparison, maxP));
+        }
+
         return reasons;
+    }
+
+    private static string NotSignificant(FineTuneOrchestrator.Evaluation.Comparison c, double maxP)
+    {
+        string test = c.Test == FineTuneOrchestrator.Evaluation.Comparison.McNemar ? "the exact McNemar test" : "a paired bootstrap";
+        string interval = $"95 % interval [{c.Ci95[0]:+0.####;-0.####;0}, {c.Ci95[1]:+0.####;-0.####;0}]";
+        if (c.Difference <= 0)
+        {
+            return $"The candidate is not better than the baseline on {c.Metric}: {c.Candidate:0.####} vs {c.Baseline:0.####} ({c.Difference:+0.####;-0.####;0}, {interval}, p = {c.PValue:0.####} by {test} on {c.N} paired cases).";
+        }
+
+        string more = c.CandidateOnly is { } b && c.BaselineOnly is { } d && c.N > 0
+            ? $" About {EvaluationChecks.CasesToDetect(c.Difference, Math.Max(c.Difference, (b + d) / (double)c.N))} cases would show a real gain of this size."
+            : "";
+        return $"The improvement on {c.Metric} is not statistically significant: {c.Candidate:0.####} vs {c.Baseline:0.####} ({c.Difference:+0.####}, {interval}), p = {c.PValue:0.####} by {test} on {c.N} paired cases, above gates.maxPValue {maxP:0.####}. A gain this size on this many cases could be chance, so the candidate is not promoted.{more}";
     }
 }
 

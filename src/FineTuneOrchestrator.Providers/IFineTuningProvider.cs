@@ -59,6 +59,14 @@ public interface IFineTuningProvider
     Task<ChatResult> CompleteChatAsync(string model, IReadOnlyList<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Sends one chat completions request as JSON (<paramref name="request"/> without <c>model</c>: messages with images,
+    /// tools, <c>response_format</c>, sampling, exactly as the consuming application sends them) to <paramref name="model"/>,
+    /// once: no retries, so the caller sees every 429 with its <see cref="ProviderException.RetryAfter"/> and
+    /// <see cref="ProviderException.RateLimit"/> and paces itself.
+    /// </summary>
+    Task<ChatCompletionResult> SendChatAsync(string model, System.Text.Json.Nodes.JsonObject request, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Makes a fine-tuned model callable and returns the name to call it by. OpenAI: nothing to do, the model name.
     /// Azure OpenAI: creates or updates the deployment <paramref name="deploymentName"/> through Azure Resource Manager and
     /// waits until it has succeeded; returns the deployment name.

@@ -84,7 +84,11 @@ public class OpenAIRestProvider : IFineTuningProvider
     // ------------------------------------------------------------------ raw calls
 
     /// <summary>Sends one request through the SDK's pipeline and returns the parsed JSON body.</summary>
-    private protected async Task<JsonElement> SendAsync(string method, string relativeUri, JsonNode? body, CancellationToken cancellationToken, bool retry = true)
+    private protected async Task<JsonElement> SendAsync(string method, string relativeUri, JsonNode? body, CancellationToken cancellationToken, bool retry = true) =>
+        (await SendWithHeadersAsync(method, relativeUri, body, cancellationToken, retry).ConfigureAwait(false)).Body;
+
+    /// <summary>Sends one request through the SDK's pipeline; the parsed JSON body and the rate-limit headers.</summary>
+    private async Task<(JsonElement Body, RateLimitInfo? RateLimit)> SendWithHeadersAsync(string method, string relativeUri, JsonNode? body, CancellationToken cancellationToken, bool retry)
     {
         using var message = _pipeline.CreateMessage();
         message.Apply(new RequestOptions { CancellationToken = cancellationToken });
@@ -120,7 +124,7 @@ public class OpenAIRestProvider : IFineTuningProvider
         }
 
         using var doc = JsonDocument.Parse(response.Content.ToMemory());
-        return doc.RootElement.Clone();
+        return (doc.RootElement.Clone(), RateLimitInfo.Read(name => response.Headers.TryGetValue(name, out string? value) ? value : null));
     }
 
     private static async Task<T> Wrap<T>(Func<Task<T>> call, CancellationToken cancellationToken)
@@ -716,6 +720,40 @@ public class OpenAIRestProvider : IFineTuningProvider
             usage?.OutputTokenCount ?? 0,
             usage?.TotalTokenCount ?? 0,
             watch.Elapsed);
+    }
+
+    /// <inheritdoc />
+    public async Task<ChatCompletionResult> SendChatAsync(string model, JsonObject request, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(model);
+        ArgumentNullException.ThrowIfNull(request);
+        var body = (JsonObject)request.DeepClone();
+        body["model"] = model;
+        var watch = Stopwatch.StartNew();
+        var (json, rateLimit) = await SendWithHeadersAsync("POST", "/chat/completions", body, cancellationToken, retry: false).ConfigureAwait(false);
+        watch.Stop();
+        string? content = null, toolCalls = null, refusal = null, finish = null;
+        if (json.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0)
+        {
+            var choice = choices[0];
+            finish = choice.TryGetProperty("finish_reason", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
+            if (choice.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.Object)
+            {
+                content = message.TryGetProperty("content", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
+                refusal = message.TryGetProperty("refusal", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
+                toolCalls = message.TryGetProperty("tool_calls", out var t) && t.ValueKind == JsonValueKind.Array && t.GetArrayLength() > 0 ? t.GetRawText() : null;
+            }
+        }
+
+        int prompt = 0, completion = 0;
+        if (json.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
+        {
+            prompt = usage.TryGetProperty("prompt_tokens", out var p) && p.TryGetInt32(out int pv) ? pv : 0;
+            completion = usage.TryGetProperty("completion_tokens", out var q) && q.TryGetInt32(out int qv) ? qv : 0;
+        }
+
+        string answeredBy = json.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : model;
+        return new ChatCompletionResult(content, toolCalls, refusal, answeredBy, finish ?? "unknown", prompt, completion, watch.Elapsed, rateLimit);
     }
 
     private static SdkChatMessage ToSdk(ChatMessage message) => message.Role switch

@@ -49,4 +49,7 @@ public sealed class ProviderException : Exception
 
     /// <summary>The request parameter the service blamed, if any.</summary>
     public string? Param { get; }
+
+    /// <summary>The rate-limit headers of the error response (429s), when it had any.</summary>
+    public RateLimitInfo? RateLimit { get; init; }
 }

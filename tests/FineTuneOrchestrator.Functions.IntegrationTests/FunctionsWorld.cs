@@ -46,6 +46,8 @@ public sealed class FunctionsWorld : IAsyncLifetime
             ["Simulator:TimeScale"] = "1000",
             ["Simulator:ApiKey"] = SimulatorKey,
             ["Simulator:Seed"] = "3",
+            // The Functions app's mechanics are under test here: fine-tuned models learn all they are shown.
+            ["Simulator:Models:LearningHalfPoint"] = "0",
         });
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);

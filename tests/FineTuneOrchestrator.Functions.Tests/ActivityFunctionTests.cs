@@ -157,12 +157,15 @@ public sealed class ActivityFunctionTests
     public async Task PrepareEvaluation_CutsTheHeldOutSetIntoChunks()
     {
         _h.Exists("staging", "eval.jsonl", string.Join("\n", Enumerable.Repeat(Line, 3)) + "\n");
-        List<string> first = _h.CaptureUploads("runs", EvaluationCases.ChunkBlob("run-1", 0));
-        List<string> second = _h.CaptureUploads("runs", EvaluationCases.ChunkBlob("run-1", 1));
+        List<string> first = _h.CaptureUploads("runs", EvalCases.ChunkBlob("run-1", 0));
+        List<string> second = _h.CaptureUploads("runs", EvalCases.ChunkBlob("run-1", 1));
 
         PrepareEvaluationOutput prepared = await _functions.PrepareEvaluation(new PrepareEvaluationInput("run-1", "eval.jsonl", 100, 2), _h.Context());
 
-        Assert.Equal(new PrepareEvaluationOutput(3, 2, 0), prepared);
+        Assert.Equal(3, prepared.CaseCount);
+        Assert.Equal(2, prepared.ChunkCount);
+        Assert.Equal(0, prepared.SkippedLines);
+        Assert.Equal("all 3 cases", prepared.Sampling);
         Assert.Equal(2, first.Single().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.Single(second.Single().Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
@@ -170,11 +173,11 @@ public sealed class ActivityFunctionTests
     [Fact]
     public async Task EvaluateChunk_AsksTheModelAndStoresScoredCases()
     {
-        string evalCase = JsonSerializer.Serialize(new { index = 0, messages = new[] { new { role = "user", content = "my invoice is wrong" } }, expected = "{\"category\":\"billing\"}" });
-        _h.Exists("runs", EvaluationCases.ChunkBlob("run-1", 0), evalCase + "\n");
-        List<string> results = _h.CaptureUploads("runs", EvaluationCases.ResultBlob("run-1", "candidate", 0));
-        _h.Provider.Setup(p => p.CompleteChatAsync("ft:m", It.IsAny<IReadOnlyList<ChatMessage>>(), It.IsAny<ChatOptions?>(), It.IsAny<CancellationToken>()))
-            .ReturnsAsync(new ChatResult("{\"category\":\"billing\"}", "ft:m", "stop", 10, 5, 15, TimeSpan.FromMilliseconds(12)));
+        string evalCase = JsonSerializer.Serialize(new { index = 0, messages = new[] { new { role = "user", content = "my invoice is wrong" } }, expected = "{\"category\":\"billing\"}", item = new { } });
+        _h.Exists("runs", EvalCases.ChunkBlob("run-1", 0), evalCase + "\n");
+        List<string> results = _h.CaptureUploads("runs", EvalCases.ResultBlob("run-1", "candidate", 0));
+        _h.Provider.Setup(p => p.SendChatAsync("ft:m", It.IsAny<System.Text.Json.Nodes.JsonObject>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new ChatCompletionResult("{\"category\":\"billing\"}", null, null, "ft:m", "stop", 10, 5, TimeSpan.FromMilliseconds(12), null));
 
         int count = await _functions.EvaluateChunk(new EvaluateChunkInput("run-1", "candidate", "ft:m", "ft:m", 0, 64, null, 1, null, "category", null), _h.Context());
 
@@ -187,7 +190,7 @@ public sealed class ActivityFunctionTests
     public async Task SummarizeEvaluation_ComputesMetricsAndWritesTheSummary()
     {
         string result = JsonSerializer.Serialize(new { index = 0, role = "candidate", model = "ft:m", jsonValid = true, correct = true, expectedLabel = "billing", predictedLabel = "billing", latencyMs = 12.0 });
-        _h.Exists("runs", EvaluationCases.ResultBlob("run-1", "candidate", 0), result + "\n");
+        _h.Exists("runs", EvalCases.ResultBlob("run-1", "candidate", 0), result + "\n");
         List<string> summaries = _h.CaptureUploads("runs", "run-1/evaluation/summary.json");
         _h.CaptureUploads("runs", "run-1/evaluation/results.jsonl");
 

@@ -189,6 +189,9 @@ public sealed class E2EWorld : IAsyncLifetime
             ["Simulator:ApiKey"] = SimulatorApiKey,
             ["Simulator:Seed"] = "5",
             ["Simulator:Faults:FailJobsWithSuffix"] = FailingSuffix,
+            // These tests drive the app's mechanics (starts, drops, approvals, restarts), so fine-tuned models learn all
+            // they are shown; the evaluation's own tests use the simulator's realistic learner.
+            ["Simulator:Models:LearningHalfPoint"] = "0",
         });
         SimulatorHttp.BaseAddress = _simulator.BaseAddress;
         SimulatorHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", SimulatorApiKey);

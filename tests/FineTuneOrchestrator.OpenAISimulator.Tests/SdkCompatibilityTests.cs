@@ -20,7 +20,8 @@ public sealed class SdkCompatibilityTests
     [Fact]
     public async Task Sdk_FilesFineTuningModelsAndChat_RoundTrip()
     {
-        using var sim = new Simulator(("Simulator:ManualClock", "true"));
+        // A perfect learner (no share of answers left to the base model), so the chat answers below are the trained ones.
+        using var sim = new Simulator(("Simulator:ManualClock", "true"), ("Simulator:Models:LearningHalfPoint", "0"));
         var client = Client(sim);
         var files = client.GetOpenAIFileClient();
         var fineTuning = client.GetFineTuningClient();

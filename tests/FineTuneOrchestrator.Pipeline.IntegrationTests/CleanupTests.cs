@@ -23,7 +23,7 @@ public sealed class CleanupTests
         Assert.True(done.RuntimeStatus == OrchestrationRuntimeStatus.Completed, done.FailureDetails?.ToString());
         var result = done.ReadOutputAs<PipelineResult>()!;
         Assert.Equal(PipelineOutcomes.Promoted, result.Outcome);
-        Assert.Empty(result.Warnings);
+        Assert.DoesNotContain(result.Warnings, w => w.Contains("deployment", StringComparison.Ordinal));
         Assert.True(result.Evaluation!.Candidate!.Accuracy >= 0.8, "the candidate was evaluated through its deployment");
         // The alias has its deployment, serving the promoted model; the evaluation deployment is gone.
         Assert.Equal("tickets-prod", result.Promotion!.CallableName);
@@ -47,8 +47,10 @@ public sealed class CleanupTests
         var baseline = result.Evaluation!.Baseline!;
         Assert.Equal(baseline.Cases, baseline.FailedCalls);
         Assert.Contains("DeploymentNotFound", baseline.FirstError, StringComparison.Ordinal);
+        Assert.Equal(baseline.Cases, baseline.FailureKinds!["not_ready"]);
         string reason = Assert.Single(result.Reasons);
-        Assert.StartsWith($"{baseline.Cases} of {baseline.Cases} evaluation calls to the baseline gpt-4o-mini failed", reason, StringComparison.Ordinal);
+        Assert.StartsWith($"The evaluation is inconclusive: {baseline.Cases} of {baseline.Cases} calls to the baseline gpt-4o-mini failed ({baseline.Cases} not ready)", reason, StringComparison.Ordinal);
+        Assert.Equal(result.Evaluation.Inconclusive, reason);
         Assert.Null(await host.Registry.GetAsync("tickets-prod"));
         Assert.DoesNotContain(await host.AzureDeploymentsAsync(), d => d.Key.StartsWith("fto-eval-", StringComparison.Ordinal));
     }
@@ -67,7 +69,7 @@ public sealed class CleanupTests
         var result = done.ReadOutputAs<PipelineResult>()!;
         Assert.True(result.Outcome == PipelineOutcomes.Promoted, string.Join("; ", result.Reasons));
         Assert.Equal(0, result.Evaluation!.Baseline!.FailedCalls);
-        Assert.Equal(0.0, result.Evaluation.Baseline.Accuracy);
+        Assert.True(result.Evaluation.Baseline.Accuracy < result.Evaluation.Candidate!.Accuracy, "the base model under its other name answered, and worse");
     }
 
     [Fact]

@@ -30,7 +30,8 @@ public sealed class EvaluationScoringTests
         };
         var prices = new Dictionary<string, InferencePrice> { ["m"] = new() { InputPerMillion = 1m, OutputPerMillion = 10m } };
 
-        var m = EvaluationScoring.Aggregate("m", cases, hasSchema: false, "category", null, prices);
+        var plan = EvaluationPlan.From(new EvaluationSpec { AccuracyField = "category" });
+        var m = EvaluationScoring.Aggregate(new EvaluatedModel("candidate", "m", "m"), cases, hasSchema: false, plan, prices);
 
         Assert.Equal(6, m.Cases);
         Assert.Equal(0.8333, m.JsonValidRate);
@@ -62,7 +63,7 @@ public sealed class EvaluationScoringTests
     public void Score_OutputAgainstSchemaAndField()
     {
         var schema = EvaluationScoring.TryParseSchema(Tickets.SchemaElement(), out _)!;
-        var evalCase = new EvalCase(0, [new ChatMessage("user", "x")], Tickets.Reply("billing", "high"));
+        var evalCase = new EvalCase { Messages = [new System.Text.Json.Nodes.JsonObject { ["role"] = "user", ["content"] = "x" }], Expected = Tickets.Reply("billing", "high"), Item = [] };
 
         var good = EvaluationScoring.Score(evalCase, Tickets.Reply("billing", "high"), schema, "category", "priority");
         Assert.True(good.JsonValid);
@@ -83,19 +84,39 @@ public sealed class EvaluationScoringTests
     }
 
     [Fact]
-    public void EvaluationCases_TryParse_ChatDpoAndToolLines()
+    public void EvalCases_TryParse_ChatDpoAndToolLines()
     {
-        Assert.True(EvaluationCases.TryParse(Tickets.Line("my card was charged twice", Tickets.Reply("billing", "high")), 3, out var chat));
-        Assert.Equal(3, chat!.Index);
-        Assert.Equal(["system", "user"], chat.Messages.Select(m => m.Role));
+        var chat = EvalCases.TryParse(Tickets.Line("my card was charged twice", Tickets.Reply("billing", "high")), 3, "category", out _);
+        Assert.NotNull(chat);
+        Assert.Equal(3, chat.Line);
+        Assert.Equal(["system", "user"], chat.Messages.Select(m => (string?)m!["role"]));
         Assert.Equal(Tickets.Reply("billing", "high"), chat.Expected);
+        Assert.Equal("billing", chat.Label);
+        Assert.Equal("my card was charged twice", chat.Prompt);
+        Assert.Equal("billing", (string?)chat.Item["reference_json"]!["category"]);
 
         const string dpo = """{"input": {"messages": [{"role": "user", "content": "hi"}]}, "preferred_output": [{"role": "assistant", "content": "good"}], "non_preferred_output": [{"role": "assistant", "content": "bad"}]}""";
-        Assert.True(EvaluationCases.TryParse(dpo, 0, out var pref));
-        Assert.Equal("good", pref!.Expected);
+        Assert.Equal("good", EvalCases.TryParse(dpo, 1, null, out _)?.Expected);
 
-        const string tool = """{"messages": [{"role": "user", "content": "weather?"}, {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "w", "arguments": "{}"}}]}, {"role": "tool", "tool_call_id": "c1", "content": "sunny"}, {"role": "assistant", "content": "Sunny."}]}""";
-        Assert.False(EvaluationCases.TryParse(tool, 0, out _));
-        Assert.False(EvaluationCases.TryParse("not json", 0, out _));
+        // A tool round trip before the answer: the prompt keeps the tool call and its result, as a production request would.
+        const string tool = """{"messages": [{"role": "user", "content": "weather?"}, {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "w", "arguments": "{}"}}]}, {"role": "tool", "tool_call_id": "c1", "content": "sunny"}, {"role": "assistant", "content": "Sunny."}], "tools": [{"type": "function", "function": {"name": "w"}}]}""";
+        var withTools = EvalCases.TryParse(tool, 1, null, out _);
+        Assert.Equal(3, withTools!.Messages.Count);
+        Assert.Equal("Sunny.", withTools.Expected);
+        Assert.Single(withTools.Tools!);
+
+        const string calls = """{"messages": [{"role": "user", "content": "weather in Oslo?"}, {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "w", "arguments": "{\"city\":\"Oslo\"}"}}]}]}""";
+        var expectsCall = EvalCases.TryParse(calls, 1, null, out _);
+        Assert.Null(expectsCall!.Expected);
+        Assert.Contains("Oslo", expectsCall.ExpectedToolCalls, StringComparison.Ordinal);
+
+        const string image = """{"messages": [{"role": "user", "content": [{"type": "text", "text": "what is this?"}, {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}]}, {"role": "assistant", "content": "a cat"}]}""";
+        var withImage = EvalCases.TryParse(image, 1, null, out _);
+        Assert.Equal("image_url", (string?)withImage!.Messages[0]!["content"]![1]!["type"]);
+        Assert.Equal("what is this?", withImage.Prompt);
+
+        Assert.Null(EvalCases.TryParse("not json", 1, null, out var why));
+        Assert.Equal("not JSON", why);
+        Assert.Null(EvalCases.TryParse("""{"messages": [{"role": "user", "content": "no answer"}]}""", 1, null, out _));
     }
 }

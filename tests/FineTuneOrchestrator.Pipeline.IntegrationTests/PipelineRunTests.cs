@@ -54,15 +54,21 @@ public sealed class PipelineRunTests
         Assert.Equal(id, job.RunId);
         Assert.Equal(1, host.Simulator.State.GetStats().JobsCreated);
 
-        // Evaluation: the fine-tuned model answers in the trained JSON; the base model does not.
+        // Evaluation: both models are called with the strict schema, as the consuming app calls them, so both answer in
+        // JSON; the fine-tuned model picks the right category far more often, and significantly so.
         var eval = result.Evaluation!;
         Assert.Equal(15, eval.CaseCount);
         Assert.True(eval.Candidate!.Accuracy >= 0.8, $"candidate accuracy {eval.Candidate.Accuracy}");
         Assert.Equal(1.0, eval.Candidate.JsonValidRate);
         Assert.Equal(1.0, eval.Candidate.SchemaAdherence);
         Assert.Equal("gpt-4o-mini", eval.Baseline!.Model);
-        Assert.Equal(0.0, eval.Baseline.Accuracy);
-        Assert.Equal(0.0, eval.Baseline.JsonValidRate);
+        Assert.Equal(1.0, eval.Baseline.JsonValidRate);
+        Assert.InRange(eval.Baseline.Accuracy!.Value, 0.05, eval.Candidate.Accuracy!.Value - 0.3);
+        Assert.Equal("accuracy", eval.PrimaryMetric);
+        Assert.Equal("mcnemar-exact", eval.Comparison!.Test);
+        Assert.Equal(15, eval.Comparison.N);
+        Assert.True(eval.Comparison.PValue < 0.05, $"p = {eval.Comparison.PValue}");
+        Assert.Null(eval.Inconclusive);
         Assert.Equal(5, eval.Candidate.PerClass!.Count(c => c.Value.Support > 0));
         Assert.True(eval.Candidate.CostUsd > 0);
         Assert.True(eval.Candidate.LatencyP95Ms >= eval.Candidate.LatencyP50Ms);

@@ -76,6 +76,9 @@ internal sealed class PipelineTestHost : IAsyncDisposable
             ["Simulator:TimeScale"] = timeScale.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Simulator:ApiKey"] = ApiKey,
             ["Simulator:Seed"] = "11",
+            // Most tests here are about the pipeline's mechanics, so the fine-tuned model learns everything it is shown; the
+            // evaluation tests (EvaluationGateTests) put the simulator's realistic, imperfect learner back.
+            ["Simulator:Models:LearningHalfPoint"] = "0",
         };
         foreach (var (k, v) in simulatorSettings) settings[k] = v;
         var simulator = await SimulatorServer.StartAsync(settings);
@@ -102,6 +105,8 @@ internal sealed class PipelineTestHost : IAsyncDisposable
             ["FineTune:Pipeline:ProviderRetryFirstInterval"] = "00:00:00.200",
             ["FineTune:Pipeline:ProviderRetryMaxInterval"] = "00:00:01",
             ["FineTune:Pipeline:EvaluationCasesPerActivity"] = "5",
+            // A deployment that never appears fails its evaluation calls after 2 s here, not Azure's few minutes.
+            ["FineTune:Pipeline:EvaluationNotReadyWait"] = "00:00:02",
             ["FineTune:Pipeline:InferencePrices:gpt-4o-mini-2024-07-18:InputPerMillion"] = "0.15",
             ["FineTune:Pipeline:InferencePrices:gpt-4o-mini-2024-07-18:OutputPerMillion"] = "0.60",
             ["FineTune:Pipeline:InferencePrices:ft:gpt-4o-mini-2024-07-18:InputPerMillion"] = "0.30",

@@ -17,6 +17,9 @@ namespace FineTuneOrchestrator.Api.Pipelines;
 /// <param name="PredictedLabel">The accuracy field's value in the answer.</param>
 /// <param name="Correct">Whether that is the expected label (null without an accuracy field).</param>
 /// <param name="LatencyMs">Call latency.</param>
+/// <param name="Grades">Each grader's score on this answer (null without graders).</param>
+/// <param name="Refusal">The service's refusal to answer (content filter), when it refused.</param>
+/// <param name="ToolCalls">The tool calls the model made (JSON), if any.</param>
 public sealed record EvaluationCaseAnswer(
     string Model,
     string? Output,
@@ -26,7 +29,10 @@ public sealed record EvaluationCaseAnswer(
     string? SchemaErrors,
     string? PredictedLabel,
     bool? Correct,
-    double LatencyMs);
+    double LatencyMs,
+    IReadOnlyDictionary<string, CaseGrade>? Grades = null,
+    string? Refusal = null,
+    string? ToolCalls = null);
 
 /// <summary>A case the candidate got wrong, with the baseline's answer beside it.</summary>
 /// <param name="Index">The case's position in the held-out set.</param>
@@ -87,6 +93,8 @@ public static class EvaluationDetails
             return new EvaluationView(runId, null, 0, []);
         }
 
+        // The chosen candidate's answers (the final model, or the checkpoint the evaluation chose) beside the baseline's.
+        string candidateRole = summary.Candidate?.Role ?? "candidate";
         var candidates = new List<CaseResult>();
         var baseline = new Dictionary<int, CaseResult>();
         await foreach (CaseResult c in ReadResultsAsync(runs, $"{runId}/evaluation/results.jsonl", ct).ConfigureAwait(false))
@@ -95,7 +103,7 @@ public static class EvaluationDetails
             {
                 baseline[c.Index] = c;
             }
-            else if (Severity(c) > 0)
+            else if (c.Role == candidateRole && Severity(c) > 0)
             {
                 candidates.Add(c);
             }
@@ -127,14 +135,18 @@ public static class EvaluationDetails
             .ThenBy(x => x.Case.Index)
             .Take(top)];
 
-    /// <summary>How bad a case's answer is: 4 failed call, 3 invalid JSON, 2 schema violation, 1 wrong answer, 0 fine.</summary>
+    /// <summary>
+    /// How bad a case's answer is: 4 failed call, 3 invalid JSON (when JSON was expected), 2 schema violation, 1 wrong answer
+    /// (wrong label or class, a grader that did not pass, a refusal), 0 fine.
+    /// </summary>
     internal static int Severity(CaseResult c)
     {
         if (c.Error is not null) return 4;
-        if (!c.JsonValid) return 3;
+        if (!c.JsonValid && (c.SchemaValid is not null || EvaluationScoring.IsJson(c.Expected))) return 3;
         if (c.SchemaValid == false) return 2;
         bool wrongClass = c.Correct is null && c.ExpectedClass is not null && !string.Equals(c.ExpectedClass, c.PredictedClass, StringComparison.Ordinal);
-        return c.Correct == false || wrongClass ? 1 : 0;
+        bool failedGrader = c.Grades?.Values.Any(g => g.Passed == false) == true;
+        return c.Correct == false || wrongClass || failedGrader || c.Refusal is not null ? 1 : 0;
     }
 
     private static string ProblemName(int severity) => severity switch
@@ -146,7 +158,7 @@ public static class EvaluationDetails
     };
 
     private static EvaluationCaseAnswer Answer(CaseResult c) =>
-        new(c.Model, Cut(c.Output), c.Error, c.JsonValid, c.SchemaValid, c.SchemaErrors, c.PredictedLabel, c.Correct, c.LatencyMs);
+        new(c.Model, Cut(c.Output), c.Error, c.JsonValid, c.SchemaValid, c.SchemaErrors, c.PredictedLabel, c.Correct, c.LatencyMs, c.Grades, c.Refusal, Cut(c.ToolCalls));
 
     private static string? Cut(string? text) => text is { Length: > MaxTextLength } ? text[..MaxTextLength] + "…" : text;
 
@@ -209,7 +221,7 @@ public static class EvaluationDetails
         foreach (int index in indexes)
         {
             StoredPrompt? found = (await ChunkAsync(index / size).ConfigureAwait(false)).FirstOrDefault(c => c.Index == index);
-            prompts[index] = Cut(found?.Messages?.LastOrDefault(m => m.Role == "user")?.Content);
+            prompts[index] = Cut(found?.Prompt ?? (found?.Messages is { } messages ? EvalCases.Text(messages.LastOrDefault(m => (string?)m?["role"] == "user")?["content"]) : null));
         }
 
         return prompts;
@@ -239,7 +251,6 @@ public static class EvaluationDetails
         }
     }
 
-    private sealed record StoredPrompt(int Index, IReadOnlyList<StoredMessage>? Messages);
-
-    private sealed record StoredMessage(string Role, string? Content);
+    // Cases store the last user message as Prompt; older runs only have the messages (with text content).
+    private sealed record StoredPrompt(int Index, string? Prompt, System.Text.Json.Nodes.JsonArray? Messages);
 }

@@ -66,6 +66,11 @@ public sealed class PipelineActivities
     public Task<BaselineOutput> ResolveBaseline([ActivityTrigger] BaselineInput input, FunctionContext function) =>
         ActivityInvoker.RunAsync<ResolveBaselineActivity, BaselineInput, BaselineOutput>(function, PipelineActivityNames.ResolveBaseline, input);
 
+    /// <summary>Lists the job's models to evaluate (the final model and checkpoints before it).</summary>
+    [Function(PipelineActivityNames.ListCandidates)]
+    public Task<IReadOnlyList<CandidateModel>> ListCandidates([ActivityTrigger] ListCandidatesInput input, FunctionContext function) =>
+        ActivityInvoker.RunAsync<ListCandidatesActivity, ListCandidatesInput, IReadOnlyList<CandidateModel>>(function, PipelineActivityNames.ListCandidates, input);
+
     /// <summary>Cuts the held-out set into chunks.</summary>
     [Function(PipelineActivityNames.PrepareEvaluation)]
     public Task<PrepareEvaluationOutput> PrepareEvaluation([ActivityTrigger] PrepareEvaluationInput input, FunctionContext function) =>

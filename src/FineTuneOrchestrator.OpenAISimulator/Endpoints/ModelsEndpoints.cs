@@ -65,22 +65,42 @@ internal static class ModelsEndpoints
                 throw new ApiException(404, $"The model `{model}` does not exist or you do not have access to it.", "invalid_request_error", null, "model_not_found");
             }
 
-            var lastUser = messages.LastOrDefault(x => x?["role"]?.GetValue<string>() == "user");
-            var reply = ChatResponder.Answer(trained, ChatResponder.ContentText(lastUser?["content"]), ChatResponder.JsonSchemaOf(body));
-            var promptTokens = 3 + messages.Sum(x => 3 + TrainingData.CountTokens(ChatResponder.ContentText(x?["content"])));
+            var input = ChatRequests.Read(body, messages);
+            var options = state.Options.Models;
+            var reply = trained is not null
+                ? SimulatedModels.AnswerAsFineTuned(input, trained, model, SimulatorState.CheckpointStep(trained, model), options)
+                : SimulatedModels.AnswerAsBase(input, baseModel!.Id, options);
+            var text = reply.Content ?? "";
+            var promptTokens = 3 + messages.Sum(x => 3 + TrainingData.CountTokens(ChatRequests.ContentText(x?["content"])));
             var maxTokens = ReadInt(body, "max_completion_tokens") ?? ReadInt(body, "max_tokens");
-            var finish = "stop";
-            if (maxTokens is { } max && TrainingData.CountTokens(reply) > max)
+            var finish = reply.ToolCallsJson is not null ? "tool_calls" : "stop";
+            if (maxTokens is { } max && TrainingData.CountTokens(text) > max)
             {
-                reply = Truncate(reply, max);
+                text = Truncate(text, max);
                 finish = "length";
             }
 
-            var completionTokens = TrainingData.CountTokens(reply);
+            var completionTokens = TrainingData.CountTokens(reply.ToolCallsJson ?? text);
+            var n = ReadInt(body, "n") ?? 1;
+            var quota = state.Options.Quota;
+            if (quota.RequestsPerMinute > 0 || quota.TokensPerMinute > 0)
+            {
+                var key = string.Equals(quota.Scope, "Account", StringComparison.OrdinalIgnoreCase) ? "account" : (azure ? "azure:" : "openai:") + requested;
+                var decision = state.Quota.Charge(key, quota, promptTokens + ((long)(maxTokens ?? completionTokens) * n));
+                foreach (var (name, value) in decision.Headers)
+                {
+                    context.Response.Headers[name] = value;
+                }
+
+                if (!decision.Allowed)
+                {
+                    throw ChatRequests.RateLimited(decision, requested, azure, state.Options.OrganizationId);
+                }
+            }
+
             var responseModel = trained is not null ? model : baseModel!.Id;
             var id = "chatcmpl-" + Guid.NewGuid().ToString("N")[..24];
             var created = Shapes.Unix(state.Now);
-            var n = ReadInt(body, "n") ?? 1;
             var usage = new JsonObject
             {
                 ["prompt_tokens"] = promptTokens,
@@ -92,10 +112,11 @@ internal static class ModelsEndpoints
                     ["reasoning_tokens"] = 0, ["audio_tokens"] = 0, ["accepted_prediction_tokens"] = 0, ["rejected_prediction_tokens"] = 0,
                 },
             };
+            state.CountChatCompletion();
 
             if (body["stream"] is JsonValue sv && sv.TryGetValue(out bool stream) && stream)
             {
-                await StreamAsync(context, id, created, responseModel, reply, finish, usage, ct).ConfigureAwait(false);
+                await StreamAsync(context, id, created, responseModel, text, finish, usage, ct).ConfigureAwait(false);
                 return Results.Empty;
             }
 
@@ -105,7 +126,7 @@ internal static class ModelsEndpoints
                 choices.Add(new JsonObject
                 {
                     ["index"] = i,
-                    ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = reply, ["refusal"] = null, ["annotations"] = new JsonArray() },
+                    ["message"] = ChatRequests.Message(reply.ToolCallsJson is null ? text : null, reply.ToolCallsJson, id, i),
                     ["logprobs"] = null,
                     ["finish_reason"] = finish,
                 });

@@ -16,7 +16,10 @@ public sealed record SimulatorStats(
     int Files,
     int Uploads,
     int Jobs,
-    int Deployments);
+    int Deployments,
+    long ChatCompletions = 0,
+    long QuotaRateLimits = 0,
+    long QuotaChargedTokens = 0);
 
 /// <summary>
 /// The simulator's in-memory service state. Every public operation takes one lock, so requests see a consistent
@@ -39,6 +42,7 @@ public sealed class SimulatorState
     private long _serverErrors;
     private long _jobsCreated;
     private long _lostResponses;
+    private long _chatCompletions;
 
     /// <summary>Creates the state from the bound options.</summary>
     public SimulatorState(IOptions<SimulatorOptions> options, SimulatorClock clock)
@@ -61,6 +65,12 @@ public sealed class SimulatorState
     internal SimulatorOptions Options => _options;
 
     internal DateTimeOffset Now => _clock.UtcNow;
+
+    /// <summary>The inference quota's buckets (<see cref="QuotaOptions"/>).</summary>
+    internal QuotaBuckets Quota { get; } = new();
+
+    /// <summary>Counts an answered chat completion.</summary>
+    internal void CountChatCompletion() => Interlocked.Increment(ref _chatCompletions);
 
     /// <summary>The clock jobs, files and deployments advance by.</summary>
     public SimulatorClock Clock => _clock;
@@ -98,7 +108,8 @@ public sealed class SimulatorState
     {
         lock (_gate)
         {
-            return new SimulatorStats(_requests, _rateLimited, _serverErrors, _jobsCreated, _lostResponses, _files.Count, _uploads.Count, _jobs.Count, _deployments.Count);
+            return new SimulatorStats(_requests, _rateLimited, _serverErrors, _jobsCreated, _lostResponses, _files.Count, _uploads.Count, _jobs.Count, _deployments.Count,
+                _chatCompletions, Quota.Refused, Quota.ChargedTokens);
         }
     }
 
@@ -857,7 +868,9 @@ public sealed class SimulatorState
                 metrics["full_valid_mean_token_accuracy"] = Math.Round(Math.Clamp(accuracy - 0.04, 0.01, 0.999), 5);
             }
 
-            var checkpoint = new JobCheckpoint(NewId("ftckpt_"), at, $"{job.PlannedModelName}:ckpt-step-{step}", step, metrics);
+            // Azure's checkpoint ids are ftchkpt- and 32 hex digits (the id a checkpoint is deployed by); OpenAI's ftckpt_….
+            var checkpointId = job.Azure ? "ftchkpt-" + Convert.ToHexStringLower(RandomBytes(16)) : NewId("ftckpt_");
+            var checkpoint = new JobCheckpoint(checkpointId, at, $"{job.PlannedModelName}:ckpt-step-{step}", step, metrics);
             job.Checkpoints.Add(checkpoint);
             AddEvent(job, at, "info", $"Checkpoint created at step {step}");
         }
@@ -906,6 +919,11 @@ public sealed class SimulatorState
     {
         lock (_gate)
         {
+            if (model.StartsWith("ftchkpt-", StringComparison.Ordinal) || model.StartsWith("ftckpt_", StringComparison.Ordinal))
+            {
+                return _jobs.FirstOrDefault(j => j.Checkpoints.Any(c => c.Id == model));
+            }
+
             if (!model.StartsWith("ft:", StringComparison.Ordinal))
             {
                 return null;
@@ -927,6 +945,20 @@ public sealed class SimulatorState
 
             return null;
         }
+    }
+
+    /// <summary>The training step of the checkpoint <paramref name="model"/> names (its model name or id); null for the final model.</summary>
+    internal static int? CheckpointStep(SimJob job, string model)
+    {
+        if (job.FineTunedModel == model) return null;
+        return job.Checkpoints.FirstOrDefault(c => c.Id == model || c.ModelName == model)?.Step;
+    }
+
+    private byte[] RandomBytes(int count)
+    {
+        var bytes = new byte[count];
+        _random.NextBytes(bytes);
+        return bytes;
     }
 
     /// <summary>Deletes a fine-tuned model: it stops answering and leaves the model list (its job and checkpoints stay). False when no such model exists.</summary>

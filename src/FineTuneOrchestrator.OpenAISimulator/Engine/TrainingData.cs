@@ -5,7 +5,11 @@ using System.Text.RegularExpressions;
 namespace FineTuneOrchestrator.OpenAISimulator.Engine;
 
 /// <summary>One training example reduced to what the chat stand-in needs: the prompt it answers and the reply it learned.</summary>
-internal sealed record TrainingExample(string Prompt, string Reply, HashSet<string> PromptWords);
+internal sealed record TrainingExample(string Prompt, string Reply, HashSet<string> PromptWords)
+{
+    /// <summary>The assistant's <c>tool_calls</c> (JSON) when the example's answer is a tool call.</summary>
+    public string? ReplyToolCalls { get; init; }
+}
 
 /// <summary>The outcome of validating a training file the way the service does it during <c>validating_files</c>.</summary>
 internal sealed record TrainingFileCheck(IReadOnlyList<TrainingExample> Examples, long Tokens, string? Error);
@@ -103,9 +107,16 @@ internal static partial class TrainingData
             return Error($"Invalid file format. Line {line} is missing the 'messages' key.");
         }
 
-        return ReadMessages(messages, line, requireAssistant: true, out var prompt, out var reply, out var tokens) is { } error
-            ? Error(error)
-            : Ok(prompt, reply, tokens);
+        if (ReadMessages(messages, line, requireAssistant: true, out var prompt, out var reply, out var tokens) is { } error)
+        {
+            return Error(error);
+        }
+
+        var result = Ok(prompt, reply, tokens);
+        var last = messages.EnumerateArray().LastOrDefault(m => m.ValueKind == JsonValueKind.Object && m.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String && r.GetString() == "assistant");
+        return last.ValueKind == JsonValueKind.Object && last.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array
+            ? result with { Example = result.Example! with { ReplyToolCalls = calls.GetRawText() } }
+            : result;
     }
 
     private static LineResult ReadPreference(JsonElement root, int line)

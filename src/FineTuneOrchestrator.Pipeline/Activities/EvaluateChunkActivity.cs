@@ -2,63 +2,117 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Azure.Storage.Blobs;
-using FineTuneOrchestrator.Providers;
+using FineTuneOrchestrator.Evaluation;
 using Microsoft.Extensions.Options;
 
 namespace FineTuneOrchestrator.Pipeline;
 
-internal sealed class EvaluateChunkActivity(BlobServiceClient account, IFineTuningProvider provider, IOptions<PipelineOptions> options, ActivityCancellation cancellation) : PipelineActivity<EvaluateChunkInput, int>(cancellation)
+/// <summary>
+/// Evaluates one model on one chunk of cases: each case sent as the consuming app sends it (<see cref="EvaluationPlan.RequestBody"/>),
+/// concurrently as the model's quota allows (<see cref="EvaluationCalls"/>), scored (JSON, schema, accuracy) and graded by
+/// every grader; failed calls are recorded as failures, not as wrong answers. Writes the chunk's results; idempotent.
+/// </summary>
+internal sealed class EvaluateChunkActivity(BlobServiceClient account, EvaluationCalls calls, IOptions<PipelineOptions> options, TimeProvider time, ActivityCancellation cancellation) : PipelineActivity<EvaluateChunkInput, int>(cancellation)
 {
     protected override async Task<int> ExecuteAsync(EvaluateChunkInput input, CancellationToken ct)
     {
         var runs = account.GetBlobContainerClient(options.Value.RunsContainer);
-        var download = await Blobs.TryDownloadAsync(runs, EvaluationCases.ChunkBlob(input.RunId, input.ChunkIndex), ct).ConfigureAwait(false)
+        var download = await Blobs.TryDownloadAsync(runs, EvalCases.ChunkBlob(input.RunId, input.ChunkIndex), ct).ConfigureAwait(false)
             ?? throw new PipelineInputException($"Evaluation chunk {input.ChunkIndex} of run {input.RunId} does not exist.");
-        var schema = input.JsonSchema is null ? null : EvaluationScoring.TryParseSchema(JsonDocument.Parse(input.JsonSchema).RootElement, out _);
+        var spec = input.Spec ?? new EvaluationSpec { JsonSchema = input.JsonSchema is null ? null : JsonDocument.Parse(input.JsonSchema).RootElement.Clone(), AccuracyField = input.AccuracyField, ClassField = input.ClassField };
+        var plan = EvaluationPlan.From(spec);
+        var schema = spec.JsonSchema is { } s ? EvaluationScoring.TryParseSchema(s, out _) : null;
+        var judge = plan.UsesJudge ? new PipelineJudge(calls, input.MaxConcurrency, input.Seed) : null;
+        var cases = download.Content.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => JsonSerializer.Deserialize<EvalCase>(line, PipelineJson.Default)!).ToList();
+
+        // requestsPerSecond, when set, caps this activity's pace on top of the quota's.
         var spacing = input.RequestsPerSecond is { } rps ? TimeSpan.FromSeconds(1 / rps) : TimeSpan.Zero;
-        var chatOptions = new ChatOptions { Temperature = 0, MaxOutputTokens = input.MaxOutputTokens, Seed = input.Seed };
-
-        var results = new StringBuilder();
-        int count = 0;
-        long nextCallAt = Stopwatch.GetTimestamp();
-        foreach (var line in download.Content.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        long nextCallAt = time.GetTimestamp();
+        var spacingGate = new object();
+        using var slots = new SemaphoreSlim(input.MaxConcurrency);
+        var results = new CaseResult[cases.Count];
+        await Task.WhenAll(cases.Select(async (evalCase, i) =>
         {
-            var evalCase = JsonSerializer.Deserialize<EvalCase>(line, PipelineJson.Default)!;
-            if (spacing > TimeSpan.Zero)
-            {
-                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), nextCallAt);
-                if (wait > TimeSpan.Zero) await Task.Delay(wait, ct).ConfigureAwait(false);
-                nextCallAt = Math.Max(Stopwatch.GetTimestamp(), nextCallAt) + (long)(spacing.TotalSeconds * Stopwatch.Frequency);
-            }
-
-            ChatResult? answer = null;
-            string? error = null;
-            var started = Stopwatch.GetTimestamp();
+            await slots.WaitAsync(ct).ConfigureAwait(false);
             try
             {
-                answer = await provider.CompleteChatAsync(input.CallableName, evalCase.Messages, chatOptions, ct).ConfigureAwait(false);
-            }
-            catch (ProviderException ex) when (!ex.IsRetryable)
-            {
-                // A refused call (content filter, bad request) is a wrong answer for this case, not a reason to stop the run.
-                error = $"{ex.StatusCode} {ex.ErrorCode}: {ex.Message}";
-            }
+                if (spacing > TimeSpan.Zero)
+                {
+                    long at;
+                    lock (spacingGate)
+                    {
+                        at = Math.Max(time.GetTimestamp(), nextCallAt);
+                        nextCallAt = at + (long)(spacing.TotalSeconds * time.TimestampFrequency);
+                    }
 
-            var latency = answer?.Latency ?? Stopwatch.GetElapsedTime(started);
-            var scored = EvaluationScoring.Score(evalCase, answer?.Content, schema, input.AccuracyField, input.ClassField) with
+                    var wait = time.GetElapsedTime(time.GetTimestamp(), at);
+                    if (wait > TimeSpan.Zero) await Task.Delay(wait, time, ct).ConfigureAwait(false);
+                }
+
+                results[i] = await EvaluateCaseAsync(input, plan, schema, judge, evalCase, ct).ConfigureAwait(false);
+            }
+            finally
             {
-                Role = input.Role,
-                Model = input.Model,
-                Error = error,
-                LatencyMs = Math.Round(latency.TotalMilliseconds, 2),
-                PromptTokens = answer?.PromptTokens ?? 0,
-                CompletionTokens = answer?.CompletionTokens ?? 0,
-            };
-            results.Append(JsonSerializer.Serialize(scored, PipelineJson.Default)).Append('\n');
-            count++;
+                slots.Release();
+            }
+        })).ConfigureAwait(false);
+
+        var text = new StringBuilder();
+        foreach (var result in results)
+        {
+            text.Append(JsonSerializer.Serialize(result, PipelineJson.Default)).Append('\n');
         }
 
-        await Blobs.UploadJsonAsync(runs, EvaluationCases.ResultBlob(input.RunId, input.Role, input.ChunkIndex), results.ToString(), ct).ConfigureAwait(false);
-        return count;
+        await Blobs.UploadJsonAsync(runs, EvalCases.ResultBlob(input.RunId, input.Role, input.ChunkIndex), text.ToString(), ct).ConfigureAwait(false);
+        return results.Length;
+    }
+
+    private async Task<CaseResult> EvaluateCaseAsync(EvaluateChunkInput input, EvaluationPlan plan, Json.Schema.JsonSchema? schema, PipelineJudge? judge, EvalCase evalCase, CancellationToken ct)
+    {
+        var body = plan.RequestBody(evalCase, input.MaxOutputTokens, input.Seed);
+        var started = Stopwatch.GetTimestamp();
+        var outcome = await calls.SendAsync(input.CallableName, body, EvaluationCalls.EstimateTokens(body, input.MaxOutputTokens), input.MaxConcurrency, ct).ConfigureAwait(false);
+        var answer = outcome.Answer;
+        var latency = answer?.Latency ?? Stopwatch.GetElapsedTime(started);
+        string? output = outcome.Refusal is null ? answer?.Content : null;
+        var scored = EvaluationScoring.Score(evalCase, output, schema, plan.Spec.AccuracyField, plan.Spec.ClassField) with
+        {
+            Role = input.Role,
+            Model = input.Model,
+            ToolCalls = outcome.Refusal is null ? answer?.ToolCallsJson : null,
+            Error = outcome.Error,
+            FailureKind = outcome.FailureKind,
+            Refusal = outcome.Refusal,
+            Throttled = outcome.Throttled,
+            LatencyMs = Math.Round(latency.TotalMilliseconds, 2),
+            PromptTokens = answer?.PromptTokens ?? 0,
+            CompletionTokens = answer?.CompletionTokens ?? 0,
+        };
+        if (outcome.Error is not null || plan.Graders.Count == 0)
+        {
+            return scored;
+        }
+
+        var context = EvaluationPlan.Context(evalCase, output, scored.ToolCalls);
+        var grades = new Dictionary<string, CaseGrade>(StringComparer.Ordinal);
+        foreach (var grader in plan.Graders)
+        {
+            try
+            {
+                var grade = await grader.GradeAsync(context, judge, ct).ConfigureAwait(false);
+                grades[grader.Name] = new CaseGrade(Math.Round(grade.Score, 6), grade.Passed, grade.Error);
+            }
+            catch (JudgeCallException e)
+            {
+                grades[grader.Name] = new CaseGrade(0, null, "the judge call failed: " + e.Message);
+            }
+            catch (Exception e) when (e is KeyNotFoundException or FormatException or System.Text.RegularExpressions.RegexMatchTimeoutException or JsonException)
+            {
+                grades[grader.Name] = new CaseGrade(0, null, e.Message);
+            }
+        }
+
+        return scored with { Grades = grades };
     }
 }

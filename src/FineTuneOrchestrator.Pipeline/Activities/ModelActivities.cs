@@ -61,3 +61,30 @@ internal sealed class PromoteActivity(IServiceProvider services, IFineTuningProv
         return new PromotionSummary { Alias = input.Alias, Model = alias.Current.Model, CallableName = callable, PreviousModel = previous, Revision = alias.Revision };
     }
 }
+
+/// <summary>
+/// The job's models to evaluate, newest first: the final model, then up to <see cref="ListCandidatesInput.Count"/> − 1
+/// checkpoints before it (the services keep the last three epochs). The checkpoint at the final step is the final model
+/// and is left out. On Azure OpenAI a checkpoint is deployed by its id (<c>ftchkpt-…</c>), elsewhere called by its model name.
+/// </summary>
+internal sealed class ListCandidatesActivity(IFineTuningProvider provider, ActivityCancellation cancellation) : PipelineActivity<ListCandidatesInput, IReadOnlyList<CandidateModel>>(cancellation)
+{
+    protected override async Task<IReadOnlyList<CandidateModel>> ExecuteAsync(ListCandidatesInput input, CancellationToken ct)
+    {
+        var candidates = new List<CandidateModel> { new(input.FineTunedModel, input.FineTunedModel, null) };
+        if (input.Count <= 1)
+        {
+            return candidates;
+        }
+
+        var checkpoints = await provider.ListCheckpointsAsync(input.JobId, ct).ConfigureAwait(false);
+        int lastStep = checkpoints.Count == 0 ? 0 : checkpoints.Max(c => c.StepNumber);
+        foreach (var checkpoint in checkpoints.Where(c => c.StepNumber < lastStep).OrderByDescending(c => c.StepNumber).Take(input.Count - 1))
+        {
+            string model = provider.Kind == ProviderKind.AzureOpenAI ? checkpoint.Id : checkpoint.FineTunedModelCheckpoint;
+            candidates.Add(new CandidateModel(model, checkpoint.FineTunedModelCheckpoint, checkpoint.StepNumber));
+        }
+
+        return candidates;
+    }
+}

@@ -37,6 +37,9 @@ public static class PipelineActivityNames
     /// <summary>Finds the baseline model (the alias's current model, else the base model).</summary>
     public const string ResolveBaseline = "FineTunePipeline_ResolveBaseline";
 
+    /// <summary>Lists the job's models to evaluate: the final model and the checkpoints before it.</summary>
+    public const string ListCandidates = "FineTunePipeline_ListCandidates";
+
     /// <summary>Cuts the held-out set into chunks of cases.</summary>
     public const string PrepareEvaluation = "FineTunePipeline_PrepareEvaluation";
 

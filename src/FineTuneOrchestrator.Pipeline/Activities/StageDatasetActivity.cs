@@ -35,7 +35,44 @@ internal sealed class StageDatasetActivity(BlobServiceClient account, IOptions<P
         }
 
         StagedFile? eval = input.EvalBlob is null ? validation : await NormalizeAndStoreAsync(source, staging, input.EvalBlob, input.EvalETag, ct).ConfigureAwait(false);
-        return new StageOutput(train, validation, eval);
+        var overlap = eval is null ? null : await OverlapAsync(staging, train.Blob, eval.Blob, input.OverlapSimilarity, ct).ConfigureAwait(false);
+        return new StageOutput(train, validation, eval, overlap);
+    }
+
+    /// <summary>Held-out prompts that also occur in the training file, exactly or nearly (<see cref="FineTuneOrchestrator.Evaluation.Overlap"/>).</summary>
+    private static async Task<OverlapReport> OverlapAsync(BlobContainerClient staging, string trainBlob, string evalBlob, double threshold, CancellationToken ct)
+    {
+        var index = new FineTuneOrchestrator.Evaluation.Overlap(threshold);
+        int line = 0;
+        await foreach (string text in LinesAsync(staging, trainBlob, ct).ConfigureAwait(false))
+        {
+            line++;
+            if (EvalCases.UserText(text) is { } prompt) index.AddTraining(prompt, line);
+        }
+
+        var matches = new List<FineTuneOrchestrator.Evaluation.OverlapMatch>();
+        int checkedCases = 0;
+        await foreach (string text in LinesAsync(staging, evalBlob, ct).ConfigureAwait(false))
+        {
+            if (EvalCases.UserText(text) is not { } prompt) continue;
+            if (index.Find(prompt, checkedCases) is { } match) matches.Add(match);
+            checkedCases++;
+        }
+
+        int exact = matches.Count(m => m.Kind == "exact");
+        double share = checkedCases == 0 ? 0 : Math.Round((double)matches.Count / checkedCases, 4);
+        return new OverlapReport(exact, matches.Count - exact, share, threshold, [.. matches.Take(5)]);
+    }
+
+    private static async IAsyncEnumerable<string> LinesAsync(BlobContainerClient container, string blob, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        await using var stream = await Blobs.TryOpenReadAsync(container, blob, ct).ConfigureAwait(false)
+            ?? throw new PipelineInputException($"The staged file {Blobs.Ref(container.Name, blob)} does not exist.");
+        using var reader = new StreamReader(stream, new System.Text.UTF8Encoding(false));
+        while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } text)
+        {
+            if (text.Length > 0) yield return text;
+        }
     }
 
     // The validated version only: a file overwritten after validation fails the run instead of being trained unvalidated.

@@ -4,19 +4,23 @@ using Microsoft.Extensions.Options;
 
 namespace FineTuneOrchestrator.Pipeline;
 
+/// <summary>Reads every model's per-case results, computes the metrics and verdicts (<see cref="EvaluationReport"/>), and writes the results file and the summary.</summary>
 internal sealed class SummarizeEvaluationActivity(BlobServiceClient account, IOptions<PipelineOptions> options, ActivityCancellation cancellation) : PipelineActivity<SummarizeInput, EvaluationSummary>(cancellation)
 {
     protected override async Task<EvaluationSummary> ExecuteAsync(SummarizeInput input, CancellationToken ct)
     {
         var runs = account.GetBlobContainerClient(options.Value.RunsContainer);
-        ModelMetrics? candidate = null, baseline = null;
+        var spec = input.Spec ?? new EvaluationSpec { AccuracyField = input.AccuracyField, ClassField = input.ClassField };
+        var plan = EvaluationPlan.From(spec);
+        var results = new Dictionary<string, List<CaseResult>>(StringComparer.Ordinal);
+        var metrics = new Dictionary<string, ModelMetrics>(StringComparer.Ordinal);
         await using var all = Blobs.TempFile();
         foreach (var model in input.Models)
         {
             var cases = new List<CaseResult>();
             for (int i = 0; i < input.ChunkCount; i++)
             {
-                var blob = await Blobs.TryDownloadAsync(runs, EvaluationCases.ResultBlob(input.RunId, model.Role, i), ct).ConfigureAwait(false)
+                var blob = await Blobs.TryDownloadAsync(runs, EvalCases.ResultBlob(input.RunId, model.Role, i), ct).ConfigureAwait(false)
                     ?? throw new PipelineInputException($"Evaluation results of chunk {i} for the {model.Role} are missing.");
                 await all.WriteAsync(blob.Content.ToMemory(), ct).ConfigureAwait(false);
                 foreach (var line in blob.Content.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries))
@@ -25,20 +29,16 @@ internal sealed class SummarizeEvaluationActivity(BlobServiceClient account, IOp
                 }
             }
 
-            var metrics = EvaluationScoring.Aggregate(model.Model, cases, input.HasSchema, input.AccuracyField, input.ClassField, options.Value.InferencePrices);
-            if (model.Role == EvaluationCases.CandidateRole) candidate = metrics;
-            else baseline = metrics;
+            results[model.Role] = cases;
+            metrics[model.Role] = EvaluationScoring.Aggregate(model, cases, input.HasSchema, plan, options.Value.InferencePrices);
         }
 
         string resultsBlob = $"{input.RunId}/evaluation/results.jsonl";
         all.Position = 0;
         await Blobs.UploadAsync(runs, resultsBlob, all, "application/jsonl", ct).ConfigureAwait(false);
         string summaryBlob = $"{input.RunId}/evaluation/summary.json";
-        var summary = new EvaluationSummary
+        var summary = EvaluationReport.Build(input, plan, results, metrics) with
         {
-            CaseCount = input.CaseCount,
-            Candidate = candidate,
-            Baseline = baseline,
             ResultsBlob = Blobs.Ref(runs.Name, resultsBlob),
             SummaryBlob = Blobs.Ref(runs.Name, summaryBlob),
         };

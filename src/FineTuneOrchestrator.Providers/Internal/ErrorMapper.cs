@@ -16,7 +16,10 @@ internal static class ErrorMapper
         var (message, code, param) = ReadError(response);
         var status = response.Status;
         var retryable = IsRetryableStatus(status) && (code is null || !PermanentCodes.Contains(code));
-        return new ProviderException(message, status, code, retryable, RetryAfter(response), param, inner);
+        return new ProviderException(message, status, code, retryable, RetryAfter(response), param, inner)
+        {
+            RateLimit = RateLimitInfo.Read(name => response.Headers.TryGetValue(name, out string? value) ? value : null),
+        };
     }
 
     public static bool IsRetryableStatus(int status) => status is 408 or 429 or >= 500;

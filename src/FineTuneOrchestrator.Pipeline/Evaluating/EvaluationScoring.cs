@@ -123,44 +123,73 @@ public static class EvaluationScoring
         return string.Join("; ", errors.Distinct().Take(5));
     }
 
-    internal static ModelMetrics Aggregate(string model, IReadOnlyList<CaseResult> cases, bool hasSchema, string? accuracyField, string? classField, IReadOnlyDictionary<string, InferencePrice> prices)
+    internal static ModelMetrics Aggregate(EvaluatedModel model, IReadOnlyList<CaseResult> cases, bool hasSchema, EvaluationPlan plan, IReadOnlyDictionary<string, InferencePrice> prices)
     {
-        int n = cases.Count;
         double Rate(int count, int of) => of == 0 ? 0 : Math.Round((double)count / of, 4);
+        var answered = cases.Where(c => c.Answered).ToList();
+        int n = answered.Count;
 
         double? accuracy = null;
-        if (accuracyField is not null)
+        if (plan.Spec.AccuracyField is not null)
         {
-            var scored = cases.Where(c => c.Correct is not null).ToList();
+            var scored = answered.Where(c => c.Correct is not null).ToList();
             accuracy = Rate(scored.Count(c => c.Correct == true), scored.Count);
         }
 
         Dictionary<string, ClassMetrics>? perClass = null;
         double? macroF1 = null;
-        if ((classField ?? accuracyField) is not null)
+        if (plan.ClassField is not null)
         {
-            perClass = PerClass(cases.Where(c => c.ExpectedClass is not null).ToList());
+            perClass = PerClass(answered.Where(c => c.ExpectedClass is not null).ToList());
             var supported = perClass.Values.Where(c => c.Support > 0).ToList();
             macroF1 = supported.Count == 0 ? 0 : Math.Round(supported.Average(c => c.F1), 4);
         }
 
-        var latencies = cases.Select(c => c.LatencyMs).Order().ToList();
+        Dictionary<string, GraderMetrics>? graders = null;
+        if (plan.Graders.Count > 0)
+        {
+            graders = new Dictionary<string, GraderMetrics>(StringComparer.Ordinal);
+            foreach (var grader in plan.Graders)
+            {
+                var grades = answered.Select(c => c.Grades?.GetValueOrDefault(grader.Name)).OfType<CaseGrade>().ToList();
+                var ok = grades.Where(g => g.Error is null).ToList();
+                double? passRate = ok.Any(g => g.Passed is not null) ? Rate(ok.Count(g => g.Passed == true), ok.Count) : null;
+                graders[grader.Name] = new GraderMetrics(TypeOf(grader), ok.Count == 0 ? 0 : Math.Round(ok.Average(g => g.Score), 4), passRate, ok.Count, grades.Count - ok.Count, grader.IsBinary);
+            }
+        }
+
+        double? primary = null;
+        if (plan.PrimaryMetric is { } metric)
+        {
+            var scores = answered.Select(c => EvaluationPlan.Score(c, metric)).OfType<double>().ToList();
+            primary = scores.Count == 0 ? 0 : Math.Round(scores.Average(), 4);
+        }
+
+        var failed = cases.Where(c => !c.Answered).ToList();
+        var latencies = answered.Select(c => c.LatencyMs).Order().ToList();
         long prompt = cases.Sum(c => (long)c.PromptTokens), completion = cases.Sum(c => (long)c.CompletionTokens);
-        decimal? cost = FindPrice(model, prices) is { } price
+        decimal? cost = FindPrice(model.Model, prices) is { } price
             ? Math.Round((prompt * price.InputPerMillion + completion * price.OutputPerMillion) / 1_000_000m, 6)
             : null;
 
         return new ModelMetrics
         {
-            Model = model,
-            Cases = n,
-            FailedCalls = cases.Count(c => c.Error is not null),
-            FirstError = cases.FirstOrDefault(c => c.Error is not null)?.Error,
-            JsonValidRate = Rate(cases.Count(c => c.JsonValid), n),
-            SchemaAdherence = hasSchema ? Rate(cases.Count(c => c.SchemaValid == true), n) : null,
+            Model = model.Model,
+            Role = model.Role,
+            Step = model.Step,
+            Cases = cases.Count,
+            FailedCalls = failed.Count,
+            FailureKinds = failed.Count == 0 ? null : failed.GroupBy(c => c.FailureKind ?? "unknown").ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
+            FirstError = failed.FirstOrDefault()?.Error,
+            Refusals = answered.Count(c => c.Refusal is not null),
+            Throttled = cases.Sum(c => c.Throttled),
+            JsonValidRate = Rate(answered.Count(c => c.JsonValid), n),
+            SchemaAdherence = hasSchema ? Rate(answered.Count(c => c.SchemaValid == true), n) : null,
             Accuracy = accuracy,
             MacroF1 = macroF1,
             PerClass = perClass,
+            Graders = graders,
+            PrimaryScore = primary,
             LatencyP50Ms = Percentile(latencies, 0.50),
             LatencyP95Ms = Percentile(latencies, 0.95),
             PromptTokens = prompt,
@@ -168,6 +197,15 @@ public static class EvaluationScoring
             CostUsd = cost,
         };
     }
+
+    private static string TypeOf(FineTuneOrchestrator.Evaluation.Grader grader) => grader switch
+    {
+        FineTuneOrchestrator.Evaluation.StringCheckGrader => "string_check",
+        FineTuneOrchestrator.Evaluation.TextSimilarityGrader => "text_similarity",
+        FineTuneOrchestrator.Evaluation.ScoreModelGrader => "score_model",
+        FineTuneOrchestrator.Evaluation.LabelModelGrader => "label_model",
+        _ => "multi",
+    };
 
     /// <summary>Per-class precision, recall and F1 from (expected, predicted) pairs; a missing prediction counts against recall only.</summary>
     internal static Dictionary<string, ClassMetrics> PerClass(IReadOnlyList<CaseResult> cases)
@@ -208,96 +246,5 @@ public static class EvaluationScoring
         }
 
         return null;
-    }
-}
-
-/// <summary>Held-out cases: parsing training lines into prompts and expected answers, and the blob layout.</summary>
-internal static class EvaluationCases
-{
-    public const string CandidateRole = "candidate";
-    public const string BaselineRole = "baseline";
-
-    public static string ChunkBlob(string runId, int chunk) => $"{runId}/evaluation/cases/{chunk.ToString("D5", CultureInfo.InvariantCulture)}.jsonl";
-
-    public static string ResultBlob(string runId, string role, int chunk) => $"{runId}/evaluation/{role}/{chunk.ToString("D5", CultureInfo.InvariantCulture)}.jsonl";
-
-    /// <summary>
-    /// Turns a chat training line into a case: the messages before the last assistant message are the prompt, that
-    /// message's text is the expected answer. DPO lines use <c>input.messages</c> and the preferred output. Lines with
-    /// tool calls or tool messages are skipped (the evaluation calls plain chat).
-    /// </summary>
-    public static bool TryParse(string line, int index, out EvalCase? evalCase)
-    {
-        evalCase = null;
-        try
-        {
-            using var doc = JsonDocument.Parse(line);
-            var root = doc.RootElement;
-            JsonElement messages;
-            string? expected = null;
-            if (root.TryGetProperty("input", out var input) && input.TryGetProperty("messages", out messages))
-            {
-                var preferred = root.TryGetProperty("preferred_output", out var po) ? po : root.TryGetProperty("preferred_completion", out var pc) ? pc : default;
-                if (preferred.ValueKind != JsonValueKind.Array || preferred.GetArrayLength() == 0) return false;
-                expected = Text(preferred[0]);
-                var prompt = ReadMessages(messages, messages.GetArrayLength());
-                if (prompt is null || expected is null) return false;
-                evalCase = new EvalCase(index, prompt, expected);
-                return true;
-            }
-
-            if (!root.TryGetProperty("messages", out messages) || messages.ValueKind != JsonValueKind.Array) return false;
-            int last = -1;
-            for (int i = 0; i < messages.GetArrayLength(); i++)
-            {
-                if (messages[i].TryGetProperty("role", out var r) && r.ValueEquals("assistant")) last = i;
-            }
-
-            if (last <= 0) return false;
-            expected = Text(messages[last]);
-            var promptMessages = ReadMessages(messages, last);
-            if (expected is null || promptMessages is null || promptMessages.Count == 0) return false;
-            evalCase = new EvalCase(index, promptMessages, expected);
-            return true;
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
-    }
-
-    private static List<ChatMessage>? ReadMessages(JsonElement messages, int count)
-    {
-        var result = new List<ChatMessage>(count);
-        for (int i = 0; i < count; i++)
-        {
-            var m = messages[i];
-            if (!m.TryGetProperty("role", out var roleElement) || roleElement.ValueKind != JsonValueKind.String) return null;
-            string role = roleElement.GetString()!;
-            if (role is not ("system" or "developer" or "user" or "assistant")) return null;
-            if (m.TryGetProperty("tool_calls", out _) || m.TryGetProperty("function_call", out _)) return null;
-            string? text = Text(m);
-            if (text is null) return null;
-            result.Add(new ChatMessage(role, text));
-        }
-
-        return result;
-    }
-
-    private static string? Text(JsonElement message)
-    {
-        if (!message.TryGetProperty("content", out var content)) return null;
-        if (content.ValueKind == JsonValueKind.String) return content.GetString();
-        if (content.ValueKind != JsonValueKind.Array) return null;
-        var sb = new StringBuilder();
-        foreach (var part in content.EnumerateArray())
-        {
-            if (part.TryGetProperty("type", out var t) && t.ValueEquals("text") && part.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String)
-            {
-                sb.Append(text.GetString());
-            }
-        }
-
-        return sb.Length == 0 ? null : sb.ToString();
     }
 }

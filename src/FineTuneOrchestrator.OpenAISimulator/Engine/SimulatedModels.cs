@@ -1,0 +1,388 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace FineTuneOrchestrator.OpenAISimulator.Engine;
+
+/// <summary>What the simulated models read from a chat request.</summary>
+/// <param name="Messages">All messages' text, in order, with their roles.</param>
+/// <param name="LastUser">The last user message's text.</param>
+/// <param name="Schema">The JSON schema of <c>response_format: json_schema</c>, if any.</param>
+/// <param name="JsonObject">Whether <c>response_format</c> is <c>json_object</c>.</param>
+/// <param name="HasTools">Whether the request offers tools.</param>
+/// <param name="Temperature">Sampling temperature (1 when not given, as the service's default).</param>
+/// <param name="Seed">The request's seed.</param>
+internal sealed record ChatInput(IReadOnlyList<(string Role, string Text)> Messages, string LastUser, JsonObject? Schema, bool JsonObject, bool HasTools, double Temperature, long? Seed);
+
+/// <summary>A simulated model's reply: text, or tool calls (JSON array) learned from training.</summary>
+internal sealed record ModelReply(string? Content, string? ToolCallsJson);
+
+/// <summary>
+/// The simulated models. Deterministic: a model answers the same prompt the same way (at a fixed temperature and seed), so
+/// candidate and baseline can be compared case by case and a replayed evaluation sees the same answers.
+/// <list type="bullet">
+/// <item>A <b>base model</b> follows the system prompt and <c>response_format</c> but knows nothing of the task: for a
+/// label (an <c>enum</c> in the schema, or <c>a|b|c</c> alternatives in a JSON template in the system prompt) it picks the
+/// label most like the message's words (character trigrams) plus noise, so it lands between chance and perfect; free text
+/// is a plausible, generic reply.</item>
+/// <item>A <b>fine-tuned model</b> (or checkpoint) votes among the training examples nearest to the message (word Jaccard,
+/// weights squared), for a share of prompts that grows with examples × epochs seen; for the rest it answers as its base.
+/// Label noise, too few examples or a shifted evaluation set therefore show up as lower scores.</item>
+/// <item>A <b>judge</b>: a request whose messages hold a reference and an answer (<c>&lt;reference&gt;…&lt;/reference&gt;</c>
+/// and <c>&lt;answer&gt;</c>/<c>&lt;output&gt;</c>/<c>&lt;response&gt;</c>, or lines starting <c>Reference:</c> and
+/// <c>Answer:</c>/<c>Output:</c>/<c>Response:</c>) is graded by their word-level ROUGE-L: a number scaled to the range the
+/// prompt names ("score from 1 to 5"; default 0 to 1), or for an <c>enum</c> result the label at that position, the labels
+/// read as best first.</item>
+/// </list>
+/// </summary>
+internal static partial class SimulatedModels
+{
+    private static readonly string[] GenericReplies =
+    [
+        "Thanks for reaching out. Based on what you describe, this looks like a general question about \"{0}\". Could you share more details so I can help?",
+        "I'm not certain, but \"{0}\" is usually handled by checking the settings first and trying again later.",
+        "Here is a short answer: it depends on the context of \"{0}\". In most cases the default behaviour is fine.",
+        "That's a good question. Regarding \"{0}\", I would recommend contacting the relevant team for an accurate answer.",
+    ];
+
+    /// <summary>The answer of base model <paramref name="baseModel"/> (its id: the noise is keyed by it).</summary>
+    public static ModelReply AnswerAsBase(ChatInput input, string baseModel, ModelOptions options)
+    {
+        if (Judge(input) is { } verdict)
+        {
+            return new ModelReply(verdict, null);
+        }
+
+        string snippet = input.LastUser.Length > 60 ? input.LastUser[..60].TrimEnd() + "…" : input.LastUser;
+        var schema = input.Schema ?? SchemaFromPrompt(input);
+        if (schema is not null)
+        {
+            return new ModelReply((Instance(schema, input, baseModel, options, snippet, "", 0) ?? new JsonObject()).ToJsonString(), null);
+        }
+
+        if (input.JsonObject)
+        {
+            return new ModelReply(new JsonObject { ["answer"] = snippet }.ToJsonString(), null);
+        }
+
+        int index = (int)(Hash(baseModel, input.LastUser) % (ulong)GenericReplies.Length);
+        return new ModelReply(string.Format(CultureInfo.InvariantCulture, GenericReplies[index], snippet), null);
+    }
+
+    /// <summary>The answer of a fine-tuned model <paramref name="model"/> of <paramref name="job"/> (at <paramref name="checkpointStep"/>, or the final model).</summary>
+    public static ModelReply AnswerAsFineTuned(ChatInput input, SimJob job, string model, int? checkpointStep, ModelOptions options)
+    {
+        if (Judge(input) is not null || job.Examples.Count == 0)
+        {
+            return AnswerAsBase(input, job.Model, options);
+        }
+
+        bool Scenario(string? suffix) => !string.IsNullOrEmpty(suffix) && job.Suffix?.Contains(suffix, StringComparison.Ordinal) == true;
+        if (Scenario(options.NoGainSuffix))
+        {
+            return AnswerAsBase(input, job.Model, options);
+        }
+
+        if (Scenario(options.RegressSuffix))
+        {
+            return Reply(job.Examples[(int)(Hash(model, input.LastUser, "regress") % (ulong)job.Examples.Count)], input);
+        }
+
+        int epochs = checkpointStep is { } step ? Math.Clamp((int)Math.Ceiling(step / (double)Math.Max(1, job.StepsPerEpoch)), 1, job.Epochs) : job.Epochs;
+        if (Scenario(options.OverfitSuffix) && epochs == job.Epochs && Unit(model, input.LastUser, "overfit") < options.OverfitShare)
+        {
+            return Reply(job.Examples[(int)(Hash(model, input.LastUser, "overfit-pick") % (ulong)job.Examples.Count)], input);
+        }
+
+        double seen = job.Examples.Count * (double)epochs;
+        double learned = seen / (seen + Math.Max(0, options.LearningHalfPoint));
+        if (Unit(model, input.LastUser, "learned") >= learned)
+        {
+            return AnswerAsBase(input, job.Model, options);
+        }
+
+        return Reply(Vote(job.Examples, TrainingData.Words(input.LastUser), Math.Max(1, options.Neighbours)), input);
+    }
+
+    private static ModelReply Reply(TrainingExample example, ChatInput input) =>
+        example.ReplyToolCalls is { } calls && input.HasTools ? new ModelReply(null, calls) : new ModelReply(example.Reply, null);
+
+    /// <summary>The reply with the most similarity-squared weight among the <paramref name="k"/> nearest examples.</summary>
+    private static TrainingExample Vote(IReadOnlyList<TrainingExample> examples, HashSet<string> words, int k)
+    {
+        var nearest = examples
+            .Select((e, i) => (Example: e, Index: i, Similarity: Jaccard(words, e.PromptWords)))
+            .OrderByDescending(x => x.Similarity).ThenBy(x => x.Index)
+            .Take(k)
+            .ToList();
+        var votes = new Dictionary<string, (double Weight, TrainingExample Example, int Rank)>(StringComparer.Ordinal);
+        for (int rank = 0; rank < nearest.Count; rank++)
+        {
+            var (example, _, similarity) = nearest[rank];
+            string key = example.Reply + "\u0001" + example.ReplyToolCalls;
+            double weight = (similarity * similarity) + 1e-9;
+            votes[key] = votes.TryGetValue(key, out var v) ? (v.Weight + weight, v.Example, v.Rank) : (weight, example, rank);
+        }
+
+        return votes.Values.OrderByDescending(v => v.Weight).ThenBy(v => v.Rank).First().Example;
+    }
+
+    // ------------------------------------------------------------------ base model: schemas and labels
+
+    /// <summary>A schema read from a JSON template in the system prompt, with <c>a|b|c</c> alternatives as enums; null without one.</summary>
+    private static JsonObject? SchemaFromPrompt(ChatInput input)
+    {
+        foreach (var (role, text) in input.Messages)
+        {
+            if (role is not ("system" or "developer")) continue;
+            foreach (Match m in JsonTemplate().Matches(text))
+            {
+                JsonObject? template;
+                try
+                {
+                    template = JsonNode.Parse(m.Value) as JsonObject;
+                }
+                catch (JsonException)
+                {
+                    continue;
+                }
+
+                if (template is null || template.Count == 0) continue;
+                var properties = new JsonObject();
+                foreach (var (name, value) in template)
+                {
+                    properties[name] = value is JsonValue v && v.TryGetValue(out string? s) && s.Contains('|', StringComparison.Ordinal)
+                        ? new JsonObject { ["enum"] = new JsonArray([.. s.Split('|').Select(x => (JsonNode)JsonValue.Create(x.Trim())!)]) }
+                        : new JsonObject { ["type"] = value is JsonValue n && n.TryGetValue(out double _) ? "number" : "string" };
+                }
+
+                return new JsonObject { ["type"] = "object", ["properties"] = properties };
+            }
+        }
+
+        return null;
+    }
+
+    private static JsonNode? Instance(JsonNode? schema, ChatInput input, string model, ModelOptions options, string snippet, string path, int depth)
+    {
+        if (schema is not JsonObject s || depth > 8) return null;
+        if (s["enum"] is JsonArray values && values.Count > 0)
+        {
+            return PickLabel(values, input, model, options, path)?.DeepClone();
+        }
+
+        if (s["const"] is { } constant) return constant.DeepClone();
+        if ((s["anyOf"] ?? s["oneOf"]) is JsonArray choices && choices.Count > 0)
+        {
+            return Instance(choices[0], input, model, options, snippet, path, depth + 1);
+        }
+
+        string? type = s["type"] switch
+        {
+            JsonValue v when v.TryGetValue(out string? one) => one,
+            JsonArray many => many.Select(x => x?.GetValue<string>()).FirstOrDefault(x => x != "null"),
+            _ => s["properties"] is not null ? "object" : "string",
+        };
+        switch (type)
+        {
+            case "object":
+                var result = new JsonObject();
+                if (s["properties"] is JsonObject properties)
+                {
+                    foreach (var (name, propertySchema) in properties)
+                    {
+                        result[name] = Instance(propertySchema, input, model, options, snippet, path + "/" + name, depth + 1);
+                    }
+                }
+
+                return result;
+            case "array":
+                return new JsonArray();
+            case "integer":
+                return FirstNumber().Match(input.LastUser) is { Success: true } i && long.TryParse(i.Value.Split('.')[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out long li) ? li : 0;
+            case "number":
+                return FirstNumber().Match(input.LastUser) is { Success: true } n && double.TryParse(n.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) ? d : 0;
+            case "boolean":
+                return false;
+            case "null":
+                return null;
+            default:
+                return Extract(path, input.LastUser) ?? snippet;
+        }
+    }
+
+    /// <summary>A string field read from the message the way a model without training might: an e-mail, or "field: value".</summary>
+    private static string? Extract(string path, string message)
+    {
+        string field = path[(path.LastIndexOf('/') + 1)..];
+        if (field.Contains("email", StringComparison.OrdinalIgnoreCase) && Email().Match(message) is { Success: true } email) return email.Value;
+        if (field.Length == 0) return null;
+        var labelled = Regex.Match(message, $@"\b{Regex.Escape(field)}\s*(?::|is)\s*([^,.;\n]+)", RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1));
+        return labelled.Success ? labelled.Groups[1].Value.Trim() : null;
+    }
+
+    /// <summary>The label most like the message's words (character trigram Jaccard), with Gumbel noise of scale <see cref="ModelOptions.BaseNoise"/>.</summary>
+    private static JsonNode? PickLabel(JsonArray values, ChatInput input, string model, ModelOptions options, string path)
+    {
+        var words = TrainingData.Words(input.LastUser);
+        JsonNode? best = null;
+        double bestScore = double.NegativeInfinity;
+        double scale = options.BaseNoise * (1 + Math.Max(0, input.Temperature));
+        foreach (var value in values)
+        {
+            string label = value is JsonValue v && v.TryGetValue(out string? text) ? text : value?.ToJsonString() ?? "null";
+            double similarity = LabelSimilarity(label, words);
+            double u = Math.Clamp(Unit(model, input.LastUser, path, label, input.Seed?.ToString(CultureInfo.InvariantCulture) ?? ""), 1e-12, 1 - 1e-12);
+            double score = similarity + (scale * -Math.Log(-Math.Log(u)));
+            if (score > bestScore)
+            {
+                bestScore = score;
+                best = value;
+            }
+        }
+
+        return best;
+    }
+
+    private static double LabelSimilarity(string label, HashSet<string> words)
+    {
+        var parts = TrainingData.Words(label);
+        if (parts.Count == 0 || words.Count == 0) return 0;
+        return parts.Average(p => words.Max(w => TrigramJaccard(p, w)));
+    }
+
+    private static double TrigramJaccard(string a, string b)
+    {
+        if (a == b) return 1;
+        var x = Trigrams(a);
+        var y = Trigrams(b);
+        if (x.Count == 0 || y.Count == 0) return 0;
+        int shared = x.Count(y.Contains);
+        return (double)shared / (x.Count + y.Count - shared);
+    }
+
+    private static HashSet<string> Trigrams(string word)
+    {
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        string padded = "^" + word + "$";
+        for (int i = 0; i + 3 <= padded.Length; i++) set.Add(padded.Substring(i, 3));
+        return set;
+    }
+
+    // ------------------------------------------------------------------ judge
+
+    /// <summary>The judge's answer when the request asks to grade an answer against a reference; null otherwise.</summary>
+    private static string? Judge(ChatInput input)
+    {
+        string all = string.Join("\n", input.Messages.Select(m => m.Text));
+        string? reference = Section(all, ["reference", "expected", "ideal"]);
+        string? answer = Section(all, ["answer", "output", "response"]);
+        if (reference is null || answer is null) return null;
+        double similarity = WordRougeL(answer, reference);
+        var result = input.Schema?["properties"]?["result"] as JsonObject;
+        var steps = new JsonArray(new JsonObject
+        {
+            ["description"] = "Compared the answer with the reference, word by word.",
+            ["conclusion"] = $"They share {Math.Round(similarity * 100)} % of their wording (ROUGE-L).",
+        });
+        if (result?["enum"] is JsonArray labels && labels.Count > 0)
+        {
+            int position = (int)Math.Round((1 - similarity) * (labels.Count - 1));
+            return new JsonObject { ["steps"] = steps, ["result"] = labels[position]?.DeepClone() }.ToJsonString();
+        }
+
+        var (min, max) = RangeIn(all);
+        double score = min + (similarity * (max - min));
+        score = max > 1 && Math.Floor(min) == min && Math.Floor(max) == max ? Math.Round(score) : Math.Round(score, 3);
+        return input.Schema is not null
+            ? new JsonObject { ["steps"] = steps, ["result"] = score }.ToJsonString()
+            : score.ToString(CultureInfo.InvariantCulture);
+    }
+
+    private static string? Section(string text, string[] names)
+    {
+        foreach (string name in names)
+        {
+            var tagged = Regex.Match(text, $@"<{name}>(.*?)</{name}>", RegexOptions.Singleline | RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1));
+            if (tagged.Success) return tagged.Groups[1].Value.Trim();
+        }
+
+        foreach (string name in names)
+        {
+            var line = Regex.Match(text, $@"^\s*(?:model\s+)?{name}\s*:\s*(.*?)(?=\n\s*\n|\n\s*[A-Za-z ]{{2,20}}:|\z)", RegexOptions.Singleline | RegexOptions.IgnoreCase | RegexOptions.Multiline, TimeSpan.FromSeconds(1));
+            if (line.Success) return line.Groups[1].Value.Trim();
+        }
+
+        return null;
+    }
+
+    private static (double Min, double Max) RangeIn(string text)
+    {
+        var m = Regex.Match(text, @"(?:score|scale|rate|grade|rating)[^.\n]{0,40}?(-?\d+(?:\.\d+)?)\s*(?:-|–|to|and)\s*(-?\d+(?:\.\d+)?)", RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1));
+        if (m.Success
+            && double.TryParse(m.Groups[1].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double a)
+            && double.TryParse(m.Groups[2].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double b)
+            && a < b)
+        {
+            return (a, b);
+        }
+
+        return (0, 1);
+    }
+
+    private static double WordRougeL(string candidate, string reference)
+    {
+        string[] c = WordList(candidate);
+        string[] r = WordList(reference);
+        if (c.Length == 0 || r.Length == 0) return 0;
+        int[] previous = new int[r.Length + 1], current = new int[r.Length + 1];
+        for (int i = 1; i <= c.Length; i++)
+        {
+            for (int j = 1; j <= r.Length; j++)
+            {
+                current[j] = c[i - 1] == r[j - 1] ? previous[j - 1] + 1 : Math.Max(previous[j], current[j - 1]);
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        int lcs = previous[r.Length];
+        if (lcs == 0) return 0;
+        double p = (double)lcs / c.Length, q = (double)lcs / r.Length;
+        return 2 * p * q / (p + q);
+    }
+
+    private static string[] WordList(string text) => [.. WordToken().Matches(text.ToLowerInvariant()).Select(m => m.Value)];
+
+    // ------------------------------------------------------------------ determinism
+
+    private static ulong Hash(params string[] keys)
+    {
+        byte[] digest = SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\u0001', keys)));
+        return BitConverter.ToUInt64(digest, 0);
+    }
+
+    private static double Unit(params string[] keys) => (Hash(keys) >> 11) * (1.0 / (1UL << 53));
+
+    private static double Jaccard(HashSet<string> a, HashSet<string> b)
+    {
+        if (a.Count == 0 || b.Count == 0) return 0;
+        int shared = a.Count(b.Contains);
+        return shared / (double)(a.Count + b.Count - shared);
+    }
+
+    [GeneratedRegex(@"\{[^{}]*\}")]
+    private static partial Regex JsonTemplate();
+
+    [GeneratedRegex(@"-?\d+(?:\.\d+)?")]
+    private static partial Regex FirstNumber();
+
+    [GeneratedRegex(@"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")]
+    private static partial Regex Email();
+
+    [GeneratedRegex(@"[\p{L}\p{N}]+")]
+    private static partial Regex WordToken();
+}
