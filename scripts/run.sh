@@ -88,6 +88,16 @@ node -e "
       if (!m) continue;
       console.log('  ' + name.padEnd(9) + ' ' + m.model.padEnd(60) + ' accuracy ' + pct(m.accuracy) + '  macro-F1 ' + pct(m.macroF1) + '  JSON valid ' + pct(m.jsonValidRate) + '  schema ' + pct(m.schemaAdherence) + '  p50 ' + Math.round(m.latencyP50Ms) + ' ms' + (m.costUsd!=null ? '  cost \$' + m.costUsd : ''));
     }
+    const c=e.comparison;
+    if (c) {
+      const pts = v => (v>0?'+':'') + (100*v).toFixed(1) + ' points';
+      const p = c.pValue < 0.0001 ? c.pValue.toExponential(1) : c.pValue.toFixed(4);
+      console.log('  ' + c.metric + ' compared on the same ' + c.n + ' cases: candidate ' + pct(c.candidate) + ', baseline ' + pct(c.baseline) + ', difference ' + pts(c.difference)
+        + ', 95% interval [' + pts(c.ci95[0]) + ', ' + pts(c.ci95[1]) + '], p = ' + p + ' (' + c.test + (c.candidateOnly!=null ? ': ' + c.candidateOnly + ' cases only the candidate got right, ' + c.baselineOnly + ' only the baseline' : '') + ')');
+      if (e.significanceLevel!=null) console.log('  ' + (c.pValue <= e.significanceLevel ? 'significant' : 'NOT significant') + ' at ' + e.significanceLevel);
+    }
+    if (e.choice) console.log('  chosen: ' + e.choice);
+    (e.regressions||[]).forEach(r => console.log('  regression in ' + r.slice + ': ' + r.metric + ' ' + pct(r.candidate) + ' vs ' + pct(r.baseline) + ' on ' + r.n + ' cases (p ' + r.pValue + ')'));
   }
   if (s.promotion) console.log('promoted: ' + s.promotion.alias + ' -> ' + s.promotion.model + ' (revision ' + s.promotion.revision + ')');
 "

@@ -66,7 +66,7 @@ public sealed record Comparison
             return new Comparison
             {
                 Metric = metric, Candidate = Round(c), Baseline = Round(b), Difference = Round(c - b), Ci95 = [Round(boot.Low), Round(boot.High)],
-                PValue = Round(boot.PValue), Test = Bootstrap, N = n,
+                PValue = RoundP(boot.PValue), Test = Bootstrap, N = n,
             };
         }
 
@@ -81,7 +81,7 @@ public sealed record Comparison
         return new Comparison
         {
             Metric = metric, Candidate = Round(c), Baseline = Round(b), Difference = Round(c - b), Ci95 = [Round(boot.Low), Round(boot.High)],
-            PValue = Round(EvaluationStatistics.McNemarExact(candidateOnly, baselineOnly)), Test = McNemar, N = n,
+            PValue = RoundP(EvaluationStatistics.McNemarExact(candidateOnly, baselineOnly)), Test = McNemar, N = n,
             CandidateOnly = candidateOnly, BaselineOnly = baselineOnly,
         };
     }
@@ -89,7 +89,11 @@ public sealed record Comparison
     /// <summary>This comparison with its p-value multiplied by <paramref name="candidates"/> (Bonferroni), at most 1.</summary>
     public Comparison AdjustedFor(int candidates) => candidates <= 1
         ? this
-        : this with { UnadjustedPValue = PValue, PValue = Round(Math.Min(1, PValue * candidates)) };
+        : this with { UnadjustedPValue = PValue, PValue = RoundP(Math.Min(1, PValue * candidates)) };
 
     private static double Round(double value) => Math.Round(value, 6);
+
+    // A p-value keeps six significant digits rather than six decimals: 2^-31 is small but not zero, and a report that
+    // says "p = 0" claims a certainty no finite sample gives.
+    private static double RoundP(double value) => value <= 0 || value >= 1 ? value : double.Parse(value.ToString("G6", System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -150,6 +150,12 @@ public sealed class FaultOptions
 
     /// <summary>When above zero, at most this many jobs may be created per model per day; more get 429 <c>daily_rate_limit_exceeded</c>.</summary>
     public int DailyJobLimitPerModel { get; set; }
+
+    /// <summary>Chat completions to models whose name contains this text are answered 503 (<see cref="ChatFailureShare"/> of them).</summary>
+    public string? FailChatForModelsContaining { get; set; }
+
+    /// <summary>Share (0..1) of the chat completions matched by <see cref="FailChatForModelsContaining"/> answered 503.</summary>
+    public double ChatFailureShare { get; set; } = 1;
 }
 
 /// <summary>Knobs of the Azure OpenAI flavour (<c>/openai/v1</c> and the deployments stand-in).</summary>

@@ -213,7 +213,10 @@ public sealed record EvaluationSpec
     /// <summary>Most held-out cases evaluated (default 200, at most 5000).</summary>
     public int? MaxCases { get; init; }
 
-    /// <summary>Most evaluation calls in flight (default 4, 1..32).</summary>
+    /// <summary>
+    /// A ceiling on evaluation calls in flight per model (default 16, 1..64). Below it the pace follows the provider's
+    /// quota (<c>x-ratelimit-*</c> headers, <c>retry-after</c> on 429), so this rarely needs setting.
+    /// </summary>
     public int? MaxParallelism { get; init; }
 
     /// <summary>Most chat calls per second per model (null: no limit).</summary>

@@ -32,6 +32,9 @@ public sealed record EvaluationSummary
     /// <summary>Candidate against baseline on the primary metric, paired (null without a baseline or a primary metric).</summary>
     public FineTuneOrchestrator.Evaluation.Comparison? Comparison { get; init; }
 
+    /// <summary>The significance level the comparison is judged at (<see cref="GateSpec.MaxPValue"/>; null when that gate is off).</summary>
+    public double? SignificanceLevel { get; init; }
+
     /// <summary>Classes (or slices) where the candidate scores below the baseline, worst first.</summary>
     public IReadOnlyList<SliceComparison>? Regressions { get; init; }
 

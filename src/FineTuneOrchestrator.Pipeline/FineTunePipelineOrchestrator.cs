@@ -355,7 +355,8 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
         await Task.WhenAll(inFlight);
         return await ctx.CallActivityAsync<EvaluationSummary>(PipelineActivityNames.SummarizeEvaluation, new SummarizeInput(
             run.RunId, prepared.ChunkCount, prepared.CaseCount, models, ev.JsonSchema is not null, ev.AccuracyField, ev.ClassField,
-            ev, seed, prepared.SetSize, prepared.Sampling, run.Overlap), run.StorageRetry);
+            ev, seed, prepared.SetSize, prepared.Sampling, run.Overlap,
+            (input.Gates?.MaxPValue ?? EvaluationPlan.DefaultMaxPValue) is var level && level < 1 ? level : null), run.StorageRetry);
     }
 
     // CancelAsync runs the callbacks on the thread pool; orchestrator code must stay on the orchestration's own thread.

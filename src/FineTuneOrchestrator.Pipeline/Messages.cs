@@ -165,7 +165,8 @@ public sealed record SummarizeInput(
     int Seed = 0,
     int SetSize = 0,
     string? Sampling = null,
-    OverlapReport? Overlap = null);
+    OverlapReport? Overlap = null,
+    double? SignificanceLevel = null);
 
 /// <summary>Input of the promotion activity.</summary>
 public sealed record PromoteInput(string Alias, string FineTunedModel, string RunId, string JobId, string BaseModel, Dictionary<string, double> Metrics);

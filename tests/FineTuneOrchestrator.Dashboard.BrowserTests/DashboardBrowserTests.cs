@@ -140,6 +140,14 @@ public sealed class DashboardBrowserTests(DashboardWorld world)
             AssertShows(baseline.GetProperty(metric).GetDouble() * scale, await _browser.TextAsync($"tr[data-metric={metric}] td[data-role=baseline]"));
         }
 
+        // The verdict: the paired comparison with its interval and p-value, significant since the run was promoted.
+        JsonElement comparison = evaluation.GetProperty("summary").GetProperty("comparison");
+        string verdict = await _browser.TextAsync("[data-testid=verdict]");
+        Assert.StartsWith("significant ", verdict, StringComparison.Ordinal);
+        Assert.Contains("95 % interval [", verdict, StringComparison.Ordinal);
+        Assert.Contains($"on {comparison.GetProperty("n").GetInt32()} paired cases", verdict, StringComparison.Ordinal);
+        AssertShows(comparison.GetProperty("pValue").GetDouble(), System.Text.RegularExpressions.Regex.Match(verdict, @"p = ([\d.]+)").Groups[1].Value);
+
         var classes = candidate.GetProperty("perClass").EnumerateObject().Concat(baseline.GetProperty("perClass").EnumerateObject())
             .Select(p => (string?)p.Name).Distinct().Order(StringComparer.Ordinal).ToList();
         Assert.Equal(classes, await _browser.AttributesAsync("[data-testid=per-class] tbody tr", "data-class"));
@@ -161,6 +169,23 @@ public sealed class DashboardBrowserTests(DashboardWorld world)
         AssertShows(run.GetProperty("cost").GetProperty("actualUsd").GetDouble(), (await _browser.TextAsync("[data-testid=cost-actual]")).Split(' ')[0]);
         await world.ScreenshotAsync("dashboard-run.png");
         await AssertNoScriptErrorsAsync();
+    }
+
+    [Fact]
+    public async Task RunPage_CandidateNoBetter_SaysPlainlyItWasRefused()
+    {
+        string runId = await world.StartRunAsync("dash-nogain-" + Guid.NewGuid().ToString("N")[..6], suffix: DashboardWorld.NoGainSuffix);
+        JsonElement done = await world.FinishAsync(runId);
+        Assert.Equal("NotPromoted", done.Str("outcome"));
+
+        await OpenAsync(DashboardWorld.FunctionKey, $"#/runs/{runId}");
+        await _browser.WaitVisibleAsync("[data-testid=verdict]");
+
+        string verdict = await _browser.TextAsync("[data-testid=verdict]");
+        Assert.StartsWith("not better ", verdict, StringComparison.Ordinal);
+        Assert.Contains("difference 0 ", verdict, StringComparison.Ordinal);
+        Assert.Contains("p = 1 ", verdict, StringComparison.Ordinal);
+        Assert.Contains("The candidate is not better than the baseline.", verdict, StringComparison.Ordinal);
     }
 
     [Fact]

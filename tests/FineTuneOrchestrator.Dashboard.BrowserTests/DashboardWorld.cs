@@ -70,6 +70,8 @@ public sealed class DashboardWorld : IAsyncLifetime
                 ["Simulator:ManualClock"] = "true",
                 ["Simulator:ApiKey"] = SimulatorApiKey,
                 ["Simulator:Seed"] = "11",
+                // A run with this suffix trains a model that answers exactly as its base: no gain to show.
+                ["Simulator:Models:NoGainSuffix"] = DashboardWorld.NoGainSuffix,
             });
             _started.Add(Simulator);
             SimulatorHttp.BaseAddress = Simulator.BaseAddress;
@@ -133,7 +135,7 @@ public sealed class DashboardWorld : IAsyncLifetime
     /// Uploads the generated dataset under a new name and starts a run of it over HTTP. <paramref name="epochs"/> sets how
     /// long it trains (about 13 steps per epoch); the run config is the generator's, with this run's alias and approval.
     /// </summary>
-    public async Task<string> StartRunAsync(string alias, bool approval = false, int epochs = 2)
+    public async Task<string> StartRunAsync(string alias, bool approval = false, int epochs = 2, string? suffix = null)
     {
         string name = "set-" + Guid.NewGuid().ToString("N")[..8];
         await Datasets.CreateIfNotExistsAsync();
@@ -143,6 +145,7 @@ public sealed class DashboardWorld : IAsyncLifetime
         }
 
         JsonObject config = TestHost.RunConfig(_datasetDir, name, alias, approval, epochs);
+        if (suffix is not null) config["suffix"] = suffix;
         using HttpResponseMessage response = await Api.PostAsync("api/pipelines", new StringContent(config.ToJsonString(), Encoding.UTF8, "application/json"));
         string body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"start: {(int)response.StatusCode} {body}");
@@ -207,6 +210,9 @@ public sealed class DashboardWorld : IAsyncLifetime
 
         return (await RunAsync(runId), jobId!);
     }
+
+    /// <summary>The suffix of runs whose model is no better than its base (the simulator's no-gain scenario).</summary>
+    public const string NoGainSuffix = "nogain";
 
     /// <summary>A run that trained, passed its gates and promoted its alias: made once, shared by the tests that only look.</summary>
     public async Task<string> FinishedRunAsync()

@@ -35,6 +35,18 @@ public sealed class ComparisonTests
     }
 
     [Fact]
+    public void Compare_ThirtyOneImprovedNoneRegressed_KeepsATinyButNonZeroPValue()
+    {
+        // Exact McNemar, 31 discordant pairs all one way: p = 2 x 0.5^31 = 2^-30, far below the six decimals the other
+        // figures are rounded to.
+        double[] candidate = [.. Enumerable.Repeat(1.0, 31), .. Enumerable.Repeat(0.0, 29)];
+        double[] baseline = [.. Enumerable.Repeat(0.0, 60)];
+        var comparison = Comparison.Compare("accuracy", candidate, baseline, binary: true, seed: 7);
+        Assert.True(comparison.PValue > 0);
+        Assert.Equal(Math.Pow(2, -30), comparison.PValue, 1e-14);
+    }
+
+    [Fact]
     public void Compare_ContinuousScores_UsesTheBootstrap()
     {
         double[] candidate = [.. Enumerable.Range(0, 40).Select(i => 0.6 + (i % 5 * 0.01))];

@@ -152,3 +152,71 @@ public sealed class RunRequestValidatorTests
         Assert.Equal("supervised", ok.Method);
     }
 }
+
+public sealed class EvaluationConfigTests
+{
+    private static PipelineRunRequest With(EvaluationSpec evaluation, GateSpec? gates = null) => new()
+    {
+        Dataset = new DatasetSpec { Name = "tickets" },
+        BaseModel = "gpt-4o-mini",
+        Evaluation = evaluation,
+        Gates = gates,
+    };
+
+    private static List<(string Field, string Message)> Errors(PipelineRunRequest request) => [.. PipelineRunRequestValidator.Validate(request)];
+
+    [Fact]
+    public void Validate_BadGrader_NamesItsField()
+    {
+        var graders = JsonDocument.Parse("""[{"type": "text_similarity", "name": "sim", "input": "{{sample.output_text}}", "reference": "{{item.reference}}", "evaluation_metric": "cosine"}]""").RootElement.Clone();
+        var error = Assert.Single(Errors(With(new EvaluationSpec { Graders = graders })));
+        Assert.Equal("evaluation.graders[0].evaluation_metric", error.Field);
+    }
+
+    [Fact]
+    public void Validate_TwoGradersOneName_AndABuiltInName_AreRefused()
+    {
+        var graders = JsonDocument.Parse("""
+            [{"type": "string_check", "name": "a", "input": "x", "reference": "x", "operation": "eq"},
+             {"type": "string_check", "name": "a", "input": "x", "reference": "x", "operation": "eq"},
+             {"type": "string_check", "name": "accuracy", "input": "x", "reference": "x", "operation": "eq"}]
+            """).RootElement.Clone();
+        var fields = Errors(With(new EvaluationSpec { Graders = graders })).Select(e => e.Field).ToList();
+        Assert.Equal(["evaluation.graders[2].name", "evaluation.graders[1].name"], fields.Order(StringComparer.Ordinal).Reverse());
+    }
+
+    [Fact]
+    public void Validate_PrimaryMetricNotMeasured_IsRefused()
+    {
+        var error = Assert.Single(Errors(With(new EvaluationSpec { PrimaryMetric = "rouge" })));
+        Assert.Equal("evaluation.primaryMetric", error.Field);
+    }
+
+    [Fact]
+    public void Validate_SchemaStrictModeWouldRefuse_IsRefusedUnlessStrictIsOff()
+    {
+        var loose = JsonDocument.Parse("""{"type": "object", "properties": {"category": {"type": "string"}, "note": {"type": "string"}}, "required": ["category"], "additionalProperties": false}""").RootElement.Clone();
+        var error = Assert.Single(Errors(With(new EvaluationSpec { JsonSchema = loose })));
+        Assert.Equal("evaluation.jsonSchema", error.Field);
+        Assert.Contains("must list 'note' in required", error.Message, StringComparison.Ordinal);
+        Assert.Empty(Errors(With(new EvaluationSpec { JsonSchema = loose, StrictSchema = false })));
+    }
+
+    [Fact]
+    public void Validate_ImprovementGateWithoutAnyMetric_NamesWhatWouldGiveOne()
+    {
+        var error = Assert.Single(Errors(With(new EvaluationSpec(), new GateSpec { MinImprovementOverBaseline = 0.1 })));
+        Assert.Equal("gates.minImprovementOverBaseline", error.Field);
+        Assert.Contains("evaluation.graders, evaluation.accuracyField or evaluation.jsonSchema", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(4, null, null, "evaluation.checkpoints")]
+    [InlineData(null, 1.5, null, "evaluation.maxFailedCallShare")]
+    [InlineData(null, null, 2.0, "gates.maxPValue")]
+    public void Validate_OutOfRange_NamesTheField(int? checkpoints, double? failedShare, double? maxP, string field)
+    {
+        var request = With(new EvaluationSpec { AccuracyField = "category", Checkpoints = checkpoints, MaxFailedCallShare = failedShare }, new GateSpec { MaxPValue = maxP });
+        Assert.Equal(field, Assert.Single(Errors(request)).Field);
+    }
+}

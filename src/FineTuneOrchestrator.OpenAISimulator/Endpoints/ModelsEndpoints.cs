@@ -65,6 +65,11 @@ internal static class ModelsEndpoints
                 throw new ApiException(404, $"The model `{model}` does not exist or you do not have access to it.", "invalid_request_error", null, "model_not_found");
             }
 
+            if (state.DrawChatFault(model) is { } chatFault)
+            {
+                throw chatFault;
+            }
+
             var input = ChatRequests.Read(body, messages);
             var options = state.Options.Models;
             var reply = trained is not null

@@ -172,6 +172,23 @@ public sealed class SimulatorState
         }
     }
 
+    /// <summary>A 503 for a chat completion to a model the faults single out (<see cref="FaultOptions.FailChatForModelsContaining"/>).</summary>
+    internal ApiException? DrawChatFault(string model)
+    {
+        lock (_gate)
+        {
+            var faults = Faults;
+            if (string.IsNullOrEmpty(faults.FailChatForModelsContaining) || !model.Contains(faults.FailChatForModelsContaining, StringComparison.Ordinal)
+                || _random.NextDouble() >= faults.ChatFailureShare)
+            {
+                return null;
+            }
+
+            _serverErrors++;
+            return new ApiException(503, "The engine is currently overloaded, please try again later.", "server_error", null, null);
+        }
+    }
+
     private static ApiException ServerError() =>
         new(500, "The server had an error while processing your request. Sorry about that!", "server_error", null, null);
 

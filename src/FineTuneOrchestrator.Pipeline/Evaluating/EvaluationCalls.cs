@@ -69,7 +69,7 @@ internal sealed class EvaluationCalls(IFineTuningProvider provider, IOptions<Pip
                     return Failed(e, "not_ready", throttled);
                 }
 
-                wait = TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, notReady++)));
+                wait = Backoff(++notReady);
             }
             catch (ProviderException e) when (e.StatusCode == 400 && e.ErrorCode == "content_filter")
             {
@@ -84,7 +84,7 @@ internal sealed class EvaluationCalls(IFineTuningProvider provider, IOptions<Pip
                     return Failed(e, e.StatusCode is null ? "transport" : "server_error", throttled);
                 }
 
-                wait = TimeSpan.FromSeconds(Math.Pow(2, serverFailures - 1));
+                wait = Backoff(serverFailures);
             }
             catch (ProviderException e)
             {
@@ -94,6 +94,14 @@ internal sealed class EvaluationCalls(IFineTuningProvider provider, IOptions<Pip
 
             await Task.Delay(wait, time, ct).ConfigureAwait(false);
         }
+    }
+
+    // The provider retry settings' first interval, doubling, at most their longest (seconds to a minute by default).
+    private TimeSpan Backoff(int attempt)
+    {
+        var first = options.Value.ProviderRetryFirstInterval;
+        double seconds = Math.Min(options.Value.ProviderRetryMaxInterval.TotalSeconds, Math.Min(60, first.TotalSeconds * Math.Pow(2, attempt - 1)));
+        return TimeSpan.FromSeconds(seconds);
     }
 
     /// <summary>A rough token charge for the pacer: a quarter of the prompt's characters, plus the output limit.</summary>

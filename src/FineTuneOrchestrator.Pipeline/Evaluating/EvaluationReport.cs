@@ -47,6 +47,7 @@ internal static class EvaluationReport
             Candidates = candidates.Count > 1 ? [.. candidates.Select(c => metrics[c.Role])] : null,
             Choice = choice,
             Comparison = comparison,
+            SignificanceLevel = comparison is null ? null : input.SignificanceLevel,
             Regressions = regressions,
             Inconclusive = Inconclusive(input, plan, metrics),
             Overlap = input.Overlap,

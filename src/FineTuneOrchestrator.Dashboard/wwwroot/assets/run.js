@@ -342,9 +342,11 @@ export function runView(root, runId, onAuthError) {
   function evaluationBrief() {
     const s = loaded.evaluation?.summary ?? run.evaluation;
     if (!s) return null;
-    const c = s.candidate;
-    const b = s.baseline;
-    return h('p', {}, `${s.caseCount} held-out cases: candidate accuracy ${fmt.pct(c?.accuracy)}`, b ? ` vs baseline ${fmt.pct(b.accuracy)}` : '', ' (details below).');
+    if (s.inconclusive) return h('p', {}, `${s.caseCount} held-out cases: inconclusive, too many calls failed (details below).`);
+    const cmp = s.comparison;
+    if (!cmp) return h('p', {}, `${s.caseCount} held-out cases${s.primaryMetric ? `: candidate ${s.primaryMetric} ${fmt.num(s.candidate?.primaryScore, 3)}` : ''} (details below).`);
+    return h('p', {}, `${s.caseCount} held-out cases: ${cmp.metric} ${fmt.num(cmp.candidate, 3)} vs baseline ${fmt.num(cmp.baseline, 3)}, `,
+      `difference ${signed(cmp.difference)}, p = ${fmt.num(cmp.pValue, 4)} (details below).`);
   }
 
   function renderChart() {
@@ -363,7 +365,7 @@ export function runView(root, runId, onAuthError) {
       return;
     }
 
-    clear(evaluation, compareTable(s), perClassTable(s), worstCases(view));
+    clear(evaluation, verdict(s), compareTable(s), regressionList(s), perClassTable(s), worstCases(view, s));
   }
 
   refresh();
@@ -391,9 +393,76 @@ const METRICS = [
   ['Cost', 'costUsd', fmt.usd, -1],
 ];
 
+function signed(d) {
+  if (d === null || d === undefined) return '—';
+  return d === 0 ? '0' : `${d > 0 ? '+' : ''}${fmt.num(d, 4)}`;
+}
+
+/**
+ * What the evaluation concluded, in words: inconclusive (too many failed calls), or the paired comparison on the primary
+ * metric with its interval and p-value, and whether the gain is significant at the run's level.
+ */
+function verdict(s) {
+  const parts = [];
+  if (s.inconclusive) {
+    parts.push(h('p', { class: 'verdict bad', 'data-testid': 'verdict' }, badge('inconclusive', 'bad'), ' ', s.inconclusive));
+  } else if (s.comparison) {
+    const c = s.comparison;
+    const level = s.significanceLevel;
+    const interval = `95 % interval [${signed(c.ci95?.[0])}, ${signed(c.ci95?.[1])}]`;
+    const test = c.test === 'mcnemar-exact' ? 'exact McNemar test' : 'paired bootstrap';
+    const numbers = `${c.metric}: candidate ${fmt.num(c.candidate, 4)} vs baseline ${fmt.num(c.baseline, 4)}, difference ${signed(c.difference)} (${interval}), p = ${fmt.num(c.pValue, 4)} by the ${test} on ${fmt.int(c.n)} paired cases.`;
+    let kind = 'neutral', word = 'compared', text = '';
+    if (c.difference <= 0) {
+      kind = 'bad'; word = 'not better';
+      text = ' The candidate is not better than the baseline.';
+    } else if (level != null && c.pValue > level) {
+      kind = 'warn'; word = 'not significant';
+      text = ` The improvement is not statistically significant at ${fmt.num(level, 4)}: a gain this size on this many cases could be chance, so the gate refuses it.`;
+    } else if (level != null) {
+      kind = 'ok'; word = 'significant';
+      text = ` The improvement is statistically significant at ${fmt.num(level, 4)}.`;
+    } else {
+      text = ' The significance gate is off (gates.maxPValue 1).';
+    }
+
+    parts.push(h('p', { class: `verdict ${kind}`, 'data-testid': 'verdict' }, badge(word, kind), ' ', numbers, text));
+    if (c.unadjustedPValue != null) parts.push(h('p', { class: 'muted' }, `p before the adjustment for choosing among checkpoints: ${fmt.num(c.unadjustedPValue, 4)}.`));
+  } else if (s.primaryMetric) {
+    parts.push(h('p', { class: 'muted', 'data-testid': 'verdict' }, `No baseline was evaluated: ${s.primaryMetric} ${fmt.num(s.candidate?.primaryScore, 4)} for the candidate, nothing to compare with.`));
+  } else {
+    parts.push(h('p', { class: 'muted', 'data-testid': 'verdict' }, 'No metric judges these answers (no graders, no accuracy field, no schema): nothing says whether the candidate is better.'));
+  }
+
+  if (s.choice) parts.push(h('p', { 'data-testid': 'choice' }, s.choice));
+  const notes = [];
+  if (s.sampling) notes.push(`Cases: ${s.sampling}.`);
+  if (s.overlap && (s.overlap.exact + s.overlap.near) > 0) notes.push(`${s.overlap.exact + s.overlap.near} held-out prompts (${fmt.pct(s.overlap.share)}) are also in the training data.`);
+  if (notes.length) parts.push(h('p', { class: 'muted' }, notes.join(' ')));
+  return h('div', { class: 'verdicts' }, parts);
+}
+
+function regressionList(s) {
+  const list = s.regressions ?? [];
+  if (!list.length) return null;
+  return h('div', { class: 'regressions', 'data-testid': 'regressions' },
+    h('h3', {}, 'Where the candidate is worse than the baseline'),
+    h('ul', {}, list.map((r) => h('li', { 'data-slice': r.slice },
+      h('code', {}, r.slice), `: ${r.metric} ${fmt.num(r.candidate, 3)} vs ${fmt.num(r.baseline, 3)} (${signed(r.difference)}, ${fmt.int(r.n)} cases, p = ${fmt.num(r.pValue, 4)})`))));
+}
+
 function compareTable(s) {
   const c = s.candidate ?? {};
   const b = s.baseline;
+  const graderRows = Object.entries(c.graders ?? {}).map(([name, g]) => {
+    const bg = b?.graders?.[name];
+    const d = bg ? g.mean - bg.mean : null;
+    return h('tr', { 'data-metric': `grader:${name}` },
+      h('th', { scope: 'row' }, `${name} `, h('span', { class: 'muted' }, `(${g.type}${g.errors ? `, ${g.errors} ungraded` : ''})`)),
+      h('td', { class: 'num', 'data-role': 'candidate' }, `${fmt.num(g.mean, 3)}${g.passRate != null ? ` · ${fmt.pct(g.passRate)} pass` : ''}`),
+      h('td', { class: 'num', 'data-role': 'baseline' }, bg ? `${fmt.num(bg.mean, 3)}${bg.passRate != null ? ` · ${fmt.pct(bg.passRate)} pass` : ''}` : '—'),
+      h('td', { class: `num delta ${d == null || d === 0 ? '' : d > 0 ? 'better' : 'worse'}` }, d == null ? '—' : signed(d)));
+  });
   return h('table', { class: 'compare', 'data-testid': 'compare' },
     h('thead', {}, h('tr', {}, h('th', {}, 'Metric'),
       h('th', {}, 'Candidate', h('br'), h('code', { class: 'model' }, c.model ?? '—')),
@@ -416,7 +485,7 @@ function compareTable(s) {
         h('td', { class: 'num', 'data-role': 'candidate' }, format(cv)),
         h('td', { class: 'num', 'data-role': 'baseline' }, b ? format(bv) : '—'),
         h('td', { class: `num delta ${cls}` }, delta));
-    })));
+    }), graderRows));
 }
 
 function perClassTable(s) {
@@ -436,10 +505,15 @@ function perClassTable(s) {
       cells(b[name])))));
 }
 
-function worstCases(view) {
+function worstCases(view, s) {
   const list = view.worstCases ?? [];
   if (!list.length) {
-    return h('p', { class: 'muted', 'data-testid': 'no-worst-cases' }, 'The candidate answered every evaluated case correctly.');
+    // Say only what was checked: with no grader of correctness, "no wrong answer" means nothing was judged wrong.
+    const c = s.candidate ?? {};
+    const judged = c.accuracy != null || c.schemaAdherence != null || Object.values(c.graders ?? {}).some((g) => g.passRate != null);
+    return h('p', { class: 'muted', 'data-testid': 'no-worst-cases' }, judged
+      ? 'No evaluated case failed a check: every answer passed the accuracy, schema and grader checks configured.'
+      : 'No case is listed as wrong because nothing here checks correctness (no accuracy field, no schema, no grader with a pass threshold); read the scores above.');
   }
 
   const answer = (title, a) => h('div', { class: 'answer' },
@@ -448,11 +522,14 @@ function worstCases(view) {
       : [
         a.error ? h('p', { class: 'error-text' }, a.error) : h('pre', {}, a.output ?? ''),
         a.schemaErrors ? h('p', { class: 'muted' }, `schema: ${a.schemaErrors}`) : null,
+        a.refusal ? h('p', { class: 'error-text' }, `refused: ${a.refusal}`) : null,
+        a.toolCalls ? h('pre', { class: 'muted' }, a.toolCalls) : null,
+        a.grades ? h('p', { class: 'muted grades' }, Object.entries(a.grades).map(([name, g]) => `${name} ${g.error ? `ungraded (${g.error})` : `${fmt.num(g.score, 3)}${g.passed === true ? ' pass' : g.passed === false ? ' fail' : ''}`}`).join(' · ')) : null,
         h('p', { class: 'muted' }, `${a.correct === true ? 'right' : a.correct === false ? 'wrong' : ''}${a.predictedLabel ? ` (${a.predictedLabel})` : ''} · ${fmt.ms(a.latencyMs)}`),
       ]);
 
   return h('div', { class: 'worst' },
-    h('h3', {}, `Worst cases: ${list.length} of ${view.failingCases} the candidate got wrong`),
+    h('h3', {}, `Worst cases: ${list.length} of ${view.failingCases} the candidate got wrong${s.candidate?.step != null ? ` (checkpoint at step ${s.candidate.step})` : ''}`),
     h('ol', { class: 'cases', 'data-testid': 'worst-cases' }, list.map((c) => h('li', { 'data-case-index': c.index },
       h('div', { class: 'case-head' }, h('strong', {}, `Case ${c.index}`), ' ', badge(c.problem, 'bad'), c.regression ? [' ', badge('regression', 'warn')] : null,
         c.expectedLabel ? h('span', { class: 'muted' }, ` · expected ${c.expectedLabel}`) : null),
