@@ -57,12 +57,16 @@ const calls = after.chatCompletions - before.chatCompletions;
 const refused = after.quotaRateLimits - before.quotaRateLimits;
 const tokens = after.quotaChargedTokens - before.quotaChargedTokens;
 const wall = (evalEnd - evalStart) / 1000;
-const floor = Math.max(calls / rpm, tokens / tpm) * 60;
+// One quota for every call (Account), or one per model (Deployment: Azure's quota is per deployment, and the candidate and
+// the baseline answer the same cases, so each has half the calls and tokens).
+const scope = (process.env.BENCH_QUOTA_SCOPE || 'Account').toLowerCase() === 'deployment' ? 'Deployment' : 'Account';
+const share = scope === 'Deployment' ? 2 : 1;
+const floor = Math.max(calls / share / rpm, tokens / share / tpm) * 60;
 const e = status.evaluation ?? {};
 console.log(`\nrun ${runId}: ${status.runtimeStatus}, outcome ${status.outcome ?? '?'}; ${e.caseCount ?? '?'} cases per model`);
-console.log(`quota: ${rpm} requests/min, ${tpm} tokens/min (one quota for every call); max output tokens ${maxOutput}`);
+console.log(`quota: ${rpm} requests/min, ${tpm} tokens/min (${scope === 'Deployment' ? 'one quota per model' : 'one quota for every call'}); max output tokens ${maxOutput}`);
 console.log(`calls answered: ${calls}; tokens charged: ${tokens} (${(tokens / Math.max(1, calls)).toFixed(0)} a call)`);
-console.log(`floor: calls / RPM = ${(calls / rpm * 60).toFixed(1)} s, tokens / TPM = ${(tokens / tpm * 60).toFixed(1)} s -> ${floor.toFixed(1)} s`);
+console.log(`floor: calls / RPM = ${(calls / share / rpm * 60).toFixed(1)} s, tokens / TPM = ${(tokens / share / tpm * 60).toFixed(1)} s -> ${floor.toFixed(1)} s${share > 1 ? ' (per model)' : ''}`);
 console.log(`Evaluating stage wall time: ${wall.toFixed(1)} s = ${(wall / floor).toFixed(3)} x the floor (goal <= 1.15)`);
 console.log(`429s from the quota: ${refused} = ${(100 * refused / Math.max(1, calls + refused)).toFixed(2)} % of calls sent (goal < 1 %)`);
 if (e.comparison) console.log(`comparison: ${JSON.stringify(e.comparison)}`);

@@ -231,7 +231,7 @@ public sealed record EvaluationSpec
     /// <summary>Top-level field used for per-class precision/recall/F1 (default: <see cref="AccuracyField"/>).</summary>
     public string? ClassField { get; init; }
 
-    /// <summary>Most output tokens per evaluation call (default 512).</summary>
+    /// <summary>Most output tokens per evaluation call (default: twice the longest expected answer, see the README).</summary>
     public int? MaxOutputTokens { get; init; }
 
     /// <summary>Evaluate the baseline (the alias's current model, else the base model) too. Default true.</summary>

@@ -63,6 +63,7 @@ public sealed class PipelineOptions
     /// How long an evaluation call keeps retrying a deployment that does not exist yet (Azure answers 404 DeploymentNotFound
     /// for a few minutes after a deployment is created) before the call counts as failed.
     /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan EvaluationNotReadyWait { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Maximum validation issues kept in the stored report.</summary>

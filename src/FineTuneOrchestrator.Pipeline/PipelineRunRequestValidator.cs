@@ -111,7 +111,12 @@ public static class PipelineRunRequestValidator
                 errors.Add(("gates.minSchemaAdherence", "minSchemaAdherence needs evaluation.jsonSchema."));
             }
 
-            CheckRate(g.MinScore, "gates.minScore", 0, errors);
+            // A score_model's range or a multi formula can score outside [0, 1] (a 1-5 judge): any finite number.
+            if (g.MinScore is { } minScore && !double.IsFinite(minScore))
+            {
+                errors.Add(("gates.minScore", "minScore must be a finite number."));
+            }
+
             CheckRate(g.MaxPValue, "gates.maxPValue", 0, errors);
             if (g.MinAccuracy is not null && string.IsNullOrEmpty(request.Evaluation?.AccuracyField))
             {

@@ -61,6 +61,35 @@ public sealed class QuotaPacerTests
     }
 
     [Fact]
+    public async Task AcquireAsync_TwoPacersShareOneLimit_LearnTheOthersDrainAndRarelyCollide()
+    {
+        // Two models on one quota (or a baseline deployment that production also calls): each pacer alone would spend every
+        // refill it predicts and half its calls would be refused.
+        var time = new FakeTimeProvider();
+        var service = new ServiceBucket(time, capacity: 10, perSecond: 4);
+        var a = new QuotaPacer(maxConcurrency: 4, time);
+        var b = new QuotaPacer(maxConcurrency: 4, time);
+        int calls = 0;
+        var start = time.GetUtcNow();
+        for (int i = 0; i < 200; i++)
+        {
+            foreach (var pacer in new[] { a, b })
+            {
+                using var lease = await AcquireAsync(pacer, time);
+                var (ok, reading) = service.Call();
+                calls++;
+                if (ok) lease.Complete(reading); else lease.Throttle(TimeSpan.FromSeconds(1), reading);
+            }
+        }
+
+        double elapsed = (time.GetUtcNow() - start).TotalSeconds;
+        Assert.True(service.Refused < calls * 0.05, $"{service.Refused} of {calls} calls refused in {elapsed:F1} s; others {a.Stats.OthersRequestsPerSecond:F2} and {b.Stats.OthersRequestsPerSecond:F2}, rate {a.Stats.RequestsPerSecond:F2}");
+        // 400 calls, 10 in the bucket and 390 at 4/s: the floor is 97.5 s (less for each refused call).
+        Assert.InRange(elapsed, 90, 97.5 * 1.25);
+        Assert.InRange(a.Stats.OthersRequestsPerSecond, 1, 3);
+    }
+
+    [Fact]
     public async Task AcquireAsync_AfterA429_WaitsTheRetryAfterAndHalvesConcurrency()
     {
         var time = new FakeTimeProvider();

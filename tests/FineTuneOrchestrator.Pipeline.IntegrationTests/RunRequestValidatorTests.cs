@@ -186,6 +186,17 @@ public sealed class EvaluationConfigTests
     }
 
     [Fact]
+    public void Validate_MinScoreOnAOneToFiveJudge_IsAcceptedOnTheJudgesScale()
+    {
+        var graders = JsonDocument.Parse("""
+            [{"type": "score_model", "name": "helpful", "model": "gpt-4o-mini", "range": [1, 5],
+              "input": [{"role": "user", "content": "Rate {{sample.output_text}} against {{item.reference}}"}]}]
+            """).RootElement.Clone();
+        Assert.Empty(Errors(With(new EvaluationSpec { Graders = graders }, new GateSpec { MinScore = 3.5 })));
+        Assert.Empty(Errors(With(new EvaluationSpec { Graders = graders }, new GateSpec { MinScore = -2 })));
+    }
+
+    [Fact]
     public void Validate_PrimaryMetricNotMeasured_IsRefused()
     {
         var error = Assert.Single(Errors(With(new EvaluationSpec { PrimaryMetric = "rouge" })));

@@ -112,7 +112,7 @@ internal sealed class EvaluationCalls(IFineTuningProvider provider, IOptions<Pip
         new(null, Describe(e), kind, null, throttled);
 
     public static string Describe(ProviderException e) =>
-        $"{(e.StatusCode is { } s ? s.ToString(CultureInfo.InvariantCulture) : "no response")} {e.ErrorCode ?? ""}: {e.Message}".Replace("  ", " ", StringComparison.Ordinal);
+        $"{(e.StatusCode is { } s ? s.ToString(CultureInfo.InvariantCulture) : "no response")}{(e.ErrorCode is { Length: > 0 } code ? " " + code : "")}: {e.Message.TrimEnd('.')}";
 
     private static QuotaReading? Reading(RateLimitInfo? info) => info is null
         ? null
