@@ -500,7 +500,7 @@ public sealed class SimulatorState
                 ValidationFailure = failure,
                 Examples = check.Examples,
                 ValidationExampleCount = validationCount,
-                TokensPerEpoch = check.Tokens,
+                TokensPerEpoch = (failure is null ? BilledTokens.PerEpoch(training.Content, baseModel.Id, methodType) : null) ?? check.Tokens,
                 Epochs = epochs,
                 BatchSize = batch,
                 LearningRateMultiplier = hyper.LearningRateMultiplier ?? (batch <= 4 ? 2.0 : 1.8),
