@@ -149,8 +149,6 @@ public sealed class QuotaPacer
             {
                 _lastReadCall = call;
                 _lastReadAt = now;
-                // Calls sent after this one and still in flight were reserved here and had likely not reached the service when
-                // it answered: count them as spent. Those sent before it were charged before this reading.
                 // A refused call was charged nothing: give it back to the mirror before comparing, or every 429 would look
                 // like one call fewer taken by others.
                 if (throttled)
@@ -159,6 +157,8 @@ public sealed class QuotaPacer
                     _tokens.Take(-tokens);
                 }
 
+                // Calls sent after this one and still in flight were reserved here and had likely not reached the service when
+                // it answered: count them as spent. Those sent before it were charged before this reading.
                 long laterCalls = 0, laterTokens = 0;
                 foreach (var (id, reserved) in _inFlightCalls)
                 {
