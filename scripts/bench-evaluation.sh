@@ -16,15 +16,8 @@ rm -rf "$work"; mkdir -p "$work"
 export AZURITE_PORT=20040 SIMULATOR_PORT="${BENCH_SIMULATOR_PORT:-5240}" APP_PORT="${BENCH_APP_PORT:-7240}" SERVE_DIR="$work/serve"
 export SIM_TIME_SCALE=1000
 export SIM_ARGS="--Simulator:Quota:RequestsPerMinute=$rpm --Simulator:Quota:TokensPerMinute=$tpm --Simulator:Quota:Scope=${BENCH_QUOTA_SCOPE:-Account}"
-scripts/serve.sh --reset --FineTune:BlobTrigger:PollingInterval=00:00:00.500 "--Logging:LogLevel:Default=Warning" >"$work/serve.out" 2>"$work/serve.err" &
-serve_pid=$!
-trap 'kill -TERM $serve_pid 2>/dev/null; wait $serve_pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 900); do
-  grep -q '^READY ' "$work/serve.out" 2>/dev/null && break
-  kill -0 "$serve_pid" 2>/dev/null || { echo "serve.sh stopped:"; cat "$work/serve.err"; exit 1; }
-  sleep 0.2
-done
-ready="$(grep '^READY ' "$work/serve.out" | head -n 1 | cut -c7-)"
-[ -n "$ready" ] || { echo "the host did not start; see $work/serve.err"; exit 1; }
+. scripts/lib/serve-background.sh
+trap stop_serve EXIT
+start_serve "$work" --reset --FineTune:BlobTrigger:PollingInterval=00:00:00.500 "--Logging:LogLevel:Default=Warning"
 echo "load: this machine's $(nproc) cores, $(uptime | sed 's/.*load average/load average/') before the run"
 node scripts/bench/evaluation-quota.mjs "$ready" "$work" "$@"

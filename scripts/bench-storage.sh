@@ -15,17 +15,13 @@ export SERVE_DIR="$work/serve" AZURITE_PORT=20040 SIMULATOR_PORT=5240 APP_PORT=7
 export AZURITE_DEBUG_LOG="$work/azurite-debug.log"
 idle="${IDLE_SECONDS:-600}" warmup="${WARMUP_SECONDS:-60}"
 
-serve_pid=""
-trap '[ -n "$serve_pid" ] && kill -TERM "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null || true' EXIT
+. scripts/lib/serve-background.sh
+trap stop_serve EXIT
 # host.json's maxQueuePollingInterval (serve.sh shortens it for a responsive demo; the bench measures what Azure runs).
 poll="$(node -e "process.stdout.write(require('./host.json').extensions.durableTask.storageProvider.maxQueuePollingInterval)")"
 # The blob watcher at its default interval too (serve.sh lists every second for the demo).
-scripts/serve.sh "--extensions:durableTask:storageProvider:maxQueuePollingInterval=$poll" "--FineTune:BlobTrigger:PollingInterval=00:00:05" >"$work/serve.out" 2>"$work/serve.err" &
-serve_pid=$!
-for _ in $(seq 1 900); do grep -q '^READY ' "$work/serve.out" 2>/dev/null && break; kill -0 "$serve_pid" 2>/dev/null || { cat "$work/serve.err"; exit 1; }; sleep 0.2; done
-ready="$(grep '^READY ' "$work/serve.out" | head -n 1 | cut -c7-)"
-field() { node -e "process.stdout.write(JSON.parse(process.argv[1])[process.argv[2]])" "$ready" "$1"; }
-base="$(field url)" fkey="$(field functionKey)" storage="$(field storage)"
+start_serve "$work" "--extensions:durableTask:storageProvider:maxQueuePollingInterval=$poll" "--FineTune:BlobTrigger:PollingInterval=00:00:05"
+base="$(ready_field url)" fkey="$(ready_field functionKey)" storage="$(ready_field storage)"
 offset() { stat -c %s "$AZURITE_DEBUG_LOG"; }
 count() { node scripts/bench/storage-transactions.mjs "$AZURITE_DEBUG_LOG" "$1" "$2"; }
 

@@ -15,28 +15,14 @@ work="$root/.artifacts/run"
 rm -rf "$work"; mkdir -p "$work"
 [ -f node_modules/azurite/dist/src/azurite.js ] && [ -d node_modules/@azure/storage-blob ] || npm ci --no-audit --no-fund --loglevel=error
 
-serve_pid=""
-cleanup() {
-  if [ -n "$serve_pid" ] && kill -0 "$serve_pid" 2>/dev/null; then
-    kill -TERM "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
-  fi
-}
-trap cleanup EXIT
+. scripts/lib/serve-background.sh
+trap stop_serve EXIT
 
 export AZURITE_PORT="${RUN_AZURITE_PORT:-10100}" SIMULATOR_PORT="${SIMULATOR_PORT:-5199}" APP_PORT="${APP_PORT:-7071}"
 export SIM_TIME_SCALE="${SIM_TIME_SCALE:-100}" SIM_ARGS="--Simulator:Seed=${RUN_SEED:-7}" SERVE_DIR="$work/serve"
 echo "starting Azurite, the simulator and the host (scripts/serve.sh; logs in $SERVE_DIR)"
-scripts/serve.sh >"$work/serve.out" 2>"$work/serve.err" &
-serve_pid=$!
-for _ in $(seq 1 900); do
-  grep -q '^READY ' "$work/serve.out" 2>/dev/null && break
-  kill -0 "$serve_pid" 2>/dev/null || { echo "serve.sh stopped:"; cat "$work/serve.err"; exit 1; }
-  sleep 0.2
-done
-ready="$(grep '^READY ' "$work/serve.out" | head -n 1 | cut -c7-)"
-[ -n "$ready" ] || { echo "the host did not start; see $work/serve.err"; exit 1; }
-field() { node -e "process.stdout.write(JSON.parse(process.argv[1])[process.argv[2]])" "$ready" "$1"; }
-base="$(field url)" fkey="$(field functionKey)" storage="$(field storage)" simulator="$(field simulator)"
+start_serve "$work"
+base="$(ready_field url)" fkey="$(ready_field functionKey)" storage="$(ready_field storage)" simulator="$(ready_field simulator)"
 echo "host listening on $base (Durable management API under $base/runtime/webhooks/durabletask)"
 
 # The dataset: generated, deterministic for a seed. finetune.json and eval.jsonl go first: train.jsonl triggers the run.

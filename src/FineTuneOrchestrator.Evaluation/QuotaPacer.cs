@@ -42,8 +42,8 @@ public sealed class QuotaPacer
     private readonly Bucket _requests = new();
     private readonly Bucket _tokens = new();
     private double _concurrency;
+    // The calls let through and not yet ended, by the order they went in, with the tokens reserved for each.
     private readonly Dictionary<long, long> _inFlightCalls = [];
-    private int _inFlight;
     private long _calls;
     private long _throttled;
     private long _pausedUntil;
@@ -93,7 +93,7 @@ public sealed class QuotaPacer
                 {
                     wait = _time.GetElapsedTime(now, _pausedUntil);
                 }
-                else if (_inFlight >= (int)_concurrency || (_inFlight > 0 && IsStale(now)))
+                else if (_inFlightCalls.Count >= (int)_concurrency || (_inFlightCalls.Count > 0 && IsStale(now)))
                 {
                     // A mirror not corrected for a while (the pacer sat idle between chunks) may hold a refill that
                     // others on the same limit have spent: one call goes first, and its answer says what is really left.
@@ -111,7 +111,6 @@ public sealed class QuotaPacer
                 {
                     _requests.Take(1);
                     _tokens.Take(tokens);
-                    _inFlight++;
                     _calls++;
                     _inFlightCalls[_calls] = tokens;
                     return new Lease(this, tokens, _calls);
@@ -135,7 +134,6 @@ public sealed class QuotaPacer
         TaskCompletionSource released;
         lock (_gate)
         {
-            _inFlight--;
             _inFlightCalls.Remove(call);
             long now = _time.GetTimestamp();
             // Answers can arrive out of order; an older call's reading describes the bucket before the newer calls were charged

@@ -15,12 +15,6 @@ namespace FineTuneOrchestrator.Pipeline.IntegrationTests;
 /// </summary>
 public sealed class BoundaryTests
 {
-    private sealed class TestActivityContext(string name, string instanceId) : TaskActivityContext
-    {
-        public override TaskName Name => name;
-        public override string InstanceId => instanceId;
-    }
-
     private static Task<TOut> RunAsync<TActivity, TIn, TOut>(PipelineTestHost host, string name, TIn input)
         where TActivity : TaskActivity<TIn, TOut> =>
         ActivatorUtilities.CreateInstance<TActivity>(host.Services).RunAsync(new TestActivityContext(name, "boundary-run"), input);
@@ -57,7 +51,7 @@ public sealed class BoundaryTests
     public async Task Webhook_Delivered_IsSignedSoTheReceiverCanVerifyIt()
     {
         await using var host = await PipelineTestHost.StartAsync();
-        using var receiver = new RecordingReceiver(HttpStatusCode.NoContent);
+        using var receiver = new WebhookReceiver(HttpStatusCode.NoContent);
         var sender = host.Services.GetRequiredService<WebhookSender>();
 
         using HttpResponseMessage response = await sender.PostAsync(receiver.Url, "{\"outcome\":\"Promoted\"}", "run-signed", CancellationToken.None);
@@ -73,8 +67,8 @@ public sealed class BoundaryTests
     public async Task Webhook_AnsweringWithARedirect_IsNotFollowedAndFailsTheNotification()
     {
         await using var host = await PipelineTestHost.StartAsync();
-        using var target = new RecordingReceiver(HttpStatusCode.NoContent);
-        using var redirecting = new RecordingReceiver(HttpStatusCode.Redirect, location: target.Url);
+        using var target = new WebhookReceiver(HttpStatusCode.NoContent);
+        using var redirecting = new WebhookReceiver(HttpStatusCode.Redirect, location: target.Url);
         var notify = ActivatorUtilities.CreateInstance<NotifyActivity>(host.Services);
         var result = new PipelineResult { RunId = "run-redirect", Outcome = PipelineOutcomes.Promoted, Promoted = true, Reasons = [] };
 
@@ -90,7 +84,7 @@ public sealed class BoundaryTests
     [InlineData("127.0.0.1")]
     public async Task Webhook_HostResolvingToLoopback_IsRefusedAtConnectWhenPrivateNetworksAreOff(string host)
     {
-        using var receiver = new RecordingReceiver(HttpStatusCode.NoContent);
+        using var receiver = new WebhookReceiver(HttpStatusCode.NoContent);
         var options = Options.Create(new WebhookOptions { AllowHttp = true, SigningSecret = "a-signing-secret-0123" });
         options.Value.AllowedHosts.Add(host);
         using var sender = new WebhookSender(new WebhookPolicy(options), options, Options.Create(new PipelineOptions()), TimeProvider.System);
@@ -159,59 +153,6 @@ public sealed class BoundaryTests
         if (problem is not null)
         {
             Assert.Contains(problem, actual, StringComparison.Ordinal);
-        }
-    }
-
-    /// <summary>A loopback HTTP receiver that answers every request with one status and records what it got.</summary>
-    private sealed class RecordingReceiver : IDisposable
-    {
-        private readonly HttpListener _listener = new();
-
-        public RecordingReceiver(HttpStatusCode status, string? location = null)
-        {
-            using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            int port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            Url = $"http://127.0.0.1:{port}/hook/";
-            _listener.Prefixes.Add(Url);
-            _listener.Start();
-            _ = Task.Run(async () =>
-            {
-                while (_listener.IsListening)
-                {
-                    HttpListenerContext ctx;
-                    try
-                    {
-                        ctx = await _listener.GetContextAsync();
-                    }
-                    catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-                    {
-                        return;
-                    }
-
-                    using var reader = new StreamReader(ctx.Request.InputStream, Encoding.UTF8);
-                    string body = await reader.ReadToEndAsync();
-                    Requests.Enqueue((ctx.Request.Headers.AllKeys.ToDictionary(k => k!, k => ctx.Request.Headers[k]!, StringComparer.OrdinalIgnoreCase), body));
-                    ctx.Response.StatusCode = (int)status;
-                    if (location is not null)
-                    {
-                        ctx.Response.RedirectLocation = location;
-                    }
-
-                    ctx.Response.Close();
-                }
-            });
-        }
-
-        public string Url { get; }
-
-        public System.Collections.Concurrent.ConcurrentQueue<(Dictionary<string, string> Headers, string Body)> Requests { get; } = new();
-
-        public void Dispose()
-        {
-            _listener.Stop();
-            _listener.Close();
         }
     }
 }

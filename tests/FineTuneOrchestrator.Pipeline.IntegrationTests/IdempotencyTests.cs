@@ -9,12 +9,6 @@ namespace FineTuneOrchestrator.Pipeline.IntegrationTests;
 /// <summary>Activities run at least once: running one again must not upload, train or promote twice.</summary>
 public sealed class IdempotencyTests
 {
-    private sealed class TestActivityContext(string name, string instanceId) : TaskActivityContext
-    {
-        public override TaskName Name => name;
-        public override string InstanceId => instanceId;
-    }
-
     private static async Task<TOut> RunActivityAsync<TActivity, TIn, TOut>(PipelineTestHost host, string name, TIn input)
         where TActivity : TaskActivity<TIn, TOut>
     {

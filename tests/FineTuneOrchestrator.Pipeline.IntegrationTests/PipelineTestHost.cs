@@ -237,14 +237,21 @@ internal sealed class StaticTokenCredential(string token) : Azure.Core.TokenCred
         ValueTask.FromResult(GetToken(requestContext, cancellationToken));
 }
 
-/// <summary>A webhook receiver on a loopback port that records the bodies it gets.</summary>
+/// <summary>
+/// A webhook receiver on a loopback port that answers every request with one status (and a redirect location, if given)
+/// and records the headers and body of each.
+/// </summary>
 internal sealed class WebhookReceiver : IDisposable
 {
     private readonly HttpListener _listener = new();
+    private readonly HttpStatusCode _status;
+    private readonly string? _location;
     private readonly Task _loop;
 
-    public WebhookReceiver()
+    public WebhookReceiver(HttpStatusCode status = HttpStatusCode.NoContent, string? location = null)
     {
+        _status = status;
+        _location = location;
         int port = FreePort();
         Url = $"http://127.0.0.1:{port}/hook/";
         _listener.Prefixes.Add(Url);
@@ -253,7 +260,9 @@ internal sealed class WebhookReceiver : IDisposable
     }
 
     public string Url { get; }
-    public System.Collections.Concurrent.ConcurrentQueue<string> Bodies { get; } = new();
+    public System.Collections.Concurrent.ConcurrentQueue<(Dictionary<string, string> Headers, string Body)> Requests { get; } = new();
+
+    public IEnumerable<string> Bodies => Requests.Select(r => r.Body);
 
     private async Task LoopAsync()
     {
@@ -270,8 +279,14 @@ internal sealed class WebhookReceiver : IDisposable
             }
 
             using var reader = new StreamReader(ctx.Request.InputStream, Encoding.UTF8);
-            Bodies.Enqueue(await reader.ReadToEndAsync());
-            ctx.Response.StatusCode = 204;
+            string body = await reader.ReadToEndAsync();
+            Requests.Enqueue((ctx.Request.Headers.AllKeys.ToDictionary(k => k!, k => ctx.Request.Headers[k]!, StringComparer.OrdinalIgnoreCase), body));
+            ctx.Response.StatusCode = (int)_status;
+            if (_location is not null)
+            {
+                ctx.Response.RedirectLocation = _location;
+            }
+
             ctx.Response.Close();
         }
     }
