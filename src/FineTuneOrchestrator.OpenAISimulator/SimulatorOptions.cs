@@ -65,6 +65,14 @@ public sealed class SimulatorOptions
 
     /// <summary>The inference quota chat completions are held to (off by default).</summary>
     public QuotaOptions Quota { get; set; } = new();
+
+    /// <summary>
+    /// Whether passed retirement dates refuse calls: job creation after a model's fine-tuning retirement, chat and ARM
+    /// deployment after its inference retirement. The default dates are the real ones and the clock starts at the wall
+    /// clock's time, so on and after those dates the simulator refuses those models as the services will; tests that must
+    /// not depend on the calendar turn this off, or move the dates with <c>POST /_simulator/models/{model}/retirement</c>.
+    /// </summary>
+    public bool EnforceRetirement { get; set; } = true;
 }
 
 /// <summary>
@@ -166,4 +174,21 @@ public sealed class AzureFlavourOptions
 
     /// <summary>Require a deployment for chat completions on the Azure prefix (the real service does).</summary>
     public bool RequireDeployments { get; set; } = true;
+
+    /// <summary>
+    /// Simulated seconds after a newly created deployment reaches <c>Succeeded</c> during which chat completions by its name
+    /// still answer 404 <c>DeploymentNotFound</c>: ARM already says Succeeded while the data plane has not caught up, which is
+    /// why the service's message asks to wait if the deployment was created "within the last 5 minutes". Updates of an
+    /// existing deployment have no such window.
+    /// </summary>
+    public double NotReadySeconds { get; set; } = 120;
+
+    /// <summary>Simulated hours after which a <c>DeveloperTier</c> deployment is deleted (Microsoft Learn: Developer tier deployments are removed after 24 hours).</summary>
+    public double DeveloperTierLifetimeHours { get; set; } = 24;
+
+    /// <summary>
+    /// Simulated days without a chat completion after which a deployment of a fine-tuned model is deleted (Microsoft Learn:
+    /// 15 days of inactivity). The base-model deployments added at start are never deleted.
+    /// </summary>
+    public double IdleDeletionDays { get; set; } = 15;
 }

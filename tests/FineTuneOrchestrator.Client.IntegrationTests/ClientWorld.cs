@@ -53,6 +53,8 @@ internal sealed class ClientWorld : IAsyncDisposable
         var settings = new Dictionary<string, string?>
         {
             ["Simulator:TimeScale"] = "5000",
+            // The models retire on real dates (gpt-4o-mini on OpenAI on 2027-01-14): these tests must not depend on the calendar.
+            ["Simulator:EnforceRetirement"] = "false",
             ["Simulator:ApiKey"] = ApiKey,
             ["Simulator:Seed"] = "5",
             ["Simulator:DeploymentSeconds"] = "1",

@@ -68,6 +68,8 @@ public sealed class DashboardWorld : IAsyncLifetime
             Simulator = await SimulatorServer.StartAsync(new Dictionary<string, string?>
             {
                 ["Simulator:ManualClock"] = "true",
+                // The models retire on real dates: these tests must not depend on the calendar.
+                ["Simulator:EnforceRetirement"] = "false",
                 ["Simulator:ApiKey"] = SimulatorApiKey,
                 ["Simulator:Seed"] = "11",
                 // A run with this suffix trains a model that answers exactly as its base: no gain to show.

@@ -186,6 +186,8 @@ public sealed class E2EWorld : IAsyncLifetime
         _simulator = await SimulatorServer.StartAsync(new Dictionary<string, string?>
         {
             ["Simulator:TimeScale"] = "1000",
+            // The models retire on real dates (gpt-4o-mini on OpenAI on 2027-01-14): these tests must not depend on the calendar.
+            ["Simulator:EnforceRetirement"] = "false",
             ["Simulator:ApiKey"] = SimulatorApiKey,
             ["Simulator:Seed"] = "5",
             ["Simulator:Faults:FailJobsWithSuffix"] = FailingSuffix,

@@ -272,7 +272,8 @@ public sealed class BehaviourTests
     [Fact]
     public async Task AzureDeployments_CreateProvisionAndServe()
     {
-        using var sim = new Simulator(("Simulator:DeploymentSeconds", "200"), ("Simulator:ManualClock", "true"));
+        // A perfect learner, so the answers below are the trained ones whatever the (seeded) model name draws.
+        using var sim = new Simulator(("Simulator:DeploymentSeconds", "200"), ("Simulator:ManualClock", "true"), ("Simulator:Models:LearningHalfPoint", "0"));
         var client = sim.Api();
         var arm = sim.CreateClient();
         arm.DefaultRequestHeaders.Authorization = new("Bearer", "arm-token");
@@ -296,6 +297,7 @@ public sealed class BehaviourTests
         var stillCreating = await Simulator.GetJsonAsync(arm, $"{Path}/ft-dep?api-version=2024-10-01");
         sim.State.AdvanceClock(2);
         var ready = await Simulator.GetJsonAsync(arm, $"{Path}/ft-dep?api-version=2024-10-01");
+        sim.State.AdvanceClock(120); // past the data plane's not-ready window (Simulator:Azure:NotReadySeconds)
         var answer = await Simulator.PostJsonAsync(azure, "/openai/v1/chat/completions", chat);
         var listed = await Simulator.GetJsonAsync(arm, $"{Path}?api-version=2024-10-01");
         var openAiPrefix = await Simulator.PostJsonAsync(client, "/v1/chat/completions", new { model, messages = chat.messages });

@@ -101,6 +101,38 @@ public sealed class SdkCompatibilityTests
     }
 
     [Fact]
+    public async Task Sdk_AzureFace_AzureModelShapesAndContinuousFineTuning_RoundTrip()
+    {
+        using var sim = new Simulator(("Simulator:ManualClock", "true"));
+        var client = new OpenAIClient(new ApiKeyCredential(Simulator.Key), new OpenAIClientOptions
+        {
+            Endpoint = new Uri(sim.Server.BaseAddress, "openai/v1"),
+            Transport = new HttpClientPipelineTransport(sim.CreateClient()),
+        });
+        var fineTuning = client.GetFineTuningClient();
+        var models = client.GetOpenAIModelClient();
+        OpenAIFile file = await client.GetOpenAIFileClient().UploadFileAsync(new BinaryData(Simulator.Jsonl(10)), "azure.jsonl", FileUploadPurpose.FineTune);
+
+        var parent = await fineTuning.FineTuneAsync("gpt-4.1-mini", file.Id, waitUntilCompleted: false);
+        sim.State.AdvanceClock(3600);
+        var parentDone = await fineTuning.GetJobAsync(parent.JobId);
+        var child = await fineTuning.FineTuneAsync(parentDone.Value, file.Id, waitUntilCompleted: false);
+        sim.State.AdvanceClock(3600);
+        var childDone = await fineTuning.GetJobAsync(child.JobId);
+        OpenAIModelCollection listed = await models.GetModelsAsync();
+        OpenAIModel baseModel = await models.GetModelAsync("gpt-4.1-mini-2025-04-14");
+        OpenAIModel childModel = await models.GetModelAsync(childDone.Value);
+
+        Assert.Matches(@"^gpt-4\.1-mini-2025-04-14\.ft-[0-9a-f]{32}$", parentDone.Value);
+        Assert.Equal(parentDone.Value, child.BaseModel);
+        Assert.Equal(FineTuningStatus.Succeeded, childDone.Status);
+        Assert.Matches(@"^gpt-4\.1-mini-2025-04-14\.ft-[0-9a-f]{32}$", childDone.Value);
+        Assert.Contains(listed, m => m.Id == childDone.Value);
+        Assert.Equal("system", baseModel.OwnedBy);
+        Assert.Equal(childDone.Value, childModel.Id);
+    }
+
+    [Fact]
     public async Task Sdk_ErrorsAndPauseResume_AreUnderstood()
     {
         using var sim = new Simulator(("Simulator:StepSeconds", "60"), ("Simulator:ManualClock", "true"));

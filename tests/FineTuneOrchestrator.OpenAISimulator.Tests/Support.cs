@@ -24,6 +24,9 @@ public sealed class Simulator : WebApplicationFactory<Program>
             ["Simulator:TimeScale"] = "1000",
             ["Simulator:ApiKey"] = Key,
             ["Simulator:Seed"] = "11",
+            // The default retirement dates are the real ones and the clock starts at today's date, so a test that must
+            // not start failing on a model's retirement day leaves them unenforced; retirement tests turn this back on.
+            ["Simulator:EnforceRetirement"] = "false",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (k, v) in settings)

@@ -1,9 +1,12 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using FineTuneOrchestrator.OpenAISimulator.Engine;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace FineTuneOrchestrator.OpenAISimulator.Endpoints;
 
-/// <summary>Simulator-only endpoints under <c>/_simulator</c>: health, counters and live fault settings.</summary>
+/// <summary>Simulator-only endpoints under <c>/_simulator</c>: health, counters, live fault settings, the clock and model retirement dates.</summary>
 internal static class ControlEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
@@ -39,6 +42,65 @@ internal static class ControlEndpoints
                 return TypedResults.Problem($"seconds={s}: {e.Message.Split(" (Parameter", 2)[0]}", statusCode: StatusCodes.Status400BadRequest);
             }
         });
+        control.MapPost("/models/{model}/retirement", SetRetirementAsync);
+    }
+
+    /// <summary>
+    /// Sets a base model's retirement dates on both faces from <c>{"inference": ISO-8601|null, "fineTune": ISO-8601|null}</c>:
+    /// null clears a date, a key left out keeps it. Answers the model as the Azure face's models API shows it.
+    /// </summary>
+    private static async Task<IResult> SetRetirementAsync(string model, HttpRequest request, SimulatorState state, CancellationToken ct)
+    {
+        if (BaseModels.Resolve(model) is not { } info)
+        {
+            return TypedResults.Problem($"Unknown base model '{model}'. Known: {string.Join(", ", BaseModels.All.Select(m => m.Id))}.", statusCode: StatusCodes.Status404NotFound);
+        }
+
+        JsonObject body;
+        try
+        {
+            body = await JsonNode.ParseAsync(request.Body, cancellationToken: ct).ConfigureAwait(false) as JsonObject
+                ?? throw new JsonException("not an object");
+        }
+        catch (JsonException)
+        {
+            return TypedResults.Problem("Expected a JSON object such as {\"inference\": \"2027-01-01T00:00:00Z\", \"fineTune\": null}.", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        var current = state.Retirement.Read(info.Id);
+        if (!TryDate(body, "inference", current.Inference, out var inference, out var error) || !TryDate(body, "fineTune", current.FineTune, out var fineTune, out error))
+        {
+            return TypedResults.Problem(error, statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        state.SetModelRetirement(info.Id, inference, fineTune);
+        return Http.Json(Shapes.BaseModel(state, info, azure: true));
+    }
+
+    private static bool TryDate(JsonObject body, string name, DateTimeOffset? current, out DateTimeOffset? value, out string error)
+    {
+        error = "";
+        value = current;
+        if (!body.TryGetPropertyValue(name, out var node))
+        {
+            return true;
+        }
+
+        if (node is null)
+        {
+            value = null;
+            return true;
+        }
+
+        if (node is JsonValue v && v.TryGetValue(out string? text)
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+        {
+            value = parsed;
+            return true;
+        }
+
+        error = $"'{name}' must be an ISO-8601 date-time string (e.g. 2027-01-01T00:00:00Z) or null; got {node.ToJsonString()}.";
+        return false;
     }
 }
 

@@ -22,8 +22,9 @@ internal static class ManagementEndpoints
                 ?? throw Arm(400, "InvalidRequestContent", "The request content is missing 'properties.model'.");
             var modelName = model["name"] is JsonValue nv && nv.TryGetValue(out string? n) && n.Length > 0 ? n : throw Arm(400, "InvalidRequestContent", "'properties.model.name' is required.");
             var version = model["version"] is JsonValue vv && vv.TryGetValue(out string? v) ? v : "1";
-            var sku = body["sku"]?["name"] is JsonValue sn && sn.TryGetValue(out string? s) ? s : "Standard";
-            var capacity = body["sku"]?["capacity"] is JsonValue cv && cv.TryGetValue(out int c) ? c : 1;
+            var skuNode = body["sku"] as JsonObject;
+            var sku = skuNode?["name"] is JsonValue sn && sn.TryGetValue(out string? s) ? s : "Standard";
+            var capacity = Capacity(skuNode?["capacity"]);
             var id = $"/subscriptions/{subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.CognitiveServices/accounts/{account}/deployments/{name}";
             var (deployment, created) = state.PutDeployment(account, name, id, modelName, version, sku, capacity);
             return Http.Json(Shapes.Deployment(deployment, state.Now), created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
@@ -47,6 +48,22 @@ internal static class ManagementEndpoints
             RequireApiVersion(request);
             return state.DeleteDeployment(account, name) ? Results.Ok() : Results.NoContent();
         });
+    }
+
+    /// <summary>The SKU capacity: an integer of at least 1, 1 when absent; anything else is 400 <c>InvalidCapacity</c>.</summary>
+    private static int Capacity(JsonNode? node)
+    {
+        if (node is null)
+        {
+            return 1;
+        }
+
+        if (node is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number && v.TryGetValue(out int c) && c >= 1)
+        {
+            return c;
+        }
+
+        throw Arm(400, "InvalidCapacity", $"The capacity {node.ToJsonString()} is invalid: sku.capacity must be an integer of at least 1.");
     }
 
     private static void RequireApiVersion(HttpRequest request)

@@ -11,8 +11,8 @@ internal static class ModelsEndpoints
     {
         api.MapGet("/models", (SimulatorState state) =>
         {
-            var data = BaseModels.All.Select(m => (JsonNode)Shapes.BaseModel(m))
-                .Concat(state.SucceededJobs().Where(j => !j.ModelDeleted).Select(j => (JsonNode)Shapes.TrainedModel(state, j)));
+            var data = BaseModels.All.Select(m => (JsonNode)Shapes.BaseModel(state, m, azure))
+                .Concat(state.SucceededJobs().Where(j => !j.ModelDeleted).Select(j => (JsonNode)Shapes.TrainedModel(state, j, azure)));
             var list = Shapes.List(data, false);
             list.Remove("has_more");
             return Http.Json(list);
@@ -21,12 +21,12 @@ internal static class ModelsEndpoints
         {
             if (BaseModels.Resolve(model) is { } info && info.Id == model)
             {
-                return Http.Json(Shapes.BaseModel(info));
+                return Http.Json(Shapes.BaseModel(state, info, azure));
             }
 
             var job = state.FindTrainedModel(model);
             return job is not null && job.FineTunedModel == model
-                ? Http.Json(Shapes.TrainedModel(state, job))
+                ? Http.Json(Shapes.TrainedModel(state, job, azure))
                 : throw new ApiException(404, $"The model '{model}' does not exist", "invalid_request_error", "model", "model_not_found");
         });
         api.MapDelete("/models/{model}", (string model, SimulatorState state) =>
@@ -50,8 +50,10 @@ internal static class ModelsEndpoints
             }
 
             var model = requested;
+            string? deployment = null;
             if (azure && state.Options.Azure.RequireDeployments)
             {
+                deployment = requested;
                 model = state.ResolveDeployment(requested)
                     ?? throw new ApiException(404,
                         "The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.",
@@ -63,6 +65,12 @@ internal static class ModelsEndpoints
             if (trained is null && baseModel is null)
             {
                 throw new ApiException(404, $"The model `{model}` does not exist or you do not have access to it.", "invalid_request_error", null, "model_not_found");
+            }
+
+            // A fine-tune lives by its root base model's retirement date on this face.
+            if (state.Retirement.InferenceRefusal(model, trained?.BaseModel ?? baseModel!.Id, trained is not null, deployment, azure, state.Now) is { } retired)
+            {
+                throw retired;
             }
 
             if (state.DrawChatFault(model) is { } chatFault)

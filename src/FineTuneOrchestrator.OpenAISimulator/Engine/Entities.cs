@@ -56,6 +56,19 @@ internal sealed class SimJob
     public required string PlannedModelName { get; init; }
     public required bool Azure { get; init; }
 
+    /// <summary>
+    /// The root base model id: <see cref="Model"/> itself for a base model, else the base its parent chain started from
+    /// (the new model's name, tokenizer, retirement dates and fallback answers are the root's).
+    /// </summary>
+    public required string BaseModel { get; init; }
+
+    /// <summary>For continuous fine-tuning: the fine-tuned model's job this job trains on, and the checkpoint step when a checkpoint was named.</summary>
+    public SimJob? Parent { get; init; }
+    public int? ParentCheckpointStep { get; init; }
+
+    /// <summary>The Azure <c>trainingType</c> as sent (null: not given, which means Standard); always null on the OpenAI face.</summary>
+    public string? TrainingType { get; init; }
+
     public string Status { get; set; } = "validating_files";
     public DateTimeOffset? FinishedAt { get; set; }
     public string? FineTunedModel { get; set; }
@@ -91,7 +104,11 @@ internal sealed class SimJob
     public bool IsTerminal => Status is "succeeded" or "failed" or "cancelled";
 }
 
-/// <summary>An Azure deployment created through the ARM stand-in.</summary>
+/// <summary>
+/// An Azure deployment created through the ARM stand-in (or pre-installed for a base model). Its life follows Microsoft
+/// Learn: <c>Creating</c> (or <c>Updating</c>, still serving the previous model) until ready, then <c>Succeeded</c>; see
+/// <see cref="DeploymentLifecycle"/> for the not-ready window, Developer-tier expiry and idle deletion.
+/// </summary>
 internal sealed class SimDeployment
 {
     public required string Name { get; init; }
@@ -99,8 +116,45 @@ internal sealed class SimDeployment
     public required string Id { get; init; }
     public required string ModelName { get; set; }
     public required string ModelVersion { get; set; }
+
+    /// <summary>The SKU name as the caller sent it (SKU names are compared case-insensitively, echoed as sent).</summary>
     public required string SkuName { get; set; }
     public required int Capacity { get; set; }
     public required DateTimeOffset ReadyAt { get; set; }
-    public string ProvisioningState(DateTimeOffset now) => now >= ReadyAt ? "Succeeded" : "Creating";
+    public required DateTimeOffset CreatedAt { get; init; }
+    public required DateTimeOffset LastModifiedAt { get; set; }
+
+    /// <summary>One of the base-model deployments added at start: it never expires.</summary>
+    public bool Preinstalled { get; init; }
+
+    /// <summary>The deployed model is a fine-tuned model (or checkpoint), so the idle-deletion rule applies.</summary>
+    public bool ServesFineTunedModel { get; set; }
+
+    /// <summary>The pending change is an update of a deployment that had been ready; it keeps serving <see cref="PreviousModelName"/>.</summary>
+    public bool Updating { get; set; }
+
+    /// <summary>The model served while an update is pending.</summary>
+    public string? PreviousModelName { get; set; }
+
+    /// <summary>Until this instant chat by the deployment's name answers DeploymentNotFound (new deployments only).</summary>
+    public DateTimeOffset NotReadyUntil { get; set; } = DateTimeOffset.MinValue;
+
+    /// <summary>When the deployment got its <c>DeveloperTier</c> SKU; null for other SKUs.</summary>
+    public DateTimeOffset? DeveloperTierSince { get; set; }
+
+    /// <summary>The start of the idle clock: when it last became ready, or its last chat completion.</summary>
+    public DateTimeOffset IdleSince { get; set; }
+
+    public string ProvisioningState(DateTimeOffset now) => now >= ReadyAt ? "Succeeded" : Updating ? "Updating" : "Creating";
+
+    /// <summary>The model that answers chat by this deployment's name now; null while it cannot be called.</summary>
+    public string? ServingModel(DateTimeOffset now)
+    {
+        if (now < NotReadyUntil)
+        {
+            return null;
+        }
+
+        return now >= ReadyAt ? ModelName : Updating ? PreviousModelName : null;
+    }
 }

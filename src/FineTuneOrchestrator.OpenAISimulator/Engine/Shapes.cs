@@ -42,7 +42,7 @@ internal static class Shapes
         var hyper = Hyper(j);
         var method = new JsonObject { ["type"] = j.MethodType, [j.MethodType] = new JsonObject { ["hyperparameters"] = hyper.DeepClone() } };
         var estimated = state.EstimatedFinish(j);
-        return new JsonObject
+        var job = new JsonObject
         {
             ["object"] = "fine_tuning.job",
             ["id"] = j.Id,
@@ -70,6 +70,13 @@ internal static class Shapes
             ["shared_with_openai"] = false,
             ["eval_id"] = null,
         };
+        if (j.Azure)
+        {
+            // Azure echoes the training type (Microsoft's SDK tests assert it); absent means Standard.
+            job["trainingType"] = j.TrainingType ?? "Standard";
+        }
+
+        return job;
     }
 
     private static JsonObject Hyper(SimJob j)
@@ -126,23 +133,104 @@ internal static class Shapes
         return list;
     }
 
-    public static JsonObject BaseModel(BaseModels.Info m) => new()
+    /// <summary>
+    /// A base model as the face's models API shows it: OpenAI's <c>shutdown_date</c> (<c>YYYY-MM-DD</c> or null); on Azure
+    /// <c>lifecycle_status</c>, <c>deprecation</c> (<c>fine_tune</c>, <c>inference</c>: Unix seconds) and <c>capabilities</c>,
+    /// as Microsoft's <c>get_models</c> REST example has them.
+    /// </summary>
+    public static JsonObject BaseModel(SimulatorState state, BaseModels.Info m, bool azure)
     {
-        ["id"] = m.Id,
-        ["object"] = "model",
-        ["created"] = m.Created,
-        ["owned_by"] = "system",
-        ["shutdown_date"] = m.ShutdownDate?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+        var model = new JsonObject
+        {
+            ["id"] = m.Id,
+            ["object"] = "model",
+            ["created"] = m.Created,
+            ["owned_by"] = "system",
+        };
+        if (!azure)
+        {
+            model["shutdown_date"] = ShutdownDate(state, m.Id);
+            return model;
+        }
+
+        var now = state.Now;
+        var inference = state.Retirement.Inference(m.Id, azure: true);
+        var fineTune = state.Retirement.FineTune(m.Id, azure: true);
+        model["created_at"] = m.Created;
+        model["status"] = "succeeded";
+        model["lifecycle_status"] = Lifecycle(inference, now);
+        model["deprecation"] = Deprecation(fineTune, inference);
+        model["capabilities"] = Capabilities(fineTune: !ModelRetirement.Passed(fineTune, now), inference: !ModelRetirement.Passed(inference, now));
+        return model;
+    }
+
+    /// <summary>
+    /// A fine-tuned model: on OpenAI with its root base's <c>shutdown_date</c>; on Azure with <c>model</c> (the root base),
+    /// <c>fine_tune</c> (its job), <c>deprecation.inference</c> (the base's) and <c>capabilities.fine_tune</c> (it can be
+    /// fine-tuned further, until its base's fine-tuning ends).
+    /// </summary>
+    public static JsonObject TrainedModel(SimulatorState state, SimJob j, bool azure)
+    {
+        var created = Unix(j.FinishedAt ?? j.CreatedAt);
+        var model = new JsonObject
+        {
+            ["id"] = j.FineTunedModel,
+            ["object"] = "model",
+            ["created"] = created,
+            ["owned_by"] = state.Options.OrganizationSlug,
+        };
+        if (!azure)
+        {
+            model["shutdown_date"] = ShutdownDate(state, j.BaseModel);
+            return model;
+        }
+
+        var now = state.Now;
+        var inference = state.Retirement.Inference(j.BaseModel, azure: true);
+        var fineTune = state.Retirement.FineTune(j.BaseModel, azure: true);
+        model["created_at"] = created;
+        model["status"] = "succeeded";
+        model["model"] = j.BaseModel;
+        model["fine_tune"] = j.Id;
+        model["lifecycle_status"] = Lifecycle(inference, now);
+        model["deprecation"] = Deprecation(null, inference);
+        model["capabilities"] = Capabilities(fineTune: !ModelRetirement.Passed(fineTune, now), inference: !ModelRetirement.Passed(inference, now));
+        return model;
+    }
+
+    private static string? ShutdownDate(SimulatorState state, string baseModel) =>
+        state.Retirement.Inference(baseModel, azure: false) is { } date ? ModelRetirement.Day(date) : null;
+
+    private static string Lifecycle(DateTimeOffset? inference, DateTimeOffset now) =>
+        ModelRetirement.Passed(inference, now) ? "deprecated" : "generally-available";
+
+    private static JsonObject Deprecation(DateTimeOffset? fineTune, DateTimeOffset? inference)
+    {
+        // Dates not scheduled are left out rather than null, as Azure leaves them out.
+        var deprecation = new JsonObject();
+        if (fineTune is { } f)
+        {
+            deprecation["fine_tune"] = Unix(f);
+        }
+
+        if (inference is { } i)
+        {
+            deprecation["inference"] = Unix(i);
+        }
+
+        return deprecation;
+    }
+
+    private static JsonObject Capabilities(bool fineTune, bool inference) => new()
+    {
+        ["fine_tune"] = fineTune,
+        ["inference"] = inference,
+        ["completion"] = false,
+        ["chat_completion"] = true,
+        ["embeddings"] = false,
     };
 
-    public static JsonObject TrainedModel(SimulatorState state, SimJob j) => new()
-    {
-        ["id"] = j.FineTunedModel,
-        ["object"] = "model",
-        ["created"] = Unix(j.FinishedAt ?? j.CreatedAt),
-        ["owned_by"] = state.Options.OrganizationSlug,
-    };
-
+    /// <summary>An ARM deployment: <c>sku</c> (name as sent, capacity), <c>properties.model</c>, <c>provisioningState</c> and <c>systemData</c>.</summary>
     public static JsonObject Deployment(SimDeployment d, DateTimeOffset now) => new()
     {
         ["id"] = d.Id,
@@ -155,5 +243,12 @@ internal static class Shapes
             ["provisioningState"] = d.ProvisioningState(now),
             ["capabilities"] = new JsonObject { ["chatCompletion"] = "true" },
         },
+        ["systemData"] = new JsonObject
+        {
+            ["createdAt"] = Iso(d.CreatedAt),
+            ["lastModifiedAt"] = Iso(d.LastModifiedAt),
+        },
     };
+
+    private static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 }

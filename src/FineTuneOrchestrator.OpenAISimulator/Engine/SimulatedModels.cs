@@ -75,36 +75,62 @@ internal static partial class SimulatedModels
     /// <summary>The answer of a fine-tuned model <paramref name="model"/> of <paramref name="job"/> (at <paramref name="checkpointStep"/>, or the final model).</summary>
     public static ModelReply AnswerAsFineTuned(ChatInput input, SimJob job, string model, int? checkpointStep, ModelOptions options)
     {
-        if (Judge(input) is not null || job.Examples.Count == 0)
+        var (knowledge, inheritedSeen) = Knowledge(job);
+        if (Judge(input) is not null || knowledge.Count == 0)
         {
-            return AnswerAsBase(input, job.Model, options);
+            return AnswerAsBase(input, job.BaseModel, options);
         }
 
         bool Scenario(string? suffix) => !string.IsNullOrEmpty(suffix) && job.Suffix?.Contains(suffix, StringComparison.Ordinal) == true;
         if (Scenario(options.NoGainSuffix))
         {
-            return AnswerAsBase(input, job.Model, options);
+            return AnswerAsBase(input, job.BaseModel, options);
         }
 
         if (Scenario(options.RegressSuffix))
         {
-            return Reply(job.Examples[(int)(Hash(model, input.LastUser, "regress") % (ulong)job.Examples.Count)], input);
+            return Reply(knowledge[(int)(Hash(model, input.LastUser, "regress") % (ulong)knowledge.Count)], input);
         }
 
-        int epochs = checkpointStep is { } step ? Math.Clamp((int)Math.Ceiling(step / (double)Math.Max(1, job.StepsPerEpoch)), 1, job.Epochs) : job.Epochs;
+        int epochs = EpochsAt(job, checkpointStep);
         if (Scenario(options.OverfitSuffix) && epochs == job.Epochs && Unit(model, input.LastUser, "overfit") < options.OverfitShare)
         {
-            return Reply(job.Examples[(int)(Hash(model, input.LastUser, "overfit-pick") % (ulong)job.Examples.Count)], input);
+            return Reply(knowledge[(int)(Hash(model, input.LastUser, "overfit-pick") % (ulong)knowledge.Count)], input);
         }
 
-        double seen = job.Examples.Count * (double)epochs;
+        double seen = (job.Examples.Count * (double)epochs) + inheritedSeen;
         double learned = seen / (seen + Math.Max(0, options.LearningHalfPoint));
         if (Unit(model, input.LastUser, "learned") >= learned)
         {
-            return AnswerAsBase(input, job.Model, options);
+            return AnswerAsBase(input, job.BaseModel, options);
         }
 
-        return Reply(Vote(job.Examples, TrainingData.Words(input.LastUser), Math.Max(1, options.Neighbours)), input);
+        return Reply(Vote(knowledge, TrainingData.Words(input.LastUser), Math.Max(1, options.Neighbours)), input);
+    }
+
+    /// <summary>The epochs a job's model had seen at <paramref name="checkpointStep"/> (all of them for the final model).</summary>
+    private static int EpochsAt(SimJob job, int? checkpointStep) =>
+        checkpointStep is { } step ? Math.Clamp((int)Math.Ceiling(step / (double)Math.Max(1, job.StepsPerEpoch)), 1, job.Epochs) : job.Epochs;
+
+    /// <summary>
+    /// What a model knows: its own job's examples, then (continuous fine-tuning) its parent's, grandparent's and so on, with
+    /// the example-epochs those ancestors saw (a checkpoint parent: up to its step). Own examples come first so that, among
+    /// equally near examples, the newest training wins the vote.
+    /// </summary>
+    private static (List<TrainingExample> Examples, double InheritedSeen) Knowledge(SimJob job)
+    {
+        var examples = new List<TrainingExample>(job.Examples);
+        double seen = 0;
+        var visited = new HashSet<SimJob>(ReferenceEqualityComparer.Instance) { job };
+        var child = job;
+        while (child.Parent is { } parent && visited.Add(parent))
+        {
+            examples.AddRange(parent.Examples);
+            seen += parent.Examples.Count * (double)EpochsAt(parent, child.ParentCheckpointStep);
+            child = parent;
+        }
+
+        return (examples, seen);
     }
 
     private static ModelReply Reply(TrainingExample example, ChatInput input) =>

@@ -35,7 +35,7 @@ public sealed class SimulatorState
     private readonly Dictionary<string, StoredFile> _files = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StoredUpload> _uploads = new(StringComparer.Ordinal);
     private readonly List<SimJob> _jobs = [];
-    private readonly Dictionary<string, SimDeployment> _deployments = new(StringComparer.Ordinal);
+    private readonly DeploymentLifecycle _deployments;
     private readonly Dictionary<string, int> _jobsPerModelDay = new(StringComparer.Ordinal);
     private long _requests;
     private long _rateLimited;
@@ -53,6 +53,8 @@ public sealed class SimulatorState
         _clock = clock;
         _random = new Random(_options.Seed);
         Faults = _options.Faults;
+        _deployments = new DeploymentLifecycle(_options, Sim);
+        Retirement = new ModelRetirement(_options.EnforceRetirement);
         if (_options.TimeScale <= 0)
         {
             throw new OptionsValidationException(SimulatorOptions.SectionName, typeof(SimulatorOptions), ["Simulator:TimeScale must be greater than 0."]);
@@ -65,6 +67,9 @@ public sealed class SimulatorState
     internal SimulatorOptions Options => _options;
 
     internal DateTimeOffset Now => _clock.UtcNow;
+
+    /// <summary>The base models' retirement dates, per face.</summary>
+    internal ModelRetirement Retirement { get; }
 
     /// <summary>The inference quota's buckets (<see cref="QuotaOptions"/>).</summary>
     internal QuotaBuckets Quota { get; } = new();
@@ -108,7 +113,7 @@ public sealed class SimulatorState
     {
         lock (_gate)
         {
-            return new SimulatorStats(_requests, _rateLimited, _serverErrors, _jobsCreated, _lostResponses, _files.Count, _uploads.Count, _jobs.Count, _deployments.Count,
+            return new SimulatorStats(_requests, _rateLimited, _serverErrors, _jobsCreated, _lostResponses, _files.Count, _uploads.Count, _jobs.Count, _deployments.Count(Now),
                 _chatCompletions, Quota.Refused, Quota.ChargedTokens);
         }
     }
@@ -402,6 +407,8 @@ public sealed class SimulatorState
 
     internal SimJob CreateJob(JsonObject body, bool azure)
     {
+        // OpenAI refuses an argument it does not know before looking at any other.
+        var trainingType = TrainingTypes.Read(body, azure);
         var model = body["model"] is JsonValue mv && mv.TryGetValue(out string? m) ? m : throw ApiException.BadRequest("Missing required parameter: 'model'.", "model");
         var trainingFile = body["training_file"] is JsonValue tv && tv.TryGetValue(out string? t) ? t : throw ApiException.BadRequest("Missing required parameter: 'training_file'.", "training_file");
         var validationFile = OptionalString(body, "validation_file");
@@ -420,11 +427,16 @@ public sealed class SimulatorState
 
         var metadata = ReadMetadata(body["metadata"]);
         var (methodType, hyper) = ReadMethod(body);
-        var baseModel = BaseModels.Resolve(model)
-            ?? throw ApiException.BadRequest($"Model {model} is not available for fine-tuning or does not exist.", "model", "model_not_available");
 
         lock (_gate)
         {
+            var (baseModel, parent, parentStep) = TrainableLocked(model, azure);
+            TrainingTypes.CheckOffered(trainingType, baseModel);
+            if (Retirement.FineTuneRefusal(model, baseModel.Id, parent is not null, azure, Now) is { } retired)
+            {
+                throw retired;
+            }
+
             if (!_files.TryGetValue(trainingFile, out var training))
             {
                 throw ApiException.BadRequest($"invalid training_file: {trainingFile}", "training_file", "invalid_training_file");
@@ -485,7 +497,12 @@ public sealed class SimulatorState
             var job = new SimJob
             {
                 Id = id,
-                Model = baseModel.Id,
+                // A base model is echoed by its dated id (aliases resolved); a fine-tuned one as sent.
+                Model = parent is null ? baseModel.Id : model,
+                BaseModel = baseModel.Id,
+                Parent = parent,
+                ParentCheckpointStep = parentStep,
+                TrainingType = trainingType,
                 CreatedAt = now,
                 TrainingFile = trainingFile,
                 ValidationFile = validationFile,
@@ -494,7 +511,7 @@ public sealed class SimulatorState
                 Metadata = metadata,
                 MethodType = methodType,
                 Requested = hyper,
-                PlannedModelName = $"ft:{baseModel.Id}:{_options.OrganizationSlug}:{suffix}:{NewId("", 8)}",
+                PlannedModelName = PlannedName(baseModel.Id, suffix, azure),
                 Azure = azure,
                 FilesReadyAt = filesReady,
                 ValidationFailure = failure,
@@ -529,6 +546,35 @@ public sealed class SimulatorState
             return job;
         }
     }
+
+    /// <summary>
+    /// What <paramref name="model"/> trains on: a base model (alias or dated id), or for continuous fine-tuning the final
+    /// model or a checkpoint of a succeeded job of the same face, whose root base the new model is named and billed by.
+    /// </summary>
+    private (BaseModels.Info Base, SimJob? Parent, int? ParentStep) TrainableLocked(string model, bool azure)
+    {
+        if (BaseModels.Resolve(model) is { } info)
+        {
+            return (info, null, null);
+        }
+
+        var parent = FindTrainedModel(model);
+        if (parent is null || parent.Status != "succeeded" || parent.Azure != azure || BaseModels.Resolve(parent.BaseModel) is not { } root)
+        {
+            throw ApiException.BadRequest($"Model {model} is not available for fine-tuning or does not exist.", "model", "model_not_available");
+        }
+
+        return (root, parent, CheckpointStep(parent, model));
+    }
+
+    /// <summary>
+    /// The fine-tuned model's name, built on the root base: OpenAI's <c>ft:{base}:{org}:{suffix}:{id}</c>, or on the Azure
+    /// face Azure's <c>{base}.ft-{32 hex digits}</c> (e.g. <c>gpt-4o-mini-2024-07-18.ft-5fd1918ee65d4cd38a5dcf6835066ed7</c>).
+    /// </summary>
+    private string PlannedName(string baseModel, string? suffix, bool azure) =>
+        azure
+            ? $"{baseModel}.ft-{Convert.ToHexStringLower(RandomBytes(16))}"
+            : $"ft:{baseModel}:{_options.OrganizationSlug}:{suffix}:{NewId("", 8)}";
 
     private static string? OptionalString(JsonObject body, string name) =>
         body[name] switch
@@ -941,7 +987,8 @@ public sealed class SimulatorState
                 return _jobs.FirstOrDefault(j => j.Checkpoints.Any(c => c.Id == model));
             }
 
-            if (!model.StartsWith("ft:", StringComparison.Ordinal))
+            // OpenAI's ft:{base}:… and Azure's {base}.ft-{hex}; checkpoints add :ckpt-step-N to either.
+            if (!model.StartsWith("ft:", StringComparison.Ordinal) && !model.Contains(".ft-", StringComparison.Ordinal))
             {
                 return null;
             }
@@ -1011,36 +1058,27 @@ public sealed class SimulatorState
 
     internal (SimDeployment Deployment, bool Created) PutDeployment(string account, string name, string id, string modelName, string modelVersion, string sku, int capacity)
     {
-        var known = BaseModels.Resolve(modelName) is not null || FindTrainedModel(modelName) is not null;
-        if (!known)
-        {
-            throw new ApiException(400, $"The specified base model '{modelName}' is not supported, or the fine-tuned model does not exist or has not succeeded.", code: "DeploymentModelNotSupported") { AzureShape = true };
-        }
-
         lock (_gate)
         {
-            var key = account + "/" + name;
-            var readyAt = Now + Sim(_options.DeploymentSeconds);
-            if (_deployments.TryGetValue(key, out var existing))
+            var trained = FindTrainedModel(modelName);
+            var baseModel = trained?.BaseModel ?? BaseModels.Resolve(modelName)?.Id;
+            if (baseModel is null)
             {
-                if (existing.ModelName != modelName || existing.SkuName != sku || existing.Capacity != capacity)
-                {
-                    existing.ModelName = modelName;
-                    existing.ModelVersion = modelVersion;
-                    existing.SkuName = sku;
-                    existing.Capacity = capacity;
-                    existing.ReadyAt = readyAt;
-                }
-
-                return (existing, false);
+                throw new ApiException(400, $"The specified base model '{modelName}' is not supported, or the fine-tuned model does not exist or has not succeeded.", code: "DeploymentModelNotSupported") { AzureShape = true };
             }
 
-            var deployment = new SimDeployment
+            if (trained is not null)
             {
-                Account = account, Name = name, Id = id, ModelName = modelName, ModelVersion = modelVersion, SkuName = sku, Capacity = capacity, ReadyAt = readyAt,
-            };
-            _deployments[key] = deployment;
-            return (deployment, true);
+                // Base models keep taking any SKU; fine-tuned ones only those Microsoft Learn lists for them.
+                DeploymentLifecycle.CheckFineTunedSku(sku, modelName);
+            }
+
+            if (Retirement.DeploymentRefusal(modelName, baseModel, trained is not null, Now) is { } retired)
+            {
+                throw retired;
+            }
+
+            return _deployments.Put(account, name, id, modelName, modelVersion, sku, capacity, trained is not null, Now);
         }
     }
 
@@ -1052,12 +1090,18 @@ public sealed class SimulatorState
             {
                 foreach (var name in new[] { model.Id, model.Alias })
                 {
-                    _deployments["*/" + name] = new SimDeployment
-                    {
-                        Account = "*", Name = name, Id = name, ModelName = model.Id, ModelVersion = "1", SkuName = "GlobalStandard", Capacity = 1, ReadyAt = DateTimeOffset.MinValue,
-                    };
+                    _deployments.AddPreinstalled(name, model.Id);
                 }
             }
+        }
+    }
+
+    /// <summary>Every deployment PUT accepted so far, oldest first.</summary>
+    public IReadOnlyList<DeploymentRecord> DeploymentHistory()
+    {
+        lock (_gate)
+        {
+            return _deployments.History;
         }
     }
 
@@ -1065,7 +1109,7 @@ public sealed class SimulatorState
     {
         lock (_gate)
         {
-            return _deployments.GetValueOrDefault(account + "/" + name);
+            return _deployments.Get(account, name, Now);
         }
     }
 
@@ -1073,7 +1117,7 @@ public sealed class SimulatorState
     {
         lock (_gate)
         {
-            return _deployments.Values.Where(d => d.Account == account).OrderBy(d => d.Name, StringComparer.Ordinal).ToList();
+            return _deployments.List(account, Now);
         }
     }
 
@@ -1081,17 +1125,36 @@ public sealed class SimulatorState
     {
         lock (_gate)
         {
-            return _deployments.Remove(account + "/" + name);
+            return _deployments.Delete(account, name, Now);
         }
     }
 
-    /// <summary>The model behind a data-plane deployment name (any account), when it has finished provisioning.</summary>
+    /// <summary>
+    /// The model answering chat by a data-plane deployment name (any account): the deployed one once ready and past its
+    /// not-ready window, the previous one while an update is pending; null otherwise. Counts as a call for the idle clock.
+    /// </summary>
     internal string? ResolveDeployment(string name)
     {
         lock (_gate)
         {
-            var now = Now;
-            return _deployments.Values.FirstOrDefault(d => d.Name == name && d.ProvisioningState(now) == "Succeeded")?.ModelName;
+            return _deployments.Resolve(name, Now);
         }
+    }
+
+    // ---------------------------------------------------------------- retirement (control)
+
+    /// <summary>
+    /// Sets <paramref name="model"/>'s retirement dates on both faces (simulator control; <c>POST /_simulator/models/{model}/retirement</c>):
+    /// after <paramref name="inference"/> it stops answering and cannot be deployed, after <paramref name="fineTune"/> (or
+    /// <paramref name="inference"/> when null) jobs can no longer be created on it or its fine-tunes. Null clears a date.
+    /// </summary>
+    /// <returns>The dates now in force.</returns>
+    /// <exception cref="ArgumentException">The simulator does not know <paramref name="model"/> as a base model (alias or dated id).</exception>
+    public ModelRetirementDates SetModelRetirement(string model, DateTimeOffset? inference, DateTimeOffset? fineTune)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var info = BaseModels.Resolve(model) ?? throw new ArgumentException($"Unknown base model '{model}'.", nameof(model));
+        Retirement.Set(info.Id, inference, fineTune);
+        return Retirement.Read(info.Id);
     }
 }
