@@ -20,6 +20,7 @@ trap stop_serve EXIT
 # host.json's maxQueuePollingInterval (serve.sh shortens it for a responsive demo; the bench measures what Azure runs).
 poll="$(node -e "process.stdout.write(require('./host.json').extensions.durableTask.storageProvider.maxQueuePollingInterval)")"
 # The blob watcher at its default interval too (serve.sh lists every second for the demo).
+export PROVIDER="${PROVIDER:-openai}"
 start_serve "$work" "--extensions:durableTask:storageProvider:maxQueuePollingInterval=$poll" "--FineTune:BlobTrigger:PollingInterval=00:00:05"
 base="$(ready_field url)" fkey="$(ready_field functionKey)" storage="$(ready_field storage)"
 offset() { stat -c %s "$AZURITE_DEBUG_LOG"; }

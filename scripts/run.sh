@@ -5,8 +5,11 @@
 # Storage client for JavaScript, follows the run the drop starts until it ends (stage, job status, step, loss), prints the
 # evaluation and the promoted model (GET /api/models/support-classifier), then classifies a few unseen tickets through
 # the sample app that follows the alias (samples/SupportClassifier). Stops everything it started.
+# The provider is Azure OpenAI (the simulator's Azure face and ARM stand-in): the candidate is evaluated on a Developer-tier
+# deployment that is gone after the run, and the alias's deployment is read back through ARM. PROVIDER=openai runs the
+# OpenAI flavour instead.
 # Usage: scripts/run.sh   Env: RUN_SEED (7), RUN_TRAIN (300), RUN_EVAL (60), SIM_TIME_SCALE (100), APP_PORT (7071),
-#                              RUN_AZURITE_PORT (10100; uses it and the next two), SIMULATOR_PORT (5199)
+#                              RUN_AZURITE_PORT (10100; uses it and the next two), SIMULATOR_PORT (5199), PROVIDER (azure)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -19,11 +22,12 @@ rm -rf "$work"; mkdir -p "$work"
 trap stop_serve EXIT
 
 export AZURITE_PORT="${RUN_AZURITE_PORT:-10100}" SIMULATOR_PORT="${SIMULATOR_PORT:-5199}" APP_PORT="${APP_PORT:-7071}"
-export SIM_TIME_SCALE="${SIM_TIME_SCALE:-100}" SIM_ARGS="--Simulator:Seed=${RUN_SEED:-7}" SERVE_DIR="$work/serve"
+export SIM_TIME_SCALE="${SIM_TIME_SCALE:-100}" SIM_ARGS="--Simulator:Seed=${RUN_SEED:-7}" SERVE_DIR="$work/serve" PROVIDER="${PROVIDER:-azure}"
 echo "starting Azurite, the simulator and the host (scripts/serve.sh; logs in $SERVE_DIR)"
 start_serve "$work"
 base="$(ready_field url)" fkey="$(ready_field functionKey)" storage="$(ready_field storage)" simulator="$(ready_field simulator)"
-echo "host listening on $base (Durable management API under $base/runtime/webhooks/durabletask)"
+provider_kind="$(ready_field provider)"
+echo "host listening on $base (Durable management API under $base/runtime/webhooks/durabletask); provider $provider_kind"
 
 # The dataset: generated, deterministic for a seed. finetune.json and eval.jsonl go first: train.jsonl triggers the run.
 node scripts/dataset/gen-support-tickets.mjs "$work/support-tickets" --seed "${RUN_SEED:-7}" --train "${RUN_TRAIN:-300}" --eval "${RUN_EVAL:-60}"
@@ -93,6 +97,24 @@ api "$base/api/models/support-classifier"; echo
 outcome="$(node -e "process.stdout.write(require('$work/run.json').outcome||'')")"
 [ "$outcome" = Promoted ] || exit 1
 
+if [ "$provider_kind" = AzureOpenAI ]; then
+  # What apps call: the deployment named after the alias, read through (the stand-in of) Azure Resource Manager.
+  arm="$(node -e "const a=JSON.parse(process.argv[1]).azure; process.stdout.write(a.management+'/subscriptions/'+a.subscriptionId+'/resourceGroups/'+a.resourceGroup+'/providers/Microsoft.CognitiveServices/accounts/'+a.account+'/deployments')" "$ready")"
+  token="$(node -e "process.stdout.write(JSON.parse(process.argv[1]).azure.token)" "$ready")"
+  curl -s -H "Authorization: Bearer $token" "$arm?api-version=2025-09-01" -o "$work/deployments.json"
+  node -e "
+    const list=require('$work/deployments.json').value||[]; const s=require('$work/run.json');
+    const alias=list.find(d=>d.name==='support-classifier');
+    console.log('\nARM deployment support-classifier: ' + (alias ? alias.properties.model.name + ', ' + alias.sku.name + ' x' + alias.sku.capacity + ', ' + alias.properties.provisioningState : 'MISSING'));
+    const evals=list.filter(d=>d.name.startsWith('fto-eval-'));
+    console.log('evaluation deployments left: ' + (evals.length ? evals.map(d=>d.name).join(', ') : 'none (the Developer-tier deployment was removed after the evaluation)'));
+    if (!alias || alias.properties.model.name !== (s.promotion||{}).model || evals.length) process.exit(1);"
+  classify_endpoint="$simulator"
+else
+  classify_endpoint="$simulator/v1"
+fi
+
 echo
 echo "classifying unseen tickets through the sample app, which follows the alias (samples/SupportClassifier):"
-scripts/classify-sample.sh "$storage" "$simulator/v1" sk-local-simulator models support-classifier
+PROVIDER_KIND="$([ "$provider_kind" = AzureOpenAI ] && echo AzureOpenAI || echo OpenAICompatible)" \
+  scripts/classify-sample.sh "$storage" "$classify_endpoint" sk-local-simulator models support-classifier

@@ -166,6 +166,8 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'FineTune__Pipeline__StagingContainer', value: 'staging' }
         { name: 'FineTune__Pipeline__RunsContainer', value: 'runs' }
         { name: 'FineTune__Registry__ContainerName', value: 'models' }
+        // The lifecycle sweep's timer (NCRONTAB with seconds): redeploys deleted alias deployments, re-trains before retirement.
+        { name: 'FineTune__Lifecycle__Schedule', value: '0 0 */6 * * *' }
       ], providerKeySetting, azureOpenAISettings)
     }
   }

@@ -2,6 +2,7 @@ using FineTuneOrchestrator.Storage;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using FineTuneOrchestrator.Api.Durable;
+using FineTuneOrchestrator.Api.Lifecycle;
 using FineTuneOrchestrator.Api.Pipelines;
 using FineTuneOrchestrator.Pipeline;
 using FineTuneOrchestrator.Providers;
@@ -60,6 +61,9 @@ public static class FineTuneServiceCollectionExtensions
         services.AddOptions<PipelineDefaultsOptions>().Bind(configuration.GetSection(PipelineDefaultsOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<RunRecords>();
         services.TryAddSingleton<PipelineRunPreparer>();
+        services.AddOptions<LifecycleOptions>().Bind(configuration.GetSection(LifecycleOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LifecycleOptions>, LifecycleOptionsValidator>());
+        services.TryAddSingleton<LifecycleSweep>();
         services.TryAddSingleton<IBlobDropHandler, PipelineBlobDropHandler>();
         services.TryAddSingleton<DurableHttpManagement>();
         services.TryAddSingleton<PipelineTerminations>();

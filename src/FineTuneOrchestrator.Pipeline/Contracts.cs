@@ -126,11 +126,27 @@ public sealed record PipelineRunRequest
     /// <summary>Where the data is.</summary>
     public DatasetSpec Dataset { get; init; } = new();
 
-    /// <summary>The model to fine-tune (a name or alias from the validation library's model catalog).</summary>
+    /// <summary>
+    /// The model to fine-tune: a name or alias from the validation library's model catalog, a fine-tuned model id
+    /// (continuous fine-tuning), or <c>alias:NAME</c> for the alias's current model (the app resolves it at start).
+    /// </summary>
     public string BaseModel { get; init; } = "";
+
+    /// <summary>Where a fine-tuned base model came from (set by the app when <see cref="BaseModel"/> is a fine-tune; not accepted from a start request).</summary>
+    public LineageSpec? Lineage { get; init; }
+
+    /// <summary>The catalog model whose tokenizer, context limit and prices apply: the lineage's root base, else <see cref="BaseModel"/>.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string CatalogModel => Lineage?.RootBaseModel ?? ModelLineage.RootBaseOf(BaseModel) ?? BaseModel;
 
     /// <summary><c>supervised</c> (default) or <c>dpo</c>.</summary>
     public string Method { get; init; } = "supervised";
+
+    /// <summary>
+    /// Azure OpenAI's training type: <c>Standard</c> (regional), <c>GlobalStandard</c> or <c>Developer</c> (sent as Microsoft's
+    /// <c>developerTier</c>: half the Global price, pre-emptible). Null: the service's default, Standard. Azure only.
+    /// </summary>
+    public string? TrainingType { get; init; }
 
     /// <summary>Training hyperparameters; null values mean "auto".</summary>
     public HyperparametersSpec? Hyperparameters { get; init; }

@@ -68,7 +68,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
             : (trainBlob.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) ? trainBlob[..^6] : trainBlob) + ".validation-report.json";
         var validated = await ctx.CallActivityAsync<ValidateOutput>(PipelineActivityNames.ValidateDataset, new ValidateInput(
             run.RunId, container, trainBlob, validationBlob, ds.ValidationBlob is not null, evalBlob, ds.EvalBlob is not null, ds.Version,
-            input.BaseModel, input.Method, input.Hyperparameters?.Epochs, reportBlob), run.StorageRetry);
+            input.CatalogModel, input.Method, input.Hyperparameters?.Epochs, reportBlob), run.StorageRetry);
         run.Validation = validated.Summary;
         run.ReportBlob = validated.Summary.ReportBlob;
         if (!validated.Summary.Valid)
@@ -81,7 +81,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
         {
             if (validated.Summary.EstimatedCostUsd is not { } cost)
             {
-                throw new PipelineFailedException(PipelineOutcomes.BudgetExceeded, $"No training price is known for {input.BaseModel}, so the budget of {maxCost} USD cannot be checked. Nothing was uploaded.");
+                throw new PipelineFailedException(PipelineOutcomes.BudgetExceeded, $"No training price is known for {input.CatalogModel}, so the budget of {maxCost} USD cannot be checked. Nothing was uploaded.");
             }
 
             if (cost > maxCost)
@@ -127,6 +127,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
             Seed = input.Seed,
             Method = string.Equals(input.Method, "dpo", StringComparison.OrdinalIgnoreCase) ? ProviderTrainingMethod.Dpo : ProviderTrainingMethod.Supervised,
             Hyperparameters = hp is null ? null : new JobHyperparameters(hp.Epochs, hp.BatchSize, hp.LearningRateMultiplier, hp.Beta),
+            TrainingType = TrainingTypes.ToWire(input.TrainingType),
         }, run.ProviderRetry);
         run.SetJob(job);
 
@@ -200,7 +201,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
         }
 
         run.Promotion = await ctx.CallActivityAsync<PromotionSummary>(PipelineActivityNames.Promote,
-            new PromoteInput(input.Alias, run.ChosenModel ?? job.FineTunedModel!, run.RunId, job.Id, input.BaseModel, metrics), run.ProviderRetry);
+            new PromoteInput(input.Alias, run.ChosenModel ?? job.FineTunedModel!, run.RunId, job.Id, input.BaseModel, metrics, input.CatalogModel), run.ProviderRetry);
         var promotedReasons = new List<string>();
         if (run.Approval is { } a) promotedReasons.Add($"Approved by {a.By ?? "an approver"}{(string.IsNullOrEmpty(a.Comment) ? "" : ": " + a.Comment)}");
         return run.Result(PipelineOutcomes.Promoted, promotedReasons, promoted: true);
@@ -287,7 +288,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
                 var candidate = candidates[k];
                 string deployment = EvaluationDeploymentNames(run.RunId)[k];
                 string callable = await ctx.CallActivityAsync<string>(PipelineActivityNames.EnsureModelAvailable,
-                    new EnsureModelInput(candidate.Model, deployment), run.ProviderRetry);
+                    new EnsureModelInput(candidate.Model, deployment, DeploymentPurpose.Evaluation), run.ProviderRetry);
                 if (callable != candidate.Model) deployed.Add(deployment);
                 models.Add(new EvaluatedModel(candidate.Step is { } step ? EvalCases.CheckpointRole(step) : EvalCases.CandidateRole, candidate.Model, callable, candidate.Step));
             }

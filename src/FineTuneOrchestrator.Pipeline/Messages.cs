@@ -115,7 +115,10 @@ public sealed record PrepareEvaluationInput(string RunId, string EvalBlob, int M
 public sealed record PrepareEvaluationOutput(int CaseCount, int ChunkCount, int SkippedLines, int SetSize = 0, string? Sampling = null, int LongestExpectedTokens = 0);
 
 /// <summary>Input of the model availability activity.</summary>
-public sealed record EnsureModelInput(string Model, string DeploymentName);
+/// <param name="Model">The model (or checkpoint) to make callable.</param>
+/// <param name="DeploymentName">The Azure deployment name it gets.</param>
+/// <param name="Purpose">Evaluation (Developer tier by default) or serving (the alias's SKU).</param>
+public sealed record EnsureModelInput(string Model, string DeploymentName, DeploymentPurpose Purpose = DeploymentPurpose.Evaluation);
 
 /// <summary>Input of the baseline activity.</summary>
 public sealed record BaselineInput(string? Alias, string BaseModel);
@@ -169,7 +172,7 @@ public sealed record SummarizeInput(
     double? SignificanceLevel = null);
 
 /// <summary>Input of the promotion activity.</summary>
-public sealed record PromoteInput(string Alias, string FineTunedModel, string RunId, string JobId, string BaseModel, Dictionary<string, double> Metrics);
+public sealed record PromoteInput(string Alias, string FineTunedModel, string RunId, string JobId, string BaseModel, Dictionary<string, double> Metrics, string? RootBaseModel = null);
 
 /// <summary>Input of the notification activity.</summary>
 public sealed record NotifyInput(string WebhookUrl, PipelineResult Result);

@@ -38,9 +38,35 @@ public static class PipelineRunRequestValidator
         {
             errors.Add(("baseModel", "The base model is required, e.g. \"gpt-4o-mini\"."));
         }
+        else if (ModelLineage.TryGetAlias(request.BaseModel, out string parentAlias))
+        {
+            if (!ModelRegistry.IsValidAlias(parentAlias, out string? parentAliasProblem))
+            {
+                errors.Add(("baseModel", $"'{request.BaseModel}' names no valid alias: {parentAliasProblem}"));
+            }
+        }
+        else if (ModelLineage.IsFineTuned(request.BaseModel))
+        {
+            if (!catalog.TryGet(request.CatalogModel, out _))
+            {
+                errors.Add(("baseModel", $"The fine-tuned model '{request.BaseModel}' has the base model '{request.CatalogModel}', which is not in the model catalog. Known models: {string.Join(", ", catalog.Models.Select(m => m.Name))}."));
+            }
+        }
         else if (!catalog.TryGet(request.BaseModel, out _))
         {
             errors.Add(("baseModel", $"Unknown base model '{request.BaseModel}'. Known models: {string.Join(", ", catalog.Models.SelectMany(m => m.Aliases.Prepend(m.Name)))}."));
+        }
+
+        if (request.TrainingType is { } trainingType)
+        {
+            if (TrainingTypes.ToWire(trainingType) is not { } wire)
+            {
+                errors.Add(("trainingType", $"Unknown training type '{trainingType}'; use {TrainingTypes.Accepted} (Azure OpenAI's training types)."));
+            }
+            else if (catalog.TryGet(request.CatalogModel, out var model) && !TrainingTypes.IsOffered(wire, model.Name))
+            {
+                errors.Add(("trainingType", $"Azure OpenAI offers Developer training for the GPT-4.1 family only, not {model.Name}; use Standard or GlobalStandard."));
+            }
         }
 
         bool dpo = false;

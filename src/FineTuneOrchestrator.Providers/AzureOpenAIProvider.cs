@@ -62,29 +62,54 @@ public sealed class AzureOpenAIProvider : OpenAIRestProvider
                 "api-key");
 
     /// <inheritdoc />
-    public override async Task<string> EnsureModelAvailableAsync(string fineTunedModel, string deploymentName, CancellationToken cancellationToken)
+    protected override JsonObject CreateBody(JobRequest request)
+    {
+        var body = base.CreateBody(request);
+        if (request.TrainingType is { } trainingType)
+        {
+            // Microsoft documents trainingType on the fine-tuning jobs API (values Standard, GlobalStandard, developerTier).
+            body["trainingType"] = trainingType;
+        }
+
+        return body;
+    }
+
+    /// <inheritdoc />
+    public override async Task<string> EnsureModelAvailableAsync(string fineTunedModel, string deploymentName, DeploymentPurpose purpose, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(fineTunedModel);
         ArgumentException.ThrowIfNullOrWhiteSpace(deploymentName);
         var azure = Options.Azure;
         var uri = DeploymentUri(deploymentName);
+        var watch = Stopwatch.StartNew();
 
-        // Already there with this model and healthy: nothing to do (a retried activity lands here).
+        // Already there with this model and healthy: only make sure it answers (a retried activity lands here).
         var current = await ArmAsync(RequestMethod.Get, uri, null, cancellationToken).ConfigureAwait(false);
         if (current is { } existing && ModelOf(existing) == fineTunedModel && StateOf(existing) == "Succeeded")
         {
             Log.Deployment(Logger, deploymentName, fineTunedModel, "Succeeded");
+            await WaitUntilServingAsync(deploymentName, fineTunedModel, watch, cancellationToken).ConfigureAwait(false);
             return deploymentName;
         }
 
-        var body = new JsonObject
+        (string sku, int capacity) = purpose == DeploymentPurpose.Evaluation
+            ? (azure.EvaluationDeploymentSku, azure.EvaluationDeploymentCapacity)
+            : (azure.DeploymentSku, azure.DeploymentCapacity);
+        JsonElement? put;
+        try
         {
-            ["sku"] = new JsonObject { ["name"] = azure.DeploymentSku, ["capacity"] = azure.DeploymentCapacity },
-            ["properties"] = new JsonObject { ["model"] = new JsonObject { ["format"] = "OpenAI", ["name"] = fineTunedModel, ["version"] = "1" } },
-        };
-        var put = await ArmAsync(RequestMethod.Put, uri, body, cancellationToken).ConfigureAwait(false);
+            put = await ArmAsync(RequestMethod.Put, uri, DeploymentBody(fineTunedModel, sku, capacity), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ProviderException e) when (purpose == DeploymentPurpose.Evaluation && e.StatusCode == 400
+            && !string.Equals(sku, azure.DeploymentSku, StringComparison.OrdinalIgnoreCase))
+        {
+            // Developer-tier deployments exist for some models and regions only; an evaluation on the serving SKU costs
+            // hosting by the hour while it lasts, but an evaluation that cannot run keeps every model out.
+            Log.EvaluationSkuRefused(Logger, deploymentName, sku, azure.DeploymentSku, e.Message);
+            put = await ArmAsync(RequestMethod.Put, uri, DeploymentBody(fineTunedModel, azure.DeploymentSku, azure.DeploymentCapacity), cancellationToken).ConfigureAwait(false);
+        }
+
         var state = put is { } p ? StateOf(p) : null;
-        var watch = Stopwatch.StartNew();
         while (state != "Succeeded")
         {
             Log.Deployment(Logger, deploymentName, fineTunedModel, state ?? "unknown");
@@ -93,17 +118,87 @@ public sealed class AzureOpenAIProvider : OpenAIRestProvider
                 throw new ProviderException($"Deployment {deploymentName} of {fineTunedModel} ended in state {state}.", null, "deployment_failed", false);
             }
 
-            if (watch.Elapsed >= azure.DeploymentTimeout)
-            {
-                throw new ProviderException($"Deployment {deploymentName} of {fineTunedModel} did not succeed within {azure.DeploymentTimeout} (state {state}).", null, "deployment_timeout", true);
-            }
-
+            ThrowIfTimedOut(watch, deploymentName, fineTunedModel, $"state {state}");
             await Task.Delay(Options.PollInterval, cancellationToken).ConfigureAwait(false);
             state = await ArmAsync(RequestMethod.Get, uri, null, cancellationToken).ConfigureAwait(false) is { } g ? StateOf(g) : null;
         }
 
         Log.Deployment(Logger, deploymentName, fineTunedModel, state);
+        await WaitUntilServingAsync(deploymentName, fineTunedModel, watch, cancellationToken).ConfigureAwait(false);
         return deploymentName;
+    }
+
+    /// <summary>
+    /// After ARM says <c>Succeeded</c>, a new deployment still answers 404 <c>DeploymentNotFound</c> for a while ("if you
+    /// created the deployment within the last 5 minutes, please wait a moment and try again"); a one-token call is retried
+    /// until it gets any other answer, so callers never see that window.
+    /// </summary>
+    private async Task WaitUntilServingAsync(string deploymentName, string model, Stopwatch watch, CancellationToken cancellationToken)
+    {
+        if (!Options.Azure.WaitUntilServing)
+        {
+            return;
+        }
+
+        while (true)
+        {
+            try
+            {
+                var probe = new JsonObject
+                {
+                    ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "ping" }),
+                    ["max_completion_tokens"] = 1,
+                };
+                await SendChatAsync(deploymentName, probe, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (ProviderException e) when (e.StatusCode == 404 && e.ErrorCode == "DeploymentNotFound")
+            {
+                Log.Deployment(Logger, deploymentName, model, "Succeeded, not answering yet");
+                ThrowIfTimedOut(watch, deploymentName, model, "it answered DeploymentNotFound");
+            }
+            catch (ProviderException)
+            {
+                // Any other answer (a 429, a refusal of the probe itself) comes from the deployment: it is serving.
+                return;
+            }
+
+            await Task.Delay(Options.PollInterval, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void ThrowIfTimedOut(Stopwatch watch, string deploymentName, string model, string where)
+    {
+        if (watch.Elapsed >= Options.Azure.DeploymentTimeout)
+        {
+            throw new ProviderException($"Deployment {deploymentName} of {model} was not serving within {Options.Azure.DeploymentTimeout} ({where}).", null, "deployment_timeout", true);
+        }
+    }
+
+    private static JsonObject DeploymentBody(string model, string sku, int capacity) => new()
+    {
+        ["sku"] = new JsonObject { ["name"] = sku, ["capacity"] = capacity },
+        ["properties"] = new JsonObject { ["model"] = new JsonObject { ["format"] = "OpenAI", ["name"] = model, ["version"] = "1" } },
+    };
+
+    /// <inheritdoc />
+    public override async Task<DeploymentInfo?> GetDeploymentAsync(string deploymentName, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(deploymentName);
+        if (await ArmAsync(RequestMethod.Get, DeploymentUri(deploymentName), null, cancellationToken).ConfigureAwait(false) is not { } d)
+        {
+            return null;
+        }
+
+        string? sku = null;
+        int? capacity = null;
+        if (d.TryGetProperty("sku", out var s) && s.ValueKind == JsonValueKind.Object)
+        {
+            sku = JsonReaders.Str(s, "name");
+            capacity = JsonReaders.Long(s, "capacity") is { } c ? (int)c : null;
+        }
+
+        return new DeploymentInfo(JsonReaders.Str(d, "name") ?? deploymentName, ModelOf(d), StateOf(d), sku, capacity);
     }
 
     /// <inheritdoc />

@@ -115,6 +115,12 @@ public sealed record JobRequest
     /// <summary>Supervised or DPO.</summary>
     public TrainingMethod Method { get; init; } = TrainingMethod.Supervised;
 
+    /// <summary>
+    /// Azure OpenAI's training type (<c>Standard</c>, <c>GlobalStandard</c> or <c>developerTier</c>, sent as <c>trainingType</c>);
+    /// null leaves it to the service (Standard). Other providers refuse a value.
+    /// </summary>
+    public string? TrainingType { get; init; }
+
     /// <summary>Hyperparameters (null: all auto).</summary>
     public JobHyperparameters? Hyperparameters { get; init; }
 

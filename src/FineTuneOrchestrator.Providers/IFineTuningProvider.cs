@@ -68,10 +68,25 @@ public interface IFineTuningProvider
 
     /// <summary>
     /// Makes a fine-tuned model callable and returns the name to call it by. OpenAI: nothing to do, the model name.
-    /// Azure OpenAI: creates or updates the deployment <paramref name="deploymentName"/> through Azure Resource Manager and
-    /// waits until it has succeeded; returns the deployment name.
+    /// Azure OpenAI: creates or updates the deployment <paramref name="deploymentName"/> through Azure Resource Manager with
+    /// the SKU and capacity configured for <paramref name="purpose"/>, waits until it has succeeded and then until it
+    /// answers (Azure refuses calls with 404 <c>DeploymentNotFound</c> for a while after a new deployment succeeds); returns
+    /// the deployment name.
     /// </summary>
-    Task<string> EnsureModelAvailableAsync(string fineTunedModel, string deploymentName, CancellationToken cancellationToken);
+    Task<string> EnsureModelAvailableAsync(string fineTunedModel, string deploymentName, DeploymentPurpose purpose, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Reads a deployment. OpenAI: there are none, always null. Azure OpenAI: the ARM deployment, or null when it does not
+    /// exist (never made, deleted by hand, or removed by Azure: Developer-tier deployments after 24 hours, fine-tuned
+    /// deployments after 15 days without calls).
+    /// </summary>
+    Task<DeploymentInfo?> GetDeploymentAsync(string deploymentName, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// When <paramref name="model"/> (a base or fine-tuned model) stops taking fine-tuning jobs and stops answering, as the
+    /// models API publishes it; null when the service does not know the model.
+    /// </summary>
+    Task<ModelLifecycle?> GetModelLifecycleAsync(string model, CancellationToken cancellationToken);
 
     /// <summary>
     /// The name an existing model already answers to, without deploying anything (used for a base-model baseline).

@@ -475,6 +475,11 @@ public class OpenAIRestProvider : IFineTuningProvider
             throw new ArgumentException("RunId must be at most 512 characters (a metadata value limit).", nameof(request));
         }
 
+        if (request.TrainingType is not null && Kind != ProviderKind.AzureOpenAI)
+        {
+            throw new ProviderException($"trainingType '{request.TrainingType}' is an Azure OpenAI setting; {Kind} has no training types.", 400, "invalid_training_type", false);
+        }
+
         var metadata = new JsonObject();
         foreach (var (key, value) in request.Metadata ?? new Dictionary<string, string>())
         {
@@ -766,7 +771,7 @@ public class OpenAIRestProvider : IFineTuningProvider
     };
 
     /// <inheritdoc />
-    public virtual Task<string> EnsureModelAvailableAsync(string fineTunedModel, string deploymentName, CancellationToken cancellationToken)
+    public virtual Task<string> EnsureModelAvailableAsync(string fineTunedModel, string deploymentName, DeploymentPurpose purpose, CancellationToken cancellationToken)
     {
         // OpenAI serves a fine-tuned model as soon as the job succeeds.
         ArgumentException.ThrowIfNullOrWhiteSpace(fineTunedModel);
@@ -787,5 +792,32 @@ public class OpenAIRestProvider : IFineTuningProvider
         // Nothing was deployed on OpenAI.
         ArgumentException.ThrowIfNullOrWhiteSpace(deploymentName);
         return Task.FromResult(false);
+    }
+
+    /// <inheritdoc />
+    public virtual Task<DeploymentInfo?> GetDeploymentAsync(string deploymentName, CancellationToken cancellationToken)
+    {
+        // OpenAI has no deployments: every model answers under its own name.
+        ArgumentException.ThrowIfNullOrWhiteSpace(deploymentName);
+        return Task.FromResult<DeploymentInfo?>(null);
+    }
+
+    /// <inheritdoc />
+    public async Task<ModelLifecycle?> GetModelLifecycleAsync(string model, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(model);
+        JsonElement found;
+        try
+        {
+            // Once, without the pipeline's retries: a run start waits on this, and a missing answer only skips a check
+            // that the job creation makes again (the lifecycle sweep records the failure and looks again next time).
+            found = await SendAsync("GET", $"/models/{Escape(model)}", null, cancellationToken, retry: false).ConfigureAwait(false);
+        }
+        catch (ProviderException e) when (e.StatusCode == 404)
+        {
+            return null;
+        }
+
+        return JsonReaders.Lifecycle(found, model);
     }
 }

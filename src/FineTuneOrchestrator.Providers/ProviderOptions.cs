@@ -75,16 +75,47 @@ public sealed class AzureDeploymentOptions
     /// <summary>Token scope for the data plane when <see cref="ProviderOptions.UseEntraId"/> is set.</summary>
     public string DataPlaneScope { get; set; } = "https://cognitiveservices.azure.com/.default";
 
-    /// <summary>ARM api-version for deployments.</summary>
-    public string ManagementApiVersion { get; set; } = "2024-10-01";
+    /// <summary>
+    /// ARM api-version of the deployments calls (Microsoft.CognitiveServices stable 2025-09-01, which knows the
+    /// <c>DeveloperTier</c> SKU; Microsoft's Developer-tier examples use 2025-07-01-preview or later).
+    /// </summary>
+    public string ManagementApiVersion { get; set; } = "2025-09-01";
 
-    /// <summary>Deployment SKU: <c>standard</c>, <c>globalstandard</c> or <c>developer</c> (developer deployments are removed after 24 h).</summary>
-    public string DeploymentSku { get; set; } = "standard";
+    /// <summary>
+    /// A fixed bearer token for Azure Resource Manager instead of a Microsoft Entra ID token, for a local stand-in of ARM (the
+    /// simulator). Refused unless <see cref="ManagementEndpoint"/> is a loopback address: real ARM takes Entra ID only.
+    /// </summary>
+    public string? ManagementToken { get; set; }
 
-    /// <summary>Deployment capacity (thousands of tokens per minute).</summary>
-    public int DeploymentCapacity { get; set; } = 1;
+    /// <summary>
+    /// SKU of the alias's deployment, the one applications call (Microsoft's deployment types for fine-tuned models:
+    /// <c>Standard</c> regional, <c>GlobalStandard</c>, <c>DeveloperTier</c>; the first two bill hosting by the hour).
+    /// GlobalStandard by default: the same hosting price as Standard, wider availability; choose Standard to keep data in region.
+    /// </summary>
+    public string DeploymentSku { get; set; } = "GlobalStandard";
 
-    /// <summary>The longest wait for a deployment to reach <c>Succeeded</c>.</summary>
+    /// <summary>
+    /// Capacity of the alias's deployment, in thousands of tokens per minute (50 by default: Microsoft's quota gives about six
+    /// requests per minute per thousand TPM for chat models, so capacity 1 would serve about one call every ten seconds).
+    /// </summary>
+    public int DeploymentCapacity { get; set; } = 50;
+
+    /// <summary>
+    /// SKU of a candidate's evaluation deployment: <c>DeveloperTier</c> by default (no hosting fee, no SLA, removed by Azure
+    /// after 24 hours). When Azure refuses it for the model, the evaluation falls back to <see cref="DeploymentSku"/>.
+    /// </summary>
+    public string EvaluationDeploymentSku { get; set; } = "DeveloperTier";
+
+    /// <summary>Capacity of an evaluation deployment (Microsoft's Developer-tier examples use 50).</summary>
+    public int EvaluationDeploymentCapacity { get; set; } = 50;
+
+    /// <summary>
+    /// After a deployment succeeds, wait until it answers calls (a one-token probe) before going on: new deployments answer
+    /// 404 DeploymentNotFound for a few minutes. On by default.
+    /// </summary>
+    public bool WaitUntilServing { get; set; } = true;
+
+    /// <summary>The longest wait for a deployment to reach <c>Succeeded</c> and answer.</summary>
     public TimeSpan DeploymentTimeout { get; set; } = TimeSpan.FromMinutes(30);
 
     /// <summary>Whether the ARM settings needed for deployments are all present.</summary>
@@ -139,6 +170,24 @@ public sealed class ProviderOptionsValidator : IValidateOptions<ProviderOptions>
                 if (!options.UseEntraId && string.IsNullOrWhiteSpace(options.ApiKey))
                 {
                     errors.Add("Provider:ApiKey is required for Kind=AzureOpenAI unless Provider:UseEntraId is true.");
+                }
+
+                if (options.Azure.ManagementToken is { Length: > 0 } && !options.Azure.ManagementEndpoint.IsLoopback)
+                {
+                    errors.Add($"Provider:Azure:ManagementToken is only for a local stand-in of Azure Resource Manager; Provider:Azure:ManagementEndpoint is {options.Azure.ManagementEndpoint}, which takes Microsoft Entra ID tokens. Remove the token.");
+                }
+
+                foreach (var (setting, sku, capacity) in new[] { ("Deployment", options.Azure.DeploymentSku, options.Azure.DeploymentCapacity), ("EvaluationDeployment", options.Azure.EvaluationDeploymentSku, options.Azure.EvaluationDeploymentCapacity) })
+                {
+                    if (string.IsNullOrWhiteSpace(sku))
+                    {
+                        errors.Add($"Provider:Azure:{setting}Sku is empty; use Standard, GlobalStandard or DeveloperTier.");
+                    }
+
+                    if (capacity < 1)
+                    {
+                        errors.Add($"Provider:Azure:{setting}Capacity is {capacity}; it must be at least 1 (thousands of tokens per minute).");
+                    }
                 }
 
                 if (!options.Azure.IsConfigured)

@@ -1,5 +1,6 @@
 using Azure.Core;
 using Azure.Identity;
+using FineTuneOrchestrator.Providers.Internal;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -45,7 +46,11 @@ public static class FineTuningProviderFactory
 
         return options.Kind switch
         {
-            ProviderKind.AzureOpenAI => new AzureOpenAIProvider(options, credential ?? new DefaultAzureCredential(), loggerFactory?.CreateLogger<AzureOpenAIProvider>()),
+            ProviderKind.AzureOpenAI => new AzureOpenAIProvider(
+                options,
+                // A local ARM stand-in takes the configured fixed token (the validator keeps that to loopback addresses).
+                options.Azure.ManagementToken is { Length: > 0 } token ? new FixedTokenCredential(token) : credential ?? new DefaultAzureCredential(),
+                loggerFactory?.CreateLogger<AzureOpenAIProvider>()),
             _ => new OpenAIRestProvider(options, loggerFactory?.CreateLogger<OpenAIRestProvider>()),
         };
     }

@@ -142,7 +142,14 @@ public sealed partial class ModelRegistry
     /// Creates the alias when it does not exist. Promoting the model that is already current for the same run changes nothing.
     /// </summary>
     /// <exception cref="ModelRegistryException">Invalid alias or version, or the ETag race was lost on every attempt.</exception>
-    public Task<ModelAlias> PromoteAsync(string alias, ModelVersion version, CancellationToken cancellationToken = default)
+    public Task<ModelAlias> PromoteAsync(string alias, ModelVersion version, CancellationToken cancellationToken = default) =>
+        PromoteAsync(alias, version, null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="PromoteAsync(string, ModelVersion, CancellationToken)"/>, recording in the same write the deployment that
+    /// now serves the alias (<paramref name="deployment"/>; null keeps the recorded one).
+    /// </summary>
+    public Task<ModelAlias> PromoteAsync(string alias, ModelVersion version, AliasDeployment? deployment, CancellationToken cancellationToken = default)
     {
         ValidateAlias(alias);
         ValidateVersion(version);
@@ -151,14 +158,15 @@ public sealed partial class ModelRegistry
             DateTimeOffset now = _time.GetUtcNow();
             if (existing is null)
             {
-                return new ModelAlias { Alias = alias, Current = ModelRecord.From(version, now), Revision = 1, UpdatedAt = now };
+                return new ModelAlias { Alias = alias, Current = ModelRecord.From(version, now), Deployment = deployment, Revision = 1, UpdatedAt = now };
             }
 
             if (string.Equals(existing.Current.Model, version.Model, StringComparison.Ordinal)
                 && string.Equals(existing.Current.Provider, version.Provider, StringComparison.Ordinal)
                 && string.Equals(existing.Current.RunId, version.RunId, StringComparison.Ordinal))
             {
-                return null; // already current: a repeated promotion (at-least-once activity) is a no-op.
+                // Already current: a repeated promotion (at-least-once activity) changes nothing but a newer deployment record.
+                return deployment is null || deployment.Model == existing.Deployment?.Model ? null : existing with { Deployment = deployment };
             }
 
             ModelRecord retired = existing.Current with { RetiredAt = now, RetiredBy = "promotion" };
@@ -166,6 +174,7 @@ public sealed partial class ModelRegistry
             {
                 Current = ModelRecord.From(version, now),
                 History = [retired, .. existing.History.Take(_options.MaxHistory - 1)],
+                Deployment = deployment ?? existing.Deployment,
                 Revision = existing.Revision + 1,
                 UpdatedAt = now,
             };
@@ -173,11 +182,40 @@ public sealed partial class ModelRegistry
     }
 
     /// <summary>
+    /// Changes what the alias records about its deployment and lifecycle (<see cref="ModelAlias.Deployment"/>,
+    /// <see cref="ModelAlias.Lifecycle"/>), never its models: <paramref name="change"/> gets the stored alias and returns
+    /// the new values, or null to leave the document as it is. Retried on a lost ETag race like every change.
+    /// </summary>
+    /// <exception cref="ModelRegistryException">Unknown alias.</exception>
+    public Task<ModelAlias> UpdateStatusAsync(string alias, Func<ModelAlias, (AliasDeployment? Deployment, AliasLifecycle? Lifecycle)?> change, CancellationToken cancellationToken = default)
+    {
+        ValidateAlias(alias);
+        ArgumentNullException.ThrowIfNull(change);
+        return UpdateAsync(alias, existing =>
+        {
+            if (existing is null)
+            {
+                throw NotFound(alias);
+            }
+
+            return change(existing) is { } updated ? existing with { Deployment = updated.Deployment, Lifecycle = updated.Lifecycle } : null;
+        }, "record status of", cancellationToken);
+    }
+
+    /// <summary>
     /// Points the alias back at its previous model (the first history entry). The model taken off is kept in
     /// <see cref="ModelAlias.RolledBack"/> and is never rolled back to.
     /// </summary>
     /// <exception cref="ModelRegistryException">Unknown alias, or no previous model (<see cref="ModelRegistryError.NoPreviousModel"/>).</exception>
-    public Task<ModelAlias> RollbackAsync(string alias, CancellationToken cancellationToken = default)
+    public Task<ModelAlias> RollbackAsync(string alias, CancellationToken cancellationToken = default) =>
+        RollbackAsync(alias, null, null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="RollbackAsync(string, CancellationToken)"/> after the caller pointed the alias's deployment at the previous
+    /// model: records <paramref name="deployment"/>, and refuses (<see cref="ModelRegistryError.ConcurrencyConflict"/>) when
+    /// the alias is no longer at <paramref name="expectedRevision"/>, so a rollback never lands on another model than the one deployed.
+    /// </summary>
+    public Task<ModelAlias> RollbackAsync(string alias, AliasDeployment? deployment, long? expectedRevision, CancellationToken cancellationToken = default)
     {
         ValidateAlias(alias);
         return UpdateAsync(alias, existing =>
@@ -185,6 +223,11 @@ public sealed partial class ModelRegistry
             if (existing is null)
             {
                 throw NotFound(alias);
+            }
+
+            if (expectedRevision is { } expected && existing.Revision != expected)
+            {
+                throw new ModelRegistryException(ModelRegistryError.ConcurrencyConflict, $"Alias '{alias}' changed while its deployment was being rolled back (revision {existing.Revision}, expected {expected}); its current model is '{existing.Current.Model}'. Try again.");
             }
 
             if (existing.History.Count == 0)
@@ -200,6 +243,7 @@ public sealed partial class ModelRegistry
                 Current = restored,
                 History = [.. existing.History.Skip(1)],
                 RolledBack = [removed, .. existing.RolledBack.Take(_options.MaxHistory - 1)],
+                Deployment = deployment ?? existing.Deployment,
                 Revision = existing.Revision + 1,
                 UpdatedAt = now,
             };
@@ -312,7 +356,9 @@ public sealed partial class ModelRegistry
         }
     }
 
-    private static void ValidateVersion(ModelVersion version)
+    /// <summary>Checks a model version as <see cref="PromoteAsync(string, ModelVersion, CancellationToken)"/> does, without writing.</summary>
+    /// <exception cref="ModelRegistryException">The version is incomplete or malformed (<see cref="ModelRegistryError.InvalidModelVersion"/>).</exception>
+    public static void ValidateVersion(ModelVersion version)
     {
         if (version is null)
         {
@@ -324,6 +370,7 @@ public sealed partial class ModelRegistry
         CheckText(version.RunId, "runId", 256, required: false);
         CheckText(version.JobId, "jobId", 256, required: false);
         CheckText(version.BaseModel, "baseModel", 256, required: false);
+        CheckText(version.RootBaseModel, "rootBaseModel", 256, required: false);
         if (version.Metrics is { } metrics)
         {
             if (metrics.Count > MaxMetrics)

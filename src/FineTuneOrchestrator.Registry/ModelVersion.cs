@@ -17,8 +17,11 @@ public sealed record ModelVersion
     /// <summary>The provider's fine-tuning job ID.</summary>
     public string? JobId { get; init; }
 
-    /// <summary>The base model the job fine-tuned.</summary>
+    /// <summary>The base model the job fine-tuned (for continuous fine-tuning, the fine-tuned model it started from).</summary>
     public string? BaseModel { get; init; }
+
+    /// <summary>The catalog base model at the root of the lineage (equal to <see cref="BaseModel"/> unless it was a fine-tune).</summary>
+    public string? RootBaseModel { get; init; }
 
     /// <summary>Evaluation metrics by name (finite numbers).</summary>
     public IReadOnlyDictionary<string, double>? Metrics { get; init; }
@@ -39,8 +42,12 @@ public sealed record ModelRecord
     /// <summary>The provider's fine-tuning job ID.</summary>
     public string? JobId { get; init; }
 
-    /// <summary>The base model.</summary>
+    /// <summary>The base model (for continuous fine-tuning, the fine-tuned model the job started from).</summary>
     public string? BaseModel { get; init; }
+
+    /// <summary>The catalog base model at the root of the lineage, when it differs from <see cref="BaseModel"/>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? RootBaseModel { get; init; }
 
     /// <summary>Evaluation metrics by name.</summary>
     public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
@@ -67,6 +74,7 @@ public sealed record ModelRecord
             RunId = version.RunId,
             JobId = version.JobId,
             BaseModel = version.BaseModel,
+            RootBaseModel = version.RootBaseModel is { } root && root != version.BaseModel ? root : null,
             Metrics = version.Metrics is null ? new Dictionary<string, double>() : new Dictionary<string, double>(version.Metrics, StringComparer.Ordinal),
             PromotedAt = promotedAt,
         };
@@ -88,13 +96,21 @@ public sealed record ModelAlias
     /// <summary>The model the alias points to.</summary>
     public required ModelRecord Current { get; init; }
 
-    /// <summary>Previous models, most recent first; <see cref="ModelRegistry.RollbackAsync"/> returns to the first one.</summary>
+    /// <summary>Previous models, most recent first; <see cref="ModelRegistry.RollbackAsync(string, CancellationToken)"/> returns to the first one.</summary>
     public IReadOnlyList<ModelRecord> History { get; init; } = [];
 
     /// <summary>Models taken off the alias by rollbacks, most recent first (kept for audit; never rolled back to).</summary>
     public IReadOnlyList<ModelRecord> RolledBack { get; init; } = [];
 
-    /// <summary>Incremented by every change.</summary>
+    /// <summary>The Azure OpenAI deployment serving the alias (null on providers without deployments).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public AliasDeployment? Deployment { get; init; }
+
+    /// <summary>What the lifecycle sweep last found (retirement of the base, re-training); null until it has run.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public AliasLifecycle? Lifecycle { get; init; }
+
+    /// <summary>Incremented by every change of the alias's model (promotion, rollback).</summary>
     public long Revision { get; init; }
 
     /// <summary>When the alias last changed (UTC).</summary>

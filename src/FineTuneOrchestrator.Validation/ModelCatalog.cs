@@ -40,8 +40,13 @@ public sealed class ModelCatalog
     }
 
     /// <summary>
-    /// The built-in table. Context limits from OpenAI's fine-tuning documentation; prices are OpenAI's published
-    /// training prices per million tokens (o4-mini reinforcement fine-tuning is billed per training hour, so no token price).
+    /// The built-in table, as of 2026-12-06. Context limits from OpenAI's fine-tuning documentation; prices are OpenAI's
+    /// published training prices per million tokens (o4-mini reinforcement fine-tuning is billed per training hour, so no
+    /// token price; Azure's per-model prices could not be read, its cost guide puts Global training 10–30 % under regional
+    /// and Developer at half of Global). Retirement is not kept here: the pipeline reads it from the provider's models API
+    /// at run time, because the published dates have moved several times (the README's table gives them as of this date,
+    /// from OpenAI's deprecations page and Microsoft Learn's model retirement schedule of 2026-09-02). gpt-4.1-nano,
+    /// o4-mini and gpt-3.5-turbo fine-tunes are gone from OpenAI (2026-10-23) but stay here for Azure and for validation.
     /// </summary>
     public static ModelCatalog Default { get; } = new(
     [

@@ -313,6 +313,30 @@ public sealed class DashboardBrowserTests(DashboardWorld world)
     }
 
     [Fact]
+    public async Task ModelsPage_BaseRetiringSoon_ShowsTheCountdownAndWhatTheSweepFound()
+    {
+        // gpt-4.1-nano: no other test here trains on it, so moving its retirement changes nothing else in this world.
+        string alias = "dash-retire-" + Short();
+        string body = JsonSerializer.Serialize(new { model = $"ft:gpt-4.1-nano-2025-04-14:dash::{Short()}", provider = "simulator", baseModel = "gpt-4.1-nano" });
+        (await world.Admin.PostAsync($"api/models/{alias}/promote", new StringContent(body, Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+        // Midnight, as OpenAI's shutdown_date (a day) carries it: 13 days from any moment of today.
+        DateTimeOffset retires = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero).AddDays(13);
+        string dates = JsonSerializer.Serialize(new { inference = retires.ToString("o", System.Globalization.CultureInfo.InvariantCulture) });
+        (await world.SimulatorHttp.PostAsync("_simulator/models/gpt-4.1-nano-2025-04-14/retirement", new StringContent(dates, Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+        (await world.Admin.PostAsync("api/lifecycle/sweep", null)).EnsureSuccessStatusCode();
+
+        await OpenAsync(DashboardWorld.MasterKey, "#/models");
+        string card = $"section.alias[data-alias='{alias}']";
+        string countdown = await _browser.WaitTextAsync($"{card} [data-testid=retirement]", "in 13 days");
+
+        Assert.Equal(["badge bad"], await _browser.AttributesAsync($"{card} [data-testid=retirement] .badge", "class"));
+        Assert.Contains(retires.UtcDateTime.Year.ToString(System.Globalization.CultureInfo.InvariantCulture), countdown, StringComparison.Ordinal);
+        // No successor is configured in this world: the sweep said so instead of re-training.
+        Assert.Contains("no successor is configured", await _browser.TextAsync($"{card} [data-testid=lifecycle-events]"), StringComparison.Ordinal);
+        await AssertNoScriptErrorsAsync();
+    }
+
+    [Fact]
     public async Task Rollback_WithFunctionKey_SaysTheMasterKeyIsNeededAndAliasIsUnchanged()
     {
         string alias = "dash-nokey-" + Short();

@@ -121,7 +121,7 @@ public sealed class ActivityFunctionTests
     public async Task EnsureModelAvailable_RunningRun_ReturnsTheCallableName()
     {
         _h.Client.Setup(c => c.GetInstancesAsync("run-3", false, It.IsAny<CancellationToken>())).ReturnsAsync(Harness.Instance("run-3", OrchestrationRuntimeStatus.Running));
-        _h.Provider.Setup(p => p.EnsureModelAvailableAsync("ft:m", "fto-eval-run-3", It.IsAny<CancellationToken>())).ReturnsAsync("fto-eval-run-3");
+        _h.Provider.Setup(p => p.EnsureModelAvailableAsync("ft:m", "fto-eval-run-3", DeploymentPurpose.Evaluation, It.IsAny<CancellationToken>())).ReturnsAsync("fto-eval-run-3");
         Assert.Equal("fto-eval-run-3", await _functions.EnsureModelAvailable(new EnsureModelInput("ft:m", "fto-eval-run-3"), _h.Client.Object, _h.Context("run-3")));
     }
 
@@ -204,7 +204,7 @@ public sealed class ActivityFunctionTests
     [Fact]
     public async Task Promote_NewAlias_PointsItAtTheModel()
     {
-        _h.Provider.Setup(p => p.EnsureModelAvailableAsync("ft:m", "support", It.IsAny<CancellationToken>())).ReturnsAsync("ft:m");
+        _h.Provider.Setup(p => p.EnsureModelAvailableAsync("ft:m", "support", DeploymentPurpose.Serving, It.IsAny<CancellationToken>())).ReturnsAsync("ft:m");
         List<string> alias = _h.CaptureUploads("models", "aliases/support.json");
 
         PromotionSummary promotion = await _functions.Promote(new PromoteInput("support", "ft:m", "run-1", "ftjob-1", "gpt-4o-mini", new() { ["accuracy"] = 0.9 }), _h.Context());

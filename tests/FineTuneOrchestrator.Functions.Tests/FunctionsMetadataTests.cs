@@ -55,12 +55,21 @@ public sealed class FunctionsMetadataTests
     }
 
     [Fact]
-    public void TimerTriggers_None_NothingWakesAnIdleApp()
+    public void TimerTriggers_OnlyTheLifecycleSweep_OnASettingThatDefaultsToEverySixHours()
     {
-        // At idle Flex Consumption scales to zero; a schedule would wake it (and with it the Durable extension's queue
-        // polling) all day. Terminated runs are swept by the run watch, which lives only while runs do.
+        // At idle Flex Consumption scales to zero; every schedule wakes it (and with it the Durable extension's queue
+        // polling). Terminated runs are swept by the run watch, which lives only while runs do; the one timer is the
+        // lifecycle sweep, whose schedule is a setting (four wake-ups a day by default, in the Bicep and the sample settings).
         using JsonDocument metadata = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repo.FunctionsOutput, "functions.metadata")));
-        Assert.DoesNotContain(metadata.RootElement.EnumerateArray().SelectMany(f => f.GetProperty("bindings").EnumerateArray()), b => b.GetProperty("type").GetString() == "timerTrigger");
+        var timers = metadata.RootElement.EnumerateArray()
+            .SelectMany(f => f.GetProperty("bindings").EnumerateArray().Select(b => (Function: f.GetProperty("name").GetString(), Binding: b)))
+            .Where(x => x.Binding.GetProperty("type").GetString() == "timerTrigger")
+            .ToList();
+
+        var timer = Assert.Single(timers);
+        Assert.Equal("Lifecycle_Sweep", timer.Function);
+        Assert.Equal("%FineTune:Lifecycle:Schedule%", timer.Binding.GetProperty("schedule").GetString());
+        Assert.Contains("FineTune__Lifecycle__Schedule', value: '0 0 */6 * * *'", File.ReadAllText(Path.Combine(Repo.Root, "infra", "modules", "app.bicep")), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -75,6 +84,7 @@ public sealed class FunctionsMetadataTests
     [InlineData("Models_History", "models/{alias}/history", "get", "Function")]
     [InlineData("Models_Rollback", "models/{alias}/rollback", "post", "Admin")]
     [InlineData("Models_Promote", "models/{alias}/promote", "post", "Admin")]
+    [InlineData("Lifecycle_SweepNow", "lifecycle/sweep", "post", "Admin")]
     [InlineData("Pipelines_Metrics", "pipelines/{runId}/metrics", "get", "Function")]
     [InlineData("Pipelines_Evaluation", "pipelines/{runId}/evaluation", "get", "Function")]
     [InlineData("Pipelines_Validation", "pipelines/{runId}/validation", "get", "Function")]

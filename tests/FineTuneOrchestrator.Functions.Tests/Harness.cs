@@ -30,6 +30,8 @@ internal sealed class Harness
     {
         Storage.Setup(s => s.GetBlobContainerClient(It.IsAny<string>())).Returns((string name) => Container(name).Object);
         Provider.SetupGet(p => p.Kind).Returns(ProviderKind.OpenAICompatible);
+        // Starts ask when the base model's fine-tuning ends; this service publishes no date.
+        Provider.Setup(p => p.GetModelLifecycleAsync(It.IsAny<string>(), It.IsAny<CancellationToken>())).ReturnsAsync((ModelLifecycle?)null);
         Client.Setup(c => c.GetInstancesAsync(It.IsAny<string>(), It.IsAny<bool>(), It.IsAny<CancellationToken>())).ReturnsAsync((OrchestrationMetadata?)null);
     }
 

@@ -37,7 +37,7 @@ public sealed class HttpFunctionTests
         _h.Services.GetRequiredService<FineTuneOrchestrator.Providers.IFineTuningProvider>(),
         _h.Services.GetRequiredService<ILoggerFactory>());
 
-    private ModelHttpFunctions Models => new(_h.Services.GetRequiredService<ModelRegistry>());
+    private ModelHttpFunctions Models => new(_h.Services.GetRequiredService<ModelRegistry>(), _h.Services.GetRequiredService<FineTuneOrchestrator.Providers.IFineTuningProvider>(), TimeProvider.System);
 
     private HttpRequest Request(string method, string path, string? json = null)
     {

@@ -29,6 +29,15 @@ public sealed class CleanupTests
         Assert.Equal("tickets-prod", result.Promotion!.CallableName);
         Assert.Equal(result.Job!.FineTunedModel, deployments["tickets-prod"]);
         Assert.DoesNotContain(deployments, d => d.Key.StartsWith("fto-eval-", StringComparison.Ordinal));
+        // The candidate was evaluated on Developer tier (no hosting fee) and promoted on the serving SKU.
+        var history = host.Simulator.State.DeploymentHistory();
+        var evaluation = Assert.Single(history, d => d.Name.StartsWith("fto-eval-", StringComparison.Ordinal));
+        Assert.Equal(("DeveloperTier", 50, result.Job.FineTunedModel), (evaluation.Sku, evaluation.Capacity, evaluation.Model));
+        var serving = Assert.Single(history, d => d.Name == "tickets-prod");
+        Assert.Equal(("GlobalStandard", 50), (serving.Sku, serving.Capacity));
+        // The promotion recorded which deployment serves which model.
+        var alias = await host.Registry.GetAsync("tickets-prod");
+        Assert.Equal(("tickets-prod", result.Job.FineTunedModel, "GlobalStandard"), (alias!.Deployment!.Name, alias.Deployment.Model, alias.Deployment.Sku));
     }
 
     [Fact]
@@ -59,7 +68,7 @@ public sealed class CleanupTests
     public async Task Run_AzureBaseModelUnderAnotherDeploymentName_IsFoundAndEvaluated()
     {
         await using var host = await PipelineTestHost.StartAzureOpenAIAsync(("Simulator:Azure:DeployBaseModels", "false"));
-        await host.Provider.EnsureModelAvailableAsync("gpt-4o-mini", "mini-baseline", default);
+        await host.Provider.EnsureModelAvailableAsync("gpt-4o-mini", "mini-baseline", DeploymentPurpose.Serving, default);
         await UploadTicketsAsync(host, "tickets");
 
         string id = await host.StartAsync(Request("tickets"));

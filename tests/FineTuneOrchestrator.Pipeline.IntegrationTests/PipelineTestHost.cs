@@ -74,6 +74,8 @@ internal sealed class PipelineTestHost : IAsyncDisposable
         var settings = new Dictionary<string, string?>
         {
             ["Simulator:TimeScale"] = timeScale.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // The models retire on real dates (gpt-4o-mini on OpenAI on 2027-01-14): these tests must not depend on the calendar.
+            ["Simulator:EnforceRetirement"] = "false",
             ["Simulator:ApiKey"] = ApiKey,
             ["Simulator:Seed"] = "11",
             // Most tests here are about the pipeline's mechanics, so the fine-tuned model learns everything it is shown; the

@@ -72,7 +72,7 @@ public sealed class ChatAndAzureTests
         await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
         var provider = TestSupport.OpenAI(server);
 
-        Assert.Equal("ft:gpt-4o-mini:o:s:abc", await provider.EnsureModelAvailableAsync("ft:gpt-4o-mini:o:s:abc", "ignored", CancellationToken.None));
+        Assert.Equal("ft:gpt-4o-mini:o:s:abc", await provider.EnsureModelAvailableAsync("ft:gpt-4o-mini:o:s:abc", "ignored", DeploymentPurpose.Serving, CancellationToken.None));
     }
 
     private static ProviderOptions AzureOptions(SimulatorServer server, bool entra) => new()
@@ -102,9 +102,9 @@ public sealed class ChatAndAzureTests
 
         var notDeployed = await Assert.ThrowsAsync<ProviderException>(() =>
             provider.CompleteChatAsync(job.FineTunedModel!, [System, new ChatMessage("user", prompt.Prompt)], null, CancellationToken.None));
-        var deployment = await provider.EnsureModelAvailableAsync(job.FineTunedModel!, "fto-candidate", CancellationToken.None);
+        var deployment = await provider.EnsureModelAvailableAsync(job.FineTunedModel!, "fto-candidate", DeploymentPurpose.Serving, CancellationToken.None);
         var answer = await provider.CompleteChatAsync(deployment, [System, new ChatMessage("user", prompt.Prompt)], null, CancellationToken.None);
-        var again = await provider.EnsureModelAvailableAsync(job.FineTunedModel!, "fto-candidate", CancellationToken.None);
+        var again = await provider.EnsureModelAvailableAsync(job.FineTunedModel!, "fto-candidate", DeploymentPurpose.Serving, CancellationToken.None);
 
         Assert.Equal(ProviderJobStatus.Succeeded, job.Status);
         Assert.Equal(404, notDeployed.StatusCode);
@@ -123,7 +123,7 @@ public sealed class ChatAndAzureTests
         var provider = new AzureOpenAIProvider(AzureOptions(server, entra: false), new FakeCredential());
         var job = await TrainAsync(provider, "run-azure-remove");
         var prompt = TestSupport.Examples(40).First();
-        var deployment = await provider.EnsureModelAvailableAsync(job.FineTunedModel!, "fto-eval-remove", CancellationToken.None);
+        var deployment = await provider.EnsureModelAvailableAsync(job.FineTunedModel!, "fto-eval-remove", DeploymentPurpose.Serving, CancellationToken.None);
 
         var removed = await provider.RemoveDeploymentAsync(deployment, CancellationToken.None);
         var gone = await Assert.ThrowsAsync<ProviderException>(() =>
@@ -142,8 +142,8 @@ public sealed class ChatAndAzureTests
         var provider = new AzureOpenAIProvider(AzureOptions(server, entra: false), new FakeCredential());
 
         var before = await provider.FindCallableNameAsync("gpt-4o-mini", CancellationToken.None);
-        await provider.EnsureModelAvailableAsync("gpt-4o-mini", "support-baseline", CancellationToken.None);
-        await provider.EnsureModelAvailableAsync("gpt-4.1-mini", "other-model", CancellationToken.None);
+        await provider.EnsureModelAvailableAsync("gpt-4o-mini", "support-baseline", DeploymentPurpose.Serving, CancellationToken.None);
+        await provider.EnsureModelAvailableAsync("gpt-4.1-mini", "other-model", DeploymentPurpose.Serving, CancellationToken.None);
         var found = await provider.FindCallableNameAsync("gpt-4o-mini", CancellationToken.None);
         var answer = await provider.CompleteChatAsync(found!, [new ChatMessage("user", "hello")], null, CancellationToken.None);
         var none = await provider.FindCallableNameAsync("gpt-4.1-nano", CancellationToken.None);
@@ -194,7 +194,7 @@ public sealed class ChatAndAzureTests
         await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
         var provider = new AzureOpenAIProvider(AzureOptions(server, entra: false), new FakeCredential());
 
-        var error = await Assert.ThrowsAsync<ProviderException>(() => provider.EnsureModelAvailableAsync("ft:gpt-4o-mini:none:x:y", "d", CancellationToken.None));
+        var error = await Assert.ThrowsAsync<ProviderException>(() => provider.EnsureModelAvailableAsync("ft:gpt-4o-mini:none:x:y", "d", DeploymentPurpose.Serving, CancellationToken.None));
 
         Assert.False(error.IsRetryable);
         Assert.Equal("DeploymentModelNotSupported", error.ErrorCode);

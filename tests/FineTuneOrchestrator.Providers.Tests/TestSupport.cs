@@ -18,6 +18,8 @@ internal static class TestSupport
         var settings = new Dictionary<string, string?>
         {
             ["Simulator:TimeScale"] = "1000",
+            // The models retire on real dates (gpt-4o-mini on OpenAI on 2027-01-14): these tests must not depend on the calendar.
+            ["Simulator:EnforceRetirement"] = "false",
             ["Simulator:ApiKey"] = ApiKey,
             ["Simulator:Seed"] = "7",
         };

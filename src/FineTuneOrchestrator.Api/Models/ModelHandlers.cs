@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FineTuneOrchestrator.Api.Http;
+using FineTuneOrchestrator.Providers;
 using FineTuneOrchestrator.Registry;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -36,17 +37,42 @@ public static class ModelHandlers
                 : NotFound(alias));
     }
 
-    /// <summary><c>POST /models/{alias}/rollback</c>: points the alias back at its previous model.</summary>
-    public static Task<IResult> RollbackAsync(string alias, ModelRegistry registry, CancellationToken ct)
+    /// <summary>
+    /// <c>POST /models/{alias}/rollback</c>: points the alias back at its previous model. On Azure OpenAI the alias's
+    /// deployment is pointed at that model first and must serve it; if that fails the registry is left as it was (502).
+    /// </summary>
+    public static Task<IResult> RollbackAsync(string alias, ModelRegistry registry, IFineTuningProvider provider, TimeProvider time, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(registry);
-        return GuardAsync(alias, async () => TypedResults.Ok(await registry.RollbackAsync(alias, ct).ConfigureAwait(false)));
+        ArgumentNullException.ThrowIfNull(provider);
+        return GuardAsync(alias, async () =>
+        {
+            var found = await registry.GetAsync(alias, ct).ConfigureAwait(false);
+            if (found is null)
+            {
+                return NotFound(alias);
+            }
+
+            if (found.History.Count == 0)
+            {
+                // The registry words this refusal; no deployment is touched for it.
+                return TypedResults.Ok(await registry.RollbackAsync(alias, ct).ConfigureAwait(false));
+            }
+
+            var (deployment, problem) = await AliasDeployments.PointAsync(provider, alias, found.History[0].Model, time, ct).ConfigureAwait(false);
+            return problem ?? TypedResults.Ok(await registry.RollbackAsync(alias, deployment, found.Revision, ct).ConfigureAwait(false));
+        });
     }
 
-    /// <summary><c>POST /models/{alias}/promote</c> with a model version: makes it the alias's current model.</summary>
-    public static async Task<IResult> PromoteAsync(string alias, HttpRequest request, ModelRegistry registry, CancellationToken ct)
+    /// <summary>
+    /// <c>POST /models/{alias}/promote</c> with a model version: makes it the alias's current model (a new one or an older
+    /// one). On Azure OpenAI the alias's deployment is pointed at it first and must serve it; if that fails the registry is
+    /// left as it was (502).
+    /// </summary>
+    public static async Task<IResult> PromoteAsync(string alias, HttpRequest request, ModelRegistry registry, IFineTuningProvider provider, TimeProvider time, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(provider);
         var (body, problem) = await RequestBody.ReadJsonAsync(request, "model version", requireJsonContentType: true, ct).ConfigureAwait(false);
         if (problem is not null)
         {
@@ -62,7 +88,7 @@ public static class ModelHandlers
         {
             // Unknown fields are refused too (a misspelled "runid" must not be silently dropped); the message names the path.
             string field = ex.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body";
-            return Problems.BadRequest($"The model version is malformed at '{field}': {(ex.Message.Contains("could not be mapped", StringComparison.Ordinal) ? "unknown field; the fields are model, provider, runId, jobId, baseModel and metrics." : "wrong type or value.")}", field);
+            return Problems.BadRequest($"The model version is malformed at '{field}': {(ex.Message.Contains("could not be mapped", StringComparison.Ordinal) ? "unknown field; the fields are model, provider, runId, jobId, baseModel, rootBaseModel and metrics." : "wrong type or value.")}", field);
         }
 
         if (version is null)
@@ -70,7 +96,13 @@ public static class ModelHandlers
             return Problems.BadRequest("A model version {\"model\": ..., \"provider\": ...} is required.", "body");
         }
 
-        return await GuardAsync(alias, async () => TypedResults.Ok(await registry.PromoteAsync(alias, version, ct).ConfigureAwait(false))).ConfigureAwait(false);
+        return await GuardAsync(alias, async () =>
+        {
+            // Checked before anything is deployed: a version the registry refuses must not move the deployment either.
+            ModelRegistry.ValidateVersion(version);
+            var (deployment, failed) = await AliasDeployments.PointAsync(provider, alias, version.Model, time, ct).ConfigureAwait(false);
+            return failed ?? TypedResults.Ok(await registry.PromoteAsync(alias, version, deployment, ct).ConfigureAwait(false));
+        }).ConfigureAwait(false);
     }
 
     private static async Task<IResult> GuardAsync(string? alias, Func<Task<IResult>> action)

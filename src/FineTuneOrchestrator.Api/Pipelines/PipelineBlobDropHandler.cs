@@ -85,6 +85,12 @@ public sealed partial class PipelineBlobDropHandler(
         };
 
         IReadOnlyList<RunConfigError> errors = [.. PipelineRunPreparer.Validate(request), .. preparer.CheckPolicy(request)];
+        if (errors.Count == 0)
+        {
+            (request, errors) = await preparer.ResolveBaseModelAsync(request, cancellationToken).ConfigureAwait(false);
+            errors = errors.Count > 0 ? errors : PipelineRunPreparer.Validate(request);
+        }
+
         if (errors.Count > 0)
         {
             throw new BlobDropRejectedException($"{configBlob}: " + string.Join(" ", errors.Select(e => $"{e.Field}: {e.Message}")));

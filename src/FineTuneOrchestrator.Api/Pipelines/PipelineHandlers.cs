@@ -80,6 +80,21 @@ public static partial class PipelineHandlers
 
         try
         {
+            (run, errors) = await preparer.ResolveBaseModelAsync(run, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (StorageFailures.Find(ex) is { } failed)
+        {
+            return StorageUnavailable(failed);
+        }
+
+        errors = errors.Count > 0 ? errors : PipelineRunPreparer.Validate(run);
+        if (errors.Count > 0)
+        {
+            return Invalid(errors);
+        }
+
+        try
+        {
             errors = await preparer.CheckDatasetAsync(run, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (StorageFailures.Find(ex) is { } failed)

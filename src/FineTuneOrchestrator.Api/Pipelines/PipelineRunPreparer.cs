@@ -4,6 +4,8 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using FineTuneOrchestrator.Pipeline;
+using FineTuneOrchestrator.Providers;
+using FineTuneOrchestrator.Registry;
 using Azure.Storage.Blobs;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
@@ -22,6 +24,9 @@ public sealed class PipelineDefaultsOptions
 
     /// <summary>Base model when the run config names none.</summary>
     public string? BaseModel { get; set; } = "gpt-4o-mini";
+
+    /// <summary>Azure OpenAI training type when the run config names none (null: the service's default, Standard).</summary>
+    public string? TrainingType { get; set; }
 
     /// <summary>Alias to promote when the run config names none (null: nothing is promoted unless the run config says so).</summary>
     public string? Alias { get; set; }
@@ -58,6 +63,8 @@ public sealed partial class PipelineRunPreparer(
     BlobServiceClient storage,
     RunRecords records,
     WebhookPolicy webhooks,
+    IFineTuningProvider provider,
+    ModelRegistry registry,
     TimeProvider time)
 {
     private readonly PipelineDefaultsOptions _defaults = defaults.Value;
@@ -141,11 +148,94 @@ public sealed partial class PipelineRunPreparer(
         {
             BaseModel = string.IsNullOrWhiteSpace(request.BaseModel) ? _defaults.BaseModel ?? string.Empty : request.BaseModel,
             Alias = request.Alias ?? _defaults.Alias,
+            TrainingType = request.TrainingType ?? _defaults.TrainingType,
             Suffix = request.Suffix ?? _defaults.Suffix,
             Polling = polling,
             Dataset = request.Dataset ?? new DatasetSpec(),
         };
     }
+
+    /// <summary>
+    /// The last day anyone can create a fine-tuning job on OpenAI: OpenAI's deprecations page ("Update to OpenAI's
+    /// self-serve fine-tuning", 2026-05-07) ends job creation for every organisation on 2027-01-06. Fine-tuned models keep
+    /// answering until their base model shuts down.
+    /// </summary>
+    public static readonly DateTimeOffset OpenAIFineTuningEnds = new(2027, 1, 6, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>
+    /// Resolves the run's base model where it is not a catalog name: <c>alias:NAME</c> becomes the alias's current model,
+    /// and a fine-tuned model gets its lineage (root base, parent alias and run). Then refuses a base whose fine-tuning has
+    /// closed, naming the date: the provider's models API (<c>deprecation.fine_tune</c> on Azure, <c>shutdown_date</c> on
+    /// OpenAI) and OpenAI's end of new jobs. A models API that cannot be reached refuses nothing: the job creation would.
+    /// </summary>
+    public async Task<(PipelineRunRequest Run, IReadOnlyList<RunConfigError> Errors)> ResolveBaseModelAsync(PipelineRunRequest run, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var errors = new List<RunConfigError>();
+        if (run.Lineage is not null)
+        {
+            // Only the app sets the lineage (a restart carries the original's); a config that brings one is refused.
+            return (run, run.RestartOf is null ? [new RunConfigError("lineage", "lineage is set by the app from baseModel, not by a run configuration.")] : []);
+        }
+
+        if (ModelLineage.TryGetAlias(run.BaseModel, out string parentAlias))
+        {
+            if (!ModelRegistry.IsValidAlias(parentAlias, out _))
+            {
+                return (run, []); // the validator words it
+            }
+
+            ModelAlias? alias = await registry.GetAsync(parentAlias, cancellationToken).ConfigureAwait(false);
+            if (alias is null)
+            {
+                return (run, [new RunConfigError("baseModel", $"'{run.BaseModel}': no model alias named '{parentAlias}' exists, so there is no current model to fine-tune further.")]);
+            }
+
+            string root = Dated(alias.Current.RootBaseModel ?? ModelLineage.RootBaseOf(alias.Current.BaseModel) ?? ModelLineage.RootBaseOf(alias.Current.Model) ?? alias.Current.Model);
+            run = run with
+            {
+                BaseModel = alias.Current.Model,
+                Lineage = new LineageSpec { ParentAlias = parentAlias, ParentModel = alias.Current.Model, ParentRunId = alias.Current.RunId, RootBaseModel = root },
+            };
+        }
+        else if (ModelLineage.IsFineTuned(run.BaseModel))
+        {
+            run = run with { Lineage = new LineageSpec { ParentModel = run.BaseModel, RootBaseModel = Dated(ModelLineage.RootBaseOf(run.BaseModel)!) } };
+        }
+
+        DateTimeOffset now = time.GetUtcNow();
+        string model = run.CatalogModel;
+        if (provider.Kind == ProviderKind.OpenAI && now >= OpenAIFineTuningEnds)
+        {
+            errors.Add(new RunConfigError("baseModel", $"OpenAI stopped taking new fine-tuning jobs on {OpenAIFineTuningEnds:yyyy-MM-dd} (OpenAI's deprecations page); fine-tune on Azure OpenAI (FineTune:Provider:Kind=AzureOpenAI)."));
+            return (run, errors);
+        }
+
+        if (string.IsNullOrWhiteSpace(model))
+        {
+            return (run, errors);
+        }
+
+        ModelLifecycle? lifecycle = null;
+        try
+        {
+            lifecycle = await provider.GetModelLifecycleAsync(Dated(model), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ProviderException)
+        {
+            // Unknown here; the provider refuses the job itself if fine-tuning is closed.
+        }
+
+        if (lifecycle?.FineTuningEndsAt is { } ends && ends <= now)
+        {
+            errors.Add(new RunConfigError("baseModel", $"Fine-tuning of {lifecycle.Model} ended on {ends:yyyy-MM-dd} (the provider's models API); its fine-tunes serve until {(lifecycle.InferenceEndsAt is { } retires ? retires.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : "its retirement")}. Train on a newer base model."));
+        }
+
+        return (run, errors);
+    }
+
+    /// <summary>The catalog's dated name of a model ("gpt-4o-mini" is "gpt-4o-mini-2024-07-18"), else the name as given.</summary>
+    private static string Dated(string model) => FineTuneOrchestrator.Validation.ModelCatalog.Default.TryGet(model, out var info) ? info.Name : model;
 
     /// <summary>The pipeline's validator, as <see cref="RunConfigError"/>s.</summary>
     public static IReadOnlyList<RunConfigError> Validate(PipelineRunRequest request) =>
@@ -163,6 +253,11 @@ public sealed partial class PipelineRunPreparer(
         if (!pipeline.Value.IsDatasetContainer(containerName))
         {
             errors.Add(new RunConfigError("dataset.container", pipeline.Value.NotADatasetContainer(containerName)));
+        }
+
+        if (request.TrainingType is not null && provider.Kind != ProviderKind.AzureOpenAI)
+        {
+            errors.Add(new RunConfigError("trainingType", $"trainingType is an Azure OpenAI setting; this app's provider is {provider.Kind} (FineTune:Provider:Kind), which has no training types."));
         }
 
         if (request.Notify?.WebhookUrl is { } url && webhooks.Check(url) is { } problem)

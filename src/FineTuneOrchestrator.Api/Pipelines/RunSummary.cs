@@ -56,6 +56,8 @@ public sealed record RunJobView(
 /// <param name="CreatedTime">When the run was created.</param>
 /// <param name="LastUpdatedTime">Last status change.</param>
 /// <param name="Links">Durable Functions management links (status, raise event, terminate, ...).</param>
+/// <param name="Lineage">Where a fine-tuned base model came from (continuous fine-tuning), when it is one.</param>
+/// <param name="TrainingType">The Azure OpenAI training type asked for, if any.</param>
 public sealed record RunSummary(
     string RunId,
     string RuntimeStatus,
@@ -80,7 +82,9 @@ public sealed record RunSummary(
     string? ResultBlob,
     string CreatedTime,
     string LastUpdatedTime,
-    HttpManagementPayload? Links)
+    HttpManagementPayload? Links,
+    LineageSpec? Lineage = null,
+    string? TrainingType = null)
 {
     /// <summary>Builds the summary of a <c>FineTunePipeline</c> instance read with inputs and outputs.</summary>
     public static RunSummary From(OrchestrationMetadata instance, HttpManagementPayload? links)
@@ -143,7 +147,7 @@ public sealed record RunSummary(
             Alias: input?.Alias,
             ApprovalRequired: input?.Approval?.Required,
             Job: job,
-            Cost: RunCostView.From(input?.BaseModel, status?.EstimatedCostUsd ?? result?.Validation?.EstimatedCostUsd, job?.TrainedTokens, result?.Evaluation),
+            Cost: RunCostView.From(input?.CatalogModel, status?.EstimatedCostUsd ?? result?.Validation?.EstimatedCostUsd, job?.TrainedTokens, result?.Evaluation),
             Validation: result?.Validation,
             Evaluation: result?.Evaluation,
             Promotion: result?.Promotion,
@@ -151,7 +155,9 @@ public sealed record RunSummary(
             ResultBlob: status?.ResultBlob,
             CreatedTime: InstanceStatusJson.FormatTime(instance.CreatedAt.UtcDateTime),
             LastUpdatedTime: InstanceStatusJson.FormatTime(instance.LastUpdatedAt.UtcDateTime),
-            Links: links);
+            Links: links,
+            Lineage: input?.Lineage,
+            TrainingType: input?.TrainingType);
     }
 
     private static T? TryRead<T>(string? json) where T : class

@@ -1,4 +1,5 @@
 using FineTuneOrchestrator.Api.Models;
+using FineTuneOrchestrator.Providers;
 using FineTuneOrchestrator.Registry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
@@ -9,7 +10,7 @@ namespace FineTuneOrchestrator.Functions;
 /// <c>/api/models…</c> as HTTP functions: reads with the function key, rollback and promote with the admin (master) key,
 /// as the in-process host asks.
 /// </summary>
-public sealed class ModelHttpFunctions(ModelRegistry registry)
+public sealed class ModelHttpFunctions(ModelRegistry registry, IFineTuningProvider provider, TimeProvider time)
 {
     /// <summary><c>GET /api/models</c>.</summary>
     [Function("Models_List")]
@@ -40,7 +41,7 @@ public sealed class ModelHttpFunctions(ModelRegistry registry)
         [HttpTrigger(AuthorizationLevel.Admin, "post", Route = "models/{alias}/rollback")] HttpRequest request,
         string alias,
         CancellationToken cancellationToken) =>
-        ModelHandlers.RollbackAsync(alias, registry, cancellationToken);
+        ModelHandlers.RollbackAsync(alias, registry, provider, time, cancellationToken);
 
     /// <summary><c>POST /api/models/{alias}/promote</c> (master key).</summary>
     [Function("Models_Promote")]
@@ -48,5 +49,5 @@ public sealed class ModelHttpFunctions(ModelRegistry registry)
         [HttpTrigger(AuthorizationLevel.Admin, "post", Route = "models/{alias}/promote")] HttpRequest request,
         string alias,
         CancellationToken cancellationToken) =>
-        ModelHandlers.PromoteAsync(alias, request, registry, cancellationToken);
+        ModelHandlers.PromoteAsync(alias, request, registry, provider, time, cancellationToken);
 }

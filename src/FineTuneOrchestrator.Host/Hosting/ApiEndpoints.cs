@@ -1,3 +1,4 @@
+using FineTuneOrchestrator.Api.Lifecycle;
 using FineTuneOrchestrator.Api.Models;
 using FineTuneOrchestrator.Dashboard;
 using FineTuneOrchestrator.Providers;
@@ -64,8 +65,9 @@ public static class ApiEndpoints
         group.MapGet("/", (ModelRegistry registry, CancellationToken ct) => ModelHandlers.ListAsync(registry, ct)).RequireKey(AuthorizationLevel.Function);
         group.MapGet("/{alias}", (string alias, ModelRegistry registry, CancellationToken ct) => ModelHandlers.GetAsync(alias, registry, ct)).RequireKey(AuthorizationLevel.Function);
         group.MapGet("/{alias}/history", (string alias, ModelRegistry registry, CancellationToken ct) => ModelHandlers.GetHistoryAsync(alias, registry, ct)).RequireKey(AuthorizationLevel.Function);
-        group.MapPost("/{alias}/rollback", (string alias, ModelRegistry registry, CancellationToken ct) => ModelHandlers.RollbackAsync(alias, registry, ct)).RequireKey(AuthorizationLevel.Admin);
-        group.MapPost("/{alias}/promote", (string alias, HttpRequest request, ModelRegistry registry, CancellationToken ct) => ModelHandlers.PromoteAsync(alias, request, registry, ct)).RequireKey(AuthorizationLevel.Admin);
+        group.MapPost("/{alias}/rollback", (string alias, ModelRegistry registry, IFineTuningProvider provider, TimeProvider time, CancellationToken ct) => ModelHandlers.RollbackAsync(alias, registry, provider, time, ct)).RequireKey(AuthorizationLevel.Admin);
+        endpoints.MapPost(prefixPath + "/lifecycle/sweep", (LifecycleSweep sweep, DurableTaskClient client, CancellationToken ct) => LifecycleHandlers.SweepAsync(sweep, client, ct)).RequireKey(AuthorizationLevel.Admin).WithTags("Model registry");
+        group.MapPost("/{alias}/promote", (string alias, HttpRequest request, ModelRegistry registry, IFineTuningProvider provider, TimeProvider time, CancellationToken ct) => ModelHandlers.PromoteAsync(alias, request, registry, provider, time, ct)).RequireKey(AuthorizationLevel.Admin);
         return group;
     }
 }

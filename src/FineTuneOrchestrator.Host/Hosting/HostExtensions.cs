@@ -52,6 +52,7 @@ public static partial class HostExtensions
             .Validate(o => !string.IsNullOrWhiteSpace(o.Container) && !string.IsNullOrWhiteSpace(o.FileName) && !o.FileName.Contains('/', StringComparison.Ordinal), "FineTune:BlobTrigger:Container and FileName must be set (FileName without '/').")
             .ValidateOnStart();
         services.AddHostedService<BlobDropTrigger>();
+        services.AddHostedService<LifecycleTimer>();
         return builder;
     }
 

@@ -10,7 +10,7 @@ internal sealed class EnsureModelAvailableActivity(IFineTuningProvider provider,
     protected override async Task<string> ExecuteAsync(EnsureModelInput input, CancellationToken ct)
     {
         await TerminatedRuns.ThrowIfTerminatedAsync(client, Context, ct).ConfigureAwait(false);
-        return await provider.EnsureModelAvailableAsync(input.Model, input.DeploymentName, ct).ConfigureAwait(false);
+        return await provider.EnsureModelAvailableAsync(input.Model, input.DeploymentName, input.Purpose, ct).ConfigureAwait(false);
     }
 }
 
@@ -37,7 +37,7 @@ internal sealed class ResolveBaselineActivity(IServiceProvider services, IFineTu
     }
 }
 
-internal sealed class PromoteActivity(IServiceProvider services, IFineTuningProvider provider, ActivityCancellation cancellation) : PipelineActivity<PromoteInput, PromotionSummary>(cancellation)
+internal sealed class PromoteActivity(IServiceProvider services, IFineTuningProvider provider, TimeProvider time, ActivityCancellation cancellation) : PipelineActivity<PromoteInput, PromotionSummary>(cancellation)
 {
     protected override async Task<PromotionSummary> ExecuteAsync(PromoteInput input, CancellationToken ct)
     {
@@ -45,7 +45,14 @@ internal sealed class PromoteActivity(IServiceProvider services, IFineTuningProv
             ?? throw new PipelineInputException("No model registry is registered (AddModelRegistry): cannot promote.");
 
         // Azure OpenAI: point the alias's deployment at the new model before the registry says so.
-        string callable = await provider.EnsureModelAvailableAsync(input.FineTunedModel, input.Alias, ct).ConfigureAwait(false);
+        string callable = await provider.EnsureModelAvailableAsync(input.FineTunedModel, input.Alias, DeploymentPurpose.Serving, ct).ConfigureAwait(false);
+        AliasDeployment? deployment = null;
+        if (provider.Kind == ProviderKind.AzureOpenAI)
+        {
+            var deployed = await provider.GetDeploymentAsync(callable, ct).ConfigureAwait(false);
+            deployment = new AliasDeployment { Name = callable, Model = input.FineTunedModel, Sku = deployed?.Sku, UpdatedAt = time.GetUtcNow() };
+        }
+
         var alias = await registry.PromoteAsync(input.Alias, new ModelVersion
         {
             Model = input.FineTunedModel,
@@ -53,8 +60,9 @@ internal sealed class PromoteActivity(IServiceProvider services, IFineTuningProv
             RunId = input.RunId,
             JobId = input.JobId,
             BaseModel = input.BaseModel,
+            RootBaseModel = input.RootBaseModel,
             Metrics = input.Metrics,
-        }, ct).ConfigureAwait(false);
+        }, deployment, ct).ConfigureAwait(false);
 
         // On a repeated attempt the promotion already happened; the previous model is then the first history entry either way.
         string? previous = alias.History.FirstOrDefault()?.Model;

@@ -235,16 +235,15 @@ public static class EvaluationScoring
         return Math.Round(sorted[Math.Clamp(rank - 1, 0, sorted.Count - 1)], 2);
     }
 
-    /// <summary>Price of a model: exact name, then <c>ft:{base}</c> and <c>{base}</c> for fine-tuned names <c>ft:{base}:…</c>.</summary>
+    /// <summary>
+    /// Price of a model: exact name, then for fine-tuned names (<c>ft:{base}:…</c>, Azure's <c>{base}.ft-…</c>) the entry
+    /// <c>ft:{base}</c> (fine-tuned inference is priced apart) and then <c>{base}</c>.
+    /// </summary>
     internal static InferencePrice? FindPrice(string model, IReadOnlyDictionary<string, InferencePrice> prices)
     {
         if (prices.TryGetValue(model, out var price)) return price;
-        if (model.StartsWith("ft:", StringComparison.Ordinal))
-        {
-            var parts = model.Split(':');
-            if (parts.Length > 1 && (prices.TryGetValue($"ft:{parts[1]}", out price) || prices.TryGetValue(parts[1], out price))) return price;
-        }
-
+        if (ModelLineage.RootBaseOf(model) is { } root && root != model
+            && (prices.TryGetValue($"ft:{root}", out price) || prices.TryGetValue(root, out price))) return price;
         return null;
     }
 }

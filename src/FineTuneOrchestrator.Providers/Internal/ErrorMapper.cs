@@ -106,6 +106,9 @@ internal static class ErrorMapper
         ClientResultException cre when cre.GetRawResponse() is { } response => FromResponse(response, cre),
         ClientResultException cre => new ProviderException(cre.Message, null, "network_error", true, null, null, cre),
         HttpRequestException or IOException => new ProviderException(exception.Message, null, "network_error", true, null, null, exception),
+        // The SDK's retry policy gives up with every attempt's failure in one AggregateException: the last one says why.
+        AggregateException { InnerExceptions.Count: > 0 } all when Map(all.InnerExceptions[^1], cancellationToken) is ProviderException last =>
+            new ProviderException($"{last.Message} ({all.InnerExceptions.Count} attempts)", last.StatusCode, last.ErrorCode, last.IsRetryable, last.RetryAfter, last.Param, all),
         _ => exception,
     };
 }

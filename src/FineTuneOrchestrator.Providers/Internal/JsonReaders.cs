@@ -119,6 +119,31 @@ internal static class JsonReaders
         Time(e, "created_at") ?? DateTimeOffset.UnixEpoch,
         uploadId);
 
+    /// <summary>
+    /// A model's retirement from the models API: Azure OpenAI's <c>deprecation</c> object (<c>fine_tune</c> and
+    /// <c>inference</c> in Unix seconds, per Microsoft's <c>get_models</c> REST example) and <c>lifecycle_status</c>, or
+    /// OpenAI's <c>shutdown_date</c> (<c>YYYY-MM-DD</c>, per OpenAI's deprecations page), which ends both.
+    /// </summary>
+    public static ModelLifecycle Lifecycle(JsonElement e, string model)
+    {
+        DateTimeOffset? fineTune = null, inference = null;
+        if (e.TryGetProperty("deprecation", out var d) && d.ValueKind == JsonValueKind.Object)
+        {
+            fineTune = Time(d, "fine_tune");
+            inference = Time(d, "inference");
+        }
+
+        if (Str(e, "shutdown_date") is { } shutdown
+            && DateOnly.TryParseExact(shutdown, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var day))
+        {
+            var at = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+            inference ??= at;
+            fineTune ??= at;
+        }
+
+        return new ModelLifecycle(Str(e, "id") ?? model, fineTune, inference, Str(e, "lifecycle_status"));
+    }
+
     public static string? Str(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 

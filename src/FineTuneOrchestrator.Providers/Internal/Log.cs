@@ -33,4 +33,7 @@ internal static partial class Log
 
     [LoggerMessage(10, LogLevel.Information, "Deployment of {Model} to call it by: {Deployment}")]
     public static partial void DeploymentFound(ILogger logger, string model, string deployment);
+
+    [LoggerMessage(11, LogLevel.Warning, "Evaluation deployment {Deployment}: SKU {Sku} refused ({Reason}); deploying on {Fallback}, which is billed by the hour while it exists")]
+    public static partial void EvaluationSkuRefused(ILogger logger, string deployment, string sku, string fallback, string reason);
 }

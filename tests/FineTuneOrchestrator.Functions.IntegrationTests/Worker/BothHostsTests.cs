@@ -19,7 +19,7 @@ public sealed class BothHostsTests(BothHostsWorld world) : IClassFixture<BothHos
         ("POST", "pipelines/{runId}/approve"), ("POST", "pipelines/{runId}/reject"), ("POST", "pipelines/{runId}/cancel"),
         ("GET", "pipelines/{runId}/metrics"), ("GET", "pipelines/{runId}/evaluation"), ("GET", "pipelines/{runId}/validation"),
         ("GET", "models"), ("GET", "models/{alias}"), ("GET", "models/{alias}/history"),
-        ("POST", "models/{alias}/rollback"), ("POST", "models/{alias}/promote"),
+        ("POST", "models/{alias}/rollback"), ("POST", "models/{alias}/promote"), ("POST", "lifecycle/sweep"),
     ];
 
     [Fact]
@@ -64,6 +64,7 @@ public sealed class BothHostsTests(BothHostsWorld world) : IClassFixture<BothHos
             ("history: unknown alias", "GET", _ => "/api/models/no-such-alias/history", _ => null, false, HttpStatusCode.NotFound),
             ("rollback: unknown alias", "POST", _ => "/api/models/no-such-alias/rollback", _ => null, true, HttpStatusCode.NotFound),
             ("promote: no model", "POST", _ => "/api/models/some-alias/promote", _ => "{}", true, HttpStatusCode.BadRequest),
+            ("lifecycle sweep: no aliases", "POST", _ => "/api/lifecycle/sweep", _ => null, true, HttpStatusCode.OK),
         ];
         // Every route is asked at least once.
         Assert.Empty(Routes.Except(table.Select(row => (row.Method, RouteOf(row.Path("x"))))));

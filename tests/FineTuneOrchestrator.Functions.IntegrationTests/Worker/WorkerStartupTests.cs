@@ -80,6 +80,7 @@ public sealed class WorkerStartupTests
             ["FineTune__Pipeline__StagingContainer"] = "staging",
             ["FineTune__Pipeline__RunsContainer"] = "runs",
             ["FineTune__Registry__ContainerName"] = "models",
+            ["FineTune__Lifecycle__Schedule"] = "0 0 */6 * * *",
         };
         if (provider == "AzureOpenAI")
         {

@@ -1,5 +1,7 @@
-// Model aliases: each alias with its current model, metrics and history, and a rollback that asks first.
-import { h, clear, fmt } from './dom.js';
+// Model aliases: each alias with its current model, metrics and history, and a rollback that asks first; on Azure OpenAI
+// the deployment that serves it, and for every alias the lifecycle sweep's findings: when the base model retires (a
+// countdown), the re-training run started for it and what the sweep did.
+import { h, clear, fmt, badge } from './dom.js';
 import { api, enc } from './api.js';
 import { errorBox, notice, confirmDialog, field } from './ui.js';
 
@@ -84,9 +86,15 @@ export function modelsView(root, onAuthError) {
         field('Current model', h('code', { 'data-testid': 'current-model' }, c.model)),
         field('Provider', c.provider),
         field('Base model', c.baseModel),
+        c.rootBaseModel ? field('Root base model', c.rootBaseModel) : null,
         field('From run', c.runId ? h('a', { href: `#/runs/${enc(c.runId)}` }, c.runId) : '—'),
-        field('Promoted', fmt.time(c.promotedAt))),
+        field('Promoted', fmt.time(c.promotedAt)),
+        doc.deployment ? field('Deployment', h('span', { 'data-testid': 'deployment' },
+          h('code', {}, doc.deployment.name), ` → ${doc.deployment.model}${doc.deployment.sku ? ` (${doc.deployment.sku})` : ''}`,
+          doc.deployment.model !== c.model ? h('span', {}, ' ', badge('serves another model', 'bad')) : null)) : null,
+        ...lifecycleFields(doc.lifecycle)),
       metricChips(c.metrics),
+      lifecycleEvents(doc.lifecycle),
       history('History', 'Earlier models, most recent first (a rollback returns to the first).', doc.history, 'history'),
       history('Rolled back', 'Models taken off the alias by rollbacks.', doc.rolledBack, 'rolled-back'));
   }
@@ -98,6 +106,40 @@ export function modelsView(root, onAuthError) {
       controller.abort();
     },
   };
+}
+
+/** Days from now to an instant (negative once past), rounded up: "retires in 3 days" until the day it happens. */
+export function daysUntil(iso, now = Date.now()) {
+  return Math.ceil((Date.parse(iso) - now) / 86400000);
+}
+
+/** The base model's retirement as a countdown pill: red inside a month (the default re-training window), amber inside a quarter. */
+export function retirementCountdown(iso, now = Date.now()) {
+  const days = daysUntil(iso, now);
+  const text = days < 0 ? `retired ${-days} day${days === -1 ? '' : 's'} ago` : days === 0 ? 'retires today' : `in ${days} day${days === 1 ? '' : 's'}`;
+  return badge(text, days <= 30 ? 'bad' : days <= 90 ? 'warn' : 'ok');
+}
+
+function lifecycleFields(lifecycle) {
+  if (!lifecycle) return [];
+  return [
+    lifecycle.retiresAt
+      ? field('Base retires', h('span', { 'data-testid': 'retirement' }, `${fmt.time(lifecycle.retiresAt)} `, retirementCountdown(lifecycle.retiresAt)))
+      : field('Base retires', 'no date published'),
+    lifecycle.retrainRunId
+      ? field('Re-training', h('span', { 'data-testid': 'retrain' }, h('a', { href: `#/runs/${enc(lifecycle.retrainRunId)}` }, lifecycle.retrainRunId), ` on ${lifecycle.successorBaseModel ?? '?'}`))
+      : null,
+    field('Last checked', fmt.time(lifecycle.checkedAt)),
+  ];
+}
+
+function lifecycleEvents(lifecycle) {
+  const events = lifecycle?.events ?? [];
+  if (!events.length) return null;
+  return h('details', { class: 'history' },
+    h('summary', {}, `Lifecycle (${events.length})`),
+    h('ul', { 'data-testid': 'lifecycle-events' }, events.map((e) =>
+      h('li', {}, badge(e.kind, e.kind === 'error' || e.kind === 'no-successor' ? 'warn' : 'neutral'), ' ', fmt.time(e.at), ' ', e.detail))));
 }
 
 function metricChips(metrics) {
@@ -113,9 +155,11 @@ function history(title, hint, list, testid) {
     h('summary', {}, `${title} (${list.length})`),
     h('p', { class: 'muted' }, hint),
     h('table', { 'data-testid': testid },
-      h('thead', {}, h('tr', {}, ['Model', 'Run', 'Promoted', 'Retired', 'Why', 'Metrics'].map((t) => h('th', {}, t)))),
+      h('thead', {}, h('tr', {}, ['Model', 'Trained from', 'Run', 'Promoted', 'Retired', 'Why', 'Metrics'].map((t) => h('th', {}, t)))),
       h('tbody', {}, list.map((m) => h('tr', {},
         h('td', {}, h('code', {}, m.model)),
+        // Continuous fine-tuning: the parent model, so the history reads as a chain back to the root base.
+        h('td', {}, m.baseModel ? h('code', {}, m.baseModel) : '—', m.rootBaseModel ? h('span', { class: 'muted' }, ` (root ${m.rootBaseModel})`) : null),
         h('td', {}, m.runId ? h('a', { href: `#/runs/${enc(m.runId)}` }, m.runId) : '—'),
         h('td', {}, fmt.time(m.promotedAt)),
         h('td', {}, fmt.time(m.retiredAt)),

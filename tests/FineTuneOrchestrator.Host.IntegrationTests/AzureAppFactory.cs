@@ -1,0 +1,140 @@
+extern alias simulator;
+
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using FineTuneOrchestrator.Providers;
+using Microsoft.Extensions.DependencyInjection;
+using simulator::FineTuneOrchestrator.OpenAISimulator;
+
+namespace FineTuneOrchestrator.Host.IntegrationTests;
+
+/// <summary>
+/// The app on Azure OpenAI as <c>scripts/serve.sh</c> runs it by default: the simulator's <c>/openai/v1</c> and its stand-in
+/// of the ARM deployments API (reached with the loopback-only fixed token), with real training on a fast clock. The
+/// lifecycle timer is off: tests sweep through <c>POST /api/lifecycle/sweep</c>.
+/// </summary>
+public sealed class AzureAppFactory : PipelineAppFactory
+{
+    public const string Subscription = "00000000-0000-0000-0000-0000000000bb";
+    public const string ResourceGroup = "rg-lifecycle";
+    public const string Account = "aoai-lifecycle";
+    public const string ApiKey = "sk-azure-lifecycle-5e1f";
+
+    private readonly (string Key, string Value)[] _extra;
+
+    private AzureAppFactory(SimulatorServer simulator, (string Key, string Value)[] extra)
+    {
+        Simulator = simulator;
+        _extra = extra;
+    }
+
+    public SimulatorServer Simulator { get; }
+
+    public IFineTuningProvider Provider => Services.GetRequiredService<IFineTuningProvider>();
+
+    public static async Task<AzureAppFactory> StartAsync(params (string Key, string Value)[] settings)
+    {
+        var simulator = await SimulatorServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Simulator:TimeScale"] = "1000",
+            ["Simulator:ApiKey"] = ApiKey,
+            ["Simulator:Seed"] = "5",
+            // Retirement is what these tests move on purpose (POST /_simulator/models/{model}/retirement); the calendar must not.
+            ["Simulator:EnforceRetirement"] = "false",
+            ["Simulator:Models:LearningHalfPoint"] = "0",
+        });
+        var factory = new AzureAppFactory(simulator, settings);
+        _ = factory.Server; // start the host now, with the simulator's address in its settings
+        return factory;
+    }
+
+    protected override IDictionary<string, string?> Settings
+    {
+        get
+        {
+            IDictionary<string, string?> settings = base.Settings;
+            string sim = Simulator.BaseAddress.ToString();
+            settings["FineTuning:Provider:Kind"] = "AzureOpenAI";
+            settings["FineTuning:Provider:Endpoint"] = sim;
+            settings["FineTuning:Provider:ApiKey"] = ApiKey;
+            settings["FineTuning:Provider:MaxRetries"] = "2";
+            settings["FineTuning:Provider:PollInterval"] = "00:00:00.050";
+            settings["FineTuning:Provider:Azure:ManagementEndpoint"] = sim;
+            settings["FineTuning:Provider:Azure:ManagementToken"] = "local-arm-token";
+            settings["FineTuning:Provider:Azure:SubscriptionId"] = Subscription;
+            settings["FineTuning:Provider:Azure:ResourceGroup"] = ResourceGroup;
+            settings["FineTuning:Provider:Azure:AccountName"] = Account;
+            settings["FineTune:Pipeline:ProviderRetryAttempts"] = "3";
+            settings["FineTune:Pipeline:EvaluationNotReadyWait"] = "00:00:05";
+            settings["FineTune:Lifecycle:Enabled"] = "false";
+            foreach (var (key, value) in _extra)
+            {
+                settings[key] = value;
+            }
+
+            return settings;
+        }
+    }
+
+    /// <summary>Trains a model directly at the provider (no pipeline run) and returns its name.</summary>
+    public async Task<string> TrainAsync(string runId, string suffix)
+    {
+        var lines = Enumerable.Range(0, 12).Select(i =>
+            $$"""{"messages":[{"role":"user","content":"Ticket {{i}} about {{suffix}}"},{"role":"assistant","content":"{\"category\":\"{{suffix}}\"}"}]}""");
+        using var content = new MemoryStream(Encoding.UTF8.GetBytes(string.Join("\n", lines) + "\n"));
+        var file = await Provider.UploadFileAsync(content, "train.jsonl", FilePurpose.FineTune, null, CancellationToken.None);
+        await Provider.WaitForFileProcessedAsync(file.Id, TimeSpan.FromSeconds(30), CancellationToken.None);
+        var job = await Provider.CreateJobOnceAsync(new JobRequest { RunId = runId, Model = "gpt-4o-mini", TrainingFileId = file.Id, Suffix = suffix }, CancellationToken.None);
+        for (int i = 0; i < 600 && !job.IsTerminal; i++)
+        {
+            await Task.Delay(50);
+            job = await Provider.GetJobAsync(job.Id, CancellationToken.None);
+        }
+
+        Assert.Equal(ProviderJobStatus.Succeeded, job.Status);
+        return job.FineTunedModel!;
+    }
+
+    /// <summary>The simulator's HTTP API (data plane, ARM stand-in, controls), authenticated.</summary>
+    public HttpClient SimulatorHttp()
+    {
+        var http = new HttpClient { BaseAddress = Simulator.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
+        return http;
+    }
+
+    /// <summary>The ARM deployment named <paramref name="name"/> (null when it does not exist), read as a script would.</summary>
+    public async Task<JsonElement?> ArmDeploymentAsync(string name)
+    {
+        using var http = SimulatorHttp();
+        var response = await http.GetAsync($"subscriptions/{Subscription}/resourceGroups/{ResourceGroup}/providers/Microsoft.CognitiveServices/accounts/{Account}/deployments/{name}?api-version=2025-09-01");
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        response.EnsureSuccessStatusCode();
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+    }
+
+    /// <summary>Sets when a base model stops taking fine-tuning jobs and stops serving (the simulator's control endpoint).</summary>
+    public async Task SetRetirementAsync(string model, DateTimeOffset? inference, DateTimeOffset? fineTune)
+    {
+        using var http = SimulatorHttp();
+        string body = JsonSerializer.Serialize(new
+        {
+            inference = inference?.ToString("o", CultureInfo.InvariantCulture),
+            fineTune = fineTune?.ToString("o", CultureInfo.InvariantCulture),
+        });
+        var response = await http.PostAsync($"_simulator/models/{model}/retirement", new StringContent(body, Encoding.UTF8, "application/json"));
+        response.EnsureSuccessStatusCode();
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Simulator.DisposeAsync();
+    }
+}
