@@ -332,7 +332,8 @@ public sealed class DashboardBrowserTests(DashboardWorld world)
         Assert.Equal(["badge bad"], await _browser.AttributesAsync($"{card} [data-testid=retirement] .badge", "class"));
         Assert.Contains(retires.UtcDateTime.Year.ToString(System.Globalization.CultureInfo.InvariantCulture), countdown, StringComparison.Ordinal);
         // No successor is configured in this world: the sweep said so instead of re-training.
-        Assert.Contains("no successor is configured", await _browser.TextAsync($"{card} [data-testid=lifecycle-events]"), StringComparison.Ordinal);
+        await _browser.ClickAsync($"{card} [data-testid=lifecycle] summary");
+        await _browser.WaitTextAsync($"{card} [data-testid=lifecycle-events]", "no successor is configured");
         await AssertNoScriptErrorsAsync();
     }
 

@@ -136,7 +136,7 @@ function lifecycleFields(lifecycle) {
 function lifecycleEvents(lifecycle) {
   const events = lifecycle?.events ?? [];
   if (!events.length) return null;
-  return h('details', { class: 'history' },
+  return h('details', { class: 'history', 'data-testid': 'lifecycle' },
     h('summary', {}, `Lifecycle (${events.length})`),
     h('ul', { 'data-testid': 'lifecycle-events' }, events.map((e) =>
       h('li', {}, badge(e.kind, e.kind === 'error' || e.kind === 'no-successor' ? 'warn' : 'neutral'), ' ', fmt.time(e.at), ' ', e.detail))));
