@@ -11,6 +11,9 @@ namespace FineTuneOrchestrator.Pipeline;
 /// batches) → evaluate candidate and baseline → gates → optional approval → promote → notify. Deterministic: every I/O is an
 /// activity, time comes from the context, waits are durable timers. Listens for <c>cancel</c> throughout.
 /// </summary>
+// DURABLE0010 cannot see that run.Log comes from context.CreateReplaySafeLogger (RunState's constructor): it is replay-safe.
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Orchestration", "DURABLE0010", Justification = "run.Log is the context's replay-safe logger.")]
+[DurableTask(PipelineNames.Orchestrator)]
 internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> options) : TaskOrchestrator<PipelineRunRequest, PipelineResult>
 {
     private const string StagingRoleTrain = "train";
@@ -19,7 +22,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
     public override async Task<PipelineResult> RunAsync(TaskOrchestrationContext context, PipelineRunRequest input)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var run = new RunState(context, input ?? throw new PipelineFailedException(PipelineOutcomes.Failed, "The run configuration is missing."), options.Value);
+        var run = new RunState(context, input ?? throw new PipelineFailedException(PipelineOutcomes.Failed, "The run configuration is missing."), input.Settings ?? RunSettings.From(options.Value));
         try
         {
             if (input.RunId is { } named && !string.Equals(named, context.InstanceId, StringComparison.Ordinal))
@@ -34,6 +37,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
                 throw new PipelineFailedException(PipelineOutcomes.Failed, "The run configuration is invalid: " + string.Join("; ", problems.Select(p => $"{p.Field}: {p.Message}")));
             }
 
+            PipelineLog.RunStarted(run.Log, run.RunId, input.Dataset?.Name ?? input.Dataset?.TrainBlob ?? "", input.BaseModel);
             var result = await RunStagesAsync(run);
             return await FinishAsync(run, result);
         }
@@ -54,7 +58,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
     {
         var ctx = run.Context;
         var input = run.Input;
-        var opts = options.Value;
+        var opts = run.Settings;
 
         // 1. Validate.
         run.SetStage(PipelineStages.Validating);
@@ -66,7 +70,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
         string reportBlob = ds.Name is not null && ds.TrainBlob is null
             ? $"{ds.Name}/validation-report.json"
             : (trainBlob.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) ? trainBlob[..^6] : trainBlob) + ".validation-report.json";
-        var validated = await ctx.CallActivityAsync<ValidateOutput>(PipelineActivityNames.ValidateDataset, new ValidateInput(
+        var validated = await ctx.CallActivityAsync<ValidateOutput>(ValidateDatasetActivity.Name, new ValidateInput(
             run.RunId, container, trainBlob, validationBlob, ds.ValidationBlob is not null, evalBlob, ds.EvalBlob is not null, ds.Version,
             input.CatalogModel, input.Method, input.Hyperparameters?.Epochs, reportBlob), run.StorageRetry);
         run.Validation = validated.Summary;
@@ -96,7 +100,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
         // 3. Stage (normalized, content-addressed).
         run.SetStage(PipelineStages.Staging);
         var ev = input.Evaluation ?? new EvaluationSpec();
-        var staged = await ctx.CallActivityAsync<StageOutput>(PipelineActivityNames.StageDataset, new StageInput(
+        var staged = await ctx.CallActivityAsync<StageOutput>(StageDatasetActivity.Name, new StageInput(
             container, trainBlob, validated.ValidationBlob, validated.EvalBlob, ds.ValidationFraction ?? 0.1,
             validated.TrainETag, validated.ValidationETag, validated.EvalETag, ev.OverlapSimilarity ?? 0.9), run.StorageRetry);
         run.Overlap = staged.Overlap;
@@ -105,9 +109,9 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
 
         // 4. Upload (once per content).
         run.SetStage(PipelineStages.Uploading);
-        var trainUpload = ctx.CallActivityAsync<string>(PipelineActivityNames.UploadFile,
+        var trainUpload = ctx.CallActivityAsync<string>(UploadFileActivity.Name,
             new UploadInput(staged.Train.Blob, staged.Train.Sha256, $"{StagingRoleTrain}-{staged.Train.Sha256[..16]}.jsonl"), run.ProviderRetry);
-        Task<string>? validationUpload = staged.Validation is null ? null : ctx.CallActivityAsync<string>(PipelineActivityNames.UploadFile,
+        Task<string>? validationUpload = staged.Validation is null ? null : ctx.CallActivityAsync<string>(UploadFileActivity.Name,
             new UploadInput(staged.Validation.Blob, staged.Validation.Sha256, $"{StagingRoleValidation}-{staged.Validation.Sha256[..16]}.jsonl"), run.ProviderRetry);
         string trainingFileId = await trainUpload;
         string? validationFileId = validationUpload is null ? null : await validationUpload;
@@ -117,7 +121,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
         // 5. Create the job exactly once (the run id is the provider-side idempotency key).
         run.SetStage(PipelineStages.CreatingJob);
         var hp = input.Hyperparameters;
-        var job = await ctx.CallActivityAsync<JobSnapshot>(PipelineActivityNames.CreateJob, new JobRequest
+        var job = await ctx.CallActivityAsync<JobSnapshot>(CreateJobActivity.Name, new JobRequest
         {
             RunId = run.RunId,
             Model = input.BaseModel,
@@ -130,9 +134,11 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
             TrainingType = TrainingTypes.ToWire(input.TrainingType),
         }, run.ProviderRetry);
         run.SetJob(job);
+        PipelineLog.JobCreated(run.Log, run.RunId, job.Id, input.BaseModel);
 
         // 6. Train: poll in bounded sub-orchestration batches, listening for cancel.
         job = await TrainAsync(run, job);
+        PipelineLog.TrainingEnded(run.Log, run.RunId, job.Id, job.Status.ToString(), job.FineTunedModel);
 
         // 7. Evaluate.
         run.ThrowIfCancelled();
@@ -200,7 +206,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
             metrics["pValue"] = comparison.PValue;
         }
 
-        run.Promotion = await ctx.CallActivityAsync<PromotionSummary>(PipelineActivityNames.Promote,
+        run.Promotion = await ctx.CallActivityAsync<PromotionSummary>(PromoteActivity.Name,
             new PromoteInput(input.Alias, run.ChosenModel ?? job.FineTunedModel!, run.RunId, job.Id, input.BaseModel, metrics, input.CatalogModel), run.ProviderRetry);
         var promotedReasons = new List<string>();
         if (run.Approval is { } a) promotedReasons.Add($"Approved by {a.By ?? "an approver"}{(string.IsNullOrEmpty(a.Comment) ? "" : ": " + a.Comment)}");
@@ -222,12 +228,12 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
         while (first || !job.IsTerminal)
         {
             var batch = ctx.CallSubOrchestratorAsync<PollBatchResult>(PipelineNames.PollBatchOrchestrator, new PollBatchInput(
-                job.Id, lastEventId, job.StatusText, interval, min, max, deadline, options.Value.PollsPerBatch, first, run.RetrySettings));
+                job.Id, lastEventId, job.StatusText, interval, min, max, deadline, run.Settings.PollsPerBatch, first, run.RetrySettings));
             first = false;
             var winner = await Task.WhenAny(batch, run.CancelTask);
             if (winner == run.CancelTask)
             {
-                var cancelled = await ctx.CallActivityAsync<JobSnapshot>(PipelineActivityNames.CancelJob, job.Id, run.ProviderRetry);
+                var cancelled = await ctx.CallActivityAsync<JobSnapshot>(CancelJobActivity.Name, job.Id, run.ProviderRetry);
                 run.SetJob(cancelled, metrics);
                 run.ThrowIfCancelled();
             }
@@ -240,7 +246,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
             run.SetJob(job, metrics);
             if (r.DeadlinePassed && !job.IsTerminal)
             {
-                var cancelled = await ctx.CallActivityAsync<JobSnapshot>(PipelineActivityNames.CancelJob, job.Id, run.ProviderRetry);
+                var cancelled = await ctx.CallActivityAsync<JobSnapshot>(CancelJobActivity.Name, job.Id, run.ProviderRetry);
                 run.SetJob(cancelled, metrics);
                 throw new PipelineFailedException(PipelineOutcomes.DeadlineExceeded,
                     $"Job {job.Id} did not finish within {polling?.DeadlineHours ?? 72} hours (last status {job.StatusText}); it was cancelled.");
@@ -264,9 +270,9 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
         var ctx = run.Context;
         var input = run.Input;
         var ev = input.Evaluation ?? new EvaluationSpec();
-        var opts = options.Value;
+        var opts = run.Settings;
         int seed = input.Seed ?? EvaluationChecks.SeedOf(run.RunId);
-        var prepared = await ctx.CallActivityAsync<PrepareEvaluationOutput>(PipelineActivityNames.PrepareEvaluation,
+        var prepared = await ctx.CallActivityAsync<PrepareEvaluationOutput>(PrepareEvaluationActivity.Name,
             new PrepareEvaluationInput(run.RunId, eval.Blob, ev.MaxCases ?? opts.DefaultMaxEvaluationCases, opts.EvaluationCasesPerActivity,
                 ev.ClassField ?? ev.AccuracyField, seed), run.StorageRetry);
         if (prepared.CaseCount == 0)
@@ -274,7 +280,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
             return null;
         }
 
-        var candidates = await ctx.CallActivityAsync<IReadOnlyList<CandidateModel>>(PipelineActivityNames.ListCandidates,
+        var candidates = await ctx.CallActivityAsync<IReadOnlyList<CandidateModel>>(ListCandidatesActivity.Name,
             new ListCandidatesInput(job.Id, job.FineTunedModel!, ev.Checkpoints ?? 1), run.ProviderRetry);
 
         // Azure: each candidate is deployed under a name of its own for the evaluation, and a deployment is billed by the
@@ -287,7 +293,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
             {
                 var candidate = candidates[k];
                 string deployment = EvaluationDeploymentNames(run.RunId)[k];
-                string callable = await ctx.CallActivityAsync<string>(PipelineActivityNames.EnsureModelAvailable,
+                string callable = await ctx.CallActivityAsync<string>(EnsureModelAvailableActivity.Name,
                     new EnsureModelInput(candidate.Model, deployment, DeploymentPurpose.Evaluation), run.ProviderRetry);
                 if (callable != candidate.Model) deployed.Add(deployment);
                 models.Add(new EvaluatedModel(candidate.Step is { } step ? EvalCases.CheckpointRole(step) : EvalCases.CandidateRole, candidate.Model, callable, candidate.Step));
@@ -310,7 +316,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
     {
         try
         {
-            await run.Context.CallActivityAsync<bool>(PipelineActivityNames.RemoveDeployment, deployment, run.ProviderRetry);
+            await run.Context.CallActivityAsync<bool>(RemoveDeploymentActivity.Name, deployment, run.ProviderRetry);
         }
         catch (TaskFailedException e)
         {
@@ -325,21 +331,21 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
         var ev = input.Evaluation ?? new EvaluationSpec();
         if (ev.CompareWithBaseline != false)
         {
-            var baseline = await ctx.CallActivityAsync<BaselineOutput>(PipelineActivityNames.ResolveBaseline, new BaselineInput(input.Alias, input.BaseModel), run.ProviderRetry);
+            var baseline = await ctx.CallActivityAsync<BaselineOutput>(ResolveBaselineActivity.Name, new BaselineInput(input.Alias, input.BaseModel), run.ProviderRetry);
             models.Add(new(EvalCases.BaselineRole, baseline.Model, baseline.CallableName));
         }
 
         int concurrency = ev.MaxParallelism ?? 16;
         // Without a configured limit, the longest expected answer sets it (with room): the quota charges max tokens per call.
         int maxOutputTokens = ev.MaxOutputTokens ?? Math.Clamp((prepared.LongestExpectedTokens * 2) + 32, 64, 4096);
-        double? rpsPerActivity = ev.RequestsPerSecond is { } rps ? rps / options.Value.EvaluationActivitiesInFlight : null;
+        double? rpsPerActivity = ev.RequestsPerSecond is { } rps ? rps / run.Settings.EvaluationActivitiesInFlight : null;
         var inFlight = new List<Task<int>>();
         for (int chunk = 0; chunk < prepared.ChunkCount; chunk++)
         {
             // Chunk by chunk across the models, so candidate and baseline progress together (each on its own quota).
             foreach (var model in models)
             {
-                if (inFlight.Count >= options.Value.EvaluationActivitiesInFlight * models.Count)
+                if (inFlight.Count >= run.Settings.EvaluationActivitiesInFlight * models.Count)
                 {
                     var done = await Task.WhenAny(inFlight);
                     inFlight.Remove(done);
@@ -347,14 +353,14 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
                     run.ThrowIfCancelled();
                 }
 
-                inFlight.Add(ctx.CallActivityAsync<int>(PipelineActivityNames.EvaluateChunk, new EvaluateChunkInput(
+                inFlight.Add(ctx.CallActivityAsync<int>(EvaluateChunkActivity.Name, new EvaluateChunkInput(
                     run.RunId, model.Role, model.Model, model.CallableName, chunk, maxOutputTokens, rpsPerActivity, input.Seed,
                     null, ev.AccuracyField, ev.ClassField, ev, concurrency), run.ProviderRetry));
             }
         }
 
         await Task.WhenAll(inFlight);
-        return await ctx.CallActivityAsync<EvaluationSummary>(PipelineActivityNames.SummarizeEvaluation, new SummarizeInput(
+        return await ctx.CallActivityAsync<EvaluationSummary>(SummarizeEvaluationActivity.Name, new SummarizeInput(
             run.RunId, prepared.ChunkCount, prepared.CaseCount, models, ev.JsonSchema is not null, ev.AccuracyField, ev.ClassField,
             ev, seed, prepared.SetSize, prepared.Sampling, run.Overlap,
             (input.Gates?.MaxPValue ?? EvaluationPlan.DefaultMaxPValue) is var level && level < 1 ? level : null), run.StorageRetry);
@@ -393,7 +399,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
         string? resultBlob = null;
         try
         {
-            resultBlob = await run.Context.CallActivityAsync<string>(PipelineActivityNames.WriteResult, new WriteResultInput(run.RunId, result), run.StorageRetry);
+            resultBlob = await run.Context.CallActivityAsync<string>(WriteResultActivity.Name, new WriteResultInput(run.RunId, result), run.StorageRetry);
         }
         catch (TaskFailedException)
         {
@@ -401,7 +407,9 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
         }
 
         result = await NotifyAsync(run, result);
-        run.SetFinal(PipelineStages.Completed, result.Outcome, resultBlob, result.Promoted ? $"Promoted {result.Promotion?.Model} to '{result.Promotion?.Alias}'" : string.Join(" ", result.Reasons));
+        string detail = result.Promoted ? $"Promoted {result.Promotion?.Model} to '{result.Promotion?.Alias}'" : string.Join(" ", result.Reasons);
+        run.SetFinal(PipelineStages.Completed, result.Outcome, resultBlob, detail);
+        PipelineLog.RunCompleted(run.Log, run.RunId, result.Outcome, detail);
         return result;
     }
 
@@ -411,7 +419,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
         string? resultBlob = null;
         try
         {
-            resultBlob = await run.Context.CallActivityAsync<string>(PipelineActivityNames.WriteResult, new WriteResultInput(run.RunId, result), run.StorageRetry);
+            resultBlob = await run.Context.CallActivityAsync<string>(WriteResultActivity.Name, new WriteResultInput(run.RunId, result), run.StorageRetry);
         }
         catch (TaskFailedException)
         {
@@ -420,6 +428,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
 
         await NotifyAsync(run, result);
         run.SetFinal(PipelineStages.Failed, outcome, resultBlob, message);
+        PipelineLog.RunFailed(run.Log, run.RunId, outcome, message);
     }
 
     private static async Task<PipelineResult> NotifyAsync(RunState run, PipelineResult result)
@@ -432,7 +441,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
         run.SetStage(PipelineStages.Notifying);
         try
         {
-            await run.Context.CallActivityAsync<bool>(PipelineActivityNames.Notify, new NotifyInput(url, result), run.WebhookRetry);
+            await run.Context.CallActivityAsync<bool>(NotifyActivity.Name, new NotifyInput(url, result), run.WebhookRetry);
             return result;
         }
         catch (TaskFailedException ex)

@@ -70,6 +70,7 @@ public static class PipelineCleanup
 /// (an activity of the run that was queued or in flight at termination can still create either). A step that fails after
 /// its retries is reported and the others still run.
 /// </summary>
+[DurableTask(PipelineNames.CleanupOrchestrator)]
 internal sealed class PipelineCleanupOrchestrator(IOptions<PipelineOptions> options) : TaskOrchestrator<PipelineCleanupInput, PipelineCleanupResult>
 {
     public override async Task<PipelineCleanupResult> RunAsync(TaskOrchestrationContext context, PipelineCleanupInput input)
@@ -86,7 +87,7 @@ internal sealed class PipelineCleanupOrchestrator(IOptions<PipelineOptions> opti
         {
             try
             {
-                foreach (var id in await context.CallActivityAsync<IReadOnlyList<string>>(PipelineActivityNames.CancelRunJobs, input.RunId, retry))
+                foreach (var id in await context.CallActivityAsync<IReadOnlyList<string>>(CancelRunJobsActivity.Name, input.RunId, retry))
                 {
                     if (!cancelled.Contains(id))
                     {
@@ -103,7 +104,7 @@ internal sealed class PipelineCleanupOrchestrator(IOptions<PipelineOptions> opti
             {
                 try
                 {
-                    removed |= await context.CallActivityAsync<bool>(PipelineActivityNames.RemoveDeployment, deployment, retry);
+                    removed |= await context.CallActivityAsync<bool>(RemoveDeploymentActivity.Name, deployment, retry);
                 }
                 catch (TaskFailedException e)
                 {

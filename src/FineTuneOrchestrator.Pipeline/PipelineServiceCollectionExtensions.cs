@@ -1,3 +1,5 @@
+using System.Reflection;
+using Microsoft.DurableTask;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -44,40 +46,24 @@ public static class PipelineServiceCollectionExtensions
 }
 
 /// <summary>
-/// The pipeline's orchestrations and activities by name: what a host registers (the in-process host from these lists, the
-/// Functions app with one trigger function per entry, which a test holds to these lists).
+/// The pipeline's orchestrations and activities by name, found once in this assembly: every orchestrator and activity class
+/// carries its name in a <see cref="DurableTaskAttribute"/>, and this is the only list of them. The in-process host
+/// registers these; the Functions app has one trigger function per entry, which a test holds to these lists.
 /// </summary>
 public static class PipelineTasks
 {
     /// <summary><c>FineTunePipeline</c>, its poll sub-orchestration, its clean-up orchestration and the run watch.</summary>
-    public static IReadOnlyList<KeyValuePair<string, Type>> Orchestrators { get; } =
-    [
-        new(PipelineNames.Orchestrator, typeof(FineTunePipelineOrchestrator)),
-        new(PipelineNames.PollBatchOrchestrator, typeof(PollBatchOrchestrator)),
-        new(PipelineNames.CleanupOrchestrator, typeof(PipelineCleanupOrchestrator)),
-        new(PipelineNames.RunWatchOrchestrator, typeof(RunWatchOrchestrator)),
-    ];
+    public static IReadOnlyList<KeyValuePair<string, Type>> Orchestrators { get; } = Find(typeof(ITaskOrchestrator));
 
     /// <summary>Every activity the orchestrations call.</summary>
-    public static IReadOnlyList<KeyValuePair<string, Type>> Activities { get; } =
-    [
-        new(PipelineActivityNames.ValidateDataset, typeof(ValidateDatasetActivity)),
-        new(PipelineActivityNames.StageDataset, typeof(StageDatasetActivity)),
-        new(PipelineActivityNames.UploadFile, typeof(UploadFileActivity)),
-        new(PipelineActivityNames.CreateJob, typeof(CreateJobActivity)),
-        new(PipelineActivityNames.GetJobProgress, typeof(GetJobProgressActivity)),
-        new(PipelineActivityNames.CancelJob, typeof(CancelJobActivity)),
-        new(PipelineActivityNames.EnsureModelAvailable, typeof(EnsureModelAvailableActivity)),
-        new(PipelineActivityNames.RemoveDeployment, typeof(RemoveDeploymentActivity)),
-        new(PipelineActivityNames.CancelRunJobs, typeof(CancelRunJobsActivity)),
-        new(PipelineActivityNames.SweepTerminatedRuns, typeof(SweepTerminatedRunsActivity)),
-        new(PipelineActivityNames.ResolveBaseline, typeof(ResolveBaselineActivity)),
-        new(PipelineActivityNames.ListCandidates, typeof(ListCandidatesActivity)),
-        new(PipelineActivityNames.PrepareEvaluation, typeof(PrepareEvaluationActivity)),
-        new(PipelineActivityNames.EvaluateChunk, typeof(EvaluateChunkActivity)),
-        new(PipelineActivityNames.SummarizeEvaluation, typeof(SummarizeEvaluationActivity)),
-        new(PipelineActivityNames.Promote, typeof(PromoteActivity)),
-        new(PipelineActivityNames.Notify, typeof(NotifyActivity)),
-        new(PipelineActivityNames.WriteResult, typeof(WriteResultActivity)),
-    ];
+    public static IReadOnlyList<KeyValuePair<string, Type>> Activities { get; } = Find(typeof(ITaskActivity));
+
+    private static KeyValuePair<string, Type>[] Find(Type kind) =>
+        [.. typeof(PipelineTasks).Assembly.GetTypes()
+            .Where(t => t is { IsClass: true, IsAbstract: false } && kind.IsAssignableFrom(t))
+            .Select(t => new KeyValuePair<string, Type>(
+                t.GetCustomAttribute<DurableTaskAttribute>()?.Name.Name
+                    ?? throw new InvalidOperationException($"{t.FullName} has no [DurableTask(name)]: every orchestrator and activity carries its name."),
+                t))
+            .OrderBy(t => t.Key, StringComparer.Ordinal)];
 }

@@ -5,7 +5,7 @@ namespace FineTuneOrchestrator.Pipeline;
 /// <summary>What the orchestration has learned so far, and its custom status. Lives only in orchestrator memory (rebuilt by replay).</summary>
 internal sealed class RunState
 {
-    public RunState(TaskOrchestrationContext context, PipelineRunRequest input, PipelineOptions options)
+    public RunState(TaskOrchestrationContext context, PipelineRunRequest input, RunSettings settings)
     {
         Context = context;
         Input = input;
@@ -14,7 +14,9 @@ internal sealed class RunState
         RunId = context.InstanceId;
         StartedAt = context.CurrentUtcDateTime;
         CancelTask = PipelineEvents.NextCancelAsync(context, Ignore);
-        RetrySettings = RetrySettings.ForProvider(options);
+        Settings = settings;
+        Log = context.CreateReplaySafeLogger(typeof(FineTunePipelineOrchestrator).FullName!);
+        RetrySettings = settings.ProviderRetry;
         ProviderRetry = Retry(RetrySettings);
         StorageRetry = Retry(new RetrySettings(5, Math.Min(1, RetrySettings.FirstIntervalSeconds), Math.Min(30, RetrySettings.MaxIntervalSeconds)));
         WebhookRetry = Retry(new RetrySettings(3, Math.Min(2, RetrySettings.FirstIntervalSeconds), Math.Min(30, RetrySettings.MaxIntervalSeconds)));
@@ -27,6 +29,12 @@ internal sealed class RunState
     public Task<CancelRequest?> CancelTask { get; }
     public string Stage { get; private set; } = PipelineStages.Validating;
     public RetrySettings RetrySettings { get; }
+
+    /// <summary>The orchestration's replay-safe logger (<see cref="PipelineLog"/>): a line per milestone, not per replay.</summary>
+    public Microsoft.Extensions.Logging.ILogger Log { get; }
+
+    /// <summary>The settings the run was started with (its input), never the live options: a replay must take the same path.</summary>
+    public RunSettings Settings { get; }
     public TaskOptions ProviderRetry { get; }
     public TaskOptions StorageRetry { get; }
     public TaskOptions WebhookRetry { get; }
@@ -138,134 +146,4 @@ internal sealed class RunState
         ResultBlob = resultBlob,
         UpdatedAt = Context.CurrentUtcDateTime,
     });
-}
-
-/// <summary>
-/// Promotion gates. An inconclusive evaluation refuses on that alone (its scores measure the service). Otherwise every
-/// configured threshold is checked, and whenever a baseline was compared, the significance gate (<see cref="GateSpec.MaxPValue"/>).
-/// </summary>
-internal static class PipelineGates
-{
-    public static List<string> Check(GateSpec? gates, EvaluationSummary evaluation)
-    {
-        var reasons = new List<string>();
-        var c = evaluation.Candidate;
-        if (c is null)
-        {
-            reasons.Add("The candidate was not evaluated.");
-            return reasons;
-        }
-
-        if (evaluation.Inconclusive is { } inconclusive)
-        {
-            reasons.Add(inconclusive);
-            return reasons;
-        }
-
-        if (c.Cases > 0 && c.FailedCalls == c.Cases) reasons.Add($"Every evaluation call to {c.Model} failed.");
-        var comparison = evaluation.Comparison;
-        string metric = evaluation.PrimaryMetric ?? "accuracy";
-        if (gates?.MinJsonValidRate is { } j && c.JsonValidRate < j) reasons.Add($"JSON validity {c.JsonValidRate:0.####} is below the minimum {j:0.####}.");
-        if (gates?.MinSchemaAdherence is { } s && (c.SchemaAdherence ?? 0) < s) reasons.Add($"Schema adherence {c.SchemaAdherence ?? 0:0.####} is below the minimum {s:0.####}.");
-        if (gates?.MinAccuracy is { } a && (c.Accuracy ?? 0) < a) reasons.Add($"Accuracy {c.Accuracy ?? 0:0.####} is below the minimum {a:0.####}.");
-        if (gates?.MinScore is { } minScore && (c.PrimaryScore ?? 0) < minScore) reasons.Add($"{metric} {c.PrimaryScore ?? 0:0.####} is below the minimum {minScore:0.####}.");
-        if (gates?.MinImprovementOverBaseline is { } imp)
-        {
-            var baseline = evaluation.Baseline;
-            if (baseline is null || comparison is null)
-            {
-                reasons.Add($"No baseline {metric} to compare with.");
-            }
-            else if (comparison.Difference < imp)
-            {
-                reasons.Add($"The {metric} gain over the baseline {baseline.Model} is {comparison.Difference:0.####} ({comparison.Candidate:0.####} vs {comparison.Baseline:0.####} on {comparison.N} paired cases); the minimum is {imp:0.####}.");
-            }
-        }
-
-        double maxP = gates?.MaxPValue ?? EvaluationPlan.DefaultMaxPValue;
-        // A two-sided test: a small p with the candidate behind is a significant regression, refused all the more.
-        if (comparison is not null && maxP < 1 && (comparison.Difference <= 0 || comparison.PValue > maxP))
-        {
-            reasons.Add(NotSignificant(comparison, maxP));
-        }
-
-        return reasons;
-    }
-
-    private static string NotSignificant(FineTuneOrchestrator.Evaluation.Comparison c, double maxP)
-    {
-        string test = c.Test == FineTuneOrchestrator.Evaluation.Comparison.McNemar ? "the exact McNemar test" : "a paired bootstrap";
-        string interval = $"95 % interval [{c.Ci95[0]:+0.####;-0.####;0}, {c.Ci95[1]:+0.####;-0.####;0}]";
-        if (c.Difference <= 0)
-        {
-            return $"The candidate is not better than the baseline on {c.Metric}: {c.Candidate:0.####} vs {c.Baseline:0.####} ({c.Difference:+0.####;-0.####;0}, {interval}, p = {c.PValue:0.####} by {test} on {c.N} paired cases).";
-        }
-
-        string more = c.CandidateOnly is { } b && c.BaselineOnly is { } d && c.N > 0
-            ? $" About {EvaluationChecks.CasesToDetect(c.Difference, Math.Max(c.Difference, (b + d) / (double)c.N))} cases would show a real gain of this size."
-            : "";
-        return $"The improvement on {c.Metric} is not statistically significant: {c.Candidate:0.####} vs {c.Baseline:0.####} ({c.Difference:+0.####}, {interval}), p = {c.PValue:0.####} by {test} on {c.N} paired cases, above gates.maxPValue {maxP:0.####}. A gain this size on this many cases could be chance, so the candidate is not promoted.{more}";
-    }
-}
-
-/// <summary>
-/// <c>FineTunePipeline_PollBatch</c>: up to <see cref="PollBatchInput.MaxPolls"/> polls of the job with durable timers between
-/// them (back-off from the minimum to the maximum interval, sooner when the provider's estimated finish is near), returning
-/// early on any status change so the parent can update its custom status. Its history stays bounded by the batch size.
-/// </summary>
-internal sealed class PollBatchOrchestrator : TaskOrchestrator<PollBatchInput, PollBatchResult>
-{
-    public override async Task<PollBatchResult> RunAsync(TaskOrchestrationContext context, PollBatchInput input)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(input);
-        var retry = RunState.Retry(input.Retry);
-        double interval = Math.Max(input.MinIntervalSeconds, input.IntervalSeconds);
-        JobSnapshot? job = null;
-        ProgressMetrics? metrics = null;
-        string? lastEvent = input.LastEventId;
-        int failures = 0;
-        for (int i = 0; i < input.MaxPolls; i++)
-        {
-            if (i > 0 || !input.PollImmediately)
-            {
-                DateTime now = context.CurrentUtcDateTime;
-                if (now >= input.Deadline) return new PollBatchResult(job, metrics, lastEvent, interval, DeadlinePassed: true);
-                var wait = TimeSpan.FromSeconds(interval);
-                if (job?.EstimatedFinish is { } finish)
-                {
-                    var untilFinish = finish.UtcDateTime - now;
-                    if (untilFinish > TimeSpan.Zero && untilFinish < wait) wait = TimeSpan.FromSeconds(Math.Max(input.MinIntervalSeconds, untilFinish.TotalSeconds));
-                }
-
-                if (now + wait > input.Deadline) wait = input.Deadline - now;
-                await context.CreateTimer(now + wait, CancellationToken.None);
-            }
-
-            ProgressOutput progress;
-            try
-            {
-                progress = await context.CallActivityAsync<ProgressOutput>(PipelineActivityNames.GetJobProgress, new ProgressInput(input.JobId, lastEvent), retry);
-            }
-            catch (TaskFailedException) when (++failures < input.MaxPolls)
-            {
-                // A poll that failed after its retries is not a failed job: wait longer and poll again.
-                interval = Math.Min(input.MaxIntervalSeconds, interval * 2);
-                continue;
-            }
-
-            job = progress.Job;
-            lastEvent = progress.LastEventId ?? lastEvent;
-            metrics = metrics is null ? progress.Metrics : metrics.Merge(progress.Metrics);
-            if (job.IsTerminal) return new PollBatchResult(job, metrics, lastEvent, interval, DeadlinePassed: false);
-            if (!string.Equals(job.StatusText, input.LastStatusText, StringComparison.Ordinal))
-            {
-                return new PollBatchResult(job, metrics, lastEvent, input.MinIntervalSeconds, DeadlinePassed: false);
-            }
-
-            interval = Math.Min(input.MaxIntervalSeconds, interval * 1.5);
-        }
-
-        return new PollBatchResult(job, metrics, lastEvent, interval, context.CurrentUtcDateTime >= input.Deadline);
-    }
 }

@@ -90,6 +90,7 @@ public static partial class RunWatch
 }
 
 /// <summary><c>FineTunePipeline_RunWatch</c>: sweep on a durable timer while runs are active, then end.</summary>
+[DurableTask(PipelineNames.RunWatchOrchestrator)]
 internal sealed class RunWatchOrchestrator : TaskOrchestrator<RunWatchInput, RunWatchSweep>
 {
     public override async Task<RunWatchSweep> RunAsync(TaskOrchestrationContext context, RunWatchInput input)
@@ -97,7 +98,7 @@ internal sealed class RunWatchOrchestrator : TaskOrchestrator<RunWatchInput, Run
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
         await context.CreateTimer(TimeSpan.FromSeconds(input.IntervalSeconds), CancellationToken.None);
-        RunWatchSweep sweep = await context.CallActivityAsync<RunWatchSweep>(PipelineActivityNames.SweepTerminatedRuns,
+        RunWatchSweep sweep = await context.CallActivityAsync<RunWatchSweep>(SweepTerminatedRunsActivity.Name,
             new RunWatchSweepInput(context.CurrentUtcDateTime - TimeSpan.FromDays(input.LookBackDays)),
             new TaskOptions(new TaskRetryOptions(new RetryPolicy(5, TimeSpan.FromSeconds(10), 2, TimeSpan.FromMinutes(2)))));
         if (sweep.ActiveRuns)
@@ -111,9 +112,13 @@ internal sealed class RunWatchOrchestrator : TaskOrchestrator<RunWatchInput, Run
 }
 
 /// <summary><c>FineTunePipeline_SweepTerminatedRuns</c>, with the Durable client of its host.</summary>
+[DurableTask(Name)]
 internal sealed class SweepTerminatedRunsActivity(DurableTaskClient client, IOptions<PipelineOptions> options, ILogger<SweepTerminatedRunsActivity> logger, ActivityCancellation cancellation)
     : PipelineActivity<RunWatchSweepInput, RunWatchSweep>(cancellation)
 {
+    /// <summary>The activity's name (also its Azure Functions function name).</summary>
+    internal const string Name = "FineTunePipeline_SweepTerminatedRuns";
+
     protected override Task<RunWatchSweep> ExecuteAsync(RunWatchSweepInput input, CancellationToken ct) =>
         RunWatch.SweepAsync(client, input.Since, options.Value.CleanupSecondSweepDelay, logger, ct);
 }

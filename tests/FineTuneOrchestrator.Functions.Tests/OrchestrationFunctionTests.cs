@@ -28,13 +28,13 @@ public sealed class OrchestrationFunctionTests
     {
         var request = new PipelineRunRequest { RunId = "run-1", BaseModel = "no-such-model", Dataset = new DatasetSpec { Name = "tickets" } };
         Mock<TaskOrchestrationContext> context = Context(request);
-        context.Setup(c => c.CallActivityAsync<string>(It.Is<TaskName>(n => n.Name == PipelineActivityNames.WriteResult), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+        context.Setup(c => c.CallActivityAsync<string>(It.Is<TaskName>(n => n.Name == WriteResultActivity.Name), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .ReturnsAsync("runs/run-1/result.json");
 
         var e = await Assert.ThrowsAsync<PipelineFailedException>(() => _functions.FineTunePipeline(context.Object, _harness.Context()));
 
         Assert.Contains("Unknown base model 'no-such-model'", e.Message, StringComparison.Ordinal);
-        context.Verify(c => c.CallActivityAsync<string>(It.Is<TaskName>(n => n.Name == PipelineActivityNames.WriteResult), It.Is<object?>(i => ((WriteResultInput)i!).Result.Outcome == PipelineOutcomes.Failed), It.IsAny<TaskOptions?>()), Times.Once);
+        context.Verify(c => c.CallActivityAsync<string>(It.Is<TaskName>(n => n.Name == WriteResultActivity.Name), It.Is<object?>(i => ((WriteResultInput)i!).Result.Outcome == PipelineOutcomes.Failed), It.IsAny<TaskOptions?>()), Times.Once);
         context.Verify(c => c.CallActivityAsync<ValidateOutput>(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<TaskOptions?>()), Times.Never);
         context.Verify(c => c.SetCustomStatus(It.Is<object?>(s => ((PipelineStatus)s!).Stage == PipelineStages.Failed)));
     }
@@ -45,7 +45,7 @@ public sealed class OrchestrationFunctionTests
         var input = new PollBatchInput("ftjob-1", null, "running", 1, 1, 10, new DateTime(2026, 12, 2, 0, 0, 0, DateTimeKind.Utc), 5, true, new RetrySettings(1, 1, 1));
         Mock<TaskOrchestrationContext> context = Context(input);
         var done = new JobSnapshot("ftjob-1", ProviderJobStatus.Succeeded, "succeeded", "ft:model", 1000, null, null, null, "file-1", null);
-        context.Setup(c => c.CallActivityAsync<ProgressOutput>(It.Is<TaskName>(n => n.Name == PipelineActivityNames.GetJobProgress), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+        context.Setup(c => c.CallActivityAsync<ProgressOutput>(It.Is<TaskName>(n => n.Name == GetJobProgressActivity.Name), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .ReturnsAsync(new ProgressOutput(done, new ProgressMetrics(10, 10, 0.2, 0.3), "ev-9"));
 
         PollBatchResult result = await _functions.PollBatch(context.Object, _harness.Context());
@@ -61,9 +61,9 @@ public sealed class OrchestrationFunctionTests
     public async Task Cleanup_OneSweep_ReportsTheCancelledJobs()
     {
         Mock<TaskOrchestrationContext> context = Context(new PipelineCleanupInput("run-9", 0));
-        context.Setup(c => c.CallActivityAsync<IReadOnlyList<string>>(It.Is<TaskName>(n => n.Name == PipelineActivityNames.CancelRunJobs), "run-9", It.IsAny<TaskOptions?>()))
+        context.Setup(c => c.CallActivityAsync<IReadOnlyList<string>>(It.Is<TaskName>(n => n.Name == CancelRunJobsActivity.Name), "run-9", It.IsAny<TaskOptions?>()))
             .ReturnsAsync(["ftjob-7"]);
-        context.Setup(c => c.CallActivityAsync<bool>(It.Is<TaskName>(n => n.Name == PipelineActivityNames.RemoveDeployment), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
+        context.Setup(c => c.CallActivityAsync<bool>(It.Is<TaskName>(n => n.Name == RemoveDeploymentActivity.Name), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .ReturnsAsync(false);
 
         PipelineCleanupResult result = await _functions.Cleanup(context.Object, _harness.Context());

@@ -60,6 +60,10 @@ public sealed class PipelineApiTests(PipelineAppFactory factory) : IClassFixture
         Assert.Equal(dataset, input.GetProperty("dataset").GetProperty("name").GetString());
         Assert.Equal(2, input.GetProperty("hyperparameters").GetProperty("epochs").GetInt32());
         Assert.True(input.GetProperty("approval").GetProperty("required").GetBoolean());
+        // The service-wide settings the orchestration decides with are captured at start, so a redeploy cannot change a replay.
+        JsonElement settings = input.GetProperty("settings");
+        Assert.Equal(factory.DatasetsContainer, settings.GetProperty("datasetsContainer").GetString());
+        Assert.Equal(1, settings.GetProperty("providerRetry").GetProperty("attempts").GetInt32());
     }
 
     [Fact]
@@ -98,6 +102,10 @@ public sealed class PipelineApiTests(PipelineAppFactory factory) : IClassFixture
     [InlineData("""{ "colour": "blue" }""", "colour", "Unknown field")]
     [InlineData("""{ "hyperparameters": { "epochz": 3 } }""", "hyperparameters.epochz", "Unknown field")]
     [InlineData("""{ "hyperparameters": { "epochs": "many" } }""", "hyperparameters.epochs", "wrong type")]
+    [InlineData("""{ "settings": { "datasetsContainer": "runs", "pollsPerBatch": 1, "defaultMaxEvaluationCases": 1, "evaluationCasesPerActivity": 1, "evaluationActivitiesInFlight": 1, "providerRetry": { "attempts": 1, "firstIntervalSeconds": 1, "maxIntervalSeconds": 1 } } }""", "settings", "captured by the app")]
+    [InlineData("""{ "lineage": { "parentModel": "ft:gpt-4o-mini-2024-07-18:o::x", "rootBaseModel": "gpt-4o-mini-2024-07-18" } }""", "lineage", "set by the app")]
+    [InlineData("""{ "baseModel": "alias:no-such-alias" }""", "baseModel", "no model alias named 'no-such-alias'")]
+    [InlineData("""{ "trainingType": "GlobalStandard" }""", "trainingType", "Azure OpenAI setting")]
     public async Task Start_InvalidField_400NamingFieldAndNothingStarted(string overrides, string field, string? detail)
     {
         string dataset = await DatasetAsync();

@@ -24,13 +24,13 @@ public sealed class BoundaryTests
     {
         await using var host = await PipelineTestHost.StartAsync();
         await UploadTicketsAsync(host, "tickets", withEval: false);
-        var validated = await RunAsync<ValidateDatasetActivity, ValidateInput, ValidateOutput>(host, PipelineActivityNames.ValidateDataset,
+        var validated = await RunAsync<ValidateDatasetActivity, ValidateInput, ValidateOutput>(host, ValidateDatasetActivity.Name,
             new ValidateInput("boundary-run", host.Datasets.Name, "tickets/train.jsonl", null, false, null, false, null, "gpt-4o-mini", "supervised", null, "tickets/report.json"));
         Assert.True(validated.Summary.Valid);
 
         // Someone overwrites the file between validation and staging (a three-line file that was never validated).
         await host.Datasets.GetBlobClient("tickets/train.jsonl").UploadAsync(BinaryData.FromString("{\"messages\":[]}\n{}\n[]\n"), overwrite: true);
-        var e = await Assert.ThrowsAsync<PipelineInputException>(() => RunAsync<StageDatasetActivity, StageInput, StageOutput>(host, PipelineActivityNames.StageDataset,
+        var e = await Assert.ThrowsAsync<PipelineInputException>(() => RunAsync<StageDatasetActivity, StageInput, StageOutput>(host, StageDatasetActivity.Name,
             new StageInput(host.Datasets.Name, "tickets/train.jsonl", null, null, 0, validated.TrainETag)));
 
         Assert.Contains("changed after it was validated", e.Message, StringComparison.Ordinal);
@@ -42,7 +42,7 @@ public sealed class BoundaryTests
     public async Task Validate_AContainerThatIsNotADatasetsContainer_IsRefusedBeforeAnyRead()
     {
         await using var host = await PipelineTestHost.StartAsync();
-        var e = await Assert.ThrowsAsync<PipelineInputException>(() => RunAsync<ValidateDatasetActivity, ValidateInput, ValidateOutput>(host, PipelineActivityNames.ValidateDataset,
+        var e = await Assert.ThrowsAsync<PipelineInputException>(() => RunAsync<ValidateDatasetActivity, ValidateInput, ValidateOutput>(host, ValidateDatasetActivity.Name,
             new ValidateInput("boundary-run", host.Runs.Name, "other-run/result.json", null, false, null, false, null, "gpt-4o-mini", "supervised", null, "x/report.json")));
         Assert.Contains("is not a datasets container", e.Message, StringComparison.Ordinal);
     }
@@ -72,7 +72,7 @@ public sealed class BoundaryTests
         var notify = ActivatorUtilities.CreateInstance<NotifyActivity>(host.Services);
         var result = new PipelineResult { RunId = "run-redirect", Outcome = PipelineOutcomes.Promoted, Promoted = true, Reasons = [] };
 
-        var e = await Assert.ThrowsAsync<PipelineInputException>(() => notify.RunAsync(new TestActivityContext(PipelineActivityNames.Notify, "run-redirect"), new NotifyInput(redirecting.Url, result)));
+        var e = await Assert.ThrowsAsync<PipelineInputException>(() => notify.RunAsync(new TestActivityContext(NotifyActivity.Name, "run-redirect"), new NotifyInput(redirecting.Url, result)));
 
         Assert.Contains("redirects are not followed", e.Message, StringComparison.Ordinal);
         Assert.Single(redirecting.Requests);

@@ -23,8 +23,8 @@ public sealed class IdempotencyTests
         await UploadTicketsAsync(host, "tickets");
         var stageInput = new StageInput(host.Datasets.Name, "tickets/train.jsonl", null, "tickets/eval.jsonl", 0.1);
 
-        var staged1 = await RunActivityAsync<StageDatasetActivity, StageInput, StageOutput>(host, PipelineActivityNames.StageDataset, stageInput);
-        var staged2 = await RunActivityAsync<StageDatasetActivity, StageInput, StageOutput>(host, PipelineActivityNames.StageDataset, stageInput);
+        var staged1 = await RunActivityAsync<StageDatasetActivity, StageInput, StageOutput>(host, StageDatasetActivity.Name, stageInput);
+        var staged2 = await RunActivityAsync<StageDatasetActivity, StageInput, StageOutput>(host, StageDatasetActivity.Name, stageInput);
         Assert.Equal(staged1 with { Overlap = null }, staged2 with { Overlap = null });
         Assert.Equal(0, staged1.Overlap!.Exact + staged1.Overlap.Near);
         Assert.NotNull(staged1.Validation);
@@ -33,20 +33,20 @@ public sealed class IdempotencyTests
         Assert.Equal(3, (await host.ListBlobsAsync(host.Staging)).Count);
 
         var upload = new UploadInput(staged1.Train.Blob, staged1.Train.Sha256, "train.jsonl");
-        string file1 = await RunActivityAsync<UploadFileActivity, UploadInput, string>(host, PipelineActivityNames.UploadFile, upload);
-        string file2 = await RunActivityAsync<UploadFileActivity, UploadInput, string>(host, PipelineActivityNames.UploadFile, upload);
+        string file1 = await RunActivityAsync<UploadFileActivity, UploadInput, string>(host, UploadFileActivity.Name, upload);
+        string file2 = await RunActivityAsync<UploadFileActivity, UploadInput, string>(host, UploadFileActivity.Name, upload);
         Assert.Equal(file1, file2);
         Assert.Equal(1, host.Simulator.State.GetStats().Files);
 
         var request = new JobRequest { RunId = "run-idem-1", Model = "gpt-4o-mini", TrainingFileId = file1, Suffix = "idem" };
-        var job1 = await RunActivityAsync<CreateJobActivity, JobRequest, JobSnapshot>(host, PipelineActivityNames.CreateJob, request);
-        var job2 = await RunActivityAsync<CreateJobActivity, JobRequest, JobSnapshot>(host, PipelineActivityNames.CreateJob, request);
+        var job1 = await RunActivityAsync<CreateJobActivity, JobRequest, JobSnapshot>(host, CreateJobActivity.Name, request);
+        var job2 = await RunActivityAsync<CreateJobActivity, JobRequest, JobSnapshot>(host, CreateJobActivity.Name, request);
         Assert.Equal(job1.Id, job2.Id);
         Assert.Equal(1, host.Simulator.State.GetStats().JobsCreated);
 
         var promote = new PromoteInput("idem-alias", "ft:gpt-4o-mini-2024-07-18:org:idem:abc", "run-idem-1", job1.Id, "gpt-4o-mini", new() { ["accuracy"] = 0.9 });
-        var p1 = await RunActivityAsync<PromoteActivity, PromoteInput, PromotionSummary>(host, PipelineActivityNames.Promote, promote);
-        var p2 = await RunActivityAsync<PromoteActivity, PromoteInput, PromotionSummary>(host, PipelineActivityNames.Promote, promote);
+        var p1 = await RunActivityAsync<PromoteActivity, PromoteInput, PromotionSummary>(host, PromoteActivity.Name, promote);
+        var p2 = await RunActivityAsync<PromoteActivity, PromoteInput, PromotionSummary>(host, PromoteActivity.Name, promote);
         Assert.Equal(1, p1.Revision);
         Assert.Equal(p1, p2);
         Assert.Empty(await host.Registry.GetHistoryAsync("idem-alias"));
@@ -57,14 +57,14 @@ public sealed class IdempotencyTests
     {
         await using var host = await PipelineTestHost.StartAsync();
         await UploadTicketsAsync(host, "tickets", withEval: false);
-        var staged = await RunActivityAsync<StageDatasetActivity, StageInput, StageOutput>(host, PipelineActivityNames.StageDataset,
+        var staged = await RunActivityAsync<StageDatasetActivity, StageInput, StageOutput>(host, StageDatasetActivity.Name,
             new StageInput(host.Datasets.Name, "tickets/train.jsonl", null, null, 0));
         var upload = new UploadInput(staged.Train.Blob, staged.Train.Sha256, "train.jsonl");
-        string first = await RunActivityAsync<UploadFileActivity, UploadInput, string>(host, PipelineActivityNames.UploadFile, upload);
+        string first = await RunActivityAsync<UploadFileActivity, UploadInput, string>(host, UploadFileActivity.Name, upload);
 
         // The marker says "uploaded as <first>", but that id means nothing to the provider now.
         await host.Staging.GetBlobClient($"{staged.Train.Sha256}.OpenAICompatible.fileid").UploadAsync(BinaryData.FromString("file-doesnotexist"), overwrite: true);
-        string second = await RunActivityAsync<UploadFileActivity, UploadInput, string>(host, PipelineActivityNames.UploadFile, upload);
+        string second = await RunActivityAsync<UploadFileActivity, UploadInput, string>(host, UploadFileActivity.Name, upload);
 
         Assert.NotEqual(first, second);
         Assert.NotEqual("file-doesnotexist", second);

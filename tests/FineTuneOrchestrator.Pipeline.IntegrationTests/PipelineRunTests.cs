@@ -53,6 +53,11 @@ public sealed class PipelineRunTests
         var job = await host.Provider.GetJobAsync(result.Job.Id!, default);
         Assert.Equal(id, job.RunId);
         Assert.Equal(1, host.Simulator.State.GetStats().JobsCreated);
+        // The orchestrator replays many times; its milestones are logged once each (replay-safe logger).
+        var lines = host.Milestones.Lines.Where(l => l.Contains(id, StringComparison.Ordinal)).ToList();
+        Assert.Single(lines, l => l.StartsWith($"Run {id} started", StringComparison.Ordinal));
+        Assert.Single(lines, l => l.StartsWith($"Run {id}: job {result.Job.Id} created", StringComparison.Ordinal));
+        Assert.Single(lines, l => l.StartsWith($"Run {id} completed: Promoted", StringComparison.Ordinal));
 
         // Evaluation: both models are called with the strict schema, as the consuming app calls them, so both answer in
         // JSON; the fine-tuned model picks the right category far more often, and significantly so.

@@ -53,6 +53,9 @@ internal sealed class PipelineTestHost : IAsyncDisposable
     public IFineTuningProvider Provider { get; }
     public ModelRegistry Registry { get; }
     public IServiceProvider Services { get; }
+
+    /// <summary>What the orchestrator logged through its replay-safe logger, in order.</summary>
+    public MilestoneLog Milestones { get; private init; } = new();
     public BlobContainerClient Datasets => Azurite.Account.GetBlobContainerClient($"{Prefix}-datasets");
     public BlobContainerClient Staging => Azurite.Account.GetBlobContainerClient($"{Prefix}-staging");
     public BlobContainerClient Runs => Azurite.Account.GetBlobContainerClient($"{Prefix}-runs");
@@ -88,6 +91,10 @@ internal sealed class PipelineTestHost : IAsyncDisposable
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // The orchestrator's milestones (its replay-safe logger), kept for the tests that count them.
+        var milestones = new MilestoneLog();
+        builder.Logging.AddFilter("FineTuneOrchestrator.Pipeline.FineTunePipelineOrchestrator", LogLevel.Information);
+        builder.Logging.AddProvider(milestones);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["FineTuning:Provider:Kind"] = "OpenAICompatible",
@@ -148,7 +155,7 @@ internal sealed class PipelineTestHost : IAsyncDisposable
             .ConfigureActivityScope((scope, stopping) => scope.GetRequiredService<ActivityCancellation>().Token = stopping);
         var host = builder.Build();
         await host.StartAsync();
-        var result = new PipelineTestHost(host, simulator, prefix);
+        var result = new PipelineTestHost(host, simulator, prefix) { Milestones = milestones };
         await result.Datasets.CreateIfNotExistsAsync();
         return result;
     }
@@ -376,4 +383,27 @@ internal static class Tickets
         """;
 
     public static JsonElement SchemaElement(string schema = Schema) => JsonDocument.Parse(schema).RootElement.Clone();
+}
+
+/// <summary>Keeps the log lines of the pipeline orchestrator's category.</summary>
+public sealed class MilestoneLog : ILoggerProvider
+{
+    public System.Collections.Concurrent.ConcurrentQueue<string> Lines { get; } = new();
+
+    public ILogger CreateLogger(string categoryName) =>
+        categoryName == "FineTuneOrchestrator.Pipeline.FineTunePipelineOrchestrator" ? new Logger(Lines) : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(System.Collections.Concurrent.ConcurrentQueue<string> lines) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            lines.Enqueue(formatter(state, exception));
+    }
 }

@@ -82,6 +82,8 @@ public sealed partial class PipelineRunPreparer(
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(run);
+        // The service-wide settings the orchestration decides with travel in its input (a restart takes today's).
+        run = run with { Settings = RunSettings.From(pipeline.Value) };
         if (!await records.TryClaimAsync(run, async ct => await client.GetInstanceAsync(run.RunId!, getInputsAndOutputs: false, ct).ConfigureAwait(false) is not null, cancellationToken).ConfigureAwait(false))
         {
             return false;
@@ -172,6 +174,11 @@ public sealed partial class PipelineRunPreparer(
     {
         ArgumentNullException.ThrowIfNull(run);
         var errors = new List<RunConfigError>();
+        if (run.RestartOf is null && run.Settings is not null)
+        {
+            return (run, [new RunConfigError("settings", "settings are captured by the app when the run starts (from FineTune:Pipeline), not given by a run configuration.")]);
+        }
+
         if (run.Lineage is not null)
         {
             // Only the app sets the lineage (a restart carries the original's); a config that brings one is refused.

@@ -12,92 +12,92 @@ namespace FineTuneOrchestrator.Functions;
 public sealed class PipelineActivities
 {
     /// <summary>Validates the dataset and writes the report.</summary>
-    [Function(PipelineActivityNames.ValidateDataset)]
+    [Function(ValidateDatasetActivity.Name)]
     public Task<ValidateOutput> ValidateDataset([ActivityTrigger] ValidateInput input, FunctionContext function) =>
-        ActivityInvoker.RunAsync<ValidateDatasetActivity, ValidateInput, ValidateOutput>(function, PipelineActivityNames.ValidateDataset, input);
+        ActivityInvoker.RunAsync<ValidateDatasetActivity, ValidateInput, ValidateOutput>(function, ValidateDatasetActivity.Name, input);
 
     /// <summary>Stages normalized, content-addressed copies.</summary>
-    [Function(PipelineActivityNames.StageDataset)]
+    [Function(StageDatasetActivity.Name)]
     public Task<StageOutput> StageDataset([ActivityTrigger] StageInput input, FunctionContext function) =>
-        ActivityInvoker.RunAsync<StageDatasetActivity, StageInput, StageOutput>(function, PipelineActivityNames.StageDataset, input);
+        ActivityInvoker.RunAsync<StageDatasetActivity, StageInput, StageOutput>(function, StageDatasetActivity.Name, input);
 
     /// <summary>Uploads a staged file to the provider once.</summary>
-    [Function(PipelineActivityNames.UploadFile)]
+    [Function(UploadFileActivity.Name)]
     public Task<string> UploadFile([ActivityTrigger] UploadInput input, FunctionContext function) =>
-        ActivityInvoker.RunAsync<UploadFileActivity, UploadInput, string>(function, PipelineActivityNames.UploadFile, input);
+        ActivityInvoker.RunAsync<UploadFileActivity, UploadInput, string>(function, UploadFileActivity.Name, input);
 
     /// <summary>Creates the provider job exactly once (refused for a terminated run).</summary>
-    [Function(PipelineActivityNames.CreateJob)]
+    [Function(CreateJobActivity.Name)]
     public Task<JobSnapshot> CreateJob([ActivityTrigger] JobRequest input, [DurableClient] DurableTaskClient client, FunctionContext function) =>
-        ActivityInvoker.RunAsync<CreateJobActivity, JobRequest, JobSnapshot>(function, PipelineActivityNames.CreateJob, input, client);
+        ActivityInvoker.RunAsync<CreateJobActivity, JobRequest, JobSnapshot>(function, CreateJobActivity.Name, input, client);
 
     /// <summary>Reads the job and its new events.</summary>
-    [Function(PipelineActivityNames.GetJobProgress)]
+    [Function(GetJobProgressActivity.Name)]
     public Task<ProgressOutput> GetJobProgress([ActivityTrigger] ProgressInput input, FunctionContext function) =>
-        ActivityInvoker.RunAsync<GetJobProgressActivity, ProgressInput, ProgressOutput>(function, PipelineActivityNames.GetJobProgress, input);
+        ActivityInvoker.RunAsync<GetJobProgressActivity, ProgressInput, ProgressOutput>(function, GetJobProgressActivity.Name, input);
 
     /// <summary>Cancels the provider job.</summary>
-    [Function(PipelineActivityNames.CancelJob)]
+    [Function(CancelJobActivity.Name)]
     public Task<JobSnapshot> CancelJob([ActivityTrigger] string input, FunctionContext function) =>
-        ActivityInvoker.RunAsync<CancelJobActivity, string, JobSnapshot>(function, PipelineActivityNames.CancelJob, input);
+        ActivityInvoker.RunAsync<CancelJobActivity, string, JobSnapshot>(function, CancelJobActivity.Name, input);
 
     /// <summary>Makes a model callable (Azure: a deployment; refused for a terminated run).</summary>
-    [Function(PipelineActivityNames.EnsureModelAvailable)]
+    [Function(EnsureModelAvailableActivity.Name)]
     public Task<string> EnsureModelAvailable([ActivityTrigger] EnsureModelInput input, [DurableClient] DurableTaskClient client, FunctionContext function) =>
-        ActivityInvoker.RunAsync<EnsureModelAvailableActivity, EnsureModelInput, string>(function, PipelineActivityNames.EnsureModelAvailable, input, client);
+        ActivityInvoker.RunAsync<EnsureModelAvailableActivity, EnsureModelInput, string>(function, EnsureModelAvailableActivity.Name, input, client);
 
     /// <summary>Removes a deployment no longer needed.</summary>
-    [Function(PipelineActivityNames.RemoveDeployment)]
+    [Function(RemoveDeploymentActivity.Name)]
     public Task<bool> RemoveDeployment([ActivityTrigger] string input, FunctionContext function) =>
-        ActivityInvoker.RunAsync<RemoveDeploymentActivity, string, bool>(function, PipelineActivityNames.RemoveDeployment, input);
+        ActivityInvoker.RunAsync<RemoveDeploymentActivity, string, bool>(function, RemoveDeploymentActivity.Name, input);
 
     /// <summary>Cancels the unfinished jobs of a run.</summary>
-    [Function(PipelineActivityNames.CancelRunJobs)]
+    [Function(CancelRunJobsActivity.Name)]
     public Task<IReadOnlyList<string>> CancelRunJobs([ActivityTrigger] string input, FunctionContext function) =>
-        ActivityInvoker.RunAsync<CancelRunJobsActivity, string, IReadOnlyList<string>>(function, PipelineActivityNames.CancelRunJobs, input);
+        ActivityInvoker.RunAsync<CancelRunJobsActivity, string, IReadOnlyList<string>>(function, CancelRunJobsActivity.Name, input);
 
     /// <summary>Starts the clean-up of runs terminated from outside and tells whether runs are active (the run watch).</summary>
-    [Function(PipelineActivityNames.SweepTerminatedRuns)]
+    [Function(SweepTerminatedRunsActivity.Name)]
     public Task<RunWatchSweep> SweepTerminatedRuns([ActivityTrigger] RunWatchSweepInput input, [DurableClient] DurableTaskClient client, FunctionContext function) =>
-        ActivityInvoker.RunAsync<SweepTerminatedRunsActivity, RunWatchSweepInput, RunWatchSweep>(function, PipelineActivityNames.SweepTerminatedRuns, input, client);
+        ActivityInvoker.RunAsync<SweepTerminatedRunsActivity, RunWatchSweepInput, RunWatchSweep>(function, SweepTerminatedRunsActivity.Name, input, client);
 
     /// <summary>Finds the baseline model.</summary>
-    [Function(PipelineActivityNames.ResolveBaseline)]
+    [Function(ResolveBaselineActivity.Name)]
     public Task<BaselineOutput> ResolveBaseline([ActivityTrigger] BaselineInput input, FunctionContext function) =>
-        ActivityInvoker.RunAsync<ResolveBaselineActivity, BaselineInput, BaselineOutput>(function, PipelineActivityNames.ResolveBaseline, input);
+        ActivityInvoker.RunAsync<ResolveBaselineActivity, BaselineInput, BaselineOutput>(function, ResolveBaselineActivity.Name, input);
 
     /// <summary>Lists the job's models to evaluate (the final model and checkpoints before it).</summary>
-    [Function(PipelineActivityNames.ListCandidates)]
+    [Function(ListCandidatesActivity.Name)]
     public Task<IReadOnlyList<CandidateModel>> ListCandidates([ActivityTrigger] ListCandidatesInput input, FunctionContext function) =>
-        ActivityInvoker.RunAsync<ListCandidatesActivity, ListCandidatesInput, IReadOnlyList<CandidateModel>>(function, PipelineActivityNames.ListCandidates, input);
+        ActivityInvoker.RunAsync<ListCandidatesActivity, ListCandidatesInput, IReadOnlyList<CandidateModel>>(function, ListCandidatesActivity.Name, input);
 
     /// <summary>Cuts the held-out set into chunks.</summary>
-    [Function(PipelineActivityNames.PrepareEvaluation)]
+    [Function(PrepareEvaluationActivity.Name)]
     public Task<PrepareEvaluationOutput> PrepareEvaluation([ActivityTrigger] PrepareEvaluationInput input, FunctionContext function) =>
-        ActivityInvoker.RunAsync<PrepareEvaluationActivity, PrepareEvaluationInput, PrepareEvaluationOutput>(function, PipelineActivityNames.PrepareEvaluation, input);
+        ActivityInvoker.RunAsync<PrepareEvaluationActivity, PrepareEvaluationInput, PrepareEvaluationOutput>(function, PrepareEvaluationActivity.Name, input);
 
     /// <summary>Evaluates one model on one chunk.</summary>
-    [Function(PipelineActivityNames.EvaluateChunk)]
+    [Function(EvaluateChunkActivity.Name)]
     public Task<int> EvaluateChunk([ActivityTrigger] EvaluateChunkInput input, FunctionContext function) =>
-        ActivityInvoker.RunAsync<EvaluateChunkActivity, EvaluateChunkInput, int>(function, PipelineActivityNames.EvaluateChunk, input);
+        ActivityInvoker.RunAsync<EvaluateChunkActivity, EvaluateChunkInput, int>(function, EvaluateChunkActivity.Name, input);
 
     /// <summary>Computes the evaluation metrics.</summary>
-    [Function(PipelineActivityNames.SummarizeEvaluation)]
+    [Function(SummarizeEvaluationActivity.Name)]
     public Task<EvaluationSummary> SummarizeEvaluation([ActivityTrigger] SummarizeInput input, FunctionContext function) =>
-        ActivityInvoker.RunAsync<SummarizeEvaluationActivity, SummarizeInput, EvaluationSummary>(function, PipelineActivityNames.SummarizeEvaluation, input);
+        ActivityInvoker.RunAsync<SummarizeEvaluationActivity, SummarizeInput, EvaluationSummary>(function, SummarizeEvaluationActivity.Name, input);
 
     /// <summary>Promotes the alias.</summary>
-    [Function(PipelineActivityNames.Promote)]
+    [Function(PromoteActivity.Name)]
     public Task<PromotionSummary> Promote([ActivityTrigger] PromoteInput input, FunctionContext function) =>
-        ActivityInvoker.RunAsync<PromoteActivity, PromoteInput, PromotionSummary>(function, PipelineActivityNames.Promote, input);
+        ActivityInvoker.RunAsync<PromoteActivity, PromoteInput, PromotionSummary>(function, PromoteActivity.Name, input);
 
     /// <summary>Posts the run summary to the webhook.</summary>
-    [Function(PipelineActivityNames.Notify)]
+    [Function(NotifyActivity.Name)]
     public Task<bool> Notify([ActivityTrigger] NotifyInput input, FunctionContext function) =>
-        ActivityInvoker.RunAsync<NotifyActivity, NotifyInput, bool>(function, PipelineActivityNames.Notify, input);
+        ActivityInvoker.RunAsync<NotifyActivity, NotifyInput, bool>(function, NotifyActivity.Name, input);
 
     /// <summary>Writes the run result blob.</summary>
-    [Function(PipelineActivityNames.WriteResult)]
+    [Function(WriteResultActivity.Name)]
     public Task<string> WriteResult([ActivityTrigger] WriteResultInput input, FunctionContext function) =>
-        ActivityInvoker.RunAsync<WriteResultActivity, WriteResultInput, string>(function, PipelineActivityNames.WriteResult, input);
+        ActivityInvoker.RunAsync<WriteResultActivity, WriteResultInput, string>(function, WriteResultActivity.Name, input);
 }

@@ -1,8 +1,9 @@
 using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Azure.Storage.Blobs;
 using FineTuneOrchestrator.Evaluation;
+using Microsoft.DurableTask;
 using Microsoft.Extensions.Options;
 
 namespace FineTuneOrchestrator.Pipeline;
@@ -12,8 +13,12 @@ namespace FineTuneOrchestrator.Pipeline;
 /// concurrently as the model's quota allows (<see cref="EvaluationCalls"/>), scored (JSON, schema, accuracy) and graded by
 /// every grader; failed calls are recorded as failures, not as wrong answers. Writes the chunk's results; idempotent.
 /// </summary>
+[DurableTask(Name)]
 internal sealed class EvaluateChunkActivity(BlobServiceClient account, EvaluationCalls calls, IOptions<PipelineOptions> options, TimeProvider time, ActivityCancellation cancellation) : PipelineActivity<EvaluateChunkInput, int>(cancellation)
 {
+    /// <summary>The activity's name (also its Azure Functions function name).</summary>
+    internal const string Name = "FineTunePipeline_EvaluateChunk";
+
     protected override async Task<int> ExecuteAsync(EvaluateChunkInput input, CancellationToken ct)
     {
         var runs = account.GetBlobContainerClient(options.Value.RunsContainer);

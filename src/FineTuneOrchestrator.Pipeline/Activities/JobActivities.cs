@@ -4,8 +4,12 @@ using Microsoft.DurableTask.Client;
 
 namespace FineTuneOrchestrator.Pipeline;
 
+[DurableTask(Name)]
 internal sealed class CreateJobActivity(IFineTuningProvider provider, DurableTaskClient client, ActivityCancellation cancellation) : PipelineActivity<JobRequest, JobSnapshot>(cancellation)
 {
+    /// <summary>The activity's name (also its Azure Functions function name).</summary>
+    internal const string Name = "FineTunePipeline_CreateJob";
+
     protected override async Task<JobSnapshot> ExecuteAsync(JobRequest input, CancellationToken ct)
     {
         await TerminatedRuns.ThrowIfTerminatedAsync(client, Context, ct).ConfigureAwait(false);
@@ -29,8 +33,12 @@ internal static class TerminatedRuns
     }
 }
 
+[DurableTask(Name)]
 internal sealed class GetJobProgressActivity(IFineTuningProvider provider, ActivityCancellation cancellation) : PipelineActivity<ProgressInput, ProgressOutput>(cancellation)
 {
+    /// <summary>The activity's name (also its Azure Functions function name).</summary>
+    internal const string Name = "FineTunePipeline_GetJobProgress";
+
     private const int PageSize = 100;
     private const int MaxPages = 20;
 
@@ -59,14 +67,22 @@ internal sealed class GetJobProgressActivity(IFineTuningProvider provider, Activ
     }
 }
 
+[DurableTask(Name)]
 internal sealed class CancelJobActivity(IFineTuningProvider provider, ActivityCancellation cancellation) : PipelineActivity<string, JobSnapshot>(cancellation)
 {
+    /// <summary>The activity's name (also its Azure Functions function name).</summary>
+    internal const string Name = "FineTunePipeline_CancelJob";
+
     protected override async Task<JobSnapshot> ExecuteAsync(string input, CancellationToken ct) =>
         JobSnapshot.From(await provider.CancelJobAsync(input, ct).ConfigureAwait(false));
 }
 
+[DurableTask(Name)]
 internal sealed class CancelRunJobsActivity(IFineTuningProvider provider, ActivityCancellation cancellation) : PipelineActivity<string, IReadOnlyList<string>>(cancellation)
 {
+    /// <summary>The activity's name (also its Azure Functions function name).</summary>
+    internal const string Name = "FineTunePipeline_CancelRunJobs";
+
     protected override async Task<IReadOnlyList<string>> ExecuteAsync(string input, CancellationToken ct)
     {
         var cancelled = new List<string>();

@@ -1,12 +1,17 @@
 using FineTuneOrchestrator.Providers;
 using FineTuneOrchestrator.Registry;
 using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FineTuneOrchestrator.Pipeline;
 
+[DurableTask(Name)]
 internal sealed class EnsureModelAvailableActivity(IFineTuningProvider provider, DurableTaskClient client, ActivityCancellation cancellation) : PipelineActivity<EnsureModelInput, string>(cancellation)
 {
+    /// <summary>The activity's name (also its Azure Functions function name).</summary>
+    internal const string Name = "FineTunePipeline_EnsureModelAvailable";
+
     protected override async Task<string> ExecuteAsync(EnsureModelInput input, CancellationToken ct)
     {
         await TerminatedRuns.ThrowIfTerminatedAsync(client, Context, ct).ConfigureAwait(false);
@@ -14,13 +19,21 @@ internal sealed class EnsureModelAvailableActivity(IFineTuningProvider provider,
     }
 }
 
+[DurableTask(Name)]
 internal sealed class RemoveDeploymentActivity(IFineTuningProvider provider, ActivityCancellation cancellation) : PipelineActivity<string, bool>(cancellation)
 {
+    /// <summary>The activity's name (also its Azure Functions function name).</summary>
+    internal const string Name = "FineTunePipeline_RemoveDeployment";
+
     protected override Task<bool> ExecuteAsync(string input, CancellationToken ct) => provider.RemoveDeploymentAsync(input, ct);
 }
 
+[DurableTask(Name)]
 internal sealed class ResolveBaselineActivity(IServiceProvider services, IFineTuningProvider provider, ActivityCancellation cancellation) : PipelineActivity<BaselineInput, BaselineOutput>(cancellation)
 {
+    /// <summary>The activity's name (also its Azure Functions function name).</summary>
+    internal const string Name = "FineTunePipeline_ResolveBaseline";
+
     protected override async Task<BaselineOutput> ExecuteAsync(BaselineInput input, CancellationToken ct)
     {
         if (input.Alias is not null && services.GetService<ModelRegistry>() is { } registry
@@ -37,8 +50,12 @@ internal sealed class ResolveBaselineActivity(IServiceProvider services, IFineTu
     }
 }
 
+[DurableTask(Name)]
 internal sealed class PromoteActivity(IServiceProvider services, IFineTuningProvider provider, TimeProvider time, ActivityCancellation cancellation) : PipelineActivity<PromoteInput, PromotionSummary>(cancellation)
 {
+    /// <summary>The activity's name (also its Azure Functions function name).</summary>
+    internal const string Name = "FineTunePipeline_Promote";
+
     protected override async Task<PromotionSummary> ExecuteAsync(PromoteInput input, CancellationToken ct)
     {
         var registry = services.GetService<ModelRegistry>()
@@ -75,8 +92,12 @@ internal sealed class PromoteActivity(IServiceProvider services, IFineTuningProv
 /// checkpoints before it (the services keep the last three epochs). The checkpoint at the final step is the final model
 /// and is left out. On Azure OpenAI a checkpoint is deployed by its id (<c>ftchkpt-…</c>), elsewhere called by its model name.
 /// </summary>
+[DurableTask(Name)]
 internal sealed class ListCandidatesActivity(IFineTuningProvider provider, ActivityCancellation cancellation) : PipelineActivity<ListCandidatesInput, IReadOnlyList<CandidateModel>>(cancellation)
 {
+    /// <summary>The activity's name (also its Azure Functions function name).</summary>
+    internal const string Name = "FineTunePipeline_ListCandidates";
+
     protected override async Task<IReadOnlyList<CandidateModel>> ExecuteAsync(ListCandidatesInput input, CancellationToken ct)
     {
         var candidates = new List<CandidateModel> { new(input.FineTunedModel, input.FineTunedModel, null) };

@@ -1,8 +1,9 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Azure.Storage.Blobs;
 using FineTuneOrchestrator.Evaluation;
+using Microsoft.DurableTask;
 using Microsoft.Extensions.Options;
 
 namespace FineTuneOrchestrator.Pipeline;
@@ -12,8 +13,12 @@ namespace FineTuneOrchestrator.Pipeline;
 /// evaluates, the cases are a stratified sample by label (each label keeps its share; seeded, so the same run samples the
 /// same cases), not the first lines: a file sorted by label would otherwise be evaluated on one label.
 /// </summary>
+[DurableTask(Name)]
 internal sealed class PrepareEvaluationActivity(BlobServiceClient account, IOptions<PipelineOptions> options, ActivityCancellation cancellation) : PipelineActivity<PrepareEvaluationInput, PrepareEvaluationOutput>(cancellation)
 {
+    /// <summary>The activity's name (also its Azure Functions function name).</summary>
+    internal const string Name = "FineTunePipeline_PrepareEvaluation";
+
     protected override async Task<PrepareEvaluationOutput> ExecuteAsync(PrepareEvaluationInput input, CancellationToken ct)
     {
         var staging = account.GetBlobContainerClient(options.Value.StagingContainer);

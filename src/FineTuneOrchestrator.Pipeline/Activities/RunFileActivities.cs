@@ -1,12 +1,17 @@
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Azure.Storage.Blobs;
+using Microsoft.DurableTask;
 using Microsoft.Extensions.Options;
 
 namespace FineTuneOrchestrator.Pipeline;
 
+[DurableTask(Name)]
 internal sealed class NotifyActivity(WebhookSender webhooks, ActivityCancellation cancellation) : PipelineActivity<NotifyInput, bool>(cancellation)
 {
+    /// <summary>The activity's name (also its Azure Functions function name).</summary>
+    internal const string Name = "FineTunePipeline_Notify";
+
     protected override async Task<bool> ExecuteAsync(NotifyInput input, CancellationToken ct)
     {
         HttpResponseMessage response;
@@ -41,8 +46,12 @@ internal sealed class NotifyActivity(WebhookSender webhooks, ActivityCancellatio
     }
 }
 
+[DurableTask(Name)]
 internal sealed class WriteResultActivity(BlobServiceClient account, IOptions<PipelineOptions> options, ActivityCancellation cancellation) : PipelineActivity<WriteResultInput, string>(cancellation)
 {
+    /// <summary>The activity's name (also its Azure Functions function name).</summary>
+    internal const string Name = "FineTunePipeline_WriteResult";
+
     protected override async Task<string> ExecuteAsync(WriteResultInput input, CancellationToken ct)
     {
         var runs = await Blobs.ContainerAsync(account, options.Value.RunsContainer, ct).ConfigureAwait(false);

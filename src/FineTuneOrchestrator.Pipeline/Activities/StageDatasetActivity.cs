@@ -1,11 +1,16 @@
 using Azure.Storage.Blobs;
 using FineTuneOrchestrator.Validation;
+using Microsoft.DurableTask;
 using Microsoft.Extensions.Options;
 
 namespace FineTuneOrchestrator.Pipeline;
 
+[DurableTask(Name)]
 internal sealed class StageDatasetActivity(BlobServiceClient account, IOptions<PipelineOptions> options, ActivityCancellation cancellation) : PipelineActivity<StageInput, StageOutput>(cancellation)
 {
+    /// <summary>The activity's name (also its Azure Functions function name).</summary>
+    internal const string Name = "FineTunePipeline_StageDataset";
+
     protected override async Task<StageOutput> ExecuteAsync(StageInput input, CancellationToken ct)
     {
         var source = account.GetBlobContainerClient(input.Container);

@@ -1,12 +1,17 @@
 using System.Text.Json;
 using Azure.Storage.Blobs;
+using Microsoft.DurableTask;
 using Microsoft.Extensions.Options;
 
 namespace FineTuneOrchestrator.Pipeline;
 
 /// <summary>Reads every model's per-case results, computes the metrics and verdicts (<see cref="EvaluationReport"/>), and writes the results file and the summary.</summary>
+[DurableTask(Name)]
 internal sealed class SummarizeEvaluationActivity(BlobServiceClient account, IOptions<PipelineOptions> options, ActivityCancellation cancellation) : PipelineActivity<SummarizeInput, EvaluationSummary>(cancellation)
 {
+    /// <summary>The activity's name (also its Azure Functions function name).</summary>
+    internal const string Name = "FineTunePipeline_SummarizeEvaluation";
+
     protected override async Task<EvaluationSummary> ExecuteAsync(SummarizeInput input, CancellationToken ct)
     {
         var runs = account.GetBlobContainerClient(options.Value.RunsContainer);

@@ -1,14 +1,19 @@
 using Azure.Storage.Blobs;
 using FineTuneOrchestrator.Providers;
-using Microsoft.Extensions.Logging;
+using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace FineTuneOrchestrator.Pipeline;
 
+[DurableTask(Name)]
 internal sealed class UploadFileActivity(BlobServiceClient account, IFineTuningProvider provider, IOptions<PipelineOptions> options, ActivityCancellation cancellation, ILogger<UploadFileActivity>? logger = null)
     : PipelineActivity<UploadInput, string>(cancellation)
 {
+    /// <summary>The activity's name (also its Azure Functions function name).</summary>
+    internal const string Name = "FineTunePipeline_UploadFile";
+
     protected override async Task<string> ExecuteAsync(UploadInput input, CancellationToken ct)
     {
         var staging = await Blobs.ContainerAsync(account, options.Value.StagingContainer, ct).ConfigureAwait(false);

@@ -1,16 +1,21 @@
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using System.Text;
 using Azure.Storage.Blobs;
 using FineTuneOrchestrator.Validation;
+using Microsoft.DurableTask;
 using Microsoft.Extensions.Options;
 using ValidationMethod = FineTuneOrchestrator.Validation.TrainingMethod;
 
 namespace FineTuneOrchestrator.Pipeline;
 
+[DurableTask(Name)]
 internal sealed class ValidateDatasetActivity(BlobServiceClient account, IOptions<PipelineOptions> options, ActivityCancellation cancellation) : PipelineActivity<ValidateInput, ValidateOutput>(cancellation)
 {
+    /// <summary>The activity's name (also its Azure Functions function name).</summary>
+    internal const string Name = "FineTunePipeline_ValidateDataset";
+
     protected override async Task<ValidateOutput> ExecuteAsync(ValidateInput input, CancellationToken ct)
     {
         // Checked here too, not only at the HTTP start: a run can be started through the Durable management API as well.

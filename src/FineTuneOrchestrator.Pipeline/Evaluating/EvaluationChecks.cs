@@ -15,7 +15,7 @@ internal static class EvaluationChecks
     /// <summary>The share of cases assumed to change between two models when sizing an evaluation before it has run.</summary>
     public const double AssumedDiscordantShare = 0.2;
 
-    public static void BeforeTraining(RunState run, StageOutput staged, PipelineOptions options)
+    public static void BeforeTraining(RunState run, StageOutput staged, RunSettings options)
     {
         var ev = run.Input.Evaluation ?? new EvaluationSpec();
         if (staged.Overlap is { } overlap && overlap.Exact + overlap.Near > 0)

@@ -61,14 +61,14 @@ public sealed class WorkerProtocolTests(WorkerWorld world)
         };
         P.OrchestratorResponse first = await world.Host.RunOrchestratorAsync(PipelineNames.Orchestrator, Request(runId, [], history));
         P.OrchestratorAction validate = Assert.Single(first.Actions);
-        Assert.Equal(PipelineActivityNames.ValidateDataset, validate.ScheduleTask.Name);
+        Assert.Equal(ValidateDatasetActivity.Name, validate.ScheduleTask.Name);
         Assert.Contains("\"stage\":\"Validating\"", first.CustomStatus ?? string.Empty, StringComparison.Ordinal);
 
         // The activity on the real blob, in the worker and as the in-process host runs it: the same JSON.
-        InvocationResponse activity = await world.Host.InvokeActivityAsync(PipelineActivityNames.ValidateDataset, validate.ScheduleTask.Input, runId);
+        InvocationResponse activity = await world.Host.InvokeActivityAsync(ValidateDatasetActivity.Name, validate.ScheduleTask.Input, runId);
         Assert.True(activity.Result.Status == StatusResult.Types.Status.Success, activity.Result.Exception?.Message);
         string workerOutput = JsonNode.Parse(activity.ReturnValue.Json)!.ToJsonString();
-        string inProcessOutput = JsonNode.Parse(await RunInProcessAsync(PipelineActivityNames.ValidateDataset, validate.ScheduleTask.Input, runId))!.ToJsonString();
+        string inProcessOutput = JsonNode.Parse(await RunInProcessAsync(ValidateDatasetActivity.Name, validate.ScheduleTask.Input, runId))!.ToJsonString();
         Assert.Equal(inProcessOutput, workerOutput);
         Assert.True(JsonNode.Parse(workerOutput)!["summary"]!["valid"]!.GetValue<bool>(), workerOutput);
 
@@ -85,7 +85,7 @@ public sealed class WorkerProtocolTests(WorkerWorld world)
             new() { EventId = -1, Timestamp = Timestamp.FromDateTime(t1), TaskCompleted = new P.TaskCompletedEvent { TaskScheduledId = validate.Id, Result = workerOutput } },
         ]));
         P.OrchestratorAction stage = Assert.Single(second.Actions);
-        Assert.Equal(PipelineActivityNames.StageDataset, stage.ScheduleTask.Name);
+        Assert.Equal(StageDatasetActivity.Name, stage.ScheduleTask.Name);
         Assert.Equal("datasets", JsonNode.Parse(stage.ScheduleTask.Input)![0]!["container"]!.GetValue<string>());
     }
 
@@ -103,7 +103,7 @@ public sealed class WorkerProtocolTests(WorkerWorld world)
         P.OrchestratorAction validate = Assert.Single((await world.Host.RunOrchestratorAsync(PipelineNames.Orchestrator, Request(runId, [], history))).Actions);
 
         // The activity fails in the worker (no such blob): the failure travels as the extension's TaskFailureDetails JSON.
-        InvocationResponse activity = await world.Host.InvokeActivityAsync(PipelineActivityNames.ValidateDataset, validate.ScheduleTask.Input, runId);
+        InvocationResponse activity = await world.Host.InvokeActivityAsync(ValidateDatasetActivity.Name, validate.ScheduleTask.Input, runId);
         Assert.Equal(StatusResult.Types.Status.Failure, activity.Result.Status);
         P.TaskFailureDetails failure = Google.Protobuf.JsonParser.Default.Parse<P.TaskFailureDetails>(activity.Result.Exception.Message);
         Assert.False(string.IsNullOrEmpty(failure.ErrorMessage));
@@ -121,7 +121,7 @@ public sealed class WorkerProtocolTests(WorkerWorld world)
         ]));
 
         // The pipeline records the failure (an activity writing the result) before it fails: no further stage is scheduled.
-        Assert.DoesNotContain(replay.Actions, a => a.ScheduleTask?.Name == PipelineActivityNames.StageDataset);
+        Assert.DoesNotContain(replay.Actions, a => a.ScheduleTask?.Name == StageDatasetActivity.Name);
         Assert.Contains("Validating", replay.CustomStatus ?? string.Empty, StringComparison.Ordinal);
     }
 
