@@ -136,6 +136,24 @@ internal sealed class ClientWorld : IAsyncDisposable
             Assert.True(DateTime.UtcNow < deadline, $"deployment {deployment} did not succeed");
             await Task.Delay(20);
         }
+
+        // Then until it answers: like Azure, a new deployment says DeploymentNotFound for a while after it succeeded (the
+        // pipeline's promote step waits for the same), and the client would meanwhile fall back to the base model.
+        using var data = new HttpClient { BaseAddress = Simulator.BaseAddress };
+        data.DefaultRequestHeaders.Add("api-key", ApiKey);
+        var probe = new { model = deployment, messages = new[] { new { role = "user", content = "ping" } }, max_completion_tokens = 1 };
+        while (true)
+        {
+            using HttpResponseMessage answer = await data.PostAsJsonAsync("openai/v1/chat/completions", probe);
+            if (answer.StatusCode != System.Net.HttpStatusCode.NotFound)
+            {
+                answer.EnsureSuccessStatusCode();
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"deployment {deployment} did not answer");
+            await Task.Delay(20);
+        }
     }
 
     /// <summary>Settings of an app that uses the alias chat client against this world.</summary>

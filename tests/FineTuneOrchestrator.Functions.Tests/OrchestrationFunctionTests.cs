@@ -20,6 +20,8 @@ public sealed class OrchestrationFunctionTests
         // Events that never come (the pipeline listens for "cancel" throughout).
         context.Setup(c => c.WaitForExternalEvent<CancelRequest?>(It.IsAny<string>(), It.IsAny<CancellationToken>())).Returns(new TaskCompletionSource<CancelRequest?>().Task);
         context.Setup(c => c.CreateTimer(It.IsAny<DateTime>(), It.IsAny<CancellationToken>())).Returns(Task.CompletedTask);
+        // The orchestrator logs its milestones through the context's replay-safe logger, as the Functions worker gives it.
+        context.Setup(c => c.CreateReplaySafeLogger(It.IsAny<string>())).Returns(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         return context;
     }
 
