@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Azure.Storage.Blobs;
+using FineTuneOrchestrator.DurableTask.Hosting;
 using FineTuneOrchestrator.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -37,7 +38,6 @@ public class AppFactory : WebApplicationFactory<Program>
         ["FunctionKeys:DurableTask"] = SystemKey,
         ["AzureWebJobsStorage"] = StorageConnectionString,
         ["FineTune:Registry:ContainerName"] = RegistryContainer,
-        ["FineTune:EnableDemoOrchestrations"] = "true",
         // The provider is never called by these tests (runs fail or wait before it); it must only be valid.
         ["FineTuning:Provider:Kind"] = "OpenAICompatible",
         ["FineTuning:Provider:Endpoint"] = "http://127.0.0.1:9/v1",
@@ -70,7 +70,12 @@ public class AppFactory : WebApplicationFactory<Program>
 
         builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(settings));
         builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
-        builder.ConfigureTestServices(ConfigureServices);
+        builder.ConfigureTestServices(services =>
+        {
+            // The management API tests drive these orchestrations; the product does not ship them.
+            services.AddDurableTaskHost(new ConfigurationBuilder().AddInMemoryCollection(settings).Build()).AddDemoOrchestrations();
+            ConfigureServices(services);
+        });
     }
 
     public HttpClient CreateClient(string? key)

@@ -38,7 +38,7 @@ public sealed class ConfigurationTests : IDisposable
                 "FineTune__Provider__Kind": "AzureOpenAI",
                 "FineTune__Provider__Endpoint": "http://127.0.0.1:5199/v1",
                 "FineTune__Http__RetryAfterSeconds": 7,
-                "FineTune__EnableDemoOrchestrations": false,
+                "FineTune__BlobTrigger__Enabled": false,
                 "extensions__http__routePrefix": "fromlocal"
               },
               "ConnectionStrings": { "Reports": "Server=x" },
@@ -55,7 +55,7 @@ public sealed class ConfigurationTests : IDisposable
         Assert.Equal("http://127.0.0.1:5199/v1", config["FineTune:Provider:Endpoint"]);
         Assert.Equal("UseDevelopmentStorage=true", config["AzureWebJobsStorage"]);
         Assert.Equal("7", config["FineTune:Http:RetryAfterSeconds"]);
-        Assert.Equal("false", config["FineTune:EnableDemoOrchestrations"]);
+        Assert.Equal("false", config["FineTune:BlobTrigger:Enabled"]);
         Assert.Equal("Server=x", config.GetConnectionString("Reports"));
         Assert.Equal("7123", config["Host:LocalHttpPort"]);
     }

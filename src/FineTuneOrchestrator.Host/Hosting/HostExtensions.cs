@@ -1,7 +1,6 @@
 using FineTuneOrchestrator.Api;
 using FineTuneOrchestrator.Api.Durable;
 using FineTuneOrchestrator.DurableTask.Hosting;
-using FineTuneOrchestrator.Host.Demo;
 using FineTuneOrchestrator.Host.Durable;
 using FineTuneOrchestrator.Host.Security;
 using FineTuneOrchestrator.Host.Triggers;
@@ -28,7 +27,6 @@ public static partial class HostExtensions
         services.AddProblemDetails();
         services.AddFineTuneOrchestrator(config);
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<HttpApiOptions>>((kestrel, http) => kestrel.Limits.MaxRequestBodySize = http.Value.MaxRequestBodyBytes);
-        services.AddOptions<FineTuneAppOptions>().Bind(config.GetSection(FineTuneAppOptions.SectionName)).ValidateOnStart();
 
         services.AddOptions<FunctionKeysOptions>().Bind(config.GetSection(FunctionKeysOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IPostConfigureOptions<FunctionKeysOptions>, FunctionKeysPostConfigure>();
@@ -36,14 +34,10 @@ public static partial class HostExtensions
         services.AddSingleton<FunctionKeyStore>();
         services.AddSingleton<IDurableManagementLinks, SelfHostManagementLinks>();
 
-        DurableTaskHostBuilder durable = services.AddDurableTaskHost(config)
+        services.AddDurableTaskHost(config)
             .AddOrchestrators(PipelineTasks.Orchestrators)
             .AddActivities(PipelineTasks.Activities)
             .ConfigureActivityScope((scope, stopping) => scope.GetRequiredService<ActivityCancellation>().Token = stopping);
-        if (config.GetValue($"{FineTuneAppOptions.SectionName}:{nameof(FineTuneAppOptions.EnableDemoOrchestrations)}", false))
-        {
-            durable.AddDemoOrchestrations();
-        }
 
         services.AddOptions<BlobTriggerOptions>()
             .Bind(config.GetSection(BlobTriggerOptions.SectionName))

@@ -1,13 +1,13 @@
 using FineTuneOrchestrator.DurableTask.Hosting;
 using Microsoft.DurableTask;
 
-namespace FineTuneOrchestrator.Host.Demo;
+namespace FineTuneOrchestrator.Host.IntegrationTests;
 
 /// <summary>
 /// Small orchestrations that exercise the management API end to end without training anything
-/// (<c>FineTune:EnableDemoOrchestrations</c>): an activity chain, an instance that waits for an event, and one that fails.
+/// (registered by <see cref="AppFactory"/>, not by the product): an activity chain, an instance that waits for an event, and one that fails.
 /// </summary>
-public static class DemoOrchestrations
+internal static class DemoOrchestrations
 {
     /// <summary>Calls SayHello for each city in the input (default Tokyo, Seattle, London) and returns the greetings.</summary>
     public const string HelloSequence = "HelloSequence";

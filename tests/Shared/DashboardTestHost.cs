@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace FineTuneOrchestrator.Dashboard.Testing;
 
 /// <summary>
-/// What the dashboard's test projects (browser and API tests; this file is linked into both) set up alike: the host's
+/// What the dashboard's test projects (browser and API tests; this file, in tests/Shared, is linked into both) set up alike: the host's
 /// settings for a task hub and containers of a test's own on Azurite with the simulator as provider, the repository root,
 /// and datasets from the project's own generator (scripts/dataset/gen-support-tickets.mjs) with its run configuration.
 /// </summary>
