@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Cold start of the published Functions worker, process start to the host connection and to functions loaded, started the
-# way the Functions host starts it (tests/FineTuneOrchestrator.Functions.HostProtocol), side by side with:
+# way the Functions host starts it (support/FineTuneOrchestrator.Functions.HostProtocol), side by side with:
 #   - the same app without ReadyToRun (what publishing gave before the project turned it on), and
 #   - a peer: the smallest isolated worker of the same stack (bench/FunctionsColdStartPeer, one HTTP function).
 # Usage: scripts/bench-coldstart.sh [--runs 10]

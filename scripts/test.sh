@@ -49,7 +49,7 @@ export FTO_NATIVE_CLI="$root/.artifacts/fto/fto"
 # <<< native fto
 
 # >>> the published Functions app: the worker start-up and host-protocol tests run the package `dotnet publish` makes
-# (tests/FineTuneOrchestrator.Functions.HostProtocol reads FTO_FUNCTIONS_APP, and publishes itself when it is not set).
+# (support/FineTuneOrchestrator.Functions.HostProtocol reads FTO_FUNCTIONS_APP, and publishes itself when it is not set).
 rm -rf "$root/.artifacts/functions-app"
 if ! dotnet publish src/FineTuneOrchestrator.Functions -c Release -o "$root/.artifacts/functions-app" -nologo -clp:ErrorsOnly >"$results/publish-functions.log" 2>&1; then
   tail -n 30 "$results/publish-functions.log"; echo "Functions app publish failed"; echo "0 passed, 1 failed"; exit 1
