@@ -1,16 +1,8 @@
-using System.ClientModel;
-using System.ClientModel.Primitives;
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FineTuneOrchestrator.Providers.Internal;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using OpenAI;
 using OpenAI.Chat;
-using OpenAI.Files;
 using SdkChatMessage = OpenAI.Chat.ChatMessage;
 
 namespace FineTuneOrchestrator.Providers;

@@ -1,4 +1,3 @@
-using FineTuneOrchestrator.Storage;
 using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using FineTuneOrchestrator.Api.Http;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.DurableTask.Client;

@@ -1,6 +1,5 @@
 using FineTuneOrchestrator.Pipeline;
 using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace FineTuneOrchestrator.Api.Durable;

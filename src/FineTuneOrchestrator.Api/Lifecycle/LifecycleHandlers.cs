@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Http;
 using Microsoft.DurableTask.Client;
 
 namespace FineTuneOrchestrator.Api.Lifecycle;

@@ -11,7 +11,6 @@ using FineTuneOrchestrator.Providers;
 using FineTuneOrchestrator.Registry;
 using FineTuneOrchestrator.Validation;
 using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace FineTuneOrchestrator.Api.Lifecycle;

@@ -3,7 +3,6 @@ using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using FineTuneOrchestrator.Pipeline;
-using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 
 namespace FineTuneOrchestrator.Api.Pipelines;

@@ -1,8 +1,3 @@
-using System.Globalization;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using DurableTask.Core.History;
 using FineTuneOrchestrator.Api;
 using FineTuneOrchestrator.Api.Durable;
 using FineTuneOrchestrator.Api.Http;
@@ -11,7 +6,6 @@ using FineTuneOrchestrator.Pipeline;
 using FineTuneOrchestrator.DurableTask.Hosting;
 using FineTuneOrchestrator.Host.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text;
 using Azure.Storage.Blobs;
-using FineTuneOrchestrator.Evaluation;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Options;
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text;
 using Azure.Storage.Blobs;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Options;

@@ -1,7 +1,4 @@
-using System.Globalization;
-using System.Text;
 using System.Text.Json;
-using FineTuneOrchestrator.Providers;
 using Json.Schema;
 
 namespace FineTuneOrchestrator.Pipeline;

@@ -19,7 +19,7 @@ public sealed class TiktokenEncoding
     private static readonly Lazy<TiktokenEncoding> Cl100k = new(() => Load(Cl100kBaseName, PreTokenizerKind.Cl100k));
 
     [ThreadStatic]
-    private static PieceCache?[]? t_caches;
+    private static PieceCache?[]? _threadCaches;
 
     private readonly RankTable _ranks;
     private readonly PreTokenizerKind _kind;
@@ -101,7 +101,7 @@ public sealed class TiktokenEncoding
 
     private int Run(ReadOnlySpan<byte> text, List<int>? output)
     {
-        var caches = t_caches ??= new PieceCache?[2];
+        var caches = _threadCaches ??= new PieceCache?[2];
         return Run(text, output, caches[(int)_kind] ??= new PieceCache());
     }
 
