@@ -1,3 +1,6 @@
+using FineTuneOrchestrator.Registry;
+using FineTuneOrchestrator.Validation;
+
 namespace FineTuneOrchestrator.Pipeline;
 
 /// <summary>
@@ -26,6 +29,19 @@ public static class ModelLineage
 
     /// <summary>True when <paramref name="model"/> is a fine-tuned model id (either provider's form).</summary>
     public static bool IsFineTuned(string? model) => RootBaseOf(model) is { } root && root != model;
+
+    /// <summary>
+    /// The base model at the root of a promoted model's lineage: the one recorded with it, else the one its base (the parent,
+    /// for a fine-tune of a fine-tune) or its own id names.
+    /// </summary>
+    public static string RootBaseOf(ModelRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return record.RootBaseModel ?? RootBaseOf(record.BaseModel) ?? RootBaseOf(record.Model) ?? record.Model;
+    }
+
+    /// <summary>The catalog's dated name of a model (<c>gpt-4o-mini</c> is <c>gpt-4o-mini-2024-07-18</c>), else the name as given.</summary>
+    public static string Dated(string model) => ModelCatalog.Default.TryGet(model, out var info) ? info.Name : model;
 
     /// <summary>
     /// The base model at the root of <paramref name="model"/>'s lineage: the base named inside a fine-tuned id (services

@@ -226,11 +226,14 @@ public sealed class HttpFunctionTests
         Assert.Equal(["support"], body.GetProperty("aliases").EnumerateArray().Select(a => a.GetString()));
 
         List<string> written = _h.CaptureUploads("models", "aliases/support.json");
+        // Promotion makes the model callable under the alias first (the same step as the pipeline's; nothing to deploy here).
+        _h.Provider.Setup(p => p.EnsureModelAvailableAsync("ft:m", "support", FineTuneOrchestrator.Providers.DeploymentPurpose.Serving, It.IsAny<CancellationToken>())).ReturnsAsync("ft:m");
         request = Request("POST", "/api/models/support/promote", """{"model": "ft:m", "provider": "OpenAI"}""");
         (status, body) = await ExecuteAsync(await Models.PromoteAsync(request, "support", CancellationToken.None), request);
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("ft:m", body.GetProperty("current").GetProperty("model").GetString());
         Assert.Single(written);
+        _h.Provider.Verify(p => p.EnsureModelAvailableAsync("ft:m", "support", FineTuneOrchestrator.Providers.DeploymentPurpose.Serving, It.IsAny<CancellationToken>()), Times.Once);
     }
 
     [Fact]

@@ -143,9 +143,7 @@ public sealed partial class LifecycleSweep(
                     : null;
                 if (why is not null)
                 {
-                    await provider.EnsureModelAvailableAsync(current.Model, alias, DeploymentPurpose.Serving, ct).ConfigureAwait(false);
-                    var redeployed = await provider.GetDeploymentAsync(alias, ct).ConfigureAwait(false);
-                    deployment = new AliasDeployment { Name = alias, Model = current.Model, Sku = redeployed?.Sku, UpdatedAt = time.GetUtcNow() };
+                    (_, deployment) = await AliasDeploymentStep.PointAsync(provider, alias, current.Model, time, ct).ConfigureAwait(false);
                     events.Add(new LifecycleEvent(now, "redeployed", $"Deployment '{alias}' was redeployed with {current.Model}: {why}."));
                     actions.Add("redeployed");
                     LogRedeployed(alias, current.Model, why);
@@ -164,8 +162,8 @@ public sealed partial class LifecycleSweep(
         }
 
         // (b) The root base's retirement, and a re-training run on its successor inside the window.
-        string root = current.RootBaseModel ?? ModelLineage.RootBaseOf(current.BaseModel) ?? ModelLineage.RootBaseOf(current.Model) ?? current.Model;
-        string datedRoot = ModelCatalog.Default.TryGet(root, out var info) ? info.Name : root;
+        string root = ModelLineage.RootBaseOf(current);
+        string datedRoot = ModelLineage.Dated(root);
         // The current model's own date first: Azure publishes one per fine-tuned model, which can differ from its base's
         // (Microsoft's schedule keeps fine-tuned deployments serving after the base's retirement); then the root base's.
         ModelLifecycle? modelLifecycle = null, lifecycle = null;

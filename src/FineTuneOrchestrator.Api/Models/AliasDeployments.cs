@@ -1,4 +1,5 @@
 using FineTuneOrchestrator.Api.Http;
+using FineTuneOrchestrator.Pipeline;
 using FineTuneOrchestrator.Providers;
 using FineTuneOrchestrator.Registry;
 
@@ -18,16 +19,9 @@ public static class AliasDeployments
     {
         ArgumentNullException.ThrowIfNull(provider);
         ArgumentNullException.ThrowIfNull(time);
-        if (provider.Kind != ProviderKind.AzureOpenAI)
-        {
-            return (null, null);
-        }
-
         try
         {
-            string name = await provider.EnsureModelAvailableAsync(model, alias, DeploymentPurpose.Serving, ct).ConfigureAwait(false);
-            var deployed = await provider.GetDeploymentAsync(name, ct).ConfigureAwait(false);
-            return (new AliasDeployment { Name = name, Model = model, Sku = deployed?.Sku, UpdatedAt = time.GetUtcNow() }, null);
+            return ((await AliasDeploymentStep.PointAsync(provider, alias, model, time, ct).ConfigureAwait(false)).Deployment, null);
         }
         catch (ProviderException e)
         {

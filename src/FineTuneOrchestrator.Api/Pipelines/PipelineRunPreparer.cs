@@ -198,7 +198,7 @@ public sealed partial class PipelineRunPreparer(
                 return (run, [new RunConfigError("baseModel", $"'{run.BaseModel}': no model alias named '{parentAlias}' exists, so there is no current model to fine-tune further.")]);
             }
 
-            string root = Dated(alias.Current.RootBaseModel ?? ModelLineage.RootBaseOf(alias.Current.BaseModel) ?? ModelLineage.RootBaseOf(alias.Current.Model) ?? alias.Current.Model);
+            string root = ModelLineage.Dated(ModelLineage.RootBaseOf(alias.Current));
             run = run with
             {
                 BaseModel = alias.Current.Model,
@@ -207,7 +207,7 @@ public sealed partial class PipelineRunPreparer(
         }
         else if (ModelLineage.IsFineTuned(run.BaseModel))
         {
-            run = run with { Lineage = new LineageSpec { ParentModel = run.BaseModel, RootBaseModel = Dated(ModelLineage.RootBaseOf(run.BaseModel)!) } };
+            run = run with { Lineage = new LineageSpec { ParentModel = run.BaseModel, RootBaseModel = ModelLineage.Dated(ModelLineage.RootBaseOf(run.BaseModel)!) } };
         }
 
         DateTimeOffset now = time.GetUtcNow();
@@ -226,7 +226,7 @@ public sealed partial class PipelineRunPreparer(
         ModelLifecycle? lifecycle = null;
         try
         {
-            lifecycle = await provider.GetModelLifecycleAsync(Dated(model), cancellationToken).ConfigureAwait(false);
+            lifecycle = await provider.GetModelLifecycleAsync(ModelLineage.Dated(model), cancellationToken).ConfigureAwait(false);
         }
         catch (ProviderException)
         {
@@ -240,9 +240,6 @@ public sealed partial class PipelineRunPreparer(
 
         return (run, errors);
     }
-
-    /// <summary>The catalog's dated name of a model ("gpt-4o-mini" is "gpt-4o-mini-2024-07-18"), else the name as given.</summary>
-    private static string Dated(string model) => FineTuneOrchestrator.Validation.ModelCatalog.Default.TryGet(model, out var info) ? info.Name : model;
 
     /// <summary>The pipeline's validator, as <see cref="RunConfigError"/>s.</summary>
     public static IReadOnlyList<RunConfigError> Validate(PipelineRunRequest request) =>

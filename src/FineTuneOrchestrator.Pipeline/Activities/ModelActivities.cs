@@ -62,13 +62,7 @@ internal sealed class PromoteActivity(IServiceProvider services, IFineTuningProv
             ?? throw new PipelineInputException("No model registry is registered (AddModelRegistry): cannot promote.");
 
         // Azure OpenAI: point the alias's deployment at the new model before the registry says so.
-        string callable = await provider.EnsureModelAvailableAsync(input.FineTunedModel, input.Alias, DeploymentPurpose.Serving, ct).ConfigureAwait(false);
-        AliasDeployment? deployment = null;
-        if (provider.Kind == ProviderKind.AzureOpenAI)
-        {
-            var deployed = await provider.GetDeploymentAsync(callable, ct).ConfigureAwait(false);
-            deployment = new AliasDeployment { Name = callable, Model = input.FineTunedModel, Sku = deployed?.Sku, UpdatedAt = time.GetUtcNow() };
-        }
+        var (callable, deployment) = await AliasDeploymentStep.PointAsync(provider, input.Alias, input.FineTunedModel, time, ct).ConfigureAwait(false);
 
         var alias = await registry.PromoteAsync(input.Alias, new ModelVersion
         {
