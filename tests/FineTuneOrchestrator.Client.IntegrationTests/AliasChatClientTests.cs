@@ -1,6 +1,7 @@
 using System.Diagnostics;
-using FineTuneOrchestrator.Client.Tests;
+using FineTuneOrchestrator.Testing;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Time.Testing;
 using OpenAI;
 using OpenAI.Models;
 
@@ -73,7 +74,7 @@ public sealed class AliasChatClientTests
         await using ClientWorld world = await ClientWorld.StartAsync();
         string model = await world.TrainAsync(ClientWorld.TaggedExamples("alpha"));
         await world.PromoteAsync(model);
-        using var metrics = new MetricRecorder();
+        using var metrics = new MetricRecorder(ModelAliasChatClientTelemetry.MeterName);
         var spans = new List<Activity>();
         using var listener = new ActivityListener
         {
@@ -109,7 +110,7 @@ public sealed class AliasChatClientTests
         await using ClientWorld world = await ClientWorld.StartAsync();
         string model = await world.TrainAsync(ClientWorld.TaggedExamples("alpha"));
         await world.PromoteAsync(model);
-        using var metrics = new MetricRecorder();
+        using var metrics = new MetricRecorder(ModelAliasChatClientTelemetry.MeterName);
         var settings = world.Settings();
         string limits = $"FineTune:ChatClients:{world.Alias}:RateLimit:";
         settings[limits + "RequestsPerWindow"] = "4";
@@ -189,7 +190,10 @@ public sealed class AliasChatClientTests
         await world.PromoteAsync(alpha);
         var settings = world.Settings();
         settings[$"FineTune:ChatClients:{world.Alias}:Cache:Enabled"] = "true";
-        IChatClient client = world.BuildClient(settings);
+        // The client reads the alias again once its refresh interval (1 s here) has passed on its clock: this test moves
+        // that clock past the interval instead of waiting for it.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        IChatClient client = world.BuildClient(settings, clock);
         var options = new ChatOptions { Temperature = 0 };
 
         ChatResponse first = await client.GetResponseAsync(Question, options);
@@ -197,7 +201,7 @@ public sealed class AliasChatClientTests
         ChatResponse repeat = await client.GetResponseAsync(Question, options);
         long afterRepeat = world.SimulatorRequests;
         await world.PromoteAsync(beta);
-        await Task.Delay(TimeSpan.FromSeconds(1.1));
+        clock.Advance(TimeSpan.FromSeconds(1.1));
         ChatResponse afterPromotion = await client.GetResponseAsync(Question, options);
 
         Assert.Equal(first.Text, repeat.Text);

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
-using FineTuneOrchestrator.Client.Tests;
+using FineTuneOrchestrator.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Logging;
@@ -130,10 +130,7 @@ public sealed class SupportClassifierTests
         {
             await using WebApplicationFactory<ClassifierOptions> app = App(world);
             using HttpClient http = app.CreateClient();
-            using (HttpClient api = world.Api())
-            {
-                (await api.DeleteAsync($"v1/models/{Uri.EscapeDataString(model)}")).EnsureSuccessStatusCode();
-            }
+            (await world.Simulator.Http.DeleteAsync($"v1/models/{Uri.EscapeDataString(model)}")).EnsureSuccessStatusCode();
 
             using HttpResponseMessage response = await ClassifyAsync(http, "My Orbit Webcam HD shows error E512 when I start it.");
 
@@ -155,10 +152,7 @@ public sealed class SupportClassifierTests
         {
             await using WebApplicationFactory<ClassifierOptions> app = App(world, new() { [$"FineTune:ChatClients:{world.Alias}:FallbackModel"] = "gpt-retired-base" });
             using HttpClient http = app.CreateClient();
-            using (HttpClient api = world.Api())
-            {
-                (await api.DeleteAsync($"v1/models/{Uri.EscapeDataString(model)}")).EnsureSuccessStatusCode();
-            }
+            (await world.Simulator.Http.DeleteAsync($"v1/models/{Uri.EscapeDataString(model)}")).EnsureSuccessStatusCode();
 
             using HttpResponseMessage response = await ClassifyAsync(http, "My order has not arrived yet.");
 

@@ -1,4 +1,5 @@
 using FineTuneOrchestrator.Client.Internal;
+using FineTuneOrchestrator.Testing;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
@@ -16,7 +17,7 @@ public sealed class ModelAliasChatClientTests : IDisposable
     private readonly Mock<IModelChatClientFactory> _factory = new(MockBehavior.Strict);
     private readonly CapturingLoggerProvider _logs = new();
     private readonly ILoggerFactory _loggerFactory;
-    private readonly MetricRecorder _metrics = new();
+    private readonly MetricRecorder _metrics = new(ModelAliasChatClientTelemetry.MeterName);
     private readonly ModelAliasChatClientOptions _options = new()
     {
         FallbackSystemPrompt = "You are a careful classifier. Answer with JSON only.",

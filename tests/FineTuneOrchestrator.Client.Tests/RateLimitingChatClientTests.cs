@@ -1,4 +1,5 @@
 using FineTuneOrchestrator.Client.Internal;
+using FineTuneOrchestrator.Testing;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
@@ -8,7 +9,7 @@ namespace FineTuneOrchestrator.Client.Tests;
 public sealed class RateLimitingChatClientTests : IDisposable
 {
     private readonly Mock<IChatClient> _inner = new(MockBehavior.Strict);
-    private readonly MetricRecorder _metrics = new();
+    private readonly MetricRecorder _metrics = new(ModelAliasChatClientTelemetry.MeterName);
     private readonly string _alias = "rl-" + Guid.NewGuid().ToString("N")[..8];
 
     public RateLimitingChatClientTests()

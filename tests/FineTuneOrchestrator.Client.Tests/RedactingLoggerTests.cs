@@ -1,4 +1,5 @@
 using FineTuneOrchestrator.Client.Internal;
+using FineTuneOrchestrator.Testing;
 using Microsoft.Extensions.Logging;
 
 namespace FineTuneOrchestrator.Client.Tests;

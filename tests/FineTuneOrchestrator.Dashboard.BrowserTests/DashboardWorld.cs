@@ -1,11 +1,8 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
-using FineTuneOrchestrator.Dashboard.Testing;
-using FineTuneOrchestrator.OpenAISimulator;
 using FineTuneOrchestrator.Testing;
 
 namespace FineTuneOrchestrator.Dashboard.BrowserTests;
@@ -17,28 +14,27 @@ namespace FineTuneOrchestrator.Dashboard.BrowserTests;
 /// </summary>
 public sealed class DashboardWorld : IAsyncLifetime
 {
-    public const string FunctionKey = TestHost.FunctionKey;
-    public const string MasterKey = TestHost.MasterKey;
+    public const string FunctionKey = TestKeys.Function;
+    public const string MasterKey = TestKeys.Master;
     private const string SimulatorApiKey = "sk-dashboard-simulator-7d1e";
 
-    private readonly string _id = Guid.NewGuid().ToString("N")[..10];
     private readonly List<IAsyncDisposable> _started = [];
     private readonly SemaphoreSlim _finishedGate = new(1, 1);
     private string? _finishedRunId;
-    private string _datasetDir = "";
+    private GeneratedDataset? _dataset;
 
-    public static string RepoRoot => TestHost.RepoRoot;
+    public static string RepoRoot => Repository.Root;
 
     /// <summary>Where test artifacts go (scripts/test.sh collects .artifacts/test-results/).</summary>
-    public static string ResultsDir { get; } = Path.Combine(RepoRoot, ".artifacts", "test-results");
+    public static string ResultsDir => Repository.ResultsDirectory;
 
-    public string Hub => "dash" + _id;
+    public TestStorage Storage { get; } = new("dash");
 
-    public string Prefix => "dash" + _id;
+    public string Prefix => Storage.Name;
 
-    public SimulatorServer Simulator { get; private set; } = null!;
+    public TestSimulator Simulator { get; private set; } = null!;
 
-    internal HostAppProcess Host { get; private set; } = null!;
+    public HostAppProcess Host { get; private set; } = null!;
 
     public BrowserDriver Browser { get; private set; } = null!;
 
@@ -48,11 +44,11 @@ public sealed class DashboardWorld : IAsyncLifetime
     /// <summary>The host's API with the master key.</summary>
     public HttpClient Admin { get; private set; } = null!;
 
-    public HttpClient SimulatorHttp { get; } = new();
+    public HttpClient SimulatorHttp => Simulator.Http;
 
-    public BlobContainerClient Datasets => new BlobServiceClient(AzuriteTaskHubs.ConnectionString).GetBlobContainerClient($"{Prefix}-datasets");
+    public BlobContainerClient Datasets => Storage.Datasets;
 
-    public string LogPath => Path.Combine(ResultsDir, $"dashboard-browser-{_id}.log");
+    public string LogPath => Path.Combine(ResultsDir, $"dashboard-browser-{Prefix}.log");
 
     /// <summary>The dashboard's URL with a key given once as <c>?code=</c> and a hash route.</summary>
     public string PageUrl(string key, string route = "#/runs") => $"{Host.BaseAddress}?code={Uri.EscapeDataString(key)}{route}";
@@ -65,25 +61,23 @@ public sealed class DashboardWorld : IAsyncLifetime
             // The browser first: without Chromium every test fails at once, saying why.
             Browser = await BrowserDriver.StartAsync(RepoRoot, LogPath);
             _started.Add(Browser);
-            Simulator = await SimulatorServer.StartAsync(new Dictionary<string, string?>
+            Simulator = await TestSimulator.StartAsync(new SimulatorSetup(SimulatorApiKey)
             {
-                ["Simulator:ManualClock"] = "true",
-                // The models retire on real dates: these tests must not depend on the calendar.
-                ["Simulator:EnforceRetirement"] = "false",
-                ["Simulator:ApiKey"] = SimulatorApiKey,
-                ["Simulator:Seed"] = "11",
+                Seed = 11,
+                ManualClock = true,
                 // A run with this suffix trains a model that answers exactly as its base: no gain to show.
-                ["Simulator:Models:NoGainSuffix"] = DashboardWorld.NoGainSuffix,
+                Extra = new Dictionary<string, string?> { ["Simulator:Models:NoGainSuffix"] = NoGainSuffix },
             });
             _started.Add(Simulator);
-            SimulatorHttp.BaseAddress = Simulator.BaseAddress;
-            SimulatorHttp.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", SimulatorApiKey);
-            Host = await HostAppProcess.StartAsync(RepoRoot, TestHost.Settings(Hub, Prefix, Simulator.OpenAIEndpoint, SimulatorApiKey, AzuriteTaskHubs.ConnectionString), LogPath, TimeSpan.FromSeconds(90));
+            // Priced so the evaluation (and with it a run's actual cost) has a cost to show.
+            var settings = TestSettings.Merge(
+                TestSettings.Host(Storage, Simulator.OpenAIEndpoint, SimulatorApiKey),
+                TestSettings.Prices(("gpt-4o-mini", 0.15, 0.6), ("gpt-4o-mini-2024-07-18", 0.3, 1.2)));
+            Host = await HostAppProcess.StartAsync(settings, LogPath, TimeSpan.FromSeconds(90));
             _started.Add(Host);
-            Api = Client(FunctionKey);
-            Admin = Client(MasterKey);
-            _datasetDir = Path.Combine(Path.GetTempPath(), $"fto-dashboard-{_id}");
-            await TestHost.GenerateDatasetAsync(_datasetDir);
+            Api = Host.CreateClient(FunctionKey, TimeSpan.FromSeconds(60));
+            Admin = Host.CreateClient(MasterKey, TimeSpan.FromSeconds(60));
+            _dataset = await GeneratedDataset.CreateAsync("dashboard");
         }
         catch
         {
@@ -102,35 +96,9 @@ public sealed class DashboardWorld : IAsyncLifetime
         }
 
         _started.Clear();
-        try
-        {
-            await AzuriteTaskHubs.DeleteHubAsync(Hub);
-            var account = new BlobServiceClient(AzuriteTaskHubs.ConnectionString);
-            foreach (string container in TestHost.Containers(Prefix))
-            {
-                await account.GetBlobContainerClient(container).DeleteIfExistsAsync();
-            }
-        }
-#pragma warning disable CA1031 // best-effort clean-up: with Azurite down the tests have failed already
-        catch (Exception)
-        {
-        }
-#pragma warning restore CA1031
-
-        if (_datasetDir.Length > 0 && Directory.Exists(_datasetDir))
-        {
-            Directory.Delete(_datasetDir, recursive: true);
-        }
-
-        SimulatorHttp.Dispose();
+        await Storage.DisposeAsync();
+        _dataset?.Dispose();
         _finishedGate.Dispose();
-    }
-
-    private HttpClient Client(string key)
-    {
-        var client = new HttpClient { BaseAddress = Host.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
-        client.DefaultRequestHeaders.Add("x-functions-key", key);
-        return client;
     }
 
     /// <summary>
@@ -143,10 +111,10 @@ public sealed class DashboardWorld : IAsyncLifetime
         await Datasets.CreateIfNotExistsAsync();
         foreach (string file in new[] { "eval.jsonl", "train.jsonl" })
         {
-            await Datasets.GetBlobClient($"{name}/{file}").UploadAsync(Path.Combine(_datasetDir, file), overwrite: true);
+            await Datasets.GetBlobClient($"{name}/{file}").UploadAsync(Path.Combine(_dataset!.Directory, file), overwrite: true);
         }
 
-        JsonObject config = TestHost.RunConfig(_datasetDir, name, alias, approval, epochs);
+        JsonObject config = _dataset!.RunConfig(name, alias, approval, epochs);
         if (suffix is not null) config["suffix"] = suffix;
         using HttpResponseMessage response = await Api.PostAsync("api/pipelines", new StringContent(config.ToJsonString(), Encoding.UTF8, "application/json"));
         string body = await response.Content.ReadAsStringAsync();
@@ -183,7 +151,7 @@ public sealed class DashboardWorld : IAsyncLifetime
                 throw new InvalidOperationException($"Run {runId} ended before the expected state: {run}");
             }
 
-            Simulator.State.AdvanceClock(simulatedSeconds);
+            Simulator.AdvanceClock(simulatedSeconds);
             await Task.Delay(100);
         }
 
@@ -206,7 +174,7 @@ public sealed class DashboardWorld : IAsyncLifetime
         while ((await ReportedStepsAsync(jobId!)).Count < steps)
         {
             Assert.True(DateTime.UtcNow < deadline, $"job {jobId} did not report {steps} steps in 60 s");
-            Simulator.State.AdvanceClock(2); // the simulator's step takes 2 simulated seconds
+            Simulator.AdvanceClock(2); // the simulator's step takes 2 simulated seconds
             await Task.Delay(50);
         }
 
@@ -224,7 +192,7 @@ public sealed class DashboardWorld : IAsyncLifetime
         {
             if (_finishedRunId is null)
             {
-                string runId = await StartRunAsync("dash-finished-" + _id[..6]);
+                string runId = await StartRunAsync("dash-finished-" + Prefix[^6..]);
                 JsonElement done = await FinishAsync(runId);
                 Assert.True(done.Str("outcome") == "Promoted", $"the shared finished run did not promote: {done}");
                 _finishedRunId = runId;
@@ -249,38 +217,18 @@ public sealed class DashboardWorld : IAsyncLifetime
     }
 
     /// <summary>The provider's job of a run, read from the simulator (by the run id the job is tagged with).</summary>
-    public async Task<JsonElement> ProviderJobAsync(string runId)
-    {
-        using HttpResponseMessage response = await SimulatorHttp.GetAsync($"v1/fine_tuning/jobs?limit=100&metadata[fto_run_id]={Uri.EscapeDataString(runId)}");
-        response.EnsureSuccessStatusCode();
-        JsonElement jobs = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("data");
-        Assert.Equal(1, jobs.GetArrayLength());
-        return jobs[0].Clone();
-    }
+    public async Task<JsonElement> ProviderJobAsync(string runId) => Assert.Single(await Simulator.JobsForRunAsync(runId));
 
     /// <summary>The steps the provider reported in the job's metrics events, read page by page from the simulator.</summary>
     public async Task<List<(int Step, bool HasValidLoss)>> ReportedStepsAsync(string jobId)
     {
         var steps = new SortedDictionary<int, bool>();
-        string? after = null;
-        for (int page = 0; page < 1000; page++)
+        foreach (JsonElement e in await Simulator.ListAsync($"v1/fine_tuning/jobs/{jobId}/events?limit=100"))
         {
-            using HttpResponseMessage response = await SimulatorHttp.GetAsync($"v1/fine_tuning/jobs/{jobId}/events?limit=100" + (after is null ? "" : $"&after={after}"));
-            response.EnsureSuccessStatusCode();
-            JsonElement body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-            foreach (JsonElement e in body.GetProperty("data").EnumerateArray())
+            if (e.Str("type") == "metrics")
             {
-                after = e.Str("id");
-                if (e.Str("type") == "metrics")
-                {
-                    JsonElement data = e.GetProperty("data");
-                    steps[data.GetProperty("step").GetInt32()] = data.TryGetProperty("valid_loss", out JsonElement v) && v.ValueKind == JsonValueKind.Number;
-                }
-            }
-
-            if (!body.GetProperty("has_more").GetBoolean())
-            {
-                break;
+                JsonElement data = e.GetProperty("data");
+                steps[data.GetProperty("step").GetInt32()] = data.TryGetProperty("valid_loss", out JsonElement v) && v.ValueKind == JsonValueKind.Number;
             }
         }
 

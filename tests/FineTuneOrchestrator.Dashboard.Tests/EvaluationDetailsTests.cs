@@ -12,7 +12,7 @@ namespace FineTuneOrchestrator.Dashboard.Tests;
 public sealed class EvaluationDetailsTests : IAsyncLifetime
 {
     private const string RunId = "run-crafted";
-    private readonly BlobContainerClient _runs = new BlobServiceClient(AzuriteTaskHubs.ConnectionString).GetBlobContainerClient($"evd-{Guid.NewGuid():N}");
+    private readonly BlobContainerClient _runs = Azurite.Blobs.GetBlobContainerClient($"evd-{Guid.NewGuid():N}");
 
     public Task InitializeAsync() => _runs.CreateIfNotExistsAsync();
 

@@ -1,9 +1,7 @@
-using DurableTask.AzureStorage;
+using FineTuneOrchestrator.Testing;
 using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace FineTuneOrchestrator.DurableTask.Hosting.IntegrationTests;
 
@@ -22,21 +20,9 @@ internal sealed class ClientOnly : IAsyncDisposable
 
     public static async Task<ClientOnly> CreateAsync(string hub)
     {
-        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["AzureWebJobsStorage"] = Azurite.ConnectionString,
-            ["extensions:durableTask:hubName"] = hub,
-            ["extensions:durableTask:storageProvider:partitionCount"] = "4",
-        });
-        // Names are known to the workers, not to this process: it refuses none.
-        builder.Services.AddDurableTaskHost(builder.Configuration).WithoutWorker();
-        IHost host = builder.Build();
-        await host.StartAsync();
-        // The hub exists before the first worker starts, so scheduling never races its creation.
-        await host.Services.GetRequiredService<AzureStorageOrchestrationService>().CreateIfNotExistsAsync();
-        return new ClientOnly(host);
+        // Names are known to the workers, not to this process: it refuses none. The hub exists before the first worker
+        // starts (with the workers' four partitions), so scheduling never races its creation.
+        return new ClientOnly(await EngineHost.StartClientAsync(hub, partitions: 4));
     }
 
     public async Task<OrchestrationMetadata> WaitAsync(string instanceId, TimeSpan timeout)

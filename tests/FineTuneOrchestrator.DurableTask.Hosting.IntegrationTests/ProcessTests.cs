@@ -1,5 +1,6 @@
 using DurableTask.Core.History;
 using FineTuneOrchestrator.DurableTask.Hosting.TestWorker;
+using FineTuneOrchestrator.Testing;
 using Microsoft.DurableTask.Client;
 
 namespace FineTuneOrchestrator.DurableTask.Hosting.IntegrationTests;
@@ -10,7 +11,7 @@ namespace FineTuneOrchestrator.DurableTask.Hosting.IntegrationTests;
 /// </summary>
 public sealed class ProcessTests : IAsyncLifetime
 {
-    private readonly string _hub = Azurite.NewHubName("p");
+    private readonly string _hub = Azurite.NewName("p");
     private readonly string _log = Path.Combine(Path.GetTempPath(), $"fto-worker-{Guid.NewGuid():N}.log");
     private readonly List<WorkerProcess> _workers = [];
     private ClientOnly _client = null!;
@@ -25,7 +26,7 @@ public sealed class ProcessTests : IAsyncLifetime
         }
 
         await _client.DisposeAsync();
-        await Azurite.DeleteHubAsync(_hub);
+        await Azurite.DeleteAllAsync(_hub);
         File.Delete(_log);
     }
 

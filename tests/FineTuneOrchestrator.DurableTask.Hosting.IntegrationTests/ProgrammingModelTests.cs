@@ -1,5 +1,6 @@
 using OrchestrationAlreadyExistsException = DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException;
 using DurableTask.Core.History;
+using FineTuneOrchestrator.Testing;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
@@ -158,7 +159,12 @@ public sealed class ProgrammingModelTests(HostFixture fixture) : IClassFixture<H
         await Client.SuspendInstanceAsync(id, "pause");
         await WaitForStatusAsync(id, OrchestrationRuntimeStatus.Suspended);
         await Client.RaiseEventAsync(id, "approval", true); // held while suspended
-        await Task.Delay(500);
+        // Once the engine has taken the event in (it is in the history), the instance is still Suspended: a wait on that,
+        // not a fixed sleep.
+        await Poll.UntilAsync(
+            async () => (await Client.GetOrchestrationHistoryAsync(id)).OfType<EventRaisedEvent>().Any(),
+            TimeSpan.FromSeconds(10),
+            "the event reaches the suspended instance's history");
         Assert.Equal(OrchestrationRuntimeStatus.Suspended, (await Client.GetInstanceAsync(id))!.RuntimeStatus);
 
         await Client.ResumeInstanceAsync(id, "go on");
@@ -178,8 +184,16 @@ public sealed class ProgrammingModelTests(HostFixture fixture) : IClassFixture<H
     {
         DateTimeOffset startAt = DateTimeOffset.UtcNow.AddSeconds(3);
         string id = await Client.ScheduleNewOrchestrationInstanceAsync("Chain", 1, new StartOrchestrationOptions { StartAt = startAt });
-        await Task.Delay(1000);
-        Assert.Equal(OrchestrationRuntimeStatus.Pending, (await Client.GetInstanceAsync(id))!.RuntimeStatus);
+        // Pending whenever it is looked at until just before its start (less the backend's slack, below): watched, not
+        // checked once after a fixed sleep.
+        int looks = 0;
+        for (; DateTimeOffset.UtcNow < startAt.AddSeconds(-1.5); looks++)
+        {
+            Assert.Equal(OrchestrationRuntimeStatus.Pending, (await Client.GetInstanceAsync(id))!.RuntimeStatus);
+            await Task.Delay(100);
+        }
+
+        Assert.True(looks > 0, "the instance was never looked at before its start");
         OrchestrationMetadata done = await Hub.WaitAsync(id);
         Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
         // The backend delivers scheduled starts with up to about a second of slack (queue visibility is whole seconds).

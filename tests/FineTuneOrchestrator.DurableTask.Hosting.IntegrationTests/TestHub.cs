@@ -1,21 +1,9 @@
-using DurableTask.AzureStorage;
+using FineTuneOrchestrator.Testing;
 using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace FineTuneOrchestrator.DurableTask.Hosting.IntegrationTests;
-
-/// <summary>The Azurite the tests use (see <see cref="FineTuneOrchestrator.Testing.AzuriteTaskHubs"/>).</summary>
-internal static class Azurite
-{
-    public static string ConnectionString => Testing.AzuriteTaskHubs.ConnectionString;
-
-    public static string NewHubName(string prefix = "h") => Testing.AzuriteTaskHubs.NewHubName(prefix);
-
-    public static Task DeleteHubAsync(string hub) => Testing.AzuriteTaskHubs.DeleteHubAsync(hub);
-}
 
 /// <summary>An in-process host on a task hub of its own, with fast polling; the hub is deleted on dispose.</summary>
 internal sealed class TestHub : IAsyncDisposable
@@ -37,23 +25,11 @@ internal sealed class TestHub : IAsyncDisposable
 
     public static async Task<TestHub> StartAsync(Action<DurableTaskHostBuilder> register, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
-        string hub = Azurite.NewHubName();
-        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["AzureWebJobsStorage"] = Azurite.ConnectionString,
-            ["extensions:durableTask:hubName"] = hub,
-            ["extensions:durableTask:storageProvider:partitionCount"] = "2",
-            ["extensions:durableTask:storageProvider:maxQueuePollingInterval"] = "00:00:00.200",
-            ["extensions:durableTask:storageProvider:controlQueueVisibilityTimeout"] = "00:00:10",
-            ["extensions:durableTask:storageProvider:workItemQueueVisibilityTimeout"] = "00:00:10",
-            ["extensions:durableTask:shutdownDrainTimeout"] = "00:00:05",
-        });
-        if (settings is not null)
-        {
-            builder.Configuration.AddInMemoryCollection(settings);
-        }
+        string hub = Azurite.NewName("h");
+        HostApplicationBuilder builder = EngineHost.CreateBuilder(TestSettings.Merge(
+            TestSettings.Engine(hub),
+            new Dictionary<string, string?> { ["extensions:durableTask:shutdownDrainTimeout"] = "00:00:05" },
+            settings ?? new Dictionary<string, string?>()));
 
         services?.Invoke(builder.Services);
         register(builder.Services.AddDurableTaskHost(builder.Configuration));
@@ -70,10 +46,7 @@ internal sealed class TestHub : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _host.StopAsync();
-        var service = _host.Services.GetRequiredService<AzureStorageOrchestrationService>();
-        await service.DeleteAsync();
-        _host.Dispose();
-        await Azurite.DeleteHubAsync(HubName);
+        await EngineHost.StopAndDeleteHubAsync(_host);
+        await Azurite.DeleteAllAsync(HubName);
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using FineTuneOrchestrator.Testing;
 
 namespace FineTuneOrchestrator.DurableTask.Hosting.IntegrationTests;
 

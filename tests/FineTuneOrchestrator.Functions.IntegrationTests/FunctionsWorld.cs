@@ -1,10 +1,7 @@
-extern alias simulator;
-
 using System.Net;
 using System.Text;
 using System.Text.Json;
 using Azure.Storage.Blobs;
-using DurableTask.AzureStorage;
 using FineTuneOrchestrator.Api;
 using FineTuneOrchestrator.DurableTask.Hosting;
 using FineTuneOrchestrator.Functions.Hosting;
@@ -12,11 +9,8 @@ using FineTuneOrchestrator.Pipeline;
 using FineTuneOrchestrator.Testing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using simulator::FineTuneOrchestrator.OpenAISimulator;
 
 namespace FineTuneOrchestrator.Functions.IntegrationTests;
 
@@ -29,54 +23,33 @@ public sealed class FunctionsWorld : IAsyncLifetime
     public const string SimulatorKey = "sk-functions-it-7d2e";
 
     private IHost? _host;
-    private SimulatorServer? _simulator;
+    private TestSimulator? _simulator;
 
-    public string Prefix { get; } = "fn" + Guid.NewGuid().ToString("N")[..10];
+    public TestStorage Storage { get; } = new("fn");
+
+    public string Prefix => Storage.Name;
 
     public IServiceProvider Services => _host!.Services;
 
     public DurableTaskClient Client => Services.GetRequiredService<DurableTaskClient>();
 
-    public BlobContainerClient Datasets => new BlobServiceClient(AzuriteTaskHubs.ConnectionString).GetBlobContainerClient($"{Prefix}-datasets");
+    public BlobContainerClient Datasets => Storage.Datasets;
 
     public async Task InitializeAsync()
     {
-        _simulator = await SimulatorServer.StartAsync(new Dictionary<string, string?>
-        {
-            ["Simulator:TimeScale"] = "1000",
-            // The models retire on real dates (gpt-4o-mini on OpenAI on 2027-01-14): these tests must not depend on the calendar.
-            ["Simulator:EnforceRetirement"] = "false",
-            ["Simulator:ApiKey"] = SimulatorKey,
-            ["Simulator:Seed"] = "3",
-            // The Functions app's mechanics are under test here: fine-tuned models learn all they are shown.
-            ["Simulator:Models:LearningHalfPoint"] = "0",
-        });
-        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["AzureWebJobsStorage"] = AzuriteTaskHubs.ConnectionString,
-            ["extensions:durableTask:hubName"] = Prefix,
-            ["extensions:durableTask:shutdownDrainTimeout"] = "00:00:02",
-            ["extensions:durableTask:storageProvider:partitionCount"] = "2",
-            ["extensions:durableTask:storageProvider:maxQueuePollingInterval"] = "00:00:00.200",
-            ["extensions:durableTask:storageProvider:controlQueueVisibilityTimeout"] = "00:00:10",
-            ["extensions:durableTask:storageProvider:workItemQueueVisibilityTimeout"] = "00:00:10",
-            ["FineTuning:Provider:Kind"] = "OpenAICompatible",
-            ["FineTuning:Provider:Endpoint"] = _simulator.OpenAIEndpoint.ToString(),
-            ["FineTuning:Provider:ApiKey"] = SimulatorKey,
-            ["FineTuning:Provider:PollInterval"] = "00:00:00.050",
-            ["FineTune:Registry:ContainerName"] = $"{Prefix}-models",
-            ["FineTune:Pipeline:DatasetsContainer"] = $"{Prefix}-datasets",
-            ["FineTune:Pipeline:StagingContainer"] = $"{Prefix}-staging",
-            ["FineTune:Pipeline:RunsContainer"] = $"{Prefix}-runs",
-            ["FineTune:Pipeline:ProviderRetryFirstInterval"] = "00:00:00.200",
-            ["FineTune:Pipeline:EvaluationCasesPerActivity"] = "5",
-            ["FineTune:Pipeline:CleanupSecondSweepDelay"] = "00:00:01",
-            ["FineTune:Pipeline:RunWatchInterval"] = "00:00:01",
-            ["FineTune:Defaults:PollMinIntervalSeconds"] = "0.2",
-            ["FineTune:Defaults:PollMaxIntervalSeconds"] = "0.5",
-        });
+        // The Functions app's mechanics are under test here: fine-tuned models learn all they are shown.
+        _simulator = await TestSimulator.StartAsync(new SimulatorSetup(SimulatorKey) { Seed = 3, PerfectLearner = true });
+        HostApplicationBuilder builder = EngineHost.CreateBuilder(TestSettings.Merge(
+            TestSettings.Engine(Storage.Name),
+            TestSettings.Containers(Storage),
+            TestSettings.Provider(_simulator.OpenAIEndpoint, SimulatorKey),
+            TestSettings.FastPipeline(),
+            new Dictionary<string, string?>
+            {
+                ["FineTune:Pipeline:RunWatchInterval"] = "00:00:01",
+                ["FineTune:Defaults:PollMinIntervalSeconds"] = "0.2",
+                ["FineTune:Defaults:PollMaxIntervalSeconds"] = "0.5",
+            }));
         var methods = new FunctionMethods();
         builder.Services.AddSingleton(methods);
         // Program.cs of the Functions app: the shared registration, then the Functions additions.
@@ -99,18 +72,10 @@ public sealed class FunctionsWorld : IAsyncLifetime
     {
         if (_host is not null)
         {
-            await _host.StopAsync();
-            await _host.Services.GetRequiredService<AzureStorageOrchestrationService>().DeleteAsync();
-            _host.Dispose();
+            await EngineHost.StopAndDeleteHubAsync(_host);
         }
 
-        await AzuriteTaskHubs.DeleteHubAsync(Prefix);
-        var blobs = new BlobServiceClient(AzuriteTaskHubs.ConnectionString);
-        foreach (string suffix in new[] { "datasets", "staging", "runs", "models" })
-        {
-            await blobs.GetBlobContainerClient($"{Prefix}-{suffix}").DeleteIfExistsAsync();
-        }
-
+        await Storage.DisposeAsync();
         if (_simulator is not null)
         {
             await _simulator.DisposeAsync();

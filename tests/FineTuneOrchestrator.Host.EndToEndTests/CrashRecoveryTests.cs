@@ -48,11 +48,7 @@ public sealed class CrashRecoveryTests(E2EWorld world)
         }
     }
 
-    /// <summary>The app as a process with the deployment's settings and no local settings file.</summary>
+    /// <summary>The app as a process with the deployment's settings.</summary>
     private static Task<HostAppProcess> StartAppAsync(AppDeployment deployment, string log) =>
-        HostAppProcess.StartAsync(
-            Repo.Root,
-            deployment.Settings.Append(KeyValuePair.Create("FineTune:LocalSettingsPath", (string?)Path.Combine(Path.GetTempPath(), "fto-e2e-no-local-settings.json"))),
-            log,
-            TimeSpan.FromSeconds(60));
+        HostAppProcess.StartAsync(deployment.Settings, log, TimeSpan.FromSeconds(60));
 }

@@ -21,9 +21,7 @@ public sealed class HttpTransportTests(E2EWorld world)
         HostAppProcess? app = null;
         try
         {
-            app = await HostAppProcess.StartAsync(Repo.Root,
-                deployment.Settings.Append(KeyValuePair.Create("FineTune:LocalSettingsPath", (string?)Path.Combine(Path.GetTempPath(), "fto-e2e-no-local-settings.json"))),
-                log, TimeSpan.FromSeconds(60));
+            app = await HostAppProcess.StartAsync(deployment.Settings, log, TimeSpan.FromSeconds(60));
 
             // Cut short: the declared length never arrives, the client closes its side. Kestrel treats the connection as gone,
             // so the 400 the app answers may never reach the client; what matters is that it is no 500 and logs no trace.

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using FineTuneOrchestrator.Api.Pipelines;
 using FineTuneOrchestrator.Host.Triggers;
+using FineTuneOrchestrator.Testing;
 
 namespace FineTuneOrchestrator.Host.EndToEndTests;
 
@@ -51,7 +52,7 @@ public sealed class PipelineEndToEndTests(E2EWorld world)
             File.WriteAllText(Path.Combine(dir, "finetune.json"), config.ToJsonString());
             File.WriteAllText(Path.Combine(dir, "eval.jsonl"), Tickets.Jsonl(15, offset: 3));
             File.WriteAllText(Path.Combine(dir, "train.jsonl"), Tickets.Jsonl(40));
-            string root = Repo.Root;
+            string root = Repository.Root;
             var psi = new System.Diagnostics.ProcessStartInfo("node") { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (string a in new[] { Path.Combine(root, "scripts", "dataset", "upload-blobs.mjs"), Azurite.ConnectionString, world.Deployment.Datasets.Name,
                 $"{name}/finetune.json={dir}/finetune.json", $"{name}/eval.jsonl={dir}/eval.jsonl", $"{name}/train.jsonl={dir}/train.jsonl" })
@@ -122,7 +123,7 @@ public sealed class PipelineEndToEndTests(E2EWorld world)
         string report = done.Str("reportBlob")!;
         Assert.False(string.IsNullOrEmpty(report), Runs.Describe(done));
         int slash = report.IndexOf('/', StringComparison.Ordinal);
-        var blob = await Azurite.Account.GetBlobContainerClient(report[..slash]).GetBlobClient(report[(slash + 1)..]).DownloadContentAsync();
+        var blob = await Azurite.Blobs.GetBlobContainerClient(report[..slash]).GetBlobClient(report[(slash + 1)..]).DownloadContentAsync();
         string reportText = blob.Value.Content.ToString();
         Assert.Contains("\"line\"", reportText, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(filesBefore, await world.SimulatorFileCountAsync());

@@ -87,9 +87,5 @@ public sealed class RestartTests(E2EWorld world)
     }
 
     private static Task<HostAppProcess> StartAppAsync(AppDeployment deployment, string log) =>
-        HostAppProcess.StartAsync(
-            Repo.Root,
-            deployment.Settings.Append(KeyValuePair.Create("FineTune:LocalSettingsPath", (string?)Path.Combine(Path.GetTempPath(), "fto-e2e-no-local-settings.json"))),
-            log,
-            TimeSpan.FromSeconds(60));
+        HostAppProcess.StartAsync(deployment.Settings, log, TimeSpan.FromSeconds(60));
 }

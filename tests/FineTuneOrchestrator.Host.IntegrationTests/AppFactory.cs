@@ -1,108 +1,59 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Azure.Storage.Blobs;
 using FineTuneOrchestrator.DurableTask.Hosting;
 using FineTuneOrchestrator.Testing;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace FineTuneOrchestrator.Host.IntegrationTests;
 
 /// <summary>
-/// The host on Microsoft's Durable Task engine over Azurite, on a task hub of its own (deleted on dispose), with known
-/// keys, outside Development (so keys are enforced as in production).
+/// The host on Microsoft's Durable Task engine over Azurite, on a task hub of its own (deleted on dispose, with the
+/// factory's containers), with known keys, outside Development (so keys are enforced as in production), and the demo
+/// orchestrations the management API tests drive.
 /// </summary>
-public class AppFactory : WebApplicationFactory<Program>
+public class AppFactory : TestApp<Program>
 {
-    public const string FunctionKey = "test-function-key-0123456789";
-    public const string MasterKey = "test-master-key-0123456789abc";
-    public const string SystemKey = "test-system-key-0123456789abc";
+    public const string FunctionKey = TestKeys.Function;
+    public const string MasterKey = TestKeys.Master;
+    public const string SystemKey = TestKeys.System;
 
-    public static string StorageConnectionString { get; } = AzuriteTaskHubs.ConnectionString;
+    public static string StorageConnectionString => Azurite.ConnectionString;
 
-    /// <summary>The task hub of this factory's host.</summary>
-    public string HubName { get; } = AzuriteTaskHubs.NewHubName("app");
+    /// <summary>The task hub and containers of this factory's host.</summary>
+    public TestStorage Storage { get; } = new("app");
 
-    /// <summary>A registry container of this factory's own, deleted on dispose.</summary>
-    public string RegistryContainer { get; } = $"models-{Guid.NewGuid():N}";
+    public string HubName => Storage.Name;
 
-    protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>
-    {
-        ["FunctionKeys:Default"] = FunctionKey,
-        ["FunctionKeys:Master"] = MasterKey,
-        ["FunctionKeys:DurableTask"] = SystemKey,
-        ["AzureWebJobsStorage"] = StorageConnectionString,
-        ["FineTune:Registry:ContainerName"] = RegistryContainer,
+    public string RegistryContainer => Storage.ModelsContainer;
+
+    protected override IDictionary<string, string?> Settings => TestSettings.Merge(
+        TestSettings.Engine(HubName),
+        TestSettings.Keys(),
         // The provider is never called by these tests (runs fail or wait before it); it must only be valid.
-        ["FineTuning:Provider:Kind"] = "OpenAICompatible",
-        ["FineTuning:Provider:Endpoint"] = "http://127.0.0.1:9/v1",
-        ["FineTuning:Provider:ApiKey"] = "sk-test",
-        ["FineTune:BlobTrigger:Enabled"] = "false",
-        ["extensions:durableTask:hubName"] = HubName,
-        ["extensions:durableTask:shutdownDrainTimeout"] = "00:00:02",
-        ["extensions:durableTask:storageProvider:partitionCount"] = "2",
-        ["extensions:durableTask:storageProvider:maxQueuePollingInterval"] = "00:00:00.200",
-        ["extensions:durableTask:storageProvider:controlQueueVisibilityTimeout"] = "00:00:10",
-        ["extensions:durableTask:storageProvider:workItemQueueVisibilityTimeout"] = "00:00:10",
-    };
-
-    protected virtual string EnvironmentName => "Testing";
+        TestSettings.Provider(TestSettings.UnreachableProvider, "sk-test"),
+        new Dictionary<string, string?>
+        {
+            ["FineTune:Registry:ContainerName"] = RegistryContainer,
+            ["FineTune:BlobTrigger:Enabled"] = "false",
+        });
 
     protected virtual void ConfigureServices(IServiceCollection services)
     {
     }
 
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    protected override void ConfigureTestServices(IServiceCollection services, IConfiguration configuration)
     {
-        builder.UseEnvironment(EnvironmentName);
-        IDictionary<string, string?> settings = Settings;
-        // UseSetting makes the values visible while Program.cs registers services (the backend, demo orchestrations);
-        // the in-memory collection keeps them above the app's own files.
-        foreach ((string key, string? value) in settings)
-        {
-            builder.UseSetting(key, value);
-        }
-
-        builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(settings));
-        builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
-        builder.ConfigureTestServices(services =>
-        {
-            // The management API tests drive these orchestrations; the product does not ship them.
-            services.AddDurableTaskHost(new ConfigurationBuilder().AddInMemoryCollection(settings).Build()).AddDemoOrchestrations();
-            ConfigureServices(services);
-        });
-    }
-
-    public HttpClient CreateClient(string? key)
-    {
-        HttpClient client = CreateClient();
-        if (key is not null)
-        {
-            client.DefaultRequestHeaders.Add("x-functions-key", key);
-        }
-
-        return client;
+        // The management API tests drive these orchestrations; the product does not ship them.
+        services.AddDurableTaskHost(configuration).AddDemoOrchestrations();
+        ConfigureServices(services);
     }
 
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        try
-        {
-            await new BlobServiceClient(StorageConnectionString).GetBlobContainerClient(RegistryContainer).DeleteIfExistsAsync();
-            await AzuriteTaskHubs.DeleteHubAsync(HubName);
-        }
-#pragma warning disable CA1031 // Best-effort clean-up: with Azurite down the tests fail on their own.
-        catch (Exception)
-        {
-        }
-#pragma warning restore CA1031
-
+        await Storage.DisposeAsync();
         GC.SuppressFinalize(this);
     }
 }

@@ -1,12 +1,9 @@
-extern alias simulator;
-
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using FineTuneOrchestrator.Providers;
+using FineTuneOrchestrator.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using simulator::FineTuneOrchestrator.OpenAISimulator;
 
 namespace FineTuneOrchestrator.Host.IntegrationTests;
 
@@ -17,34 +14,27 @@ namespace FineTuneOrchestrator.Host.IntegrationTests;
 /// </summary>
 public sealed class AzureAppFactory : PipelineAppFactory
 {
-    public const string Subscription = "00000000-0000-0000-0000-0000000000bb";
-    public const string ResourceGroup = "rg-lifecycle";
-    public const string Account = "aoai-lifecycle";
     public const string ApiKey = "sk-azure-lifecycle-5e1f";
 
     private readonly (string Key, string Value)[] _extra;
 
-    private AzureAppFactory(SimulatorServer simulator, (string Key, string Value)[] extra)
+    private AzureAppFactory(TestSimulator simulator, (string Key, string Value)[] extra)
     {
         Simulator = simulator;
         _extra = extra;
     }
 
-    public SimulatorServer Simulator { get; }
+    /// <summary>The Azure OpenAI account on the simulator's stand-in of ARM.</summary>
+    public static SimulatorAzureAccount Account { get; } = new("00000000-0000-0000-0000-0000000000bb", "rg-lifecycle", "aoai-lifecycle");
+
+    public TestSimulator Simulator { get; }
 
     public IFineTuningProvider Provider => Services.GetRequiredService<IFineTuningProvider>();
 
     public static async Task<AzureAppFactory> StartAsync(params (string Key, string Value)[] settings)
     {
-        var simulator = await SimulatorServer.StartAsync(new Dictionary<string, string?>
-        {
-            ["Simulator:TimeScale"] = "1000",
-            ["Simulator:ApiKey"] = ApiKey,
-            ["Simulator:Seed"] = "5",
-            // Retirement is what these tests move on purpose (POST /_simulator/models/{model}/retirement); the calendar must not.
-            ["Simulator:EnforceRetirement"] = "false",
-            ["Simulator:Models:LearningHalfPoint"] = "0",
-        });
+        // Retirement is what these tests move on purpose (POST /_simulator/models/{model}/retirement); the calendar must not.
+        var simulator = await TestSimulator.StartAsync(new SimulatorSetup(ApiKey) { Seed = 5, PerfectLearner = true });
         var factory = new AzureAppFactory(simulator, settings);
         _ = factory.Server; // start the host now, with the simulator's address in its settings
         return factory;
@@ -55,21 +45,17 @@ public sealed class AzureAppFactory : PipelineAppFactory
         get
         {
             IDictionary<string, string?> settings = base.Settings;
-            string sim = Simulator.BaseAddress.ToString();
-            settings["FineTuning:Provider:Kind"] = "AzureOpenAI";
-            settings["FineTuning:Provider:Endpoint"] = sim;
-            settings["FineTuning:Provider:ApiKey"] = ApiKey;
-            settings["FineTuning:Provider:MaxRetries"] = "2";
-            settings["FineTuning:Provider:PollInterval"] = "00:00:00.050";
-            settings["FineTuning:Provider:Azure:ManagementEndpoint"] = sim;
-            settings["FineTuning:Provider:Azure:ManagementToken"] = "local-arm-token";
-            settings["FineTuning:Provider:Azure:SubscriptionId"] = Subscription;
-            settings["FineTuning:Provider:Azure:ResourceGroup"] = ResourceGroup;
-            settings["FineTuning:Provider:Azure:AccountName"] = Account;
-            settings["FineTune:Pipeline:ProviderRetryAttempts"] = "3";
-            settings["FineTune:Pipeline:EvaluationNotReadyWait"] = "00:00:05";
-            settings["FineTune:Lifecycle:Enabled"] = "false";
-            foreach (var (key, value) in _extra)
+            var azure = TestSettings.Merge(TestSettings.AzureProvider(Simulator.BaseAddress, Account), new Dictionary<string, string?>
+            {
+                ["FineTuning:Provider:ApiKey"] = ApiKey,
+                ["FineTuning:Provider:MaxRetries"] = "2",
+                ["FineTuning:Provider:PollInterval"] = "00:00:00.050",
+                ["FineTuning:Provider:Azure:ManagementToken"] = "local-arm-token",
+                ["FineTune:Pipeline:ProviderRetryAttempts"] = "3",
+                ["FineTune:Pipeline:EvaluationNotReadyWait"] = "00:00:05",
+                ["FineTune:Lifecycle:Enabled"] = "false",
+            });
+            foreach (var (key, value) in azure.Concat(_extra.Select(e => KeyValuePair.Create(e.Key, (string?)e.Value))))
             {
                 settings[key] = value;
             }
@@ -98,18 +84,13 @@ public sealed class AzureAppFactory : PipelineAppFactory
     }
 
     /// <summary>The simulator's HTTP API (data plane, ARM stand-in, controls), authenticated.</summary>
-    public HttpClient SimulatorHttp()
-    {
-        var http = new HttpClient { BaseAddress = Simulator.BaseAddress };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
-        return http;
-    }
+    public HttpClient SimulatorHttp() => Simulator.CreateHttp();
 
     /// <summary>The ARM deployment named <paramref name="name"/> (null when it does not exist), read as a script would.</summary>
     public async Task<JsonElement?> ArmDeploymentAsync(string name)
     {
         using var http = SimulatorHttp();
-        var response = await http.GetAsync($"subscriptions/{Subscription}/resourceGroups/{ResourceGroup}/providers/Microsoft.CognitiveServices/accounts/{Account}/deployments/{name}?api-version=2025-09-01");
+        var response = await http.GetAsync(Account.DeploymentsPath(name, "2025-09-01"));
         if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
         {
             return null;

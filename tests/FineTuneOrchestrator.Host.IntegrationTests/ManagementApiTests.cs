@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using FineTuneOrchestrator.Testing;
 
 namespace FineTuneOrchestrator.Host.IntegrationTests;
 
@@ -229,8 +230,13 @@ public sealed partial class ManagementApiTests(AppFactory factory) : IClassFixtu
         }
 
         Assert.Equal(HttpStatusCode.Accepted, (await _client.PostAsync($"{Api.Base}/instances/{id}/raiseEvent/Approval", JsonContent.Create("yes"))).StatusCode);
-        await Task.Delay(300);
-        JsonElement still = await Api.JsonAsync(await _client.GetAsync($"{Api.Base}/instances/{id}"));
+        // Wait until the engine has taken the event in (it is in the history), not a fixed time: the instance is still
+        // Suspended then, its answer held back until it resumes.
+        JsonElement still = await Poll.UntilAsync(
+            async () => await Api.JsonAsync(await _client.GetAsync($"{Api.Base}/instances/{id}?showHistory=true")),
+            status => status.GetProperty("historyEvents").EnumerateArray().Any(e => e.GetProperty("EventType").GetString() == "EventRaised"),
+            TimeSpan.FromSeconds(10),
+            "the event reaches the suspended instance's history");
         Assert.Equal("Suspended", still.GetProperty("runtimeStatus").GetString());
 
         Assert.Equal(HttpStatusCode.Accepted, (await _client.PostAsync($"{Api.Base}/instances/{id}/resume?reason=done", null)).StatusCode);

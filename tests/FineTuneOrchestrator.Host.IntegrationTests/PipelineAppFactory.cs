@@ -4,12 +4,13 @@ using Azure.Storage.Blobs;
 namespace FineTuneOrchestrator.Host.IntegrationTests;
 
 /// <summary>
-/// The app with a datasets container of its own on Azurite (deleted on dispose). The provider points at a closed port
+/// The app with datasets, staging and runs containers of its own on Azurite (deleted on dispose with the rest of the
+/// factory's storage). The provider points at a closed port
 /// and retries once, so runs that get past validation fail fast; these tests check the app's side, not training.
 /// </summary>
 public class PipelineAppFactory : AppFactory
 {
-    public string DatasetsContainer { get; } = $"ds-{Guid.NewGuid():N}"[..30];
+    public string DatasetsContainer => Storage.DatasetsContainer;
 
     protected virtual bool TriggerEnabled => false;
 
@@ -19,8 +20,8 @@ public class PipelineAppFactory : AppFactory
         {
             IDictionary<string, string?> settings = base.Settings;
             settings["FineTune:Pipeline:DatasetsContainer"] = DatasetsContainer;
-            settings["FineTune:Pipeline:StagingContainer"] = DatasetsContainer + "-st";
-            settings["FineTune:Pipeline:RunsContainer"] = DatasetsContainer + "-runs";
+            settings["FineTune:Pipeline:StagingContainer"] = Storage.StagingContainer;
+            settings["FineTune:Pipeline:RunsContainer"] = Storage.RunsContainer;
             settings["FineTune:Pipeline:ProviderRetryAttempts"] = "1";
             settings["FineTune:Pipeline:ProviderRetryFirstInterval"] = "00:00:00.100";
             settings["FineTuning:Provider:MaxRetries"] = "0";
@@ -32,7 +33,7 @@ public class PipelineAppFactory : AppFactory
         }
     }
 
-    public BlobContainerClient Datasets => new BlobServiceClient(StorageConnectionString).GetBlobContainerClient(DatasetsContainer);
+    public BlobContainerClient Datasets => Storage.Datasets;
 
     /// <summary>Uploads a small valid chat dataset as {name}/train.jsonl (and returns its ETag).</summary>
     public async Task<string> UploadDatasetAsync(string name, int examples = 12, string? content = null)
@@ -48,26 +49,6 @@ public class PipelineAppFactory : AppFactory
     {
         await Datasets.CreateIfNotExistsAsync();
         await Datasets.GetBlobClient(blob).UploadAsync(BinaryData.FromString(content), overwrite: true);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync();
-        var account = new BlobServiceClient(StorageConnectionString);
-        foreach (string name in new[] { DatasetsContainer, DatasetsContainer + "-st", DatasetsContainer + "-runs" })
-        {
-            try
-            {
-                await account.GetBlobContainerClient(name).DeleteIfExistsAsync();
-            }
-#pragma warning disable CA1031 // best-effort clean-up
-            catch (Exception)
-            {
-            }
-#pragma warning restore CA1031
-        }
-
-        GC.SuppressFinalize(this);
     }
 }
 

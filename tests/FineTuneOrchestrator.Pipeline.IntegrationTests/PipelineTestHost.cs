@@ -2,9 +2,8 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Azure.Storage.Blobs;
-using DurableTask.AzureStorage;
 using FineTuneOrchestrator.DurableTask.Hosting;
-using FineTuneOrchestrator.OpenAISimulator;
+using FineTuneOrchestrator.Testing;
 using FineTuneOrchestrator.Providers;
 using FineTuneOrchestrator.Registry;
 using Microsoft.DurableTask;
@@ -17,16 +16,6 @@ using Microsoft.Extensions.Logging;
 
 namespace FineTuneOrchestrator.Pipeline.IntegrationTests;
 
-/// <summary>Connection to the Azurite the test script started (FTO_TEST_STORAGE), or the default local one.</summary>
-internal static class Azurite
-{
-    public static string ConnectionString => Environment.GetEnvironmentVariable("FTO_TEST_STORAGE") is { Length: > 0 } cs ? cs : "UseDevelopmentStorage=true";
-
-    public static BlobServiceClient Account { get; } = new(ConnectionString);
-
-    public static Task DeleteHubAsync(string hub) => Testing.AzuriteTaskHubs.DeleteHubAsync(hub);
-}
-
 /// <summary>
 /// One test's world: a simulator on a loopback port, unique blob containers on Azurite, and a host running the durable
 /// engine (Microsoft's Durable Task engine on Azurite, a task hub of its own) with the pipeline, the provider gateway (over HTTP to the simulator) and the model registry.
@@ -36,34 +25,35 @@ internal sealed class PipelineTestHost : IAsyncDisposable
     public const string ApiKey = "sk-pipeline-test-1b2c3d";
     private readonly IHost _host;
 
-    private PipelineTestHost(IHost host, SimulatorServer simulator, string prefix)
+    private PipelineTestHost(IHost host, TestSimulator simulator, TestStorage storage, MilestoneLog milestones)
     {
         _host = host;
         Simulator = simulator;
-        Prefix = prefix;
+        Storage = storage;
+        Milestones = milestones;
         Client = host.Services.GetRequiredService<DurableTaskClient>();
         Provider = host.Services.GetRequiredService<IFineTuningProvider>();
         Registry = host.Services.GetRequiredService<ModelRegistry>();
         Services = host.Services;
     }
 
-    public SimulatorServer Simulator { get; }
-    public string Prefix { get; }
+    /// <summary>The Azure OpenAI account of the worlds started with <see cref="StartAzureOpenAIAsync"/>.</summary>
+    public static SimulatorAzureAccount AzureAccount { get; } = new("00000000-0000-0000-0000-0000000000aa", "rg-pipeline", "aoai-pipeline");
+
+    public TestSimulator Simulator { get; }
+    public TestStorage Storage { get; }
+    public string Prefix => Storage.Name;
     public DurableTaskClient Client { get; }
     public IFineTuningProvider Provider { get; }
     public ModelRegistry Registry { get; }
     public IServiceProvider Services { get; }
 
     /// <summary>What the orchestrator logged through its replay-safe logger, in order.</summary>
-    public MilestoneLog Milestones { get; private init; } = new();
-    public BlobContainerClient Datasets => Azurite.Account.GetBlobContainerClient($"{Prefix}-datasets");
-    public BlobContainerClient Staging => Azurite.Account.GetBlobContainerClient($"{Prefix}-staging");
-    public BlobContainerClient Runs => Azurite.Account.GetBlobContainerClient($"{Prefix}-runs");
-    public BlobContainerClient Models => Azurite.Account.GetBlobContainerClient($"{Prefix}-models");
-
-    public const string AzureSubscription = "00000000-0000-0000-0000-0000000000aa";
-    public const string AzureResourceGroup = "rg-pipeline";
-    public const string AzureAccount = "aoai-pipeline";
+    public MilestoneLog Milestones { get; }
+    public BlobContainerClient Datasets => Storage.Datasets;
+    public BlobContainerClient Staging => Storage.Staging;
+    public BlobContainerClient Runs => Storage.Runs;
+    public BlobContainerClient Models => Storage.Models;
 
     public static Task<PipelineTestHost> StartAsync(double timeScale = 1000, params (string Key, string Value)[] simulatorSettings) =>
         StartAsync(timeScale, azureOpenAI: false, simulatorSettings);
@@ -74,75 +64,47 @@ internal sealed class PipelineTestHost : IAsyncDisposable
 
     private static async Task<PipelineTestHost> StartAsync(double timeScale, bool azureOpenAI, (string Key, string Value)[] simulatorSettings)
     {
-        var settings = new Dictionary<string, string?>
+        // Most tests here are about the pipeline's mechanics, so the fine-tuned model learns everything it is shown; the
+        // evaluation tests (EvaluationGateTests) put the simulator's realistic, imperfect learner back.
+        var simulator = await TestSimulator.StartAsync(new SimulatorSetup(ApiKey)
         {
-            ["Simulator:TimeScale"] = timeScale.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            // The models retire on real dates (gpt-4o-mini on OpenAI on 2027-01-14): these tests must not depend on the calendar.
-            ["Simulator:EnforceRetirement"] = "false",
-            ["Simulator:ApiKey"] = ApiKey,
-            ["Simulator:Seed"] = "11",
-            // Most tests here are about the pipeline's mechanics, so the fine-tuned model learns everything it is shown; the
-            // evaluation tests (EvaluationGateTests) put the simulator's realistic, imperfect learner back.
-            ["Simulator:Models:LearningHalfPoint"] = "0",
-        };
-        foreach (var (k, v) in simulatorSettings) settings[k] = v;
-        var simulator = await SimulatorServer.StartAsync(settings);
-        string prefix = "p" + Guid.NewGuid().ToString("N")[..10];
+            Seed = 11,
+            TimeScale = timeScale,
+            PerfectLearner = true,
+            Extra = simulatorSettings.ToDictionary(s => s.Key, s => (string?)s.Value),
+        });
+        var storage = new TestStorage("p");
 
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var builder = EngineHost.CreateBuilder(TestSettings.Merge(
+            TestSettings.Engine(storage.Name),
+            TestSettings.Containers(storage),
+            TestSettings.Provider(simulator.OpenAIEndpoint, ApiKey),
+            TestSettings.FastPipeline(),
+            TestSettings.Prices(("gpt-4o-mini-2024-07-18", 0.15, 0.60), ("ft:gpt-4o-mini-2024-07-18", 0.30, 1.20)),
+            new Dictionary<string, string?>
+            {
+                // The tests' webhook receivers listen on loopback over http: allowed here, refused by default.
+                ["FineTune:Webhooks:AllowedHosts:0"] = "127.0.0.1",
+                ["FineTune:Webhooks:AllowHttp"] = "true",
+                ["FineTune:Webhooks:AllowPrivateNetworks"] = "true",
+                ["FineTune:Webhooks:SigningSecret"] = "test-signing-secret-0123456789",
+                // A deployment that never appears fails its evaluation calls after 2 s here, not Azure's few minutes.
+                ["FineTune:Pipeline:EvaluationNotReadyWait"] = "00:00:02",
+                // Longer than the other worlds' 10 s: activities here upload and evaluate whole datasets, and one that outlived
+                // its message's visibility would run twice on a busy machine.
+                ["extensions:durableTask:storageProvider:workItemQueueVisibilityTimeout"] = "00:00:20",
+            },
+            azureOpenAI ? TestSettings.AzureProvider(simulator.BaseAddress, AzureAccount) : []));
         // The orchestrator's milestones (its replay-safe logger), kept for the tests that count them.
         var milestones = new MilestoneLog();
         builder.Logging.AddFilter("FineTuneOrchestrator.Pipeline.FineTunePipelineOrchestrator", LogLevel.Information);
         builder.Logging.AddProvider(milestones);
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["FineTuning:Provider:Kind"] = "OpenAICompatible",
-            ["FineTuning:Provider:Endpoint"] = simulator.OpenAIEndpoint.ToString(),
-            ["FineTuning:Provider:ApiKey"] = ApiKey,
-            ["FineTuning:Provider:PollInterval"] = "00:00:00.050",
-            ["FineTuning:Provider:MaxRetryAfter"] = "00:00:02",
-            ["FineTune:Registry:ContainerName"] = $"{prefix}-models",
-            ["FineTune:Pipeline:DatasetsContainer"] = $"{prefix}-datasets",
-            ["FineTune:Pipeline:StagingContainer"] = $"{prefix}-staging",
-            ["FineTune:Pipeline:RunsContainer"] = $"{prefix}-runs",
-            // The tests' webhook receivers listen on loopback over http: allowed here, refused by default.
-            ["FineTune:Webhooks:AllowedHosts:0"] = "127.0.0.1",
-            ["FineTune:Webhooks:AllowHttp"] = "true",
-            ["FineTune:Webhooks:AllowPrivateNetworks"] = "true",
-            ["FineTune:Webhooks:SigningSecret"] = "test-signing-secret-0123456789",
-            ["FineTune:Pipeline:ProviderRetryFirstInterval"] = "00:00:00.200",
-            ["FineTune:Pipeline:ProviderRetryMaxInterval"] = "00:00:01",
-            ["FineTune:Pipeline:EvaluationCasesPerActivity"] = "5",
-            // A deployment that never appears fails its evaluation calls after 2 s here, not Azure's few minutes.
-            ["FineTune:Pipeline:EvaluationNotReadyWait"] = "00:00:02",
-            ["FineTune:Pipeline:InferencePrices:gpt-4o-mini-2024-07-18:InputPerMillion"] = "0.15",
-            ["FineTune:Pipeline:InferencePrices:gpt-4o-mini-2024-07-18:OutputPerMillion"] = "0.60",
-            ["FineTune:Pipeline:InferencePrices:ft:gpt-4o-mini-2024-07-18:InputPerMillion"] = "0.30",
-            ["FineTune:Pipeline:InferencePrices:ft:gpt-4o-mini-2024-07-18:OutputPerMillion"] = "1.20",
-            ["AzureWebJobsStorage"] = Azurite.ConnectionString,
-            ["extensions:durableTask:hubName"] = prefix,
-            ["extensions:durableTask:shutdownDrainTimeout"] = "00:00:02",
-            ["extensions:durableTask:storageProvider:partitionCount"] = "2",
-            ["extensions:durableTask:storageProvider:maxQueuePollingInterval"] = "00:00:00.200",
-            ["extensions:durableTask:storageProvider:controlQueueVisibilityTimeout"] = "00:00:10",
-            ["extensions:durableTask:storageProvider:workItemQueueVisibilityTimeout"] = "00:00:20",
-        });
         if (azureOpenAI)
         {
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["FineTuning:Provider:Kind"] = "AzureOpenAI",
-                ["FineTuning:Provider:Endpoint"] = simulator.BaseAddress.ToString(),
-                ["FineTuning:Provider:Azure:SubscriptionId"] = AzureSubscription,
-                ["FineTuning:Provider:Azure:ResourceGroup"] = AzureResourceGroup,
-                ["FineTuning:Provider:Azure:AccountName"] = AzureAccount,
-                ["FineTuning:Provider:Azure:ManagementEndpoint"] = simulator.BaseAddress.ToString(),
-            });
-            builder.Services.AddSingleton<Azure.Core.TokenCredential>(new StaticTokenCredential("arm-test-token"));
+            builder.Services.AddSingleton<Azure.Core.TokenCredential>(new StaticTokenCredential(SimulatorAzureAccount.Token));
         }
 
-        builder.Services.AddSingleton(Azurite.Account);
+        builder.Services.AddSingleton(Azurite.Blobs);
         builder.Services.AddFineTuningProvider(builder.Configuration.GetSection("FineTuning:Provider"));
         builder.Services.AddModelRegistry(builder.Configuration.GetSection("FineTune:Registry"));
         builder.Services.AddFineTunePipeline(builder.Configuration.GetSection("FineTune:Pipeline"));
@@ -155,7 +117,7 @@ internal sealed class PipelineTestHost : IAsyncDisposable
             .ConfigureActivityScope((scope, stopping) => scope.GetRequiredService<ActivityCancellation>().Token = stopping);
         var host = builder.Build();
         await host.StartAsync();
-        var result = new PipelineTestHost(host, simulator, prefix) { Milestones = milestones };
+        var result = new PipelineTestHost(host, simulator, storage, milestones);
         await result.Datasets.CreateIfNotExistsAsync();
         return result;
     }
@@ -188,16 +150,7 @@ internal sealed class PipelineTestHost : IAsyncDisposable
     }
 
     /// <summary>The names and models of the Azure deployments on the simulator's ARM stand-in.</summary>
-    public async Task<IReadOnlyDictionary<string, string>> AzureDeploymentsAsync()
-    {
-        using var http = new HttpClient { BaseAddress = Simulator.BaseAddress };
-        http.DefaultRequestHeaders.Authorization = new("Bearer", "arm-test-token");
-        string path = $"subscriptions/{AzureSubscription}/resourceGroups/{AzureResourceGroup}/providers/Microsoft.CognitiveServices/accounts/{AzureAccount}/deployments?api-version=2024-10-01";
-        using var doc = JsonDocument.Parse(await http.GetStringAsync(path));
-        return doc.RootElement.GetProperty("value").EnumerateArray().ToDictionary(
-            d => d.GetProperty("name").GetString()!,
-            d => d.GetProperty("properties").GetProperty("model").GetProperty("name").GetString()!);
-    }
+    public Task<IReadOnlyDictionary<string, string>> AzureDeploymentsAsync() => Simulator.DeploymentsAsync(AzureAccount);
 
     public async Task<List<Azure.Storage.Blobs.Models.BlobItem>> ListBlobsAsync(BlobContainerClient container)
     {
@@ -224,15 +177,9 @@ internal sealed class PipelineTestHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _host.StopAsync();
-        await _host.Services.GetRequiredService<AzureStorageOrchestrationService>().DeleteAsync();
-        _host.Dispose();
-        await Azurite.DeleteHubAsync(Prefix);
+        await EngineHost.StopAndDeleteHubAsync(_host);
+        await Storage.DisposeAsync();
         await Simulator.DisposeAsync();
-        foreach (var c in new[] { Datasets, Staging, Runs, Models })
-        {
-            await c.DeleteIfExistsAsync();
-        }
     }
 }
 

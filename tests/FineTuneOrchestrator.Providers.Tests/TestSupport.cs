@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Azure.Core;
 using FineTuneOrchestrator.OpenAISimulator;
+using FineTuneOrchestrator.Testing;
 using Microsoft.Extensions.Logging;
 
 namespace FineTuneOrchestrator.Providers.Tests;
@@ -13,23 +14,8 @@ internal static class TestSupport
     public const string ApiKey = "sk-test-4f1c9d2e7a0b";
 
     /// <summary>A fast simulator: 1000 simulated seconds per real second.</summary>
-    public static Dictionary<string, string?> FastSettings(params (string Key, string Value)[] extra)
-    {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Simulator:TimeScale"] = "1000",
-            // The models retire on real dates (gpt-4o-mini on OpenAI on 2027-01-14): these tests must not depend on the calendar.
-            ["Simulator:EnforceRetirement"] = "false",
-            ["Simulator:ApiKey"] = ApiKey,
-            ["Simulator:Seed"] = "7",
-        };
-        foreach (var (key, value) in extra)
-        {
-            settings[key] = value;
-        }
-
-        return settings;
-    }
+    public static Dictionary<string, string?> FastSettings(params (string Key, string Value)[] extra) =>
+        new SimulatorSetup(ApiKey) { Seed = 7, Extra = extra.ToDictionary(e => e.Key, e => (string?)e.Value) }.ToSettings();
 
     /// <summary>
     /// <see cref="FastSettings"/> with a clock that stands still until the test advances it, for tests that look at a

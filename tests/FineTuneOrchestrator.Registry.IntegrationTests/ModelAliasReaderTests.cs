@@ -1,6 +1,7 @@
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Storage.Blobs;
+using FineTuneOrchestrator.Testing;
 
 namespace FineTuneOrchestrator.Registry.IntegrationTests;
 
@@ -19,7 +20,7 @@ public sealed class ModelAliasReaderTests
     {
         var options = new BlobClientOptions();
         options.AddPolicy(new StatusRecorder(statuses), HttpPipelinePosition.PerRetry);
-        return new BlobServiceClient(TestStorage.ConnectionString, options).GetBlobContainerClient(container.Name);
+        return new BlobServiceClient(Azurite.ConnectionString, options).GetBlobContainerClient(container.Name);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Azure.Storage.Blobs.Models;
+using FineTuneOrchestrator.Testing;
 
 namespace FineTuneOrchestrator.Registry.IntegrationTests;
 
@@ -85,7 +86,7 @@ public sealed class ModelRegistryTests
         await using var container = new TempContainer();
         // Two registry instances over separate clients, as two app instances would be.
         var registryA = new ModelRegistry(container.Client);
-        var registryB = new ModelRegistry(TestStorage.Account.GetBlobContainerClient(container.Client.Name));
+        var registryB = new ModelRegistry(Azurite.Blobs.GetBlobContainerClient(container.Client.Name));
         await registryA.PromoteAsync("bot", Version("ft:m0", "run0"));
 
         const int writers = 8;

@@ -1,13 +1,9 @@
 using System.Text.Json;
-using Azure.Storage.Blobs;
-using FineTuneOrchestrator.DurableTask.Hosting;
 using FineTuneOrchestrator.Functions.HostProtocol;
 using FineTuneOrchestrator.Testing;
 using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace FineTuneOrchestrator.Functions.IntegrationTests.Worker;
 
@@ -19,14 +15,16 @@ namespace FineTuneOrchestrator.Functions.IntegrationTests.Worker;
 /// </summary>
 public sealed class BothHostsWorld : IAsyncLifetime
 {
-    public const string FunctionKey = "both-hosts-function-key-1";
-    public const string MasterKey = "both-hosts-master-key-2";
+    public const string FunctionKey = TestKeys.Function;
+    public const string MasterKey = TestKeys.Master;
 
     private IHost? _clientHost;
 
-    public string Prefix { get; } = "bh" + Guid.NewGuid().ToString("N")[..10];
+    public TestStorage Storage { get; } = new("bh");
 
-    internal HostAppProcess InProcess { get; private set; } = null!;
+    public string Prefix => Storage.Name;
+
+    public HostAppProcess InProcess { get; private set; } = null!;
 
     public FunctionsHost Functions { get; private set; } = null!;
 
@@ -34,49 +32,17 @@ public sealed class BothHostsWorld : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var shared = new Dictionary<string, string?>
-        {
-            ["FineTuning:Provider:Kind"] = "OpenAICompatible",
-            ["FineTuning:Provider:Endpoint"] = "http://127.0.0.1:9/v1",
-            ["FineTuning:Provider:ApiKey"] = "sk-both-hosts",
-            ["FineTune:Registry:ContainerName"] = $"{Prefix}-models",
-            ["FineTune:Pipeline:DatasetsContainer"] = $"{Prefix}-datasets",
-            ["FineTune:Pipeline:StagingContainer"] = $"{Prefix}-staging",
-            ["FineTune:Pipeline:RunsContainer"] = $"{Prefix}-runs",
-        };
-        var datasets = new BlobServiceClient(AzuriteTaskHubs.ConnectionString).GetBlobContainerClient($"{Prefix}-datasets");
-        await datasets.CreateIfNotExistsAsync();
+        var shared = TestSettings.Merge(TestSettings.Containers(Storage), TestSettings.Provider(TestSettings.UnreachableProvider, "sk-both-hosts"));
         string line = JsonSerializer.Serialize(new { messages = new object[] { new { role = "user", content = "hi" }, new { role = "assistant", content = "{\"category\":\"billing\"}" } } });
-        await datasets.GetBlobClient($"{Dataset}/train.jsonl").UploadAsync(BinaryData.FromString(string.Join("\n", Enumerable.Repeat(line, 12)) + "\n"), overwrite: true);
+        await TestStorage.UploadAsync(Storage.Datasets, $"{Dataset}/train.jsonl", string.Join("\n", Enumerable.Repeat(line, 12)) + "\n");
 
-        var inProcess = new Dictionary<string, string?>(shared)
-        {
-            ["AzureWebJobsStorage"] = AzuriteTaskHubs.ConnectionString,
-            ["extensions:durableTask:hubName"] = Prefix,
-            ["extensions:durableTask:storageProvider:partitionCount"] = "1",
-            ["extensions:durableTask:storageProvider:maxQueuePollingInterval"] = "00:00:00.200",
-            ["FunctionKeys:Default"] = FunctionKey,
-            ["FunctionKeys:Master"] = MasterKey,
-            ["FunctionKeys:DurableTask"] = "both-hosts-system-key-3",
-            ["FineTune:BlobTrigger:Enabled"] = "false",
-            ["FineTune:LocalSettingsPath"] = Path.Combine(Path.GetTempPath(), $"{Prefix}-no-local-settings.json"),
-        };
-        InProcess = await HostAppProcess.StartAsync(PublishedApp.RepoRoot, inProcess, Path.Combine(Path.GetTempPath(), $"{Prefix}-host.log"), TimeSpan.FromSeconds(60));
+        var inProcess = TestSettings.Host(Storage, TestSettings.UnreachableProvider, "sk-both-hosts");
+        inProcess["extensions:durableTask:storageProvider:partitionCount"] = "1";
+        InProcess = await HostAppProcess.StartAsync(inProcess, Path.Combine(Path.GetTempPath(), $"{Prefix}-host.log"), TimeSpan.FromSeconds(60));
 
-        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["AzureWebJobsStorage"] = AzuriteTaskHubs.ConnectionString,
-            ["extensions:durableTask:hubName"] = Prefix,
-            ["extensions:durableTask:storageProvider:partitionCount"] = "1",
-        });
-        builder.Services.AddDurableTaskHost(builder.Configuration).WithoutWorker();
-        _clientHost = builder.Build();
-        await _clientHost.StartAsync();
-
-        var worker = shared.ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value);
-        worker["AzureWebJobsStorage"] = AzuriteTaskHubs.ConnectionString;
+        _clientHost = await EngineHost.StartClientAsync(Prefix);
+        var worker = TestSettings.AsAppSettings(shared);
+        worker["AzureWebJobsStorage"] = Azurite.ConnectionString;
         worker["APPLICATIONINSIGHTS_CONNECTION_STRING"] = null;
         Functions = await FunctionsHost.StartAsync(new FunctionsHostOptions
         {
@@ -101,11 +67,6 @@ public sealed class BothHostsWorld : IAsyncLifetime
             _clientHost.Dispose();
         }
 
-        await AzuriteTaskHubs.DeleteHubAsync(Prefix);
-        var blobs = new BlobServiceClient(AzuriteTaskHubs.ConnectionString);
-        foreach (string suffix in new[] { "datasets", "staging", "runs", "models" })
-        {
-            await blobs.GetBlobContainerClient($"{Prefix}-{suffix}").DeleteIfExistsAsync();
-        }
+        await Storage.DisposeAsync();
     }
 }

@@ -30,8 +30,13 @@ public sealed class WorkerStartupTests
         string[] published = PublishedFunctionNames(app);
         Assert.Equal(published.Order(StringComparer.Ordinal), host.Functions.Keys.Order(StringComparer.Ordinal));
 
-        // Still up a moment later (a failing hosted service would end the process after the load), and nothing went wrong.
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        // Still up after the load, and serving: a hosted service that failed once the functions were loaded would have ended
+        // the process; an invocation answered afterwards shows it did not (a wait on an answer, not a fixed sleep).
+        // The dashboard's page: a function that needs neither storage nor a Durable client, so any answer is the worker's.
+        HttpInvocation? page = await host.SendHttpAsync(new HttpRequestMessage(HttpMethod.Get, "/api/dashboard/"));
+        Assert.NotNull(page);
+        Assert.Equal(StatusResult.Types.Status.Success, page.Invocation.Result.Status);
+        Assert.Equal(System.Net.HttpStatusCode.OK, page.Response.StatusCode);
         Assert.False(host.Worker.HasExited, host.Worker.Output);
         Assert.DoesNotContain("Unhandled exception", host.Worker.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("Exception", host.Worker.Output, StringComparison.Ordinal);

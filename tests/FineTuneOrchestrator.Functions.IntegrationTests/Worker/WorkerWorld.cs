@@ -1,13 +1,10 @@
 using System.Text.Json;
 using Azure.Storage.Blobs;
-using FineTuneOrchestrator.DurableTask.Hosting;
 using FineTuneOrchestrator.Functions.HostProtocol;
 using FineTuneOrchestrator.Testing;
 using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace FineTuneOrchestrator.Functions.IntegrationTests.Worker;
 
@@ -20,42 +17,31 @@ public sealed class WorkerWorld : IAsyncLifetime
 {
     private IHost? _clientHost;
 
-    public string Prefix { get; } = "wk" + Guid.NewGuid().ToString("N")[..10];
+    /// <summary>The hub and the staging, runs and registry containers (datasets go to the blob trigger's own container).</summary>
+    public TestStorage Storage { get; } = new("wk");
+
+    public string Prefix => Storage.Name;
 
     public FunctionsHost Host { get; private set; } = null!;
 
     public DurableTaskClient Client => _clientHost!.Services.GetRequiredService<DurableTaskClient>();
 
-    public BlobContainerClient Datasets => new BlobServiceClient(AzuriteTaskHubs.ConnectionString).GetBlobContainerClient("datasets");
+    public BlobContainerClient Datasets => Azurite.Blobs.GetBlobContainerClient("datasets");
 
     /// <summary>The app settings of the worker (also what the in-process comparison is configured with).</summary>
-    public Dictionary<string, string?> Settings => new(StringComparer.Ordinal)
-    {
-        ["AzureWebJobsStorage"] = AzuriteTaskHubs.ConnectionString,
-        ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = null,
-        ["FineTuning__Provider__Kind"] = "OpenAICompatible",
-        ["FineTuning__Provider__Endpoint"] = "http://127.0.0.1:9/v1",
-        ["FineTuning__Provider__ApiKey"] = "sk-worker-world",
-        ["FineTune__Pipeline__DatasetsContainer"] = "datasets",
-        ["FineTune__Pipeline__StagingContainer"] = $"{Prefix}-staging",
-        ["FineTune__Pipeline__RunsContainer"] = $"{Prefix}-runs",
-        ["FineTune__Registry__ContainerName"] = $"{Prefix}-models",
-    };
+    public Dictionary<string, string?> Settings => TestSettings.AsAppSettings(TestSettings.Merge(
+        TestSettings.Containers(Storage),
+        TestSettings.Provider(TestSettings.UnreachableProvider, "sk-worker-world"),
+        new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = Azurite.ConnectionString,
+            ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = null,
+            ["FineTune:Pipeline:DatasetsContainer"] = "datasets",
+        }));
 
     public async Task InitializeAsync()
     {
-        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["AzureWebJobsStorage"] = AzuriteTaskHubs.ConnectionString,
-            ["extensions:durableTask:hubName"] = Prefix,
-            ["extensions:durableTask:storageProvider:partitionCount"] = "1",
-        });
-        builder.Services.AddDurableTaskHost(builder.Configuration).WithoutWorker();
-        _clientHost = builder.Build();
-        await _clientHost.StartAsync();
-        await _clientHost.Services.GetRequiredService<global::DurableTask.AzureStorage.AzureStorageOrchestrationService>().CreateIfNotExistsAsync();
+        _clientHost = await EngineHost.StartClientAsync(Prefix);
         await Datasets.CreateIfNotExistsAsync();
 
         Host = await FunctionsHost.StartAsync(new FunctionsHostOptions
@@ -80,13 +66,7 @@ public sealed class WorkerWorld : IAsyncLifetime
             _clientHost.Dispose();
         }
 
-        await AzuriteTaskHubs.DeleteHubAsync(Prefix);
-        var blobs = new BlobServiceClient(AzuriteTaskHubs.ConnectionString);
-        foreach (string suffix in new[] { "staging", "runs", "models" })
-        {
-            await blobs.GetBlobContainerClient($"{Prefix}-{suffix}").DeleteIfExistsAsync();
-        }
-
+        await Storage.DisposeAsync();
         await foreach (var blob in Datasets.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = Prefix }))
         {
             await Datasets.DeleteBlobIfExistsAsync(blob.Name);

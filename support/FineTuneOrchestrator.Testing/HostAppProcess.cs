@@ -6,10 +6,10 @@ namespace FineTuneOrchestrator.Testing;
 
 /// <summary>
 /// The host's build output (src/FineTuneOrchestrator.Host) run with <c>dotnet</c> on a free loopback port, its settings on
-/// the command line and its output appended to a log file; started once it answers <c>api/health</c>. Linked into the test
-/// projects that need the host as a real process (killed with SIGKILL, or driven by a browser).
+/// the command line and its output appended to a log file; started once it answers <c>api/health</c>. For the tests that need
+/// the host as a real process (killed with SIGKILL, or driven by a browser).
 /// </summary>
-internal sealed class HostAppProcess : IDisposable, IAsyncDisposable
+public sealed class HostAppProcess : IDisposable, IAsyncDisposable
 {
     private static readonly Lock LogLock = new();
     private readonly Process _process;
@@ -27,18 +27,18 @@ internal sealed class HostAppProcess : IDisposable, IAsyncDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>tests/&lt;proj&gt;/bin/&lt;Configuration&gt;/net10.0/ → src/FineTuneOrchestrator.Host/bin/&lt;Configuration&gt;/net10.0/.</summary>
-    public static string HostDll(string repoRoot)
+    public static string HostDll()
     {
         string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        string dll = Path.Combine(repoRoot, "src", "FineTuneOrchestrator.Host", "bin", configuration, "net10.0", "FineTuneOrchestrator.Host.dll");
+        string dll = Path.Combine(Repository.Root, "src", "FineTuneOrchestrator.Host", "bin", configuration, "net10.0", "FineTuneOrchestrator.Host.dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException("The host's build output was not found; build the solution first.", dll);
     }
 
     /// <summary>Starts the host and waits up to <paramref name="startTimeout"/> for its health endpoint to answer 200.</summary>
-    public static async Task<HostAppProcess> StartAsync(string repoRoot, IEnumerable<KeyValuePair<string, string?>> settings, string log, TimeSpan startTimeout)
+    public static async Task<HostAppProcess> StartAsync(IEnumerable<KeyValuePair<string, string?>> settings, string log, TimeSpan startTimeout)
     {
         int port = FreePort();
-        string dll = HostDll(repoRoot);
+        string dll = HostDll();
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(dll);
         psi.ArgumentList.Add("--contentRoot");
@@ -89,9 +89,9 @@ internal sealed class HostAppProcess : IDisposable, IAsyncDisposable
     }
 
     /// <summary>A client of the host sending <paramref name="key"/> as <c>x-functions-key</c>.</summary>
-    public HttpClient CreateClient(string key)
+    public HttpClient CreateClient(string key, TimeSpan? timeout = null)
     {
-        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = timeout ?? TimeSpan.FromSeconds(30) };
         client.DefaultRequestHeaders.Add("x-functions-key", key);
         return client;
     }
