@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using FineTuneOrchestrator.Functions.HostProtocol;
+using FineTuneOrchestrator.Testing;
 using Microsoft.Azure.WebJobs.Script.Grpc.Messages;
 
 namespace FineTuneOrchestrator.Functions.IntegrationTests.Worker;
@@ -12,7 +13,7 @@ namespace FineTuneOrchestrator.Functions.IntegrationTests.Worker;
 /// </summary>
 public sealed class WorkerStartupTests
 {
-    private static readonly string AppBicep = Path.Combine(PublishedApp.RepoRoot, "infra", "modules", "app.bicep");
+    private static readonly string AppBicep = Path.Combine(Repository.Root, "infra", "modules", "app.bicep");
 
     /// <summary>The settings of the Bicep, per provider (the Key Vault reference resolved, as the platform does before start).</summary>
     public static TheoryData<string> Providers => ["AzureOpenAI", "OpenAI"];
