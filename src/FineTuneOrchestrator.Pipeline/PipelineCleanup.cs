@@ -78,7 +78,7 @@ internal sealed class PipelineCleanupOrchestrator(IOptions<PipelineOptions> opti
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
         var retry = RunState.Retry(RetrySettings.ForProvider(options.Value));
-        var deployments = FineTunePipelineOrchestrator.EvaluationDeploymentNames(input.RunId);
+        var deployments = EvaluationStage.EvaluationDeploymentNames(input.RunId);
         var cancelled = new List<string>();
         var errors = new List<string>();
         bool removed = false;

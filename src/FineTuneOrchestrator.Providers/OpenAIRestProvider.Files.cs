@@ -1,14 +1,9 @@
-using System.ClientModel.Primitives;
 using System.Diagnostics;
-using System.Security.Cryptography;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using FineTuneOrchestrator.Providers.Internal;
-using OpenAI.Files;
 
 namespace FineTuneOrchestrator.Providers;
 
-/// <summary>Files: <c>POST /files</c> for small files, the multi-part Uploads API (parts in parallel, resumable) for large ones, and waiting for processing.</summary>
+/// <summary>Files: uploads (delegated to <see cref="OpenAIUploadProtocol"/>), reads, and waiting for processing.</summary>
 public partial class OpenAIRestProvider
 {
     /// <inheritdoc />
@@ -16,186 +11,14 @@ public partial class OpenAIRestProvider
     {
         ArgumentNullException.ThrowIfNull(content);
         ArgumentException.ThrowIfNullOrWhiteSpace(fileName);
-        options ??= new UploadOptions();
-        Stream source = content;
-        FileStream? spool = null;
-        try
-        {
-            if (!content.CanSeek)
-            {
-                // Retries and parts need to re-read: keep a private copy on disk (deleted on close).
-                spool = new FileStream(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
-                await content.CopyToAsync(spool, cancellationToken).ConfigureAwait(false);
-                spool.Position = 0;
-                source = spool;
-            }
-
-            var length = source.Length - source.Position;
-            if (!options.ForceMultipart && options.ResumeUploadId is null && length <= Options.SimpleUploadLimitBytes)
-            {
-                var uploaded = await Wrap(() => _files.UploadFileAsync(source, fileName, FileUploadPurpose.FineTune, cancellationToken), cancellationToken).ConfigureAwait(false);
-                var raw = JsonDocument.Parse(uploaded.GetRawResponse().Content.ToMemory()).RootElement;
-                return JsonReaders.File(raw, null);
-            }
-
-            return await MultipartUploadAsync(source, fileName, purpose, length, options, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (spool is not null)
-            {
-                await spool.DisposeAsync().ConfigureAwait(false);
-            }
-        }
-    }
-
-    private async Task<ProviderFile> MultipartUploadAsync(Stream source, string fileName, FilePurpose purpose, long length, UploadOptions options, CancellationToken cancellationToken)
-    {
-        if (length <= 0)
-        {
-            throw new ProviderException($"The file '{fileName}' is empty.", null, "empty_file", false);
-        }
-
-        var start = source.Position;
-        var partSize = Options.UploadPartSizeBytes;
-        var partCount = (int)((length + partSize - 1) / partSize);
-        var uploadId = options.ResumeUploadId;
-        var done = new Dictionary<int, string>(options.CompletedParts ?? new Dictionary<int, string>());
-        if (uploadId is null)
-        {
-            uploadId = await CreateUploadAsync(fileName, purpose, length, cancellationToken).ConfigureAwait(false);
-            done.Clear();
-        }
-
-        Log.UploadStarted(Logger, uploadId, fileName, length, partCount);
-        options.Progress?.Report(new UploadProgress(uploadId, -1, null, done.Count * (long)partSize, length));
-        try
-        {
-            return await SendPartsAndCompleteAsync(source, start, fileName, length, partCount, uploadId, done, options, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ProviderException e) when (options.ResumeUploadId is not null && e.StatusCode is 400 or 404)
-        {
-            // The upload expired (one hour), was cancelled or never existed: start over.
-            Log.ResumeFailed(Logger, uploadId, e.Message);
-            var fresh = await CreateUploadAsync(fileName, purpose, length, cancellationToken).ConfigureAwait(false);
-            options.Progress?.Report(new UploadProgress(fresh, -1, null, 0, length));
-            return await SendPartsAndCompleteAsync(source, start, fileName, length, partCount, fresh, [], options, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    private async Task<string> CreateUploadAsync(string fileName, FilePurpose purpose, long length, CancellationToken cancellationToken)
-    {
-        var created = await SendAsync("POST", "/uploads", new JsonObject
-        {
-            ["filename"] = fileName,
-            ["purpose"] = PurposeText(purpose),
-            ["bytes"] = length,
-            ["mime_type"] = "text/jsonl",
-        }, cancellationToken).ConfigureAwait(false);
-        return JsonReaders.Str(created, "id") ?? throw new ProviderException("The service returned an upload without an id.");
-    }
-
-    private async Task<ProviderFile> SendPartsAndCompleteAsync(
-        Stream source, long start, string fileName, long length, int partCount, string uploadId, Dictionary<int, string> done, UploadOptions options, CancellationToken cancellationToken)
-    {
-        var partSize = Options.UploadPartSizeBytes;
-        var partIds = new string?[partCount];
-        foreach (var (index, id) in done)
-        {
-            if (index >= 0 && index < partCount)
-            {
-                partIds[index] = id;
-            }
-        }
-
-        // MD5 of the whole file, when this call reads every part in order.
-        using var md5 = done.Count == 0 ? IncrementalHash.CreateHash(HashAlgorithmName.MD5) : null;
-        using var slots = new SemaphoreSlim(Options.UploadParallelism);
-        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var inFlight = new List<Task>();
-        long sent = done.Count * (long)partSize;
-        try
-        {
-            for (var i = 0; i < partCount; i++)
-            {
-                if (partIds[i] is not null)
-                {
-                    continue;
-                }
-
-                await slots.WaitAsync(failed.Token).ConfigureAwait(false);
-                var offset = (long)i * partSize;
-                var size = (int)Math.Min(partSize, length - offset);
-                var buffer = new byte[size];
-                source.Position = start + offset;
-                await source.ReadExactlyAsync(buffer, failed.Token).ConfigureAwait(false);
-                md5?.AppendData(buffer);
-                var index = i;
-                inFlight.Add(Task.Run(async () =>
-                {
-                    try
-                    {
-                        var partId = await AddPartAsync(uploadId, index, buffer, failed.Token).ConfigureAwait(false);
-                        partIds[index] = partId;
-                        var total = Interlocked.Add(ref sent, size);
-                        options.Progress?.Report(new UploadProgress(uploadId, index, partId, Math.Min(total, length), length));
-                    }
-                    catch
-                    {
-                        await failed.CancelAsync().ConfigureAwait(false);
-                        throw;
-                    }
-                    finally
-                    {
-                        slots.Release();
-                    }
-                }, CancellationToken.None));
-            }
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // A part failed; its exception is reported below.
-        }
-
-        try
-        {
-            await Task.WhenAll(inFlight).ConfigureAwait(false);
-        }
-        catch (Exception) when (inFlight.FirstOrDefault(t => t.IsFaulted && t.Exception!.InnerException is not OperationCanceledException) is { } first)
-        {
-            throw first.Exception!.InnerException!;
-        }
-
-        var complete = new JsonObject { ["part_ids"] = new JsonArray(partIds.Select(p => (JsonNode?)JsonValue.Create(p!)).ToArray()) };
-        if (md5 is not null)
-        {
-            complete["md5"] = Convert.ToHexStringLower(md5.GetHashAndReset());
-        }
-
-        var completed = await SendAsync("POST", $"/uploads/{Escape(uploadId)}/complete", complete, cancellationToken).ConfigureAwait(false);
-        if (!completed.TryGetProperty("file", out var file) || file.ValueKind != JsonValueKind.Object)
-        {
-            throw new ProviderException($"Upload {uploadId} completed without a file object.", null, null, false);
-        }
-
-        return JsonReaders.File(file, uploadId);
-    }
-
-    private async Task<string> AddPartAsync(string uploadId, int index, byte[] data, CancellationToken cancellationToken)
-    {
-        using var content = new SinglePartFormContent("data", $"part-{index}", data);
-        var result = await Wrap(
-            () => _files.AddUploadPartAsync(uploadId, content, content.ContentType, new RequestOptions { CancellationToken = cancellationToken }),
-            cancellationToken).ConfigureAwait(false);
-        using var doc = JsonDocument.Parse(result.GetRawResponse().Content.ToMemory());
-        return JsonReaders.Str(doc.RootElement, "id") ?? throw new ProviderException("The service returned a part without an id.");
+        return await _uploads.UploadAsync(content, fileName, purpose, options ?? new UploadOptions(), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async Task CancelUploadAsync(string uploadId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(uploadId);
-        await SendAsync("POST", $"/uploads/{Escape(uploadId)}/cancel", null, cancellationToken).ConfigureAwait(false);
+        await _uploads.CancelAsync(uploadId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -228,10 +51,4 @@ public partial class OpenAIRestProvider
             await Task.Delay(Options.PollInterval, cancellationToken).ConfigureAwait(false);
         }
     }
-
-    private static string PurposeText(FilePurpose purpose) => purpose switch
-    {
-        FilePurpose.FineTune => "fine-tune",
-        _ => throw new ArgumentOutOfRangeException(nameof(purpose), purpose, "Unknown file purpose."),
-    };
 }

@@ -1,14 +1,11 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
-using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FineTuneOrchestrator.Providers.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenAI;
-using OpenAI.Chat;
-using OpenAI.Files;
 
 namespace FineTuneOrchestrator.Providers;
 
@@ -16,17 +13,17 @@ namespace FineTuneOrchestrator.Providers;
 /// The provider for any service with the OpenAI fine-tuning REST shape, built on the official OpenAI .NET SDK: its
 /// pipeline (authentication, retries, timeouts), typed clients where they are complete (file upload, chat) and its
 /// protocol layer where they are not (metadata filter, pause/resume, uploads, the job's error field).
+/// Jobs and model availability are here (partial files by area); getting files up is <see cref="OpenAIUploadProtocol"/>'s
+/// and the evaluation's chat calls are <see cref="OpenAIEvaluationChat"/>'s, which this class delegates to.
 /// Subclasses change the API base, the authentication and how a model is made callable (see <see cref="AzureOpenAIProvider"/>).
 /// </summary>
 public partial class OpenAIRestProvider : IFineTuningProvider
 {
     private const int PageSize = 100;
     private const int MaxPages = 50;
-    private readonly OpenAIClient _client;
-    private readonly OpenAIFileClient _files;
-    private readonly ClientPipeline _pipeline;
-    private readonly string _apiBase;
-    private readonly ConcurrentDictionary<string, ChatClient> _chatClients = new(StringComparer.Ordinal);
+    private readonly OpenAIRestChannel _rest;
+    private readonly OpenAIUploadProtocol _uploads;
+    private readonly OpenAIEvaluationChat _chat;
 
     /// <summary>Creates a provider for OpenAI or an OpenAI-compatible service (Bearer API key).</summary>
     public OpenAIRestProvider(ProviderOptions options, ILogger<OpenAIRestProvider>? logger = null, PipelineTransport? transport = null)
@@ -41,10 +38,10 @@ public partial class OpenAIRestProvider : IFineTuningProvider
         ArgumentNullException.ThrowIfNull(apiBase);
         Options = options;
         Logger = logger ?? NullLogger.Instance;
-        _apiBase = apiBase.ToString().TrimEnd('/');
+        var apiBaseText = apiBase.ToString().TrimEnd('/');
         var clientOptions = new OpenAIClientOptions
         {
-            Endpoint = new Uri(_apiBase),
+            Endpoint = new Uri(apiBaseText),
             RetryPolicy = new ProviderRetryPolicy(options.MaxRetries, options.MaxRetryAfter),
             NetworkTimeout = options.NetworkTimeout,
             OrganizationId = options.OrganizationId,
@@ -56,9 +53,10 @@ public partial class OpenAIRestProvider : IFineTuningProvider
             clientOptions.Transport = transport;
         }
 
-        _client = new OpenAIClient(authentication, clientOptions);
-        _files = _client.GetOpenAIFileClient();
-        _pipeline = _client.GetFineTuningClient().Pipeline;
+        var client = new OpenAIClient(authentication, clientOptions);
+        _rest = new OpenAIRestChannel(client.GetFineTuningClient().Pipeline, apiBaseText);
+        _uploads = new OpenAIUploadProtocol(client.GetOpenAIFileClient(), _rest, options, Logger);
+        _chat = new OpenAIEvaluationChat(client, _rest);
     }
 
     /// <inheritdoc />
@@ -78,63 +76,9 @@ public partial class OpenAIRestProvider : IFineTuningProvider
     private static string RequireKey(ProviderOptions options) =>
         string.IsNullOrWhiteSpace(options?.ApiKey) ? throw new ProviderException("Provider:ApiKey is required.") : options.ApiKey;
 
-    // ------------------------------------------------------------------ raw calls
-
     /// <summary>Sends one request through the SDK's pipeline and returns the parsed JSON body.</summary>
-    private protected async Task<JsonElement> SendAsync(string method, string relativeUri, JsonNode? body, CancellationToken cancellationToken, bool retry = true) =>
-        (await SendWithHeadersAsync(method, relativeUri, body, cancellationToken, retry).ConfigureAwait(false)).Body;
+    private protected Task<JsonElement> SendAsync(string method, string relativeUri, JsonNode? body, CancellationToken cancellationToken, bool retry = true) =>
+        _rest.SendAsync(method, relativeUri, body, cancellationToken, retry);
 
-    /// <summary>Sends one request through the SDK's pipeline; the parsed JSON body and the rate-limit headers.</summary>
-    private async Task<(JsonElement Body, RateLimitInfo? RateLimit)> SendWithHeadersAsync(string method, string relativeUri, JsonNode? body, CancellationToken cancellationToken, bool retry)
-    {
-        using var message = _pipeline.CreateMessage();
-        message.Apply(new RequestOptions { CancellationToken = cancellationToken });
-        message.ResponseClassifier = PipelineMessageClassifier.Default;
-        if (!retry)
-        {
-            message.SetProperty(typeof(NoRetry), NoRetry.Instance);
-        }
-
-        var request = message.Request;
-        request.Method = method;
-        request.Uri = new Uri(_apiBase + relativeUri);
-        request.Headers.Set("Accept", "application/json");
-        if (body is not null)
-        {
-            request.Headers.Set("Content-Type", "application/json");
-            request.Content = BinaryContent.Create(BinaryData.FromString(body.ToJsonString()));
-        }
-
-        try
-        {
-            await _pipeline.SendAsync(message).ConfigureAwait(false);
-        }
-        catch (Exception e) when (ErrorMapper.Map(e, cancellationToken) is ProviderException mapped && !ReferenceEquals(mapped, e))
-        {
-            throw mapped;
-        }
-
-        var response = message.Response!;
-        if (response.IsError)
-        {
-            throw ErrorMapper.FromResponse(response);
-        }
-
-        using var doc = JsonDocument.Parse(response.Content.ToMemory());
-        return (doc.RootElement.Clone(), RateLimitInfo.Read(name => response.Headers.TryGetValue(name, out string? value) ? value : null));
-    }
-
-    private static async Task<T> Wrap<T>(Func<Task<T>> call, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await call().ConfigureAwait(false);
-        }
-        catch (Exception e) when (ErrorMapper.Map(e, cancellationToken) is ProviderException mapped && !ReferenceEquals(mapped, e))
-        {
-            throw mapped;
-        }
-    }
-
-    private static string Escape(string value) => Uri.EscapeDataString(value);
+    private static string Escape(string value) => OpenAIRestChannel.Escape(value);
 }

@@ -153,8 +153,8 @@ public sealed class CleanupTests
     [InlineData("ds-support-tickets-0123456789abcdef0123456789abcdef0123456789abcdef-a", "ds-support-tickets-0123456789abcdef0123456789abcdef0123456789abcdef-b")]
     public void EvaluationDeploymentName_IdsThatWouldCollide_GetDistinctValidNames(string first, string second)
     {
-        string a = FineTunePipelineOrchestrator.EvaluationDeploymentName(first);
-        string b = FineTunePipelineOrchestrator.EvaluationDeploymentName(second);
+        string a = EvaluationStage.EvaluationDeploymentName(first);
+        string b = EvaluationStage.EvaluationDeploymentName(second);
 
         Assert.NotEqual(a, b);
         Assert.All(new[] { a, b }, name =>
@@ -163,13 +163,13 @@ public sealed class CleanupTests
             Assert.StartsWith("fto-eval-", name, StringComparison.Ordinal);
             Assert.All(name, ch => Assert.True(char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_', $"'{ch}' in {name}"));
         });
-        Assert.Equal(a, FineTunePipelineOrchestrator.EvaluationDeploymentName(first)); // stable across replays and processes
+        Assert.Equal(a, EvaluationStage.EvaluationDeploymentName(first)); // stable across replays and processes
     }
 
     [Fact]
     public void EvaluationDeploymentName_ShortSafeId_StaysReadable()
     {
-        Assert.Equal("fto-eval-run-1a2b", FineTunePipelineOrchestrator.EvaluationDeploymentName("run-1a2b"));
+        Assert.Equal("fto-eval-run-1a2b", EvaluationStage.EvaluationDeploymentName("run-1a2b"));
     }
 
     [Fact]

@@ -5,7 +5,6 @@ using FineTuneOrchestrator.Api.Durable;
 using FineTuneOrchestrator.Api.Http;
 using FineTuneOrchestrator.Pipeline;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
@@ -16,14 +15,13 @@ namespace FineTuneOrchestrator.Api.Pipelines;
 /// The handlers of the pipeline routes under the function route prefix (function key): start a run (<c>POST /pipelines</c>,
 /// answered like Durable Functions' check-status response), list runs, a run's summary, approve/reject and cancel. Written
 /// once against ASP.NET Core's request and results; the in-process host maps them to routes, the Functions app calls them
-/// from its HTTP functions with the client of its Durable binding.
+/// from its HTTP functions with the client of its Durable binding. Starting, reading and listing runs are here; the routes
+/// that send a run an event are in <c>PipelineHandlers.Decisions.cs</c>, the detail views in <c>PipelineHandlers.Details.cs</c>.
 /// </summary>
 public static partial class PipelineHandlers
 {
     /// <summary>Header carrying the next page token of the run list (as the management API does).</summary>
     public const string ContinuationTokenHeader = "x-ms-continuation-token";
-
-    private const int MaxCommentLength = 2000;
 
     /// <summary><c>POST /pipelines[?waitForCompletion=seconds]</c>: validates the run configuration and starts a run.</summary>
     public static async Task<IResult> StartAsync(
@@ -287,143 +285,6 @@ public static partial class PipelineHandlers
         return TypedResults.Json(new RunList(runs, next), PipelineJson.Default);
     }
 
-    /// <summary><c>POST /pipelines/{runId}/approve</c> or <c>/reject</c> with an optional <c>{by, comment}</c>: the run's decision.</summary>
-    public static async Task<IResult> DecideAsync(string runId, bool approved, HttpRequest request, DurableTaskClient client, RunRecords records, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(records);
-        if (CheckRunId(runId) is { } bad)
-        {
-            return bad;
-        }
-
-        var (decision, problem) = await ReadOptionalBodyAsync<DecisionBody>(request, approved ? "approval" : "rejection", ct).ConfigureAwait(false);
-        if (problem is not null)
-        {
-            return problem;
-        }
-
-        if (decision?.By is { Length: > 200 } || decision?.Comment is { Length: > MaxCommentLength })
-        {
-            return Problems.BadRequest($"'by' is limited to 200 characters and 'comment' to {MaxCommentLength}.", decision!.By is { Length: > 200 } ? "by" : "comment");
-        }
-
-        OrchestrationMetadata? instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, ct).ConfigureAwait(false);
-        if (instance is null || instance.Name != PipelineNames.Orchestrator)
-        {
-            return RunNotFound(runId);
-        }
-
-        if (instance.IsCompleted)
-        {
-            return Problems.Gone($"Run '{runId}' has ended ({instance.RuntimeStatus}); it no longer takes decisions.");
-        }
-
-        // Only a run that shows its evaluation and waits for a decision takes one, so nobody approves a model unseen.
-        RunSummary summary = RunSummary.From(instance, links: null);
-        if (summary.Stage != PipelineStages.AwaitingApproval)
-        {
-            return Problems.Conflict(summary.ApprovalRequired == true
-                ? $"Run '{runId}' is at stage {summary.Stage ?? "starting"}; decide once it is {PipelineStages.AwaitingApproval} (after evaluation)."
-                : $"Run '{runId}' does not wait for an approval (approval.required is not set); it is at stage {summary.Stage ?? "starting"}.");
-        }
-
-        return await DecideAsync(client, records, runId, new ApprovalDecision(approved, decision?.By, decision?.Comment), ct).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Records the decision (a conditional create: of two decisions, even concurrent ones, only the first counts) and sends it to
-    /// the run; a second decision is a 409 that carries the first. The management API's raise-event route decides through here too.
-    /// </summary>
-    public static async Task<IResult> DecideAsync(DurableTaskClient client, RunRecords records, string runId, ApprovalDecision decision, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(records);
-        var (recorded, first) = await records.TryDecideAsync(runId, decision, ct).ConfigureAwait(false);
-        if (!recorded)
-        {
-            return TypedResults.Problem(new ProblemDetails
-            {
-                Status = StatusCodes.Status409Conflict,
-                Title = "Conflict",
-                Detail = $"Run '{runId}' was already {(first.Approved ? "approved" : "rejected")}{(first.By is null ? "" : $" by {first.By}")} at {first.At:u}; a run takes one decision.",
-                Extensions = { ["decision"] = first },
-            });
-        }
-
-        return await RaiseAsync(client, runId, PipelineNames.ApprovalEvent, decision, ct).ConfigureAwait(false);
-    }
-
-    /// <summary><c>POST /pipelines/{runId}/cancel</c> with an optional <c>{by, reason}</c>: ends the run and cancels its provider job.</summary>
-    public static async Task<IResult> CancelAsync(string runId, HttpRequest request, DurableTaskClient client, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(client);
-        if (CheckRunId(runId) is { } bad)
-        {
-            return bad;
-        }
-
-        var (body, problem) = await ReadOptionalBodyAsync<CancelBody>(request, "cancel request", ct).ConfigureAwait(false);
-        if (problem is not null)
-        {
-            return problem;
-        }
-
-        if (body?.By is { Length: > 200 } || body?.Reason is { Length: > MaxCommentLength })
-        {
-            return Problems.BadRequest($"'by' is limited to 200 characters and 'reason' to {MaxCommentLength}.", body!.By is { Length: > 200 } ? "by" : "reason");
-        }
-
-        OrchestrationMetadata? instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: false, ct).ConfigureAwait(false);
-        if (instance is null || instance.Name != PipelineNames.Orchestrator)
-        {
-            return RunNotFound(runId);
-        }
-
-        if (instance.IsCompleted)
-        {
-            return Problems.Gone($"Run '{runId}' has already ended ({instance.RuntimeStatus}).");
-        }
-
-        return await RaiseAsync(client, runId, PipelineNames.CancelEvent, new CancelRequest(body?.By, body?.Reason), ct).ConfigureAwait(false);
-    }
-
-    private static async Task<IResult> RaiseAsync(DurableTaskClient client, string runId, string eventName, object payload, CancellationToken ct)
-    {
-        // The caller checked that the run exists and has not ended.
-        await client.RaiseEventAsync(runId, eventName, payload, ct).ConfigureAwait(false);
-        return TypedResults.Accepted((string?)null, new EventAccepted(runId, eventName, payload));
-    }
-
-    private static async Task<(T? Value, ProblemHttpResult? Problem)> ReadOptionalBodyAsync<T>(HttpRequest request, string what, CancellationToken ct) where T : class
-    {
-        var (body, problem) = await RequestBody.ReadJsonAsync(request, what, requireJsonContentType: false, ct).ConfigureAwait(false);
-        if (problem is not null)
-        {
-            return (null, problem);
-        }
-
-        if (body is not { } json || json.ValueKind == JsonValueKind.Null)
-        {
-            return (null, null);
-        }
-
-        if (json.ValueKind != JsonValueKind.Object)
-        {
-            return (null, Problems.BadRequest($"The {what} must be a JSON object.", "body"));
-        }
-
-        try
-        {
-            return (json.Deserialize<T>(PipelineJson.Strict), null);
-        }
-        catch (JsonException ex)
-        {
-            string field = ex.Path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..] : "body";
-            return (null, Problems.BadRequest($"The {what} is malformed at '{field}': only the fields {string.Join(", ", typeof(T).GetProperties().Select(x => JsonNamingPolicy.CamelCase.ConvertName(x.Name)))} are accepted, as strings.", field));
-        }
-    }
-
     private static ProblemHttpResult Invalid(IReadOnlyList<RunConfigError> errors)
     {
         var grouped = errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray());
@@ -465,24 +326,8 @@ public static partial class PipelineHandlers
     [LoggerMessage(EventId = 410, Level = LogLevel.Information, Message = "Started pipeline run {RunId} (dataset {Dataset}, base model {BaseModel}) over HTTP")]
     private static partial void LogRunStarted(ILogger logger, string runId, string dataset, string baseModel);
 
-    /// <summary>Body of approve/reject.</summary>
-    /// <param name="By">Who decides.</param>
-    /// <param name="Comment">Why.</param>
-    public sealed record DecisionBody(string? By = null, string? Comment = null);
-
-    /// <summary>Body of cancel.</summary>
-    /// <param name="By">Who cancels.</param>
-    /// <param name="Reason">Why.</param>
-    public sealed record CancelBody(string? By = null, string? Reason = null);
-
     /// <summary>A page of runs.</summary>
     /// <param name="Runs">Runs, newest first as the engine lists them.</param>
     /// <param name="ContinuationToken">Send back in the <c>x-ms-continuation-token</c> header for the next page.</param>
     public sealed record RunList(IReadOnlyList<RunSummary> Runs, string? ContinuationToken);
-
-    /// <summary>The answer to approve/reject/cancel.</summary>
-    /// <param name="RunId">The run.</param>
-    /// <param name="Event">The event raised.</param>
-    /// <param name="Payload">Its payload.</param>
-    public sealed record EventAccepted(string RunId, string Event, object Payload);
 }

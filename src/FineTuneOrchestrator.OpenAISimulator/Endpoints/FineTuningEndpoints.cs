@@ -12,7 +12,7 @@ internal static class FineTuningEndpoints
         jobs.MapPost("/", async (HttpRequest request, SimulatorState state, CancellationToken ct) =>
         {
             var body = await Http.ReadBodyAsync(request, ct).ConfigureAwait(false);
-            var job = state.CreateJob(body, azure);
+            var job = state.CreateJob(JobRequests.Read(body, azure), azure);
             var delay = state.Faults.CreateJobResponseDelaySeconds;
             if (delay > 0)
             {

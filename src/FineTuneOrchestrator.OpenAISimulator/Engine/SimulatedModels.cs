@@ -7,19 +7,6 @@ using System.Text.RegularExpressions;
 
 namespace FineTuneOrchestrator.OpenAISimulator.Engine;
 
-/// <summary>What the simulated models read from a chat request.</summary>
-/// <param name="Messages">All messages' text, in order, with their roles.</param>
-/// <param name="LastUser">The last user message's text.</param>
-/// <param name="Schema">The JSON schema of <c>response_format: json_schema</c>, if any.</param>
-/// <param name="JsonObject">Whether <c>response_format</c> is <c>json_object</c>.</param>
-/// <param name="HasTools">Whether the request offers tools.</param>
-/// <param name="Temperature">Sampling temperature (1 when not given, as the service's default).</param>
-/// <param name="Seed">The request's seed.</param>
-internal sealed record ChatInput(IReadOnlyList<(string Role, string Text)> Messages, string LastUser, JsonObject? Schema, bool JsonObject, bool HasTools, double Temperature, long? Seed);
-
-/// <summary>A simulated model's reply: text, or tool calls (JSON array) learned from training.</summary>
-internal sealed record ModelReply(string? Content, string? ToolCallsJson);
-
 /// <summary>
 /// The simulated models. Deterministic: a model answers the same prompt the same way (at a fixed temperature and seed), so
 /// candidate and baseline can be compared case by case and a replayed evaluation sees the same answers.
@@ -31,7 +18,7 @@ internal sealed record ModelReply(string? Content, string? ToolCallsJson);
 /// <item>A <b>fine-tuned model</b> (or checkpoint) votes among the training examples nearest to the message (word Jaccard,
 /// weights squared), for a share of prompts that grows with examples × epochs seen; for the rest it answers as its base.
 /// Label noise, too few examples or a shifted evaluation set therefore show up as lower scores.</item>
-/// <item>A <b>judge</b>: a request whose messages hold a reference and an answer (<c>&lt;reference&gt;…&lt;/reference&gt;</c>
+/// <item>A <b>judge</b> (<see cref="SimulatedJudge"/>): a request whose messages hold a reference and an answer (<c>&lt;reference&gt;…&lt;/reference&gt;</c>
 /// and <c>&lt;answer&gt;</c>/<c>&lt;output&gt;</c>/<c>&lt;response&gt;</c>, or lines starting <c>Reference:</c> and
 /// <c>Answer:</c>/<c>Output:</c>/<c>Response:</c>) is graded by their word-level ROUGE-L: a number scaled to the range the
 /// prompt names ("score from 1 to 5"; default 0 to 1), or for an <c>enum</c> result the label at that position, the labels
@@ -51,7 +38,7 @@ internal static partial class SimulatedModels
     /// <summary>The answer of base model <paramref name="baseModel"/> (its id: the noise is keyed by it).</summary>
     public static ModelReply AnswerAsBase(ChatInput input, string baseModel, ModelOptions options)
     {
-        if (Judge(input) is { } verdict)
+        if (SimulatedJudge.Verdict(input) is { } verdict)
         {
             return new ModelReply(verdict, null);
         }
@@ -76,7 +63,7 @@ internal static partial class SimulatedModels
     public static ModelReply AnswerAsFineTuned(ChatInput input, SimJob job, string model, int? checkpointStep, ModelOptions options)
     {
         var (knowledge, inheritedSeen) = Knowledge(job);
-        if (Judge(input) is not null || knowledge.Count == 0)
+        if (SimulatedJudge.Verdict(input) is not null || knowledge.Count == 0)
         {
             return AnswerAsBase(input, job.BaseModel, options);
         }
@@ -298,91 +285,6 @@ internal static partial class SimulatedModels
         return set;
     }
 
-    // ------------------------------------------------------------------ judge
-
-    /// <summary>The judge's answer when the request asks to grade an answer against a reference; null otherwise.</summary>
-    private static string? Judge(ChatInput input)
-    {
-        string all = string.Join("\n", input.Messages.Select(m => m.Text));
-        string? reference = Section(all, ["reference", "expected", "ideal"]);
-        string? answer = Section(all, ["answer", "output", "response"]);
-        if (reference is null || answer is null) return null;
-        double similarity = WordRougeL(answer, reference);
-        var result = input.Schema?["properties"]?["result"] as JsonObject;
-        var steps = new JsonArray(new JsonObject
-        {
-            ["description"] = "Compared the answer with the reference, word by word.",
-            ["conclusion"] = $"They share {Math.Round(similarity * 100)} % of their wording (ROUGE-L).",
-        });
-        if (result?["enum"] is JsonArray labels && labels.Count > 0)
-        {
-            int position = (int)Math.Round((1 - similarity) * (labels.Count - 1));
-            return new JsonObject { ["steps"] = steps, ["result"] = labels[position]?.DeepClone() }.ToJsonString();
-        }
-
-        var (min, max) = RangeIn(all);
-        double score = min + (similarity * (max - min));
-        score = max > 1 && Math.Floor(min) == min && Math.Floor(max) == max ? Math.Round(score) : Math.Round(score, 3);
-        return input.Schema is not null
-            ? new JsonObject { ["steps"] = steps, ["result"] = score }.ToJsonString()
-            : score.ToString(CultureInfo.InvariantCulture);
-    }
-
-    private static string? Section(string text, string[] names)
-    {
-        foreach (string name in names)
-        {
-            var tagged = Regex.Match(text, $@"<{name}>(.*?)</{name}>", RegexOptions.Singleline | RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1));
-            if (tagged.Success) return tagged.Groups[1].Value.Trim();
-        }
-
-        foreach (string name in names)
-        {
-            var line = Regex.Match(text, $@"^\s*(?:model\s+)?{name}\s*:\s*(.*?)(?=\n\s*\n|\n\s*[A-Za-z ]{{2,20}}:|\z)", RegexOptions.Singleline | RegexOptions.IgnoreCase | RegexOptions.Multiline, TimeSpan.FromSeconds(1));
-            if (line.Success) return line.Groups[1].Value.Trim();
-        }
-
-        return null;
-    }
-
-    private static (double Min, double Max) RangeIn(string text)
-    {
-        var m = Regex.Match(text, @"(?:score|scale|rate|grade|rating)[^.\n]{0,40}?(-?\d+(?:\.\d+)?)\s*(?:-|–|to|and)\s*(-?\d+(?:\.\d+)?)", RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1));
-        if (m.Success
-            && double.TryParse(m.Groups[1].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double a)
-            && double.TryParse(m.Groups[2].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double b)
-            && a < b)
-        {
-            return (a, b);
-        }
-
-        return (0, 1);
-    }
-
-    private static double WordRougeL(string candidate, string reference)
-    {
-        string[] c = WordList(candidate);
-        string[] r = WordList(reference);
-        if (c.Length == 0 || r.Length == 0) return 0;
-        int[] previous = new int[r.Length + 1], current = new int[r.Length + 1];
-        for (int i = 1; i <= c.Length; i++)
-        {
-            for (int j = 1; j <= r.Length; j++)
-            {
-                current[j] = c[i - 1] == r[j - 1] ? previous[j - 1] + 1 : Math.Max(previous[j], current[j - 1]);
-            }
-
-            (previous, current) = (current, previous);
-        }
-
-        int lcs = previous[r.Length];
-        if (lcs == 0) return 0;
-        double p = (double)lcs / c.Length, q = (double)lcs / r.Length;
-        return 2 * p * q / (p + q);
-    }
-
-    private static string[] WordList(string text) => [.. WordToken().Matches(text.ToLowerInvariant()).Select(m => m.Value)];
-
     // ------------------------------------------------------------------ determinism
 
     private static ulong Hash(params string[] keys)
@@ -408,7 +310,4 @@ internal static partial class SimulatedModels
 
     [GeneratedRegex(@"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")]
     private static partial Regex Email();
-
-    [GeneratedRegex(@"[\p{L}\p{N}]+")]
-    private static partial Regex WordToken();
 }

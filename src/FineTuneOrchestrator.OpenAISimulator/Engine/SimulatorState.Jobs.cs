@@ -1,34 +1,13 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 
 namespace FineTuneOrchestrator.OpenAISimulator.Engine;
 
 /// <summary>The simulator's fine-tuning jobs: creation (with the service's refusals), reads, lists, cancel, pause and resume, events and checkpoints.</summary>
 public sealed partial class SimulatorState
 {
-    internal SimJob CreateJob(JsonObject body, bool azure)
+    internal SimJob CreateJob(JobCreateRequest request, bool azure)
     {
-        // OpenAI refuses an argument it does not know before looking at any other.
-        var trainingType = TrainingTypes.Read(body, azure);
-        var model = body["model"] is JsonValue mv && mv.TryGetValue(out string? m) ? m : throw ApiException.BadRequest("Missing required parameter: 'model'.", "model");
-        var trainingFile = body["training_file"] is JsonValue tv && tv.TryGetValue(out string? t) ? t : throw ApiException.BadRequest("Missing required parameter: 'training_file'.", "training_file");
-        var validationFile = OptionalString(body, "validation_file");
-        var suffix = OptionalString(body, "suffix");
-        var maxSuffix = azure ? 40 : 64;
-        if (suffix is not null && (suffix.Length < 1 || suffix.Length > maxSuffix))
-        {
-            throw ApiException.BadRequest($"suffix must be between 1 and {maxSuffix} characters long.", "suffix");
-        }
-
-        int? seed = null;
-        if (body["seed"] is JsonValue sv && sv.GetValueKind() == System.Text.Json.JsonValueKind.Number)
-        {
-            seed = sv.TryGetValue(out int s) ? s : throw ApiException.BadRequest("seed must be an integer.", "seed");
-        }
-
-        var metadata = ReadMetadata(body["metadata"]);
-        var (methodType, hyper) = ReadMethod(body);
-
+        var (model, trainingFile, validationFile, suffix, seed, metadata, methodType, hyper, trainingType) = request;
         lock (_gate)
         {
             var (baseModel, parent, parentStep) = TrainableLocked(model, azure);

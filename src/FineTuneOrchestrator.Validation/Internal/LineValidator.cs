@@ -1,3 +1,7 @@
+// Kept whole on purpose, though it is the one file in src/ over 400 lines: it is one cohesive algorithm, a single
+// forward-only pass over a training line's schema (recursive descent, one ref Utf8JsonReader handed down from the line to
+// its messages, content parts, tool calls and DPO fields, with the line's result and scratch buffers on the instance).
+// Splitting it along its methods would only scatter that one pass and its shared state across files.
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;

@@ -1,10 +1,63 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using FineTuneOrchestrator.OpenAISimulator.Engine;
 
-namespace FineTuneOrchestrator.OpenAISimulator.Engine;
+namespace FineTuneOrchestrator.OpenAISimulator.Endpoints;
 
-/// <summary>Reading a create-job request's optional fields, metadata and method the way the service validates them.</summary>
-public sealed partial class SimulatorState
+/// <summary>
+/// Reading a create-job request's body the way the service validates it (400 in its words for a missing, mistyped or
+/// out-of-range field), into the <see cref="JobCreateRequest"/> the state takes.
+/// </summary>
+internal static class JobRequests
 {
+    public static JobCreateRequest Read(JsonObject body, bool azure)
+    {
+        // OpenAI refuses an argument it does not know before looking at any other.
+        var trainingType = ReadTrainingType(body, azure);
+        var model = body["model"] is JsonValue mv && mv.TryGetValue(out string? m) ? m : throw ApiException.BadRequest("Missing required parameter: 'model'.", "model");
+        var trainingFile = body["training_file"] is JsonValue tv && tv.TryGetValue(out string? t) ? t : throw ApiException.BadRequest("Missing required parameter: 'training_file'.", "training_file");
+        var validationFile = OptionalString(body, "validation_file");
+        var suffix = OptionalString(body, "suffix");
+        var maxSuffix = azure ? 40 : 64;
+        if (suffix is not null && (suffix.Length < 1 || suffix.Length > maxSuffix))
+        {
+            throw ApiException.BadRequest($"suffix must be between 1 and {maxSuffix} characters long.", "suffix");
+        }
+
+        int? seed = null;
+        if (body["seed"] is JsonValue sv && sv.GetValueKind() == JsonValueKind.Number)
+        {
+            seed = sv.TryGetValue(out int s) ? s : throw ApiException.BadRequest("seed must be an integer.", "seed");
+        }
+
+        var metadata = ReadMetadata(body["metadata"]);
+        var (methodType, hyper) = ReadMethod(body);
+        return new JobCreateRequest(model, trainingFile, validationFile, suffix, seed, metadata, methodType, hyper, trainingType);
+    }
+
+    /// <summary>Azure's <c>trainingType</c> as sent (see <see cref="TrainingTypes"/>), or null when absent; refused on the OpenAI face.</summary>
+    private static string? ReadTrainingType(JsonObject body, bool azure)
+    {
+        if (!body.ContainsKey(TrainingTypes.Parameter))
+        {
+            return null;
+        }
+
+        if (!azure)
+        {
+            // OpenAI's answer to any argument it does not know.
+            throw new ApiException(400, $"Unrecognized request argument supplied: {TrainingTypes.Parameter}", "invalid_request_error", TrainingTypes.Parameter, null);
+        }
+
+        if (body[TrainingTypes.Parameter] is JsonValue v && v.TryGetValue(out string? type) && TrainingTypes.All.Contains(type, StringComparer.OrdinalIgnoreCase))
+        {
+            return type;
+        }
+
+        var sent = body[TrainingTypes.Parameter]?.ToJsonString() ?? "null";
+        throw ApiException.BadRequest($"Invalid value for '{TrainingTypes.Parameter}': {sent}. Supported values: {string.Join(", ", TrainingTypes.All)}.", TrainingTypes.Parameter, "invalid_training_type");
+    }
+
     private static string? OptionalString(JsonObject body, string name) =>
         body[name] switch
         {
@@ -87,7 +140,7 @@ public sealed partial class SimulatorState
             return null;
         }
 
-        if (node is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number)
+        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number)
         {
             var d = v.GetValue<double>();
             var ok = (exclusiveMin ? d > min : d >= min) && d <= max && (!integer || Math.Abs(d - Math.Round(d)) < 1e-9);
