@@ -2,102 +2,8 @@ using FineTuneOrchestrator.Providers;
 
 namespace FineTuneOrchestrator.Pipeline;
 
-// Payloads between the orchestration and its activities: ids, blob names and small summaries, never datasets. Public so
-// that the Functions app's trigger functions can name them in their signatures.
-
-/// <summary>Input of the validation activity (the dataset blobs as the run config names them, unresolved).</summary>
-public sealed record ValidateInput(
-    string RunId,
-    string Container,
-    string TrainBlob,
-    string? ValidationBlob,
-    bool ValidationBlobRequired,
-    string? EvalBlob,
-    bool EvalBlobRequired,
-    string? Version,
-    string BaseModel,
-    string Method,
-    int? Epochs,
-    string ReportBlob);
-
-/// <summary>Result of validation: the summary, the blobs that exist and the versions (ETags) that were validated.</summary>
-public sealed record ValidateOutput(ValidationSummary Summary, string? ValidationBlob, string? EvalBlob, string TrainETag, string Problem, string? ValidationETag = null, string? EvalETag = null);
-
-/// <summary>
-/// Input of the staging activity. The ETags are the validated versions: staging reads exactly those (If-Match) and fails the run
-/// when a file changed since (null for runs started before versions were passed).
-/// </summary>
-public sealed record StageInput(string Container, string TrainBlob, string? ValidationBlob, string? EvalBlob, double ValidationFraction,
-    string? TrainETag = null, string? ValidationETag = null, string? EvalETag = null, double OverlapSimilarity = 0.9);
-
-/// <summary>A normalized file in the staging container, named by its SHA-256.</summary>
-public sealed record StagedFile(string Sha256, string Blob, long Bytes, long Lines);
-
-/// <summary>Staged files; <see cref="Eval"/> is the held-out set (eval file, else the validation set); <see cref="Overlap"/> its prompts found in training.</summary>
-public sealed record StageOutput(StagedFile Train, StagedFile? Validation, StagedFile? Eval, OverlapReport? Overlap = null);
-
-/// <summary>Input of the upload activity.</summary>
-public sealed record UploadInput(string StagingBlob, string Sha256, string FileName);
-
-/// <summary>A provider job's state, trimmed for the orchestration.</summary>
-public sealed record JobSnapshot(
-    string Id,
-    ProviderJobStatus Status,
-    string StatusText,
-    string? FineTunedModel,
-    long? TrainedTokens,
-    DateTimeOffset? EstimatedFinish,
-    string? ErrorCode,
-    string? ErrorMessage,
-    string? TrainingFileId,
-    string? ValidationFileId)
-{
-    /// <summary>True once the job has succeeded, failed or been cancelled.</summary>
-    public bool IsTerminal => Status is ProviderJobStatus.Succeeded or ProviderJobStatus.Failed or ProviderJobStatus.Cancelled;
-
-    /// <summary>The snapshot of a provider job.</summary>
-    public static JobSnapshot From(ProviderJob job) => new(
-        job.Id, job.Status, job.StatusText, job.FineTunedModel, job.TrainedTokens, job.EstimatedFinish,
-        job.Error?.Code, job.Error?.Message, job.TrainingFileId, job.ValidationFileId);
-}
-
-/// <summary>Latest training metrics seen.</summary>
-public sealed record ProgressMetrics(int? Step, int? TotalSteps, double? TrainLoss, double? ValidLoss)
-{
-    /// <summary>These metrics updated with every value <paramref name="newer"/> has.</summary>
-    public ProgressMetrics Merge(ProgressMetrics? newer) => newer is null ? this : new(
-        newer.Step ?? Step, newer.TotalSteps ?? TotalSteps, newer.TrainLoss ?? TrainLoss, newer.ValidLoss ?? ValidLoss);
-}
-
-/// <summary>Input of the poll activity.</summary>
-public sealed record ProgressInput(string JobId, string? AfterEventId);
-
-/// <summary>Result of one poll.</summary>
-public sealed record ProgressOutput(JobSnapshot Job, ProgressMetrics? Metrics, string? LastEventId);
-
-/// <summary>Input of the poll sub-orchestration.</summary>
-public sealed record PollBatchInput(
-    string JobId,
-    string? LastEventId,
-    string? LastStatusText,
-    double IntervalSeconds,
-    double MinIntervalSeconds,
-    double MaxIntervalSeconds,
-    DateTime Deadline,
-    int MaxPolls,
-    bool PollImmediately,
-    RetrySettings Retry);
-
-/// <summary>Result of a poll batch.</summary>
-public sealed record PollBatchResult(JobSnapshot? Job, ProgressMetrics? Metrics, string? LastEventId, double NextIntervalSeconds, bool DeadlinePassed);
-
-/// <summary>Retry settings passed to the sub-orchestration (it has no DI).</summary>
-public sealed record RetrySettings(int Attempts, double FirstIntervalSeconds, double MaxIntervalSeconds)
-{
-    /// <summary>The retries of provider calls configured in <see cref="PipelineOptions"/>.</summary>
-    public static RetrySettings ForProvider(PipelineOptions options) =>
-        new(options.ProviderRetryAttempts, options.ProviderRetryFirstInterval.TotalSeconds, options.ProviderRetryMaxInterval.TotalSeconds);
-}
+// Payloads between the orchestration and the evaluation activities: case counts, model names and chunk indexes; the
+// cases and answers stay in blobs. Public so that the Functions app's trigger functions can name them in their signatures.
 
 /// <summary>
 /// Input of the evaluation preparation activity: the staged held-out file, how many cases (a stratified sample by
@@ -170,15 +76,6 @@ public sealed record SummarizeInput(
     string? Sampling = null,
     OverlapReport? Overlap = null,
     double? SignificanceLevel = null);
-
-/// <summary>Input of the promotion activity.</summary>
-public sealed record PromoteInput(string Alias, string FineTunedModel, string RunId, string JobId, string BaseModel, Dictionary<string, double> Metrics, string? RootBaseModel = null);
-
-/// <summary>Input of the notification activity.</summary>
-public sealed record NotifyInput(string WebhookUrl, PipelineResult Result);
-
-/// <summary>Input of the result-writing activity.</summary>
-public sealed record WriteResultInput(string RunId, PipelineResult Result);
 
 /// <summary>One evaluated case as stored in the per-case results.</summary>
 internal sealed record CaseResult
