@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Azure.Core;
 using FineTuneOrchestrator.OpenAISimulator;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging;
 
 namespace FineTuneOrchestrator.Providers.Tests;
@@ -53,7 +54,7 @@ internal static class TestSupport
     }
 
     public static OpenAIRestProvider OpenAI(SimulatorServer server, Action<ProviderOptions>? configure = null, ILogger<OpenAIRestProvider>? logger = null) =>
-        new(OpenAIOptions(server, configure), logger);
+        new(OpenAIOptions(server, configure), logger ?? NullLogger<OpenAIRestProvider>.Instance);
 
     /// <summary>A chat training file: ticket texts classified into JSON, one distinct reply per topic.</summary>
     public static byte[] ChatJsonl(int examples, int seed = 1)
