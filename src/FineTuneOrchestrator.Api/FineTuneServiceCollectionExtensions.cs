@@ -31,9 +31,6 @@ public static class FineTuneServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddFineTuneOrchestrator(this IServiceCollection services, IConfiguration configuration)
     {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
-
         services.AddOptions<HttpApiOptions>()
             .Bind(configuration.GetSection(HttpApiOptions.SectionName))
             .Configure(o => o.RoutePrefix = (configuration[HttpApiOptions.RoutePrefixKey] ?? "api").Trim().Trim('/'))

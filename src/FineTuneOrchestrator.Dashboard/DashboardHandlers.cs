@@ -34,8 +34,6 @@ public static class DashboardHandlers
     /// </summary>
     public static IResult Serve(HttpRequest request, string? path, DashboardOptions options)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(options);
         IHeaderDictionary headers = request.HttpContext.Response.Headers;
         headers.XContentTypeOptions = "nosniff";
         headers["Referrer-Policy"] = "no-referrer";

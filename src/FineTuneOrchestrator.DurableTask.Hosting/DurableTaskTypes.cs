@@ -21,6 +21,8 @@ public sealed class DurableTaskTypes
     /// <summary>Registers an orchestrator class under <paramref name="name"/>.</summary>
     public DurableTaskTypes AddOrchestrator(string name, Type type)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(type);
         Add(_orchestrators, name, type, typeof(ITaskOrchestrator), "orchestrator");
         return this;
     }
@@ -28,14 +30,14 @@ public sealed class DurableTaskTypes
     /// <summary>Registers an activity class under <paramref name="name"/>.</summary>
     public DurableTaskTypes AddActivity(string name, Type type)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(type);
         Add(_activities, name, type, typeof(ITaskActivity), "activity");
         return this;
     }
 
     private static void Add(Dictionary<string, Type> map, string name, Type type, Type contract, string kind)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        ArgumentNullException.ThrowIfNull(type);
         if (!contract.IsAssignableFrom(type) || type.IsAbstract || type.IsInterface)
         {
             throw new ArgumentException($"{type.FullName} cannot be the {kind} '{name}': it must be a concrete class implementing {contract.Name}.", nameof(type));

@@ -16,8 +16,6 @@ public static class AliasDeploymentStep
     /// <exception cref="ProviderException">The provider did not deploy it.</exception>
     public static async Task<(string Callable, AliasDeployment? Deployment)> PointAsync(IFineTuningProvider provider, string alias, string model, TimeProvider time, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(provider);
-        ArgumentNullException.ThrowIfNull(time);
         string callable = await provider.EnsureModelAvailableAsync(model, alias, DeploymentPurpose.Serving, cancellationToken).ConfigureAwait(false);
         if (provider.Kind != ProviderKind.AzureOpenAI)
         {

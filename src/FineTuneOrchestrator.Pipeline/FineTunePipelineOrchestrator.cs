@@ -22,7 +22,6 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
 
     public override async Task<PipelineResult> RunAsync(TaskOrchestrationContext context, PipelineRunRequest input)
     {
-        ArgumentNullException.ThrowIfNull(context);
         var run = new RunState(context, input ?? throw new PipelineFailedException(PipelineOutcomes.Failed, "The run configuration is missing."), input.Settings ?? RunSettings.From(options.Value));
         try
         {

@@ -36,7 +36,6 @@ public static class ModelLineage
     /// </summary>
     public static string RootBaseOf(ModelRecord record)
     {
-        ArgumentNullException.ThrowIfNull(record);
         return record.RootBaseModel ?? RootBaseOf(record.BaseModel) ?? RootBaseOf(record.Model) ?? record.Model;
     }
 

@@ -50,7 +50,6 @@ public static class PipelineCleanup
     /// </summary>
     public static async Task<string?> StartIfPipelineRunAsync(DurableTaskClient client, string runId, TimeSpan secondSweepAfter, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(client);
         var instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false);
         if (instance is null || !string.Equals(instance.Name, PipelineNames.Orchestrator, StringComparison.Ordinal))
         {
@@ -75,8 +74,6 @@ internal sealed class PipelineCleanupOrchestrator(IOptions<PipelineOptions> opti
 {
     public override async Task<PipelineCleanupResult> RunAsync(TaskOrchestrationContext context, PipelineCleanupInput input)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(input);
         var retry = RunState.Retry(RetrySettings.ForProvider(options.Value));
         var deployments = EvaluationStage.EvaluationDeploymentNames(input.RunId);
         var cancelled = new List<string>();

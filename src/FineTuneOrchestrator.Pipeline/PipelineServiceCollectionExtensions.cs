@@ -19,7 +19,6 @@ public static class PipelineServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddFineTunePipeline(this IServiceCollection services, IConfiguration? configuration = null)
     {
-        ArgumentNullException.ThrowIfNull(services);
         var options = services.AddOptions<PipelineOptions>();
         if (configuration is not null)
         {

@@ -12,8 +12,6 @@ internal sealed class PollBatchOrchestrator : TaskOrchestrator<PollBatchInput, P
 {
     public override async Task<PollBatchResult> RunAsync(TaskOrchestrationContext context, PollBatchInput input)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(input);
         var retry = RunState.Retry(input.Retry);
         double interval = Math.Max(input.MinIntervalSeconds, input.IntervalSeconds);
         JobSnapshot? job = null;

@@ -23,7 +23,6 @@ public sealed record RunSettings(
     /// <summary>The settings as configured now.</summary>
     public static RunSettings From(PipelineOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
         return new RunSettings(
             options.DatasetsContainer,
             options.PollsPerBatch,

@@ -39,7 +39,6 @@ public static partial class RunWatch
     /// <summary>Starts the watch unless it is running. Call after starting a run.</summary>
     public static Task<bool> EnsureAsync(DurableTaskClient client, PipelineOptions options, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(options);
         return client.TryScheduleAsync(PipelineNames.RunWatchOrchestrator, new RunWatchInput(options.RunWatchInterval.TotalSeconds, LookBack.TotalDays),
             new StartOrchestrationOptions(PipelineNames.RunWatchInstanceId) { DedupeStatuses = Live }, cancellationToken);
     }
@@ -51,7 +50,6 @@ public static partial class RunWatch
     /// </summary>
     public static async Task<RunWatchSweep> SweepAsync(DurableTaskClient client, DateTimeOffset since, TimeSpan secondSweepAfter, ILogger logger, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(client);
         var started = new List<string>();
         var terminated = new OrchestrationQuery { Statuses = [OrchestrationRuntimeStatus.Terminated], CreatedFrom = since, PageSize = 100, FetchInputsAndOutputs = false };
         await foreach (OrchestrationMetadata run in client.GetAllInstancesAsync(terminated).WithCancellation(cancellationToken).ConfigureAwait(false))
@@ -95,8 +93,6 @@ internal sealed class RunWatchOrchestrator : TaskOrchestrator<RunWatchInput, Run
 {
     public override async Task<RunWatchSweep> RunAsync(TaskOrchestrationContext context, RunWatchInput input)
     {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(input);
         await context.CreateTimer(TimeSpan.FromSeconds(input.IntervalSeconds), CancellationToken.None);
         RunWatchSweep sweep = await context.CallActivityAsync<RunWatchSweep>(SweepTerminatedRunsActivity.Name,
             new RunWatchSweepInput(context.CurrentUtcDateTime - TimeSpan.FromDays(input.LookBackDays)),

@@ -26,10 +26,10 @@ public sealed class AzureOpenAIProvider : OpenAIRestProvider
     public AzureOpenAIProvider(
         ProviderOptions options,
         TokenCredential credential,
-        ILogger<AzureOpenAIProvider>? logger = null,
+        ILogger<AzureOpenAIProvider> logger,
         PipelineTransport? transport = null,
         HttpPipelineTransport? managementTransport = null)
-        : base(options, ApiBase(options), Authentication(options, credential), logger, transport)
+        : base(options ?? throw new ArgumentNullException(nameof(options)), ApiBase(options), Authentication(options, credential), logger, transport)
     {
         ArgumentNullException.ThrowIfNull(credential);
         var armOptions = new ManagementClientOptions();
@@ -48,7 +48,6 @@ public sealed class AzureOpenAIProvider : OpenAIRestProvider
 
     private static Uri ApiBase(ProviderOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
         var endpoint = options.Endpoint ?? throw new ProviderException("Provider:Endpoint is required for Azure OpenAI.");
         var text = endpoint.ToString().TrimEnd('/');
         return new Uri(text.EndsWith("/openai/v1", StringComparison.OrdinalIgnoreCase) ? text : text + "/openai/v1");

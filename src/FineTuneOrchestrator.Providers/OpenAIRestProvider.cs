@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using FineTuneOrchestrator.Providers.Internal;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using OpenAI;
 
 namespace FineTuneOrchestrator.Providers;
@@ -26,18 +25,19 @@ public partial class OpenAIRestProvider : IFineTuningProvider
     private readonly OpenAIEvaluationChat _chat;
 
     /// <summary>Creates a provider for OpenAI or an OpenAI-compatible service (Bearer API key).</summary>
-    public OpenAIRestProvider(ProviderOptions options, ILogger<OpenAIRestProvider>? logger = null, PipelineTransport? transport = null)
+    public OpenAIRestProvider(ProviderOptions options, ILogger<OpenAIRestProvider> logger, PipelineTransport? transport = null)
         : this(options, ApiBaseFor(options), ApiKeyAuthenticationPolicy.CreateBearerAuthorizationPolicy(new ApiKeyCredential(RequireKey(options))), logger, transport)
     {
     }
 
     /// <summary>Creates a provider with an explicit API base and authentication (for subclasses).</summary>
-    protected OpenAIRestProvider(ProviderOptions options, Uri apiBase, AuthenticationPolicy authentication, ILogger? logger, PipelineTransport? transport)
+    protected OpenAIRestProvider(ProviderOptions options, Uri apiBase, AuthenticationPolicy authentication, ILogger logger, PipelineTransport? transport)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(apiBase);
+        ArgumentNullException.ThrowIfNull(logger);
         Options = options;
-        Logger = logger ?? NullLogger.Instance;
+        Logger = logger;
         var apiBaseText = apiBase.ToString().TrimEnd('/');
         var clientOptions = new OpenAIClientOptions
         {

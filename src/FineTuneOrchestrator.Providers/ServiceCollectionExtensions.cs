@@ -25,7 +25,7 @@ public static class ServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ProviderOptions>, ProviderOptionsValidator>());
         services.TryAddSingleton<IFineTuningProvider>(sp => FineTuningProviderFactory.Create(
             sp.GetRequiredService<IOptions<ProviderOptions>>().Value,
-            sp.GetService<ILoggerFactory>(),
+            sp.GetRequiredService<ILoggerFactory>(),
             sp.GetService<TokenCredential>()));
         return services;
     }
@@ -35,9 +35,10 @@ public static class ServiceCollectionExtensions
 public static class FineTuningProviderFactory
 {
     /// <summary>Creates the provider for <see cref="ProviderOptions.Kind"/>; throws when the options are invalid.</summary>
-    public static IFineTuningProvider Create(ProviderOptions options, ILoggerFactory? loggerFactory = null, TokenCredential? credential = null)
+    public static IFineTuningProvider Create(ProviderOptions options, ILoggerFactory loggerFactory, TokenCredential? credential = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
         var validation = new ProviderOptionsValidator().Validate(null, options);
         if (validation.Failed)
         {
@@ -50,8 +51,8 @@ public static class FineTuningProviderFactory
                 options,
                 // A local ARM stand-in takes the configured fixed token (the validator keeps that to loopback addresses).
                 options.Azure.ManagementToken is { Length: > 0 } token ? new FixedTokenCredential(token) : credential ?? new DefaultAzureCredential(),
-                loggerFactory?.CreateLogger<AzureOpenAIProvider>()),
-            _ => new OpenAIRestProvider(options, loggerFactory?.CreateLogger<OpenAIRestProvider>()),
+                loggerFactory.CreateLogger<AzureOpenAIProvider>()),
+            _ => new OpenAIRestProvider(options, loggerFactory.CreateLogger<OpenAIRestProvider>()),
         };
     }
 }

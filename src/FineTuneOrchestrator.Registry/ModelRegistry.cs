@@ -45,12 +45,12 @@ public sealed partial class ModelRegistry
     }
 
     /// <summary>Creates a registry over the configured container of a storage account.</summary>
-    public ModelRegistry(BlobServiceClient account, IOptions<ModelRegistryOptions> options, TimeProvider? time = null, ILogger<ModelRegistry>? logger = null)
+    public ModelRegistry(BlobServiceClient account, IOptions<ModelRegistryOptions> options, ILogger<ModelRegistry> logger, TimeProvider? time = null)
         : this(
             (account ?? throw new ArgumentNullException(nameof(account))).GetBlobContainerClient((options ?? throw new ArgumentNullException(nameof(options))).Value.ContainerName),
             options.Value,
             time,
-            logger)
+            logger ?? throw new ArgumentNullException(nameof(logger)))
     {
     }
 

@@ -26,8 +26,8 @@ public static class ModelRegistryServiceCollectionExtensions
         services.TryAddSingleton(sp => new ModelRegistry(
             sp.GetRequiredService<BlobServiceClient>(),
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ModelRegistryOptions>>(),
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetService<Microsoft.Extensions.Logging.ILogger<ModelRegistry>>()));
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ModelRegistry>>(),
+            sp.GetRequiredService<TimeProvider>()));
         return services;
     }
 }

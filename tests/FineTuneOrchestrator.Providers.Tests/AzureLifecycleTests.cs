@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using FineTuneOrchestrator.OpenAISimulator;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FineTuneOrchestrator.Providers.Tests;
 
@@ -43,8 +44,8 @@ public sealed class AzureLifecycleTests
     {
         // Three real seconds of "DeploymentNotFound" after ARM says Succeeded, as Azure has for a few minutes.
         await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:Azure:NotReadySeconds", "3000")));
-        var waiting = FineTuningProviderFactory.Create(AzureOptions(server));
-        var impatient = FineTuningProviderFactory.Create(AzureOptions(server, a => a.WaitUntilServing = false));
+        var waiting = FineTuningProviderFactory.Create(AzureOptions(server), NullLoggerFactory.Instance);
+        var impatient = FineTuningProviderFactory.Create(AzureOptions(server, a => a.WaitUntilServing = false), NullLoggerFactory.Instance);
         string model = await TrainAsync(waiting, "run-not-ready");
 
         await impatient.EnsureModelAvailableAsync(model, "impatient", DeploymentPurpose.Serving, CancellationToken.None);
@@ -60,7 +61,7 @@ public sealed class AzureLifecycleTests
     public async Task EnsureModelAvailableAsync_Purposes_DeployOnTheirOwnSkus()
     {
         await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
-        var provider = FineTuningProviderFactory.Create(AzureOptions(server));
+        var provider = FineTuningProviderFactory.Create(AzureOptions(server), NullLoggerFactory.Instance);
         string model = await TrainAsync(provider, "run-skus");
 
         await provider.EnsureModelAvailableAsync(model, "fto-eval-x", DeploymentPurpose.Evaluation, CancellationToken.None);
@@ -78,7 +79,7 @@ public sealed class AzureLifecycleTests
     public async Task EnsureModelAvailableAsync_EvaluationSkuRefused_FallsBackToTheServingSku()
     {
         await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
-        var provider = FineTuningProviderFactory.Create(AzureOptions(server, a => a.EvaluationDeploymentSku = "ProvisionedManaged"));
+        var provider = FineTuningProviderFactory.Create(AzureOptions(server, a => a.EvaluationDeploymentSku = "ProvisionedManaged"), NullLoggerFactory.Instance);
         string model = await TrainAsync(provider, "run-fallback");
 
         await provider.EnsureModelAvailableAsync(model, "fto-eval-y", DeploymentPurpose.Evaluation, CancellationToken.None);
@@ -91,7 +92,7 @@ public sealed class AzureLifecycleTests
     public async Task CreateJobOnceAsync_TrainingType_SentToAzureAndRefusedElsewhere()
     {
         await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
-        var azure = FineTuningProviderFactory.Create(AzureOptions(server));
+        var azure = FineTuningProviderFactory.Create(AzureOptions(server), NullLoggerFactory.Instance);
         var openAI = TestSupport.OpenAI(server);
         var file = await TestSupport.UploadTrainingAsync(openAI, TestSupport.ChatJsonl(20));
         long requestsBefore = server.State.GetStats().Requests;
@@ -114,7 +115,7 @@ public sealed class AzureLifecycleTests
         var inference = new DateTimeOffset(2027, 2, 1, 0, 0, 0, TimeSpan.Zero);
         var fineTune = new DateTimeOffset(2027, 1, 15, 0, 0, 0, TimeSpan.Zero);
         server.State.SetModelRetirement("gpt-4.1-mini-2025-04-14", inference, fineTune);
-        var azure = FineTuningProviderFactory.Create(AzureOptions(server));
+        var azure = FineTuningProviderFactory.Create(AzureOptions(server), NullLoggerFactory.Instance);
 
         var onAzure = await azure.GetModelLifecycleAsync("gpt-4.1-mini-2025-04-14", CancellationToken.None);
         var onOpenAI = await TestSupport.OpenAI(server).GetModelLifecycleAsync("gpt-4.1-mini-2025-04-14", CancellationToken.None);
@@ -154,7 +155,7 @@ public sealed class AzureLifecycleTests
             Endpoint = new Uri("http://127.0.0.1:9/v1"),
             ApiKey = "sk-unreachable",
             MaxRetries = 1,
-        });
+        }, NullLoggerFactory.Instance);
 
         var error = await Assert.ThrowsAsync<ProviderException>(() => provider.GetFileAsync("file-x", CancellationToken.None));
         var once = await Assert.ThrowsAsync<ProviderException>(() => provider.GetModelLifecycleAsync("gpt-4o-mini-2024-07-18", CancellationToken.None));

@@ -2,6 +2,7 @@ using FineTuneOrchestrator.OpenAISimulator;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace FineTuneOrchestrator.Providers.Tests;
@@ -96,7 +97,7 @@ public sealed class ChatAndAzureTests
     {
         await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:DeploymentSeconds", "300")));
         var credential = new FakeCredential();
-        var provider = new AzureOpenAIProvider(AzureOptions(server, entra: false), credential);
+        var provider = new AzureOpenAIProvider(AzureOptions(server, entra: false), credential, NullLogger<AzureOpenAIProvider>.Instance);
         var job = await TrainAsync(provider, "run-azure");
         var prompt = TestSupport.Examples(40).First();
 
@@ -120,7 +121,7 @@ public sealed class ChatAndAzureTests
     public async Task RemoveDeploymentAsync_AzureDeployment_DeletesItOnceThenReportsNothingToRemove()
     {
         await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:DeploymentSeconds", "300")));
-        var provider = new AzureOpenAIProvider(AzureOptions(server, entra: false), new FakeCredential());
+        var provider = new AzureOpenAIProvider(AzureOptions(server, entra: false), new FakeCredential(), NullLogger<AzureOpenAIProvider>.Instance);
         var job = await TrainAsync(provider, "run-azure-remove");
         var prompt = TestSupport.Examples(40).First();
         var deployment = await provider.EnsureModelAvailableAsync(job.FineTunedModel!, "fto-eval-remove", DeploymentPurpose.Serving, CancellationToken.None);
@@ -139,7 +140,7 @@ public sealed class ChatAndAzureTests
     public async Task FindCallableNameAsync_AzureBaseModelDeployedUnderItsOwnName_FindsThatDeployment()
     {
         await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:Azure:DeployBaseModels", "false")));
-        var provider = new AzureOpenAIProvider(AzureOptions(server, entra: false), new FakeCredential());
+        var provider = new AzureOpenAIProvider(AzureOptions(server, entra: false), new FakeCredential(), NullLogger<AzureOpenAIProvider>.Instance);
 
         var before = await provider.FindCallableNameAsync("gpt-4o-mini", CancellationToken.None);
         await provider.EnsureModelAvailableAsync("gpt-4o-mini", "support-baseline", DeploymentPurpose.Serving, CancellationToken.None);
@@ -180,7 +181,7 @@ public sealed class ChatAndAzureTests
     {
         await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:ApiKey", "fake-entra-token")));
         var credential = new FakeCredential("fake-entra-token");
-        var provider = new AzureOpenAIProvider(AzureOptions(server, entra: true), credential);
+        var provider = new AzureOpenAIProvider(AzureOptions(server, entra: true), credential, NullLogger<AzureOpenAIProvider>.Instance);
 
         var answer = await provider.CompleteChatAsync("gpt-4.1-mini", [new ChatMessage("user", "hello")], null, CancellationToken.None);
 
@@ -192,7 +193,7 @@ public sealed class ChatAndAzureTests
     public async Task Azure_DeployUnknownModel_IsNotRetryable()
     {
         await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
-        var provider = new AzureOpenAIProvider(AzureOptions(server, entra: false), new FakeCredential());
+        var provider = new AzureOpenAIProvider(AzureOptions(server, entra: false), new FakeCredential(), NullLogger<AzureOpenAIProvider>.Instance);
 
         var error = await Assert.ThrowsAsync<ProviderException>(() => provider.EnsureModelAvailableAsync("ft:gpt-4o-mini:none:x:y", "d", DeploymentPurpose.Serving, CancellationToken.None));
 

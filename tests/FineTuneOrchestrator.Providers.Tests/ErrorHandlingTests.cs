@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FineTuneOrchestrator.OpenAISimulator;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging;
 
 namespace FineTuneOrchestrator.Providers.Tests;
@@ -118,7 +119,7 @@ public sealed class ErrorHandlingTests
             endpoint = server.OpenAIEndpoint;
         }
 
-        var provider = new OpenAIRestProvider(new ProviderOptions { Kind = ProviderKind.OpenAICompatible, Endpoint = endpoint, ApiKey = "k", MaxRetries = 0 });
+        var provider = new OpenAIRestProvider(new ProviderOptions { Kind = ProviderKind.OpenAICompatible, Endpoint = endpoint, ApiKey = "k", MaxRetries = 0 }, NullLogger<OpenAIRestProvider>.Instance);
         var error = await Assert.ThrowsAsync<ProviderException>(() => provider.GetJobAsync("ftjob-x", CancellationToken.None));
 
         Assert.True(error.IsRetryable);

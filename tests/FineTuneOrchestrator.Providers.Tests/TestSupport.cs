@@ -5,6 +5,7 @@ using Azure.Core;
 using FineTuneOrchestrator.OpenAISimulator;
 using FineTuneOrchestrator.Testing;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FineTuneOrchestrator.Providers.Tests;
 
@@ -39,7 +40,7 @@ internal static class TestSupport
     }
 
     public static OpenAIRestProvider OpenAI(SimulatorServer server, Action<ProviderOptions>? configure = null, ILogger<OpenAIRestProvider>? logger = null) =>
-        new(OpenAIOptions(server, configure), logger);
+        new(OpenAIOptions(server, configure), logger ?? NullLogger<OpenAIRestProvider>.Instance);
 
     /// <summary>A chat training file: ticket texts classified into JSON, one distinct reply per topic.</summary>
     public static byte[] ChatJsonl(int examples, int seed = 1)

@@ -51,7 +51,6 @@ public sealed class DurableHttpManagement(IDurableManagementLinks links, IOption
     /// <summary>The links for <paramref name="instanceId"/>.</summary>
     public HttpManagementPayload CreateHttpManagementPayload(HttpRequest request, DurableTaskClient client, string instanceId)
     {
-        ArgumentNullException.ThrowIfNull(request);
         ArgumentException.ThrowIfNullOrEmpty(instanceId);
         return links.Create(request, client, instanceId);
     }
@@ -71,8 +70,6 @@ public sealed class DurableHttpManagement(IDurableManagementLinks links, IOption
     /// </summary>
     public async Task<IResult> WaitForCompletionOrCreateCheckStatusResponseAsync(HttpRequest request, DurableTaskClient client, string instanceId, TimeSpan timeout, TimeSpan pollingInterval, bool returnInternalServerErrorOnFailure = false, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(client);
         if (pollingInterval <= TimeSpan.Zero || pollingInterval > timeout)
         {
             throw new ArgumentOutOfRangeException(nameof(pollingInterval), "The polling interval must be positive and not longer than the timeout.");
@@ -110,7 +107,6 @@ public sealed class DurableHttpManagement(IDurableManagementLinks links, IOption
     /// <summary>The request's URL, rebased on the public base URL when one is configured (the status route's <c>Location</c>).</summary>
     public string RequestUrl(HttpRequest request)
     {
-        ArgumentNullException.ThrowIfNull(request);
         return http.Value.PublicBaseUrl is null
             ? request.GetEncodedUrl()
             : BaseUrl(request, http.Value) + request.Path.ToUriComponent() + request.QueryString.ToUriComponent();
@@ -122,8 +118,6 @@ public sealed class DurableHttpManagement(IDurableManagementLinks links, IOption
     /// </summary>
     public static HttpManagementPayload WebhookLinks(HttpRequest request, HttpApiOptions http, string instanceId, string taskHub, string? systemKey)
     {
-        ArgumentNullException.ThrowIfNull(instanceId);
-        ArgumentNullException.ThrowIfNull(taskHub);
         string instance = $"{BaseUrl(request, http)}{WebhookPath}/instances/{Uri.EscapeDataString(instanceId)}";
         string common = $"taskHub={Uri.EscapeDataString(taskHub)}&connection={DefaultConnectionName}"
             + (systemKey is null ? "" : $"&code={Uri.EscapeDataString(systemKey)}");
@@ -140,8 +134,6 @@ public sealed class DurableHttpManagement(IDurableManagementLinks links, IOption
     /// <summary>The base URL links are rooted at: the configured public base URL, else the request's scheme and host.</summary>
     public static string BaseUrl(HttpRequest request, HttpApiOptions http)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(http);
         return http.PublicBaseUrl is { } publicBase
             ? publicBase.AbsoluteUri.TrimEnd('/')
             : $"{request.Scheme}://{request.Host.ToUriComponent()}{request.PathBase.ToUriComponent()}";

@@ -20,7 +20,6 @@ public static class InstanceStatusJson
     /// <summary>Builds the status object.</summary>
     public static JsonObject Create(OrchestrationMetadata instance, bool showInput, JsonArray? historyEvents = null)
     {
-        ArgumentNullException.ThrowIfNull(instance);
         var status = new JsonObject
         {
             ["name"] = instance.Name,

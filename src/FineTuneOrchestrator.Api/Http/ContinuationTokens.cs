@@ -19,7 +19,6 @@ internal static class ContinuationTokens
     /// <summary>Decodes a header value; null when it is not a token this app issued (malformed, or its signature does not match).</summary>
     public static string? Decode(string header, byte[] key)
     {
-        ArgumentNullException.ThrowIfNull(header);
         int dot = header.IndexOf('.', StringComparison.Ordinal);
         if (dot <= 0 || FromBase64Url(header[..dot]) is not { } payload || FromBase64Url(header[(dot + 1)..]) is not { } signature
             || !CryptographicOperations.FixedTimeEquals(signature, HMACSHA256.HashData(key, payload)))

@@ -16,7 +16,6 @@ public static class RequestBody
     /// </summary>
     public static async Task<(JsonElement? Value, ProblemHttpResult? Problem)> ReadJsonAsync(HttpRequest request, string field, bool requireJsonContentType, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
         int limit = request.HttpContext.RequestServices.GetRequiredService<IOptions<HttpApiOptions>>().Value.MaxRequestBodyBytes;
         if (request.ContentLength > limit)
         {

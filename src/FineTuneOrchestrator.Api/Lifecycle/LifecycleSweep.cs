@@ -46,7 +46,6 @@ public sealed partial class LifecycleSweep(
     /// <summary>Sweeps every alias once. <paramref name="client"/> starts re-training runs.</summary>
     public async Task<LifecycleReport> SweepAsync(DurableTaskClient client, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(client);
         var container = storage.GetBlobContainerClient(pipeline.Value.RunsContainer);
         await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         var lockBlob = container.GetBlobClient(LockBlob);
@@ -280,7 +279,6 @@ public sealed partial class LifecycleSweep(
     /// <summary>The one re-training run id for an alias's model and successor: <c>retrain-{alias}-{12 hex}</c>.</summary>
     public static string RetrainRunId(string alias, string model, string successor)
     {
-        ArgumentNullException.ThrowIfNull(alias);
         string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{alias}\n{model}\n{successor}"))))[..12];
         string prefix = alias.Length > 60 ? alias[..60] : alias;
         return $"retrain-{prefix}-{hash}";

@@ -17,8 +17,6 @@ public static class AliasDeployments
     /// </summary>
     public static async Task<(AliasDeployment? Deployment, IResult? Problem)> PointAsync(IFineTuningProvider provider, string alias, string model, TimeProvider time, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(provider);
-        ArgumentNullException.ThrowIfNull(time);
         try
         {
             return ((await AliasDeploymentStep.PointAsync(provider, alias, model, time, ct).ConfigureAwait(false)).Deployment, null);

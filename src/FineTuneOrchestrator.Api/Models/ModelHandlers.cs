@@ -15,14 +15,12 @@ public static class ModelHandlers
     /// <summary><c>GET /models</c>: the alias names.</summary>
     public static async Task<IResult> ListAsync(ModelRegistry registry, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(registry);
         return await GuardAsync(null, async () => TypedResults.Ok(new AliasList(await registry.ListAliasesAsync(ct).ConfigureAwait(false)))).ConfigureAwait(false);
     }
 
     /// <summary><c>GET /models/{alias}</c>: the alias document (current model, history, revision).</summary>
     public static Task<IResult> GetAsync(string alias, ModelRegistry registry, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(registry);
         return GuardAsync(alias, async () =>
             await registry.GetAsync(alias, ct).ConfigureAwait(false) is { } found ? TypedResults.Ok(found) : NotFound(alias));
     }
@@ -30,7 +28,6 @@ public static class ModelHandlers
     /// <summary><c>GET /models/{alias}/history</c>: the current model, the previous ones and the rolled-back ones.</summary>
     public static Task<IResult> GetHistoryAsync(string alias, ModelRegistry registry, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(registry);
         return GuardAsync(alias, async () =>
             await registry.GetAsync(alias, ct).ConfigureAwait(false) is { } found
                 ? TypedResults.Ok(new AliasHistory(found.Alias, found.Current, found.History, found.RolledBack))
@@ -43,8 +40,6 @@ public static class ModelHandlers
     /// </summary>
     public static Task<IResult> RollbackAsync(string alias, ModelRegistry registry, IFineTuningProvider provider, TimeProvider time, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(registry);
-        ArgumentNullException.ThrowIfNull(provider);
         return GuardAsync(alias, async () =>
         {
             var found = await registry.GetAsync(alias, ct).ConfigureAwait(false);
@@ -71,8 +66,6 @@ public static class ModelHandlers
     /// </summary>
     public static async Task<IResult> PromoteAsync(string alias, HttpRequest request, ModelRegistry registry, IFineTuningProvider provider, TimeProvider time, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(registry);
-        ArgumentNullException.ThrowIfNull(provider);
         var (body, problem) = await RequestBody.ReadJsonAsync(request, "model version", requireJsonContentType: true, ct).ConfigureAwait(false);
         if (problem is not null)
         {

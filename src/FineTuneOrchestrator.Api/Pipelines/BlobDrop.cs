@@ -20,7 +20,6 @@ public sealed record BlobDrop(string Container, string BlobName, string DatasetN
     /// </summary>
     public static BlobDrop? TryCreate(string container, string blobName, string eTag, string fileName)
     {
-        ArgumentNullException.ThrowIfNull(blobName);
         int slash = blobName.LastIndexOf('/');
         return slash > 0 && string.Equals(blobName[(slash + 1)..], fileName, StringComparison.Ordinal)
             ? new BlobDrop(container, blobName, blobName[..slash], QuotedETag(eTag))
@@ -33,7 +32,6 @@ public sealed record BlobDrop(string Container, string BlobName, string DatasetN
     /// </summary>
     public static string QuotedETag(string eTag)
     {
-        ArgumentNullException.ThrowIfNull(eTag);
         string bare = eTag.Trim().Trim('"');
         return bare.Length == 0 ? string.Empty : $"\"{bare}\"";
     }

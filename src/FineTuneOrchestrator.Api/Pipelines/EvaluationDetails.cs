@@ -73,7 +73,6 @@ public static class EvaluationDetails
     /// <exception cref="RequestFailedException">Storage failed (other than a missing blob).</exception>
     public static async Task<EvaluationView> ReadAsync(BlobContainerClient runs, string runId, int top, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(runs);
         BinaryData? summaryJson = await TryDownloadAsync(runs, $"{runId}/evaluation/summary.json", ct).ConfigureAwait(false);
         EvaluationSummary? summary = null;
         if (summaryJson is not null)

@@ -28,15 +28,12 @@ public sealed partial class PipelineBlobDropHandler(
     /// <summary>The instance (run) ID of a blob version.</summary>
     public static string RunIdFor(BlobDrop drop)
     {
-        ArgumentNullException.ThrowIfNull(drop);
         return $"ds-{drop.DatasetName}-{drop.VersionId}";
     }
 
     /// <inheritdoc />
     public async Task<string> HandleAsync(BlobDrop drop, DurableTaskClient client, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(drop);
-        ArgumentNullException.ThrowIfNull(client);
         if (!PipelineRunRequestValidator.IsValidDatasetName(drop.DatasetName, out string? nameProblem))
         {
             throw new BlobDropRejectedException($"dataset.name: '{drop.DatasetName}' is not a usable dataset name: {nameProblem}");

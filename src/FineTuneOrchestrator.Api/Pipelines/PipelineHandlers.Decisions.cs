@@ -16,8 +16,6 @@ public static partial class PipelineHandlers
     /// <summary><c>POST /pipelines/{runId}/approve</c> or <c>/reject</c> with an optional <c>{by, comment}</c>: the run's decision.</summary>
     public static async Task<IResult> DecideAsync(string runId, bool approved, HttpRequest request, DurableTaskClient client, RunRecords records, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(records);
         if (CheckRunId(runId) is { } bad)
         {
             return bad;
@@ -63,8 +61,6 @@ public static partial class PipelineHandlers
     /// </summary>
     public static async Task<IResult> DecideAsync(DurableTaskClient client, RunRecords records, string runId, ApprovalDecision decision, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(records);
         var (recorded, first) = await records.TryDecideAsync(runId, decision, ct).ConfigureAwait(false);
         if (!recorded)
         {
@@ -83,7 +79,6 @@ public static partial class PipelineHandlers
     /// <summary><c>POST /pipelines/{runId}/cancel</c> with an optional <c>{by, reason}</c>: ends the run and cancels its provider job.</summary>
     public static async Task<IResult> CancelAsync(string runId, HttpRequest request, DurableTaskClient client, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(client);
         if (CheckRunId(runId) is { } bad)
         {
             return bad;

@@ -27,9 +27,6 @@ public static partial class PipelineHandlers
     /// </summary>
     public static async Task<IResult> GetMetricsAsync(string runId, HttpRequest request, DurableTaskClient client, IFineTuningProvider provider, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(provider);
         if (CheckRunId(runId) is { } bad)
         {
             return bad;
@@ -77,10 +74,6 @@ public static partial class PipelineHandlers
     /// </summary>
     public static async Task<IResult> GetEvaluationAsync(string runId, HttpRequest request, DurableTaskClient client, BlobServiceClient storage, IOptions<PipelineOptions> pipeline, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(storage);
-        ArgumentNullException.ThrowIfNull(pipeline);
         if (CheckRunId(runId) is { } bad)
         {
             return bad;
@@ -115,9 +108,6 @@ public static partial class PipelineHandlers
     /// </summary>
     public static async Task<IResult> GetValidationAsync(string runId, DurableTaskClient client, BlobServiceClient storage, IOptions<PipelineOptions> pipeline, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(storage);
-        ArgumentNullException.ThrowIfNull(pipeline);
         if (CheckRunId(runId) is { } bad)
         {
             return bad;

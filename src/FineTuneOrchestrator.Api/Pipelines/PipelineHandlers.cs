@@ -33,12 +33,6 @@ public static partial class PipelineHandlers
         ILoggerFactory loggers,
         CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(preparer);
-        ArgumentNullException.ThrowIfNull(management);
-        ArgumentNullException.ThrowIfNull(http);
-        ArgumentNullException.ThrowIfNull(loggers);
         var (wait, waitProblem) = ReadWait(request, http.Value.MaxWaitSeconds);
         if (waitProblem is not null)
         {
@@ -148,9 +142,6 @@ public static partial class PipelineHandlers
     /// <summary><c>GET /pipelines/{runId}</c>: the run's summary with its management links.</summary>
     public static async Task<IResult> GetAsync(string runId, HttpRequest request, DurableTaskClient client, DurableHttpManagement management, BlobServiceClient storage, IOptions<PipelineOptions> pipeline, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(management);
-        ArgumentNullException.ThrowIfNull(pipeline);
         if (CheckRunId(runId) is { } bad)
         {
             return bad;
@@ -192,9 +183,6 @@ public static partial class PipelineHandlers
     /// </summary>
     public static async Task<IResult> ListAsync(HttpRequest request, DurableTaskClient client, RunRecords records, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(records);
         int top = 50;
         if (request.Query["top"] is { Count: > 0 } topText && (!int.TryParse(topText, NumberStyles.None, CultureInfo.InvariantCulture, out top) || top is < 1 or > 500))
         {

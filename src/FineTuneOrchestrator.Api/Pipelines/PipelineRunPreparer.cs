@@ -80,8 +80,6 @@ public sealed partial class PipelineRunPreparer(
     /// </summary>
     public async Task<bool> StartAsync(DurableTaskClient client, PipelineRunRequest run, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(run);
         // The service-wide settings the orchestration decides with travel in its input (a restart takes today's).
         run = run with { Settings = RunSettings.From(pipeline.Value) };
         if (!await records.TryClaimAsync(run, async ct => await client.GetInstanceAsync(run.RunId!, getInputsAndOutputs: false, ct).ConfigureAwait(false) is not null, cancellationToken).ConfigureAwait(false))
@@ -134,7 +132,6 @@ public sealed partial class PipelineRunPreparer(
     /// <summary>Fills what the run config leaves out from <c>FineTune:Defaults</c>.</summary>
     public PipelineRunRequest ApplyDefaults(PipelineRunRequest request)
     {
-        ArgumentNullException.ThrowIfNull(request);
         PollingSpec? polling = request.Polling;
         if (_defaults.PollMinIntervalSeconds is not null || _defaults.PollMaxIntervalSeconds is not null || _defaults.DeadlineHours is not null)
         {
@@ -172,7 +169,6 @@ public sealed partial class PipelineRunPreparer(
     /// </summary>
     public async Task<(PipelineRunRequest Run, IReadOnlyList<RunConfigError> Errors)> ResolveBaseModelAsync(PipelineRunRequest run, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(run);
         var errors = new List<RunConfigError>();
         if (run.RestartOf is null && run.Settings is not null)
         {
@@ -251,7 +247,6 @@ public sealed partial class PipelineRunPreparer(
     /// </summary>
     public IReadOnlyList<RunConfigError> CheckPolicy(PipelineRunRequest request)
     {
-        ArgumentNullException.ThrowIfNull(request);
         var errors = new List<RunConfigError>();
         string containerName = request.Dataset.Container ?? DatasetsContainer;
         if (!pipeline.Value.IsDatasetContainer(containerName))
@@ -275,7 +270,6 @@ public sealed partial class PipelineRunPreparer(
     /// <summary>Checks the run against the app's policy (<see cref="CheckPolicy"/>), then that the training blob (and any validation or evaluation blob named explicitly) exists.</summary>
     public async Task<IReadOnlyList<RunConfigError>> CheckDatasetAsync(PipelineRunRequest request, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
         if (CheckPolicy(request) is { Count: > 0 } refused)
         {
             // Refused before any storage call: the answer says nothing of what a container holds.

@@ -51,8 +51,6 @@ public sealed class RunRecords(BlobServiceClient storage, IOptions<PipelineOptio
     /// </summary>
     public async Task<bool> TryClaimAsync(PipelineRunRequest run, Func<CancellationToken, Task<bool>> runExists, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(run);
-        ArgumentNullException.ThrowIfNull(runExists);
         BlobClient blob = (await RunsAsync(cancellationToken).ConfigureAwait(false)).GetBlobClient($"{run.RunId}/claim.json");
         var claim = new RunClaim(run.RunId!, ConfigHash(run), time.GetUtcNow(), run.RestartOf);
         if (await TryCreateAsync(blob, claim, cancellationToken).ConfigureAwait(false))
@@ -96,7 +94,6 @@ public sealed class RunRecords(BlobServiceClient storage, IOptions<PipelineOptio
     /// <summary>Records the decision on <paramref name="runId"/>'s approval; when one was recorded before, returns that one instead.</summary>
     public async Task<(bool Recorded, DecisionRecord Decision)> TryDecideAsync(string runId, ApprovalDecision decision, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(decision);
         BlobClient blob = (await RunsAsync(cancellationToken).ConfigureAwait(false)).GetBlobClient($"{runId}/decision.json");
         var record = new DecisionRecord(decision.Approved, decision.By, decision.Comment, time.GetUtcNow());
         if (await TryCreateAsync(blob, record, cancellationToken).ConfigureAwait(false))

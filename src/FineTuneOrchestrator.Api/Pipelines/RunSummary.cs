@@ -89,7 +89,6 @@ public sealed record RunSummary(
     /// <summary>Builds the summary of a <c>FineTunePipeline</c> instance read with inputs and outputs.</summary>
     public static RunSummary From(OrchestrationMetadata instance, HttpManagementPayload? links)
     {
-        ArgumentNullException.ThrowIfNull(instance);
         PipelineStatus? status = TryRead<PipelineStatus>(instance.SerializedCustomStatus);
         PipelineResult? result = instance.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? TryRead<PipelineResult>(instance.SerializedOutput) : null;
         PipelineRunRequest? input = TryRead<PipelineRunRequest>(instance.SerializedInput);

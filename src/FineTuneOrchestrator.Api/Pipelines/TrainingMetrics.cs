@@ -36,7 +36,6 @@ public sealed record TrainingMetricsView(string RunId, string? JobId, int? Total
     /// </summary>
     public static TrainingMetricsView From(string runId, string jobId, IReadOnlyList<ProviderJobEvent> events, string? after)
     {
-        ArgumentNullException.ThrowIfNull(events);
         var byStep = new SortedDictionary<int, TrainingMetricsPoint>();
         int? total = null;
         foreach (ProviderJobEvent e in events)

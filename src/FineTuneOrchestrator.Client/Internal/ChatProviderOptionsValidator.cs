@@ -10,7 +10,6 @@ internal sealed class ChatProviderOptionsValidator(IServiceProviderIsService? se
 
     public ValidateOptionsResult Validate(string? name, ChatProviderOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
         var errors = new List<string>();
         if (!Enum.IsDefined(options.Kind))
         {

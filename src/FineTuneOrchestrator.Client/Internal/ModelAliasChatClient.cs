@@ -41,6 +41,8 @@ internal sealed partial class ModelAliasChatClient : IChatClient
 
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
+        // The type is internal, but apps call it as the IChatClient they resolve, from code our nullable annotations do not
+        // reach: the IChatClient members keep their argument checks.
         ArgumentNullException.ThrowIfNull(messages);
         IReadOnlyList<ChatMessage> conversation = [.. messages]; // may be sent twice
         ResolvedAlias alias = await _source.GetAsync(cancellationToken).ConfigureAwait(false);

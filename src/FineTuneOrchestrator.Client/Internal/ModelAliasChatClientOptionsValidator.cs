@@ -10,7 +10,6 @@ internal sealed class ModelAliasChatClientOptionsValidator : IValidateOptions<Mo
 
     public ValidateOptionsResult Validate(string? name, ModelAliasChatClientOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
         string s = $"{ModelAliasChatClientOptions.SectionName}:{name}";
         var errors = new List<string>();
         Check(options.RefreshInterval > TimeSpan.Zero && options.RefreshInterval <= TimeSpan.FromDays(1), $"{s}:RefreshInterval must be positive and at most one day.");

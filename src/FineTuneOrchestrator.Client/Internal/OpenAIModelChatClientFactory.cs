@@ -18,7 +18,6 @@ internal sealed class OpenAIModelChatClientFactory : IModelChatClientFactory
 
     public OpenAIModelChatClientFactory(ChatProviderOptions options, Azure.Core.TokenCredential? credential)
     {
-        ArgumentNullException.ThrowIfNull(options);
         Endpoint = ApiBase(options);
         var clientOptions = new OpenAIClientOptions
         {

@@ -38,6 +38,8 @@ internal sealed partial class RateLimitingChatClient : DelegatingChatClient
 
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
+        // The type is internal, but apps call it as the IChatClient they resolve, from code our nullable annotations do not
+        // reach: the IChatClient members keep their argument checks.
         ArgumentNullException.ThrowIfNull(messages);
         IReadOnlyList<ChatMessage> conversation = [.. messages];
         int estimate = await AcquireAsync(conversation, options, cancellationToken).ConfigureAwait(false);

@@ -37,7 +37,6 @@ internal sealed class RedactingLogger(ILogger inner) : ILogger
             return;
         }
 
-        ArgumentNullException.ThrowIfNull(formatter);
         var redacted = new RedactedState(Values(state), PiiRedactor.Redact(formatter(state, exception)));
         inner.Log(logLevel, eventId, redacted, exception is null ? null : new RedactedException(exception), static (s, _) => s.Message);
     }

@@ -17,7 +17,6 @@ internal static class ActivityInvoker
     public static Task<TOut> RunAsync<TActivity, TIn, TOut>(FunctionContext function, string name, TIn input, DurableTaskClient? client = null)
         where TActivity : TaskActivity<TIn, TOut>
     {
-        ArgumentNullException.ThrowIfNull(function);
         IServiceProvider services = function.InstanceServices;
         services.GetRequiredService<ActivityCancellation>().Token = function.CancellationToken;
         if (client is not null)

@@ -31,7 +31,6 @@ public sealed partial class DatasetBlobTrigger(IBlobDropHandler handler, ILogger
         [DurableClient] DurableTaskClient client,
         CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(blob);
         BlobProperties properties = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
         BlobDrop drop = BlobDrop.TryCreate(blob.BlobContainerName, blob.Name, properties.ETag.ToString(), FileName)
             ?? throw new BlobDropRejectedException($"{blob.BlobContainerName}/{blob.Name} is not a dataset's {FileName}.");

@@ -26,8 +26,6 @@ public static class FunctionsServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddFineTuneFunctions(this IServiceCollection services, IConfiguration configuration)
     {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
         services.AddProblemDetails();
         services.TryAddSingleton<IDurableManagementLinks, FunctionsManagementLinks>();
         services.TryAddScoped<InvocationDurableClient>();

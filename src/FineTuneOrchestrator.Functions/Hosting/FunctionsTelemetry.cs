@@ -33,8 +33,6 @@ public static class FunctionsTelemetry
     /// </summary>
     public static IServiceCollection AddFunctionsTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
         IOpenTelemetryBuilder telemetry = services.AddOpenTelemetry().UseFunctionsWorkerDefaults();
         string? connectionString = configuration[ConnectionStringSetting];
         if (string.IsNullOrWhiteSpace(connectionString))

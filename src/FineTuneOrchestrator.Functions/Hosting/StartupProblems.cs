@@ -9,7 +9,6 @@ public static class StartupProblems
     /// <summary>The problems, one sentence each, in the order they were found.</summary>
     public static IReadOnlyList<string> Of(Exception exception)
     {
-        ArgumentNullException.ThrowIfNull(exception);
         var problems = new List<string>();
         if (!Collect(exception, problems))
         {

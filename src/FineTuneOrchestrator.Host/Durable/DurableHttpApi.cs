@@ -32,7 +32,6 @@ public static partial class DurableHttpApi
     /// <summary>Maps the management routes.</summary>
     public static RouteGroupBuilder MapDurableManagementApi(this IEndpointRouteBuilder endpoints)
     {
-        ArgumentNullException.ThrowIfNull(endpoints);
         RouteGroupBuilder group = endpoints.MapGroup(DurableHttpManagement.WebhookPath)
             .RequireKey(AuthorizationLevel.System)
             .AddEndpointFilter(CheckTaskHubAndConnection)

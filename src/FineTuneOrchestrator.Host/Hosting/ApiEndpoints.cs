@@ -24,7 +24,6 @@ public static class ApiEndpoints
     /// <summary>Maps <c>/{prefix}/pipelines</c>.</summary>
     public static RouteGroupBuilder MapPipelineApi(this IEndpointRouteBuilder endpoints, string prefixPath)
     {
-        ArgumentNullException.ThrowIfNull(endpoints);
         RouteGroupBuilder group = endpoints.MapGroup(prefixPath + "/pipelines").WithTags("Pipelines").RequireKey(AuthorizationLevel.Function);
         group.MapPost("/", (HttpRequest request, DurableTaskClient client, PipelineRunPreparer preparer, DurableHttpManagement management, IOptions<HttpApiOptions> http, ILoggerFactory loggers, CancellationToken ct) =>
             PipelineHandlers.StartAsync(request, client, preparer, management, http, loggers, ct));
@@ -49,7 +48,6 @@ public static class ApiEndpoints
     /// </summary>
     public static IEndpointConventionBuilder MapDashboard(this IEndpointRouteBuilder endpoints, string prefixPath)
     {
-        ArgumentNullException.ThrowIfNull(endpoints);
         var options = new DashboardOptions(prefixPath, DurableHttpManagement.WebhookPath);
         RouteGroupBuilder group = endpoints.MapGroup("/").RequireKey(AuthorizationLevel.Anonymous).WithTags("Dashboard");
         group.MapGet("/", (HttpRequest request) => DashboardHandlers.Serve(request, null, options));
@@ -60,7 +58,6 @@ public static class ApiEndpoints
     /// <summary>Maps <c>/{prefix}/models</c>.</summary>
     public static RouteGroupBuilder MapModelRegistryApi(this IEndpointRouteBuilder endpoints, string prefixPath)
     {
-        ArgumentNullException.ThrowIfNull(endpoints);
         RouteGroupBuilder group = endpoints.MapGroup(prefixPath + "/models").WithTags("Model registry");
         group.MapGet("/", (ModelRegistry registry, CancellationToken ct) => ModelHandlers.ListAsync(registry, ct)).RequireKey(AuthorizationLevel.Function);
         group.MapGet("/{alias}", (string alias, ModelRegistry registry, CancellationToken ct) => ModelHandlers.GetAsync(alias, registry, ct)).RequireKey(AuthorizationLevel.Function);

@@ -20,7 +20,6 @@ public static class FunctionsConfigurationExtensions
     /// </summary>
     public static WebApplicationBuilder AddFunctionsAppConfiguration(this WebApplicationBuilder builder, string[] args)
     {
-        ArgumentNullException.ThrowIfNull(builder);
         ConfigurationManager config = builder.Configuration;
         string contentRoot = builder.Environment.ContentRootPath;
 

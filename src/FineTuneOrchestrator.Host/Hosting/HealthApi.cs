@@ -10,7 +10,6 @@ public static class HealthApi
     /// <summary>Maps the health route.</summary>
     public static RouteHandlerBuilder MapHealthApi(this IEndpointRouteBuilder endpoints, string prefixPath)
     {
-        ArgumentNullException.ThrowIfNull(endpoints);
         return endpoints.MapGet(prefixPath + "/health", (IOptions<DurableTaskHostOptions> durable) =>
                 TypedResults.Ok(new HealthReport("Healthy", durable.Value.HubName, "AzureStorage")))
             .RequireKey(AuthorizationLevel.Anonymous)

@@ -20,7 +20,6 @@ public static partial class HostExtensions
     /// </summary>
     public static WebApplicationBuilder AddFineTuneOrchestratorHost(this WebApplicationBuilder builder)
     {
-        ArgumentNullException.ThrowIfNull(builder);
         IServiceCollection services = builder.Services;
         ConfigurationManager config = builder.Configuration;
 
@@ -57,7 +56,6 @@ public static partial class HostExtensions
     /// </summary>
     public static WebApplication UseFineTuneOrchestratorHost(this WebApplication app)
     {
-        ArgumentNullException.ThrowIfNull(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseRouting();
@@ -86,7 +84,6 @@ public static partial class HostExtensions
     /// <summary>The route prefix path ("/api" by default).</summary>
     public static string RoutePrefixPath(this WebApplication app)
     {
-        ArgumentNullException.ThrowIfNull(app);
         return app.Services.GetRequiredService<IOptions<HttpApiOptions>>().Value.PrefixPath;
     }
 

@@ -134,7 +134,6 @@ public sealed class FunctionKeyStore
     /// <summary>Creates the store from validated options.</summary>
     public FunctionKeyStore(IOptions<FunctionKeysOptions> options)
     {
-        ArgumentNullException.ThrowIfNull(options);
         FunctionKeysOptions keys = options.Value;
         _function = Hash(keys.Default!);
         _master = Hash(keys.Master!);
@@ -183,7 +182,6 @@ public static class AuthorizationLevelExtensions
     /// <summary>Requires <paramref name="level"/> on the endpoint(s): the key middleware enforces it (routes without a level need the master key).</summary>
     public static TBuilder RequireKey<TBuilder>(this TBuilder builder, AuthorizationLevel level) where TBuilder : IEndpointConventionBuilder
     {
-        ArgumentNullException.ThrowIfNull(builder);
         return builder.WithMetadata(new AuthorizationLevelMetadata(level));
     }
 }

@@ -64,7 +64,6 @@ public sealed partial class BlobDropTrigger : BackgroundService
     /// <summary>Creates the trigger.</summary>
     public BlobDropTrigger(BlobServiceClient blobs, QueueServiceClient queues, DurableTaskClient client, IBlobDropHandler handler, IOptions<BlobTriggerOptions> options, ILogger<BlobDropTrigger> logger)
     {
-        ArgumentNullException.ThrowIfNull(options);
         _blobs = blobs;
         _queues = queues;
         _client = client;

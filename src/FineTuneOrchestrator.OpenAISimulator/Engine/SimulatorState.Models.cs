@@ -90,7 +90,6 @@ public sealed partial class SimulatorState
     /// <exception cref="ArgumentException">The simulator does not know <paramref name="model"/> as a base model (alias or dated id).</exception>
     public ModelRetirementDates SetModelRetirement(string model, DateTimeOffset? inference, DateTimeOffset? fineTune)
     {
-        ArgumentNullException.ThrowIfNull(model);
         var info = BaseModels.Resolve(model) ?? throw new ArgumentException($"Unknown base model '{model}'.", nameof(model));
         Retirement.Set(info.Id, inference, fineTune);
         return Retirement.Read(info.Id);

@@ -44,9 +44,7 @@ public sealed partial class SimulatorState
     /// <summary>Creates the state from the bound options.</summary>
     public SimulatorState(IOptions<SimulatorOptions> options, SimulatorClock clock)
     {
-        ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
-        ArgumentNullException.ThrowIfNull(clock);
         _clock = clock;
         _random = new Random(_options.Seed);
         Faults = _options.Faults;
@@ -98,7 +96,6 @@ public sealed partial class SimulatorState
     /// <summary>Replaces the fault settings.</summary>
     public void SetFaults(FaultOptions faults)
     {
-        ArgumentNullException.ThrowIfNull(faults);
         lock (_gate)
         {
             Faults = faults;

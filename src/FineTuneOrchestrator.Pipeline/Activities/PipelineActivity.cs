@@ -21,7 +21,6 @@ internal abstract class PipelineActivity<TIn, TOut>(ActivityCancellation cancell
 
     public override async Task<TOut> RunAsync(TaskActivityContext context, TIn input)
     {
-        ArgumentNullException.ThrowIfNull(context);
         Context = context;
         try
         {

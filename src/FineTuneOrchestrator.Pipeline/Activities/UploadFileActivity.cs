@@ -1,14 +1,13 @@
 using Azure.Storage.Blobs;
 using FineTuneOrchestrator.Providers;
 using Microsoft.DurableTask;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace FineTuneOrchestrator.Pipeline;
 
 [DurableTask(Name)]
-internal sealed class UploadFileActivity(BlobServiceClient account, IFineTuningProvider provider, IOptions<PipelineOptions> options, ActivityCancellation cancellation, ILogger<UploadFileActivity>? logger = null)
+internal sealed partial class UploadFileActivity(BlobServiceClient account, IFineTuningProvider provider, IOptions<PipelineOptions> options, ActivityCancellation cancellation, ILogger<UploadFileActivity> logger)
     : PipelineActivity<UploadInput, string>(cancellation)
 {
     /// <summary>The activity's name (also its Azure Functions function name).</summary>
@@ -34,7 +33,7 @@ internal sealed class UploadFileActivity(BlobServiceClient account, IFineTuningP
             }
             catch (ProviderException ex) when (ex.StatusCode == 404)
             {
-                (logger ?? NullLogger<UploadFileActivity>.Instance).LogInformation("Staged file {Sha} was uploaded as {FileId}, which the provider no longer has; uploading again", input.Sha256, fileId);
+                LogUploadingAgain(logger, input.Sha256, fileId);
             }
         }
 
@@ -45,4 +44,7 @@ internal sealed class UploadFileActivity(BlobServiceClient account, IFineTuningP
         await provider.WaitForFileProcessedAsync(uploaded.Id, options.Value.FileProcessingTimeout, ct).ConfigureAwait(false);
         return uploaded.Id;
     }
+
+    [LoggerMessage(EventId = 106, Level = LogLevel.Information, Message = "Staged file {Sha} was uploaded as {FileId}, which the provider no longer has; uploading again")]
+    private static partial void LogUploadingAgain(ILogger logger, string sha, string fileId);
 }

@@ -32,7 +32,6 @@ public static class InstanceStarts
     /// </summary>
     public static async Task<bool> TryScheduleAsync(this DurableTaskClient client, TaskName name, object? input, StartOrchestrationOptions options, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(client);
         try
         {
             await client.ScheduleNewOrchestrationInstanceAsync(name, input, options, cancellationToken).ConfigureAwait(false);

@@ -54,7 +54,6 @@ public sealed class WebhookPolicy(IOptions<WebhookOptions> options)
     /// <summary>True for a globally routable unicast address.</summary>
     public static bool IsPublic(IPAddress address)
     {
-        ArgumentNullException.ThrowIfNull(address);
         if (address.IsIPv4MappedToIPv6)
         {
             address = address.MapToIPv4();

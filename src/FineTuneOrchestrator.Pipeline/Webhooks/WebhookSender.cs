@@ -23,7 +23,6 @@ public sealed class WebhookSender : IDisposable
     /// <summary>Creates the sender.</summary>
     public WebhookSender(WebhookPolicy policy, IOptions<WebhookOptions> options, IOptions<PipelineOptions> pipeline, TimeProvider time)
     {
-        ArgumentNullException.ThrowIfNull(pipeline);
         _policy = policy;
         _options = options;
         _time = time;
@@ -66,7 +65,6 @@ public sealed class WebhookSender : IDisposable
     /// <summary>The signature of a notification: hex HMAC-SHA256 of <c>{timestamp}.{body}</c> with the signing secret.</summary>
     public string Sign(string timestamp, byte[] body)
     {
-        ArgumentNullException.ThrowIfNull(body);
         string secret = _options.Value.SigningSecret ?? throw new WebhookRefusedException("FineTune:Webhooks:SigningSecret is not set.");
         byte[] signed = [.. Encoding.UTF8.GetBytes(timestamp + "."), .. body];
         return Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), signed));
