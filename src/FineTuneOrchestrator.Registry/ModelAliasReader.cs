@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace FineTuneOrchestrator.Registry;
@@ -21,7 +22,7 @@ public sealed class ModelAliasReader
     public ModelAliasReader(BlobContainerClient container)
     {
         _container = container ?? throw new ArgumentNullException(nameof(container));
-        _parser = new ModelRegistry(container);
+        _parser = new ModelRegistry(container, NullLogger<ModelRegistry>.Instance); // only its document parsing is used
     }
 
     /// <summary>Creates a reader over the configured registry container (<c>FineTune:Registry:ContainerName</c>) of a storage account.</summary>

@@ -4,7 +4,6 @@ using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace FineTuneOrchestrator.Registry;
@@ -36,21 +35,21 @@ public sealed partial class ModelRegistry
     private volatile bool _containerReady;
 
     /// <summary>Creates a registry over a container.</summary>
-    public ModelRegistry(BlobContainerClient container, ModelRegistryOptions? options = null, TimeProvider? time = null, ILogger<ModelRegistry>? logger = null)
+    public ModelRegistry(BlobContainerClient container, ILogger<ModelRegistry> logger, ModelRegistryOptions? options = null, TimeProvider? time = null)
     {
         _container = container ?? throw new ArgumentNullException(nameof(container));
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         _options = options ?? new ModelRegistryOptions();
         _time = time ?? TimeProvider.System;
-        _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
 
     /// <summary>Creates a registry over the configured container of a storage account.</summary>
     public ModelRegistry(BlobServiceClient account, IOptions<ModelRegistryOptions> options, ILogger<ModelRegistry> logger, TimeProvider? time = null)
         : this(
             (account ?? throw new ArgumentNullException(nameof(account))).GetBlobContainerClient((options ?? throw new ArgumentNullException(nameof(options))).Value.ContainerName),
+            logger,
             options.Value,
-            time,
-            logger ?? throw new ArgumentNullException(nameof(logger)))
+            time)
     {
     }
 

@@ -9,6 +9,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FineTuneOrchestrator.Client.IntegrationTests;
 
@@ -27,7 +28,7 @@ internal sealed class ClientWorld : IAsyncDisposable
         Simulator = simulator;
         Storage = storage;
         Alias = "classifier-" + storage.Name[^6..];
-        Registry = new ModelRegistry(Models);
+        Registry = new ModelRegistry(Models, NullLogger<ModelRegistry>.Instance);
     }
 
     /// <summary>The Azure OpenAI account of the Azure tests, on the simulator's stand-in of ARM.</summary>

@@ -165,7 +165,7 @@ internal sealed class Harness
         services.AddFineTuneFunctions(configuration);
         services.AddSingleton(Provider.Object);
         services.AddSingleton(Storage.Object);
-        services.AddSingleton(sp => new ModelRegistry(Storage.Object.GetBlobContainerClient("models")));
+        services.AddSingleton(sp => new ModelRegistry(Storage.Object.GetBlobContainerClient("models"), NullLogger<ModelRegistry>.Instance));
         return services.BuildServiceProvider();
     }
 }

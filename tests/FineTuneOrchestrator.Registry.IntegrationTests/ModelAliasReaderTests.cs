@@ -2,6 +2,7 @@ using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Storage.Blobs;
 using FineTuneOrchestrator.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FineTuneOrchestrator.Registry.IntegrationTests;
 
@@ -27,7 +28,7 @@ public sealed class ModelAliasReaderTests
     public async Task ReadAsync_UnchangedAlias_AnswersNotModifiedFromA304()
     {
         await using var container = new TempContainer("rdr");
-        var registry = new ModelRegistry(container.Client);
+        var registry = new ModelRegistry(container.Client, NullLogger<ModelRegistry>.Instance);
         ModelAlias promoted = await registry.PromoteAsync("bot", Version("ft:m1", "run1"));
         var statuses = new List<int>();
         var reader = new ModelAliasReader(RecordingClient(container.Client, statuses));
@@ -48,7 +49,7 @@ public sealed class ModelAliasReaderTests
     public async Task ReadAsync_AfterPromotionAndRollback_ReturnsEachNewDocument()
     {
         await using var container = new TempContainer("rdr");
-        var registry = new ModelRegistry(container.Client);
+        var registry = new ModelRegistry(container.Client, NullLogger<ModelRegistry>.Instance);
         await registry.PromoteAsync("bot", Version("ft:m1", "run1"));
         var reader = new ModelAliasReader(container.Client);
         AliasReadResult first = await reader.ReadAsync("bot", null);
@@ -73,7 +74,7 @@ public sealed class ModelAliasReaderTests
         var reader = new ModelAliasReader(container.Client);
 
         AliasReadResult noContainer = await reader.ReadAsync("bot", null);
-        await new ModelRegistry(container.Client).PromoteAsync("other", Version("ft:m1", "run1"));
+        await new ModelRegistry(container.Client, NullLogger<ModelRegistry>.Instance).PromoteAsync("other", Version("ft:m1", "run1"));
         AliasReadResult noAlias = await reader.ReadAsync("bot", "\"0x8DEADBEEF\"");
 
         Assert.Equal(AliasReadStatus.NotFound, noContainer.Status);

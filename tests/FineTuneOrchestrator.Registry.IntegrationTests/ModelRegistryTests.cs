@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Azure.Storage.Blobs.Models;
 using FineTuneOrchestrator.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FineTuneOrchestrator.Registry.IntegrationTests;
 
@@ -21,7 +22,7 @@ public sealed class ModelRegistryTests
     public async Task PromoteAsync_NewAlias_CreatesDocumentWithCurrentModel()
     {
         await using var container = new TempContainer();
-        var registry = new ModelRegistry(container.Client);
+        var registry = new ModelRegistry(container.Client, NullLogger<ModelRegistry>.Instance);
 
         ModelAlias alias = await registry.PromoteAsync("support-bot", Version("ft:m1", "run1"));
 
@@ -47,7 +48,7 @@ public sealed class ModelRegistryTests
     public async Task PromoteAsync_Twice_KeepsPreviousModelInHistory()
     {
         await using var container = new TempContainer();
-        var registry = new ModelRegistry(container.Client);
+        var registry = new ModelRegistry(container.Client, NullLogger<ModelRegistry>.Instance);
 
         await registry.PromoteAsync("bot", Version("ft:m1", "run1", 0.8));
         ModelAlias second = await registry.PromoteAsync("bot", Version("ft:m2", "run2", 0.85));
@@ -70,7 +71,7 @@ public sealed class ModelRegistryTests
     public async Task PromoteAsync_SameModelAndRunAgain_IsNoOp()
     {
         await using var container = new TempContainer();
-        var registry = new ModelRegistry(container.Client);
+        var registry = new ModelRegistry(container.Client, NullLogger<ModelRegistry>.Instance);
 
         ModelAlias first = await registry.PromoteAsync("bot", Version("ft:m1", "run1"));
         ModelAlias again = await registry.PromoteAsync("bot", Version("ft:m1", "run1"));
@@ -85,8 +86,8 @@ public sealed class ModelRegistryTests
     {
         await using var container = new TempContainer();
         // Two registry instances over separate clients, as two app instances would be.
-        var registryA = new ModelRegistry(container.Client);
-        var registryB = new ModelRegistry(Azurite.Blobs.GetBlobContainerClient(container.Client.Name));
+        var registryA = new ModelRegistry(container.Client, NullLogger<ModelRegistry>.Instance);
+        var registryB = new ModelRegistry(Azurite.Blobs.GetBlobContainerClient(container.Client.Name), NullLogger<ModelRegistry>.Instance);
         await registryA.PromoteAsync("bot", Version("ft:m0", "run0"));
 
         const int writers = 8;
@@ -112,7 +113,7 @@ public sealed class ModelRegistryTests
     public async Task PromoteAsync_ConcurrentCreate_BothKept()
     {
         await using var container = new TempContainer();
-        var registry = new ModelRegistry(container.Client);
+        var registry = new ModelRegistry(container.Client, NullLogger<ModelRegistry>.Instance);
 
         await Task.WhenAll(
             registry.PromoteAsync("fresh", Version("ft:a", "ra")),
@@ -127,7 +128,7 @@ public sealed class ModelRegistryTests
     public async Task RollbackAsync_ReturnsToPreviousModel_AndRecordsRemovedOne()
     {
         await using var container = new TempContainer();
-        var registry = new ModelRegistry(container.Client);
+        var registry = new ModelRegistry(container.Client, NullLogger<ModelRegistry>.Instance);
         await registry.PromoteAsync("bot", Version("ft:m1", "run1"));
         await registry.PromoteAsync("bot", Version("ft:m2", "run2"));
         await registry.PromoteAsync("bot", Version("ft:m3", "run3"));
@@ -156,7 +157,7 @@ public sealed class ModelRegistryTests
     public async Task RollbackAsync_UnknownAlias_Throws()
     {
         await using var container = new TempContainer();
-        var registry = new ModelRegistry(container.Client);
+        var registry = new ModelRegistry(container.Client, NullLogger<ModelRegistry>.Instance);
 
         var ex = await Assert.ThrowsAsync<ModelRegistryException>(() => registry.RollbackAsync("nobody"));
         Assert.Equal(ModelRegistryError.AliasNotFound, ex.Error);
@@ -177,7 +178,7 @@ public sealed class ModelRegistryTests
     public async Task PromoteAsync_InvalidAlias_ThrowsAndWritesNothing(string alias)
     {
         await using var container = new TempContainer();
-        var registry = new ModelRegistry(container.Client);
+        var registry = new ModelRegistry(container.Client, NullLogger<ModelRegistry>.Instance);
 
         var ex = await Assert.ThrowsAsync<ModelRegistryException>(() => registry.PromoteAsync(alias, Version("ft:m1", "run1")));
         Assert.Equal(ModelRegistryError.InvalidAlias, ex.Error);
@@ -198,7 +199,7 @@ public sealed class ModelRegistryTests
     public async Task PromoteAsync_InvalidVersion_NamesTheField()
     {
         await using var container = new TempContainer();
-        var registry = new ModelRegistry(container.Client);
+        var registry = new ModelRegistry(container.Client, NullLogger<ModelRegistry>.Instance);
 
         var ex = await Assert.ThrowsAsync<ModelRegistryException>(() => registry.PromoteAsync("bot", new ModelVersion { Model = " ", Provider = "openai" }));
         Assert.Equal(ModelRegistryError.InvalidModelVersion, ex.Error);
@@ -215,7 +216,7 @@ public sealed class ModelRegistryTests
         await using var container = new TempContainer();
         await container.Client.CreateIfNotExistsAsync();
         await container.Client.UploadBlobAsync("aliases/bot.json", BinaryData.FromString("{not json"));
-        var registry = new ModelRegistry(container.Client);
+        var registry = new ModelRegistry(container.Client, NullLogger<ModelRegistry>.Instance);
 
         var ex = await Assert.ThrowsAsync<ModelRegistryException>(() => registry.PromoteAsync("bot", Version("ft:m1", "run1")));
         Assert.Equal(ModelRegistryError.CorruptDocument, ex.Error);
@@ -227,7 +228,7 @@ public sealed class ModelRegistryTests
     public async Task PromoteAsync_HistoryIsBounded()
     {
         await using var container = new TempContainer();
-        var registry = new ModelRegistry(container.Client, new ModelRegistryOptions { MaxHistory = 2 });
+        var registry = new ModelRegistry(container.Client, NullLogger<ModelRegistry>.Instance, new ModelRegistryOptions { MaxHistory = 2 });
         for (int i = 1; i <= 4; i++)
         {
             await registry.PromoteAsync("bot", Version($"ft:m{i}", $"run{i}"));
@@ -242,7 +243,7 @@ public sealed class ModelRegistryTests
     public async Task ListAliasesAsync_ListsPromotedAliases()
     {
         await using var container = new TempContainer();
-        var registry = new ModelRegistry(container.Client);
+        var registry = new ModelRegistry(container.Client, NullLogger<ModelRegistry>.Instance);
         Assert.Empty(await registry.ListAliasesAsync());
 
         await registry.PromoteAsync("b-bot", Version("ft:1", "r1"));
