@@ -10,6 +10,7 @@ using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
 using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 using DurableTask.AzureStorage;
 using FineTuneOrchestrator.DurableTask.Hosting;
 using FineTuneOrchestrator.DurableTask.Hosting.TestWorker;
@@ -79,7 +80,7 @@ static async Task<Result> RunAsync(string storage, int workers, int instances, i
     builder.Services.AddDurableTaskHost(builder.Configuration).WithoutWorker();
     using IHost client = builder.Build();
     await client.StartAsync();
-    var service = client.Services.GetRequiredService<AzureStorageOrchestrationService>();
+    AzureStorageOrchestrationService service = client.Services.GetRequiredService<AzureStorageOrchestrationService>();
     await service.CreateIfNotExistsAsync();
     DurableTaskClient durable = client.Services.GetRequiredService<DurableTaskClient>();
 
@@ -92,7 +93,7 @@ static async Task<Result> RunAsync(string storage, int workers, int instances, i
         }
 
         await Task.Delay(TimeSpan.FromSeconds(settle));
-        var ids = new string[instances];
+        string[] ids = new string[instances];
         var stopwatch = Stopwatch.StartNew();
         await Parallel.ForEachAsync(Enumerable.Range(0, instances), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
             ids[i] = await durable.ScheduleNewOrchestrationInstanceAsync(ChainOrchestrator.Name, new ChainInput(steps), ct));
@@ -143,7 +144,7 @@ static async Task<Process> StartWorkerAsync(Dictionary<string, string?> settings
     }
 
     psi.ArgumentList.Add($"--Worker:Name={name}");
-    var process = Process.Start(psi)!;
+    Process process = Process.Start(psi)!;
     var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     process.OutputDataReceived += (_, e) => { if (e.Data == "READY") ready.TrySetResult(); };
     process.ErrorDataReceived += (_, _) => { };
@@ -187,13 +188,13 @@ internal static class Ceiling
             await control.SendMessageAsync(body);
             while (stop.Elapsed < duration)
             {
-                var received = (await control.ReceiveMessagesAsync(1, TimeSpan.FromSeconds(30))).Value;
+                QueueMessage[] received = (await control.ReceiveMessagesAsync(1, TimeSpan.FromSeconds(30))).Value;
                 if (received.Length == 0)
                 {
                     continue;
                 }
 
-                await foreach (var _ in history.QueryAsync<TableEntity>(e => e.PartitionKey == instance))
+                await foreach (TableEntity _ in history.QueryAsync<TableEntity>(e => e.PartitionKey == instance))
                 {
                 }
 
@@ -207,7 +208,7 @@ internal static class Ceiling
                 await history.SubmitTransactionAsync(batch);
                 await history.UpsertEntityAsync(new TableEntity("instances", instance) { ["Status"] = "Running", ["Seq"] = sequence });
                 await control.DeleteMessageAsync(received[0].MessageId, received[0].PopReceipt);
-                var activity = (await work.ReceiveMessagesAsync(1, TimeSpan.FromSeconds(30))).Value;
+                QueueMessage[] activity = (await work.ReceiveMessagesAsync(1, TimeSpan.FromSeconds(30))).Value;
                 await control.SendMessageAsync(body);
                 if (activity.Length > 0)
                 {

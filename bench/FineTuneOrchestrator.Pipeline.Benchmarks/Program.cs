@@ -20,7 +20,7 @@ string appDll = options.Required("app");
 int runs = options.Int("runs", 50);
 int statusClients = options.Int("status-clients", 8);
 int examples = options.Int("examples", 60);
-TimeSpan timeout = TimeSpan.FromMinutes(options.Int("timeout-minutes", 15));
+var timeout = TimeSpan.FromMinutes(options.Int("timeout-minutes", 15));
 
 string id = Guid.NewGuid().ToString("N")[..8];
 string hub = "bench" + id;
@@ -60,7 +60,7 @@ psi.ArgumentList.Add(Path.GetDirectoryName(Path.GetFullPath(appDll))!);
 psi.ArgumentList.Add("--urls");
 psi.ArgumentList.Add($"http://127.0.0.1:{port}");
 psi.ArgumentList.Add("--FineTune:LocalSettingsPath=" + Path.Combine(Path.GetTempPath(), "fto-bench-none.json"));
-foreach (var (k, v) in settings)
+foreach ((string? k, string? v) in settings)
 {
     psi.ArgumentList.Add($"--{k}={v}");
 }
@@ -97,7 +97,7 @@ try
             ["alias"] = $"bench-{id}-{i % 10}",
             ["polling"] = new JsonObject { ["minIntervalSeconds"] = 0.5, ["maxIntervalSeconds"] = 2 },
         };
-        using var response = await http.PostAsync("api/pipelines", new StringContent(config.ToJsonString(), Encoding.UTF8, "application/json"));
+        using HttpResponseMessage response = await http.PostAsync("api/pipelines", new StringContent(config.ToJsonString(), Encoding.UTF8, "application/json"));
         string body = await response.Content.ReadAsStringAsync();
         if (response.StatusCode != HttpStatusCode.Accepted)
         {
@@ -124,7 +124,7 @@ try
             long start = Stopwatch.GetTimestamp();
             try
             {
-                using var response = await (summary ? http : durableHttp).GetAsync(path, done.Token);
+                using HttpResponseMessage response = await (summary ? http : durableHttp).GetAsync(path, done.Token);
                 await response.Content.ReadAsByteArrayAsync(done.Token);
                 if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.Accepted))
                 {
@@ -159,16 +159,16 @@ try
         var stages = new Dictionary<string, int>();
         foreach (string runId in ids.Where(r => !outcomes.ContainsKey(r)))
         {
-            using var response = await http.GetAsync($"api/pipelines/{runId}");
+            using HttpResponseMessage response = await http.GetAsync($"api/pipelines/{runId}");
             JsonElement summary = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
             string status = summary.GetProperty("runtimeStatus").GetString()!;
             if (status is "Completed" or "Failed" or "Terminated")
             {
-                outcomes[runId] = summary.TryGetProperty("outcome", out var o) ? o.GetString() ?? status : status;
+                outcomes[runId] = summary.TryGetProperty("outcome", out JsonElement o) ? o.GetString() ?? status : status;
             }
             else
             {
-                string stage = summary.TryGetProperty("stage", out var s) ? s.GetString() ?? "?" : "Pending";
+                string stage = summary.TryGetProperty("stage", out JsonElement s) ? s.GetString() ?? "?" : "Pending";
                 stages[stage] = stages.GetValueOrDefault(stage) + 1;
             }
         }
@@ -188,7 +188,7 @@ try
     Console.WriteLine($"outcomes:        {string.Join(", ", outcomes.Values.GroupBy(v => v).OrderBy(g => g.Key).Select(g => $"{g.Key} {g.Count()}"))}");
     Console.WriteLine($"status requests: {latencies.Count} ({latencies.Count / elapsed.TotalSeconds:F0}/s, {statusErrors} errors) p50 {P(0.50):F1} ms, p99 {P(0.99):F1} ms, max {P(1.0):F1} ms");
     Console.WriteLine($"app peak memory: {peakKb / 1024.0:F0} MiB (VmHWM of pid {app.Id})");
-    using var stats = await new HttpClient().GetAsync(new Uri(new Uri(simulator), "/_simulator/stats"));
+    using HttpResponseMessage stats = await new HttpClient().GetAsync(new Uri(new Uri(simulator), "/_simulator/stats"));
     Console.WriteLine($"simulator:       {await stats.Content.ReadAsStringAsync()}");
     return outcomes.Count == runs ? 0 : 1;
 }
@@ -223,7 +223,7 @@ static async Task WaitForHealthAsync(HttpClient http, Process app)
 
         try
         {
-            using var r = await http.GetAsync("api/health");
+            using HttpResponseMessage r = await http.GetAsync("api/health");
             if (r.IsSuccessStatusCode)
             {
                 return;

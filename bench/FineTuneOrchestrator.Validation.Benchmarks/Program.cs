@@ -15,6 +15,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using Microsoft.Win32.SafeHandles;
 
 var options = Options.Parse(args);
 string repo = Paths.FindRepo();
@@ -25,7 +26,7 @@ if (!Directory.Exists(Path.Combine(repo, "node_modules", "tiktoken"))) return Fa
 // The peer imports "tiktoken": run a copy of the tools folder that sees the repository's node_modules.
 string peerDir = Path.Combine(Path.GetTempPath(), "fto-bench-peer");
 Directory.CreateDirectory(peerDir);
-foreach (var file in Directory.GetFiles(tools)) File.Copy(file, Path.Combine(peerDir, Path.GetFileName(file)), overwrite: true);
+foreach (string file in Directory.GetFiles(tools)) File.Copy(file, Path.Combine(peerDir, Path.GetFileName(file)), overwrite: true);
 string link = Path.Combine(peerDir, "node_modules");
 if (!Directory.Exists(link)) Directory.CreateSymbolicLink(link, Path.Combine(repo, "node_modules"));
 
@@ -69,17 +70,17 @@ if (options.SmallRuns > 0 && datasets.Count > 0)
 
 var results = new List<FileResult>();
 bool allEqual = true;
-foreach (var (label, dataset, runs, measured) in datasets)
+foreach ((string? label, string? dataset, int runs, Tool[]? measured) in datasets)
 {
-    var samples = measured.ToDictionary(t => t, _ => new List<Sample>());
+    Dictionary<Tool, List<Sample>> samples = measured.ToDictionary(t => t, _ => new List<Sample>());
     string loadBefore = Load.Read();
-    foreach (var tool in measured) Measure.Sample(tool.Command(dataset)); // warm-up: page cache, binaries
+    foreach (Tool tool in measured) Measure.Sample(tool.Command(dataset)); // warm-up: page cache, binaries
     for (int run = 0; run < runs; run++)
     {
         // Rotate the order so that no tool always runs first (or right after the slow peer).
         for (int i = 0; i < measured.Length; i++)
         {
-            var tool = measured[(i + run) % measured.Length];
+            Tool tool = measured[(i + run) % measured.Length];
             samples[tool].Add(Measure.Sample(tool.Command(dataset)));
         }
     }
@@ -88,18 +89,18 @@ foreach (var (label, dataset, runs, measured) in datasets)
     bool equal = counts.All(c => c.Counts == counts[0].Counts);
     allEqual &= equal;
     long bytes;
-    using (var handle = File.OpenHandle(dataset)) bytes = RandomAccess.GetLength(handle); // follows symbolic links
+    using (SafeFileHandle handle = File.OpenHandle(dataset)) bytes = RandomAccess.GetLength(handle); // follows symbolic links
     string countsText = string.Join("; ", counts.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Tool.Name.Split(' ')[0]}{(c.Tool == nativeTool ? " native" : c.Tool == jitTool ? " JIT" : "")}: {c.Counts.Examples:N0} examples, {c.Counts.Tokens:N0} tokens")));
     results.Add(new FileResult(label, bytes, runs, samples, loadBefore, Load.Read(), equal, countsText));
 }
 
 Console.WriteLine();
 Console.WriteLine($"{"file",-8} {"tool",-28} {"wall s",7} {"CPU s",6} {"peak MiB",8} {"MB/s",6} {"vs peer",8} {"CPU vs peer",11} {"vs JIT",7}");
-foreach (var r in results)
+foreach (FileResult r in results)
 {
-    var peerSamples = r.Samples[peer];
-    var jitSamples = r.Samples[jitTool];
-    foreach (var (tool, samples) in r.Samples)
+    List<Sample> peerSamples = r.Samples[peer];
+    List<Sample> jitSamples = r.Samples[jitTool];
+    foreach ((Tool? tool, List<Sample>? samples) in r.Samples)
     {
         double wall = Stats.Median(samples.Select(s => s.WallSeconds));
         double cpu = Stats.Median(samples.Select(s => s.CpuSeconds));
@@ -130,9 +131,9 @@ static string Publish(string repo, string name, params string[] properties)
 static string Run(string file, params string[] arguments)
 {
     var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-    foreach (var a in arguments) psi.ArgumentList.Add(a);
-    using var p = Process.Start(psi)!;
-    var stderr = p.StandardError.ReadToEndAsync();
+    foreach (string a in arguments) psi.ArgumentList.Add(a);
+    using Process p = Process.Start(psi)!;
+    Task<string> stderr = p.StandardError.ReadToEndAsync();
     string stdout = p.StandardOutput.ReadToEnd();
     p.WaitForExit();
     if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} failed ({p.ExitCode}): {stderr.Result}{stdout}");
@@ -172,7 +173,7 @@ internal static class Stats
 {
     public static double Median(IEnumerable<double> values)
     {
-        var sorted = values.Order().ToArray();
+        double[] sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
@@ -259,10 +260,10 @@ internal static unsafe class Measure
                 return p;
             }
 
-            var argv = new nint[command.Length + 1];
+            nint[] argv = new nint[command.Length + 1];
             for (int i = 0; i < command.Length; i++) argv[i] = Utf8(command[i]);
             var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().Select(e => $"{e.Key}={e.Value}").ToList();
-            var envp = new nint[environment.Count + 1];
+            nint[] envp = new nint[environment.Count + 1];
             for (int i = 0; i < environment.Count; i++) envp[i] = Utf8(environment[i]);
             nint path = Utf8(command[0]), target = Utf8(outFile), devNull = Utf8("/dev/null");
 

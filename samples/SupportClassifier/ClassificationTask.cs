@@ -40,7 +40,7 @@ public sealed class ClassificationTask
 
         try
         {
-            using JsonDocument document = JsonDocument.Parse(File.ReadAllText(full));
+            using var document = JsonDocument.Parse(File.ReadAllText(full));
             JsonElement root = document.RootElement;
             string prompt = root.TryGetProperty("systemPrompt", out JsonElement p) && p.ValueKind == JsonValueKind.String && p.GetString() is { Length: > 0 } text
                 ? text

@@ -161,7 +161,7 @@ public static partial class ClassifyEndpoints
     {
         try
         {
-            using JsonDocument document = JsonDocument.Parse(text);
+            using var document = JsonDocument.Parse(text);
             if (document.RootElement.ValueKind != JsonValueKind.Object || !schema.Evaluate(document.RootElement).IsValid)
             {
                 return null;

@@ -1,4 +1,3 @@
-using FineTuneOrchestrator.Storage;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using FineTuneOrchestrator.Api.Durable;
@@ -7,6 +6,7 @@ using FineTuneOrchestrator.Api.Pipelines;
 using FineTuneOrchestrator.Pipeline;
 using FineTuneOrchestrator.Providers;
 using FineTuneOrchestrator.Registry;
+using FineTuneOrchestrator.Storage;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Converters;
 using Microsoft.Extensions.Azure;

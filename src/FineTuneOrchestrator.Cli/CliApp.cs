@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 
 namespace FineTuneOrchestrator.Cli;
 
@@ -31,10 +32,10 @@ internal static class CliApp
             SplitCommand.Create(output),
         };
 
-        var parse = root.Parse(args);
+        ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var parseError in parse.Errors) await error.WriteLineAsync($"fto: {parseError.Message}").ConfigureAwait(false);
+            foreach (ParseError parseError in parse.Errors) await error.WriteLineAsync($"fto: {parseError.Message}").ConfigureAwait(false);
             await error.WriteLineAsync("Run 'fto --help' (or 'fto validate --help') for usage.").ConfigureAwait(false);
             return ExitCodes.Usage;
         }

@@ -19,11 +19,11 @@ internal static class ConvertCommand
         {
             string from = parse.GetValue(input)!, to = parse.GetValue(target)!;
             if (Path.GetFullPath(from) == Path.GetFullPath(to)) throw new UsageException("FILE and OUT must be different files.");
-            await using var source = CliApp.OpenRead(from);
-            await using var destination = CliApp.Create(to);
-            var result = await LegacyFormatConverter.ConvertAsync(source, destination, parse.GetValue(system), cancellationToken).ConfigureAwait(false);
+            await using FileStream source = CliApp.OpenRead(from);
+            await using FileStream destination = CliApp.Create(to);
+            ConversionResult result = await LegacyFormatConverter.ConvertAsync(source, destination, parse.GetValue(system), cancellationToken).ConfigureAwait(false);
             await output.WriteLineAsync($"{result.Converted} converted, {result.Copied} already in chat format, {result.Failed} failed -> {to}").ConfigureAwait(false);
-            foreach (var problem in result.Problems.Take(10)) await output.WriteLineAsync($"  line {problem.Line}: {problem.Message}").ConfigureAwait(false);
+            foreach (ValidationIssue? problem in result.Problems.Take(10)) await output.WriteLineAsync($"  line {problem.Line}: {problem.Message}").ConfigureAwait(false);
             return result.Failed == 0 ? ExitCodes.Ok : ExitCodes.DatasetErrors;
         });
         return command;
@@ -45,9 +45,9 @@ internal static class NormalizeCommand
         {
             string from = parse.GetValue(input)!, to = parse.GetValue(target)!;
             if (Path.GetFullPath(from) == Path.GetFullPath(to)) throw new UsageException("FILE and OUT must be different files.");
-            await using var source = CliApp.OpenRead(from);
-            await using var destination = CliApp.Create(to);
-            var result = await JsonlNormalizer.NormalizeAsync(source, destination, cancellationToken).ConfigureAwait(false);
+            await using FileStream source = CliApp.OpenRead(from);
+            await using FileStream destination = CliApp.Create(to);
+            NormalizationResult result = await JsonlNormalizer.NormalizeAsync(source, destination, cancellationToken).ConfigureAwait(false);
             await output.WriteLineAsync($"sha256 {result.Sha256}  {result.Bytes} bytes  {result.Lines} lines -> {to}").ConfigureAwait(false);
             return ExitCodes.Ok;
         });
@@ -73,10 +73,10 @@ internal static class SplitCommand
             double f = parse.GetValue(fraction);
             if (f is < 0 or > 1 || double.IsNaN(f)) throw new UsageException("--validation-fraction must be between 0 and 1.");
             string from = parse.GetValue(input)!;
-            await using var source = CliApp.OpenRead(from);
-            await using var trainStream = CliApp.Create(parse.GetValue(train)!);
-            await using var validationStream = CliApp.Create(parse.GetValue(validation)!);
-            var result = await DatasetSplitter.SplitAsync(source, trainStream, validationStream, f, cancellationToken).ConfigureAwait(false);
+            await using FileStream source = CliApp.OpenRead(from);
+            await using FileStream trainStream = CliApp.Create(parse.GetValue(train)!);
+            await using FileStream validationStream = CliApp.Create(parse.GetValue(validation)!);
+            SplitResult result = await DatasetSplitter.SplitAsync(source, trainStream, validationStream, f, cancellationToken).ConfigureAwait(false);
             await output.WriteLineAsync($"training {result.Training.Lines} lines (sha256 {result.Training.Sha256}), validation {result.Validation.Lines} lines (sha256 {result.Validation.Sha256})").ConfigureAwait(false);
             return ExitCodes.Ok;
         });

@@ -10,7 +10,7 @@ internal static class HumanReport
 
     public static void Write(TextWriter w, string path, ValidationReport r, string label)
     {
-        var inv = CultureInfo.InvariantCulture;
+        CultureInfo inv = CultureInfo.InvariantCulture;
         string verdict = r.Valid
             ? r.WarningCount == 0 ? "READY for training" : $"READY for training, {Plural(r.WarningCount, "warning")}"
             : $"NOT READY: {Plural(r.ErrorCount, "error")}{(r.WarningCount > 0 ? $", {Plural(r.WarningCount, "warning")}" : "")}";
@@ -21,7 +21,7 @@ internal static class HumanReport
         Section(w, "Errors", r.ErrorCounts, r.Errors, r);
         Section(w, "Warnings", r.WarningCounts, r.Warnings, r);
 
-        var t = r.Tokens;
+        TokenStatistics t = r.Tokens;
         w.WriteLine("Tokens");
         w.WriteLine(string.Create(inv, $"  per example: mean {t.Mean:0.0}, p50 {N(t.P50)}, p95 {N(t.P95)}, max {N(t.Max)}"));
         w.WriteLine($"  total {N(t.Total)}, billed per epoch {N(t.Billing)}, assistant (trained) {N(t.Assistant)}");
@@ -36,12 +36,12 @@ internal static class HumanReport
     {
         if (counts.Count == 0) return;
         w.WriteLine(title);
-        foreach (var (code, count) in counts)
+        foreach ((string? code, long count) in counts)
         {
-            var lines = r.FirstLines.TryGetValue(code, out var l) ? l : [];
+            IReadOnlyList<long> lines = r.FirstLines.TryGetValue(code, out IReadOnlyList<long>? l) ? l : [];
             string where = lines.Count == 0 ? "file" : $"line{(lines.Count > 1 ? "s" : "")} {string.Join(", ", lines.Take(LinesShown))}{(count > lines.Count ? ", ..." : "")}";
             w.WriteLine($"  {code} x{N(count)} ({where})");
-            var first = listed.FirstOrDefault(i => i.Code == code);
+            ValidationIssue? first = listed.FirstOrDefault(i => i.Code == code);
             if (first is not null) w.WriteLine($"    {(first.Line is long line ? $"line {line}" : "file")}{(first.Path is null ? "" : $" {first.Path}")}: {first.Message}");
         }
     }

@@ -29,15 +29,15 @@ internal static class ValidateCommand
 
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var options = BuildOptions(parse.GetValue(method)!, parse.GetValue(model)!, parse.GetValue(maxErrors), parse.GetValue(epochs), parse.GetValue(price), !parse.GetValue(noPii), parse.GetValue(threads));
+            ValidationOptions options = BuildOptions(parse.GetValue(method)!, parse.GetValue(model)!, parse.GetValue(maxErrors), parse.GetValue(epochs), parse.GetValue(price), !parse.GetValue(noPii), parse.GetValue(threads));
             string trainingPath = parse.GetValue(file)!;
             string? validationPath = parse.GetValue(validationFile);
 
             // Open both files before the (possibly long) validation so a wrong path fails at once.
-            await using var training = CliApp.OpenRead(trainingPath);
-            await using var validation = validationPath is null ? null : CliApp.OpenRead(validationPath);
+            await using FileStream training = CliApp.OpenRead(trainingPath);
+            await using FileStream? validation = validationPath is null ? null : CliApp.OpenRead(validationPath);
 
-            var trainingReport = await DatasetValidator.ValidateAsync(training, options, cancellationToken).ConfigureAwait(false);
+            ValidationReport trainingReport = await DatasetValidator.ValidateAsync(training, options, cancellationToken).ConfigureAwait(false);
             ValidationReport? validationReport = null;
             if (validation is not null)
             {
@@ -66,7 +66,7 @@ internal static class ValidateCommand
 
     internal static ValidationOptions BuildOptions(string method, string model, int maxErrors, int? epochs, decimal? price, bool scan, int? threads)
     {
-        var trainingMethod = method.ToLowerInvariant() switch
+        TrainingMethod trainingMethod = method.ToLowerInvariant() switch
         {
             "supervised" or "sft" => TrainingMethod.Supervised,
             "dpo" or "preference" => TrainingMethod.Dpo,
@@ -77,8 +77,8 @@ internal static class ValidateCommand
         if (price is < 0) throw new UsageException("--price-per-million cannot be negative.");
         if (threads is < 1) throw new UsageException("--threads must be at least 1.");
 
-        var catalog = ModelCatalog.Default;
-        if (!catalog.TryGet(model, out var info))
+        ModelCatalog catalog = ModelCatalog.Default;
+        if (!catalog.TryGet(model, out ModelInfo? info))
             throw new UsageException($"Unknown --model '{model}'. Known: {string.Join(", ", catalog.Models.SelectMany(m => m.Aliases.Prepend(m.Name)))}.");
         if (price is not null) catalog = catalog.WithPrice(info.Name, price);
 
@@ -96,9 +96,9 @@ internal static class ValidateCommand
 
     private static string ToJson(string trainingPath, ValidationReport training, string? validationPath, ValidationReport? validation)
     {
-        var node = JsonSerializer.SerializeToNode(training, ValidationJsonContext.Default.ValidationReport)!.AsObject();
+        JsonObject node = JsonSerializer.SerializeToNode(training, ValidationJsonContext.Default.ValidationReport)!.AsObject();
         var result = new JsonObject { ["file"] = trainingPath };
-        foreach (var (key, value) in node.ToList())
+        foreach ((string? key, JsonNode? value) in node.ToList())
         {
             node.Remove(key);
             result[key] = value;
@@ -106,7 +106,7 @@ internal static class ValidateCommand
 
         if (validation is not null)
         {
-            var nested = JsonSerializer.SerializeToNode(validation, ValidationJsonContext.Default.ValidationReport)!.AsObject();
+            JsonObject nested = JsonSerializer.SerializeToNode(validation, ValidationJsonContext.Default.ValidationReport)!.AsObject();
             nested.Insert(0, "file", validationPath);
             result["validationFile"] = nested;
             result["valid"] = training.Valid && validation.Valid;

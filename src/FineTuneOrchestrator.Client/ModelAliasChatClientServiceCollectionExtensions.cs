@@ -61,7 +61,7 @@ public static class ModelAliasChatClientServiceCollectionExtensions
 
         ChatClientBuilder builder = services.AddKeyedChatClient(alias, sp =>
         {
-            var factory = sp.GetRequiredService<OpenAIModelChatClientFactory>();
+            OpenAIModelChatClientFactory factory = sp.GetRequiredService<OpenAIModelChatClientFactory>();
             ChatProviderKind kind = sp.GetRequiredService<IOptions<ChatProviderOptions>>().Value.Kind;
             var metadata = new ChatClientMetadata(kind == ChatProviderKind.AzureOpenAI ? "azure.ai.openai" : "openai", factory.Endpoint);
             return new ModelAliasChatClient(

@@ -95,7 +95,7 @@ public sealed class AzureStorageDurableTaskClient : DurableTaskClient
         OrchestrationStatus[] dedupe = options?.DedupeStatuses is { Count: > 0 } statuses
             ? [.. statuses.Select(s => (OrchestrationStatus)Enum.Parse<OrchestrationRuntimeStatus>(s, ignoreCase: true))]
             : LiveStatuses;
-        var tags = options?.Tags is { Count: > 0 } t ? new Dictionary<string, string>(t) : null;
+        Dictionary<string, string>? tags = options?.Tags is { Count: > 0 } t ? new Dictionary<string, string>(t) : null;
         string version = options?.Version?.Version ?? string.Empty;
         if (options?.StartAt is { } startAt)
         {

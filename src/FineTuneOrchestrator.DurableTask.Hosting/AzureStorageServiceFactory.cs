@@ -1,5 +1,5 @@
-using FineTuneOrchestrator.Storage;
 using DurableTask.AzureStorage;
+using FineTuneOrchestrator.Storage;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,5 @@
-using FineTuneOrchestrator.Storage;
 using System.ComponentModel.DataAnnotations;
+using FineTuneOrchestrator.Storage;
 
 namespace FineTuneOrchestrator.DurableTask.Hosting;
 

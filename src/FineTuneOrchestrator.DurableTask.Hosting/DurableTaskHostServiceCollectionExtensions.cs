@@ -1,5 +1,5 @@
-using FineTuneOrchestrator.Storage;
 using DurableTask.AzureStorage;
+using FineTuneOrchestrator.Storage;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Converters;

@@ -31,7 +31,7 @@ public sealed class GraderFormula
     {
         ArgumentNullException.ThrowIfNull(text);
         var parser = new Parser(text);
-        var body = parser.Expression();
+        Func<IReadOnlyDictionary<string, double>, double> body = parser.Expression();
         parser.Expect(null);
         return new GraderFormula(text, body, parser.Names);
     }
@@ -47,12 +47,12 @@ public sealed class GraderFormula
 
         public Func<IReadOnlyDictionary<string, double>, double> Expression()
         {
-            var left = Term();
+            Func<IReadOnlyDictionary<string, double>, double> left = Term();
             while (Peek() is '+' or '-')
             {
                 char op = text[_at++];
-                var l = left;
-                var right = Term();
+                Func<IReadOnlyDictionary<string, double>, double> l = left;
+                Func<IReadOnlyDictionary<string, double>, double> right = Term();
                 left = op == '+' ? s => l(s) + right(s) : s => l(s) - right(s);
             }
 
@@ -72,12 +72,12 @@ public sealed class GraderFormula
 
         private Func<IReadOnlyDictionary<string, double>, double> Term()
         {
-            var left = Unary();
+            Func<IReadOnlyDictionary<string, double>, double> left = Unary();
             while (Peek() is '*' or '/')
             {
                 char op = text[_at++];
-                var l = left;
-                var right = Unary();
+                Func<IReadOnlyDictionary<string, double>, double> l = left;
+                Func<IReadOnlyDictionary<string, double>, double> right = Unary();
                 left = op == '*' ? s => l(s) * right(s) : s => l(s) / right(s);
             }
 
@@ -90,7 +90,7 @@ public sealed class GraderFormula
             if (Peek() == '-')
             {
                 _at++;
-                var operand = Unary();
+                Func<IReadOnlyDictionary<string, double>, double> operand = Unary();
                 return s => -operand(s);
             }
 
@@ -99,10 +99,10 @@ public sealed class GraderFormula
 
         private Func<IReadOnlyDictionary<string, double>, double> Power()
         {
-            var baseValue = Primary();
+            Func<IReadOnlyDictionary<string, double>, double> baseValue = Primary();
             if (Peek() != '^') return baseValue;
             _at++;
-            var exponent = Unary();
+            Func<IReadOnlyDictionary<string, double>, double> exponent = Unary();
             return s => Math.Pow(baseValue(s), exponent(s));
         }
 
@@ -112,7 +112,7 @@ public sealed class GraderFormula
             if (c == '(')
             {
                 _at++;
-                var inner = Expression();
+                Func<IReadOnlyDictionary<string, double>, double> inner = Expression();
                 Expect(')');
                 return inner;
             }
@@ -165,7 +165,7 @@ public sealed class GraderFormula
             if (one is not null)
             {
                 if (args.Count != 1) throw Error($"{name} takes one argument", start);
-                var arg = args[0];
+                Func<IReadOnlyDictionary<string, double>, double> arg = args[0];
                 return s => one(arg(s));
             }
 

@@ -136,7 +136,7 @@ public sealed class Overlap
 
     private static ulong[] Signature(HashSet<ulong> shingles)
     {
-        var signature = new ulong[Bands * Rows];
+        ulong[] signature = new ulong[Bands * Rows];
         Array.Fill(signature, ulong.MaxValue);
         foreach (ulong s in shingles)
         {

@@ -158,7 +158,7 @@ public sealed class QuotaPacer
                 // Calls sent after this one and still in flight were reserved here and had likely not reached the service when
                 // it answered: count them as spent. Those sent before it were charged before this reading.
                 long laterCalls = 0, laterTokens = 0;
-                foreach (var (id, reserved) in _inFlightCalls)
+                foreach ((long id, long reserved) in _inFlightCalls)
                 {
                     if (id > call)
                     {

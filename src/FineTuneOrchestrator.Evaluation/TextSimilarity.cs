@@ -24,8 +24,8 @@ public static class TextSimilarity
         double logSum = 0;
         for (int n = 1; n <= 4; n++)
         {
-            var refCounts = NGrams(refs, n);
-            var hypCounts = NGrams(hyp, n);
+            Dictionary<string, int> refCounts = NGrams(refs, n);
+            Dictionary<string, int> hypCounts = NGrams(hyp, n);
             int total = Math.Max(0, hyp.Length - n + 1);
             int matched = hypCounts.Sum(kv => Math.Min(kv.Value, refCounts.GetValueOrDefault(kv.Key)));
             // method1: an order with no match counts epsilon (0.1) matches instead of zero.
@@ -47,8 +47,8 @@ public static class TextSimilarity
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
         string[] prediction = RougeTokens(candidate), target = RougeTokens(reference);
-        var p = NGrams(prediction, n);
-        var t = NGrams(target, n);
+        Dictionary<string, int> p = NGrams(prediction, n);
+        Dictionary<string, int> t = NGrams(target, n);
         int overlap = p.Sum(kv => Math.Min(kv.Value, t.GetValueOrDefault(kv.Key)));
         int predicted = Math.Max(0, prediction.Length - n + 1), expected = Math.Max(0, target.Length - n + 1);
         return F(overlap, predicted, expected);

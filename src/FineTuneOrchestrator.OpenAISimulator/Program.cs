@@ -1,6 +1,6 @@
 using FineTuneOrchestrator.OpenAISimulator;
 
-var app = SimulatorApp.Build(args);
+WebApplication app = SimulatorApp.Build(args);
 await app.RunAsync().ConfigureAwait(false);
 
 /// <summary>The simulator's entry point (public so WebApplicationFactory can host it in tests).</summary>

@@ -13,7 +13,7 @@ public static class SimulatorApp
     /// <summary>Creates the application from command-line arguments; <paramref name="configure"/> can add configuration or services.</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
         {
             builder.WebHost.UseUrls(DefaultUrl);
@@ -36,17 +36,17 @@ public static class SimulatorApp
         builder.Services.AddSingleton<SimulatorState>();
         configure?.Invoke(builder);
 
-        var app = builder.Build();
-        var state = app.Services.GetRequiredService<SimulatorState>();
+        WebApplication app = builder.Build();
+        SimulatorState state = app.Services.GetRequiredService<SimulatorState>();
         if (state.Options.Azure.DeployBaseModels)
         {
             state.AddBaseDeployments();
         }
 
         app.UseMiddleware<SimulatorMiddleware>();
-        foreach (var (prefix, azure) in new[] { ("/v1", false), ("/openai/v1", true) })
+        foreach ((string? prefix, bool azure) in new[] { ("/v1", false), ("/openai/v1", true) })
         {
-            var api = app.MapGroup(prefix);
+            RouteGroupBuilder api = app.MapGroup(prefix);
             FilesEndpoints.Map(api);
             FineTuningEndpoints.Map(api, azure);
             ModelsEndpoints.Map(api, azure);

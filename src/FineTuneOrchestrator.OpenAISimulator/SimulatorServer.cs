@@ -1,6 +1,6 @@
+using FineTuneOrchestrator.OpenAISimulator.Engine;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using FineTuneOrchestrator.OpenAISimulator.Engine;
 
 namespace FineTuneOrchestrator.OpenAISimulator;
 
@@ -31,7 +31,7 @@ public sealed class SimulatorServer : IAsyncDisposable
     /// <summary>Starts a simulator with the given <c>Simulator:*</c> (or any other) configuration values.</summary>
     public static async Task<SimulatorServer> StartAsync(IDictionary<string, string?>? settings = null, CancellationToken cancellationToken = default)
     {
-        var app = SimulatorApp.Build(["--urls", "http://127.0.0.1:0"], builder =>
+        WebApplication app = SimulatorApp.Build(["--urls", "http://127.0.0.1:0"], builder =>
         {
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
@@ -44,7 +44,7 @@ public sealed class SimulatorServer : IAsyncDisposable
             }
         });
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new SimulatorServer(app, new Uri(address.TrimEnd('/') + "/"));
     }
 

@@ -22,7 +22,7 @@ public static class AliasDeploymentStep
             return (callable, null);
         }
 
-        var deployed = await provider.GetDeploymentAsync(callable, cancellationToken).ConfigureAwait(false);
+        DeploymentInfo? deployed = await provider.GetDeploymentAsync(callable, cancellationToken).ConfigureAwait(false);
         return (callable, new AliasDeployment { Name = callable, Model = model, Sku = deployed?.Sku, UpdatedAt = time.GetUtcNow() });
     }
 }

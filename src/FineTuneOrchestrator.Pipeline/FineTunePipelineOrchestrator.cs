@@ -31,14 +31,14 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
                     $"The run configuration names run '{named}', but this run is '{context.InstanceId}': a run restarted or copied under another id would take over the other run's provider job. Start a new run instead (POST /api/pipelines), or restart it through the app, which links the new run to the old one.");
             }
 
-            var problems = PipelineRunRequestValidator.Validate(input);
+            IReadOnlyList<(string Field, string Message)> problems = PipelineRunRequestValidator.Validate(input);
             if (problems.Count > 0)
             {
                 throw new PipelineFailedException(PipelineOutcomes.Failed, "The run configuration is invalid: " + string.Join("; ", problems.Select(p => $"{p.Field}: {p.Message}")));
             }
 
             PipelineLog.RunStarted(run.Log, run.RunId, input.Dataset?.Name ?? input.Dataset?.TrainBlob ?? "", input.BaseModel);
-            var result = await RunStagesAsync(run);
+            PipelineResult result = await RunStagesAsync(run);
             return await FinishAsync(run, result);
         }
         catch (PipelineFailedException ex)
@@ -56,13 +56,13 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
 
     private async Task<PipelineResult> RunStagesAsync(RunState run)
     {
-        var ctx = run.Context;
-        var input = run.Input;
-        var opts = run.Settings;
+        TaskOrchestrationContext ctx = run.Context;
+        PipelineRunRequest input = run.Input;
+        RunSettings opts = run.Settings;
 
         // 1. Validate.
         run.SetStage(PipelineStages.Validating);
-        var ds = input.Dataset;
+        DatasetSpec ds = input.Dataset;
         string container = ds.Container ?? opts.DatasetsContainer;
         string trainBlob = ds.TrainBlob ?? $"{ds.Name}/train.jsonl";
         string? validationBlob = ds.ValidationBlob ?? (ds.Name is null ? null : $"{ds.Name}/validation.jsonl");
@@ -70,7 +70,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
         string reportBlob = ds.Name is not null && ds.TrainBlob is null
             ? $"{ds.Name}/validation-report.json"
             : (trainBlob.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) ? trainBlob[..^6] : trainBlob) + ".validation-report.json";
-        var validated = await ctx.CallActivityAsync<ValidateOutput>(ValidateDatasetActivity.Name, new ValidateInput(
+        ValidateOutput validated = await ctx.CallActivityAsync<ValidateOutput>(ValidateDatasetActivity.Name, new ValidateInput(
             run.RunId, container, trainBlob, validationBlob, ds.ValidationBlob is not null, evalBlob, ds.EvalBlob is not null, ds.Version,
             input.CatalogModel, input.Method, input.Hyperparameters?.Epochs, reportBlob), run.StorageRetry);
         run.Validation = validated.Summary;
@@ -99,8 +99,8 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
 
         // 3. Stage (normalized, content-addressed).
         run.SetStage(PipelineStages.Staging);
-        var ev = input.Evaluation ?? new EvaluationSpec();
-        var staged = await ctx.CallActivityAsync<StageOutput>(StageDatasetActivity.Name, new StageInput(
+        EvaluationSpec ev = input.Evaluation ?? new EvaluationSpec();
+        StageOutput staged = await ctx.CallActivityAsync<StageOutput>(StageDatasetActivity.Name, new StageInput(
             container, trainBlob, validated.ValidationBlob, validated.EvalBlob, ds.ValidationFraction ?? 0.1,
             validated.TrainETag, validated.ValidationETag, validated.EvalETag, ev.OverlapSimilarity ?? 0.9), run.StorageRetry);
         run.Overlap = staged.Overlap;
@@ -109,7 +109,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
 
         // 4. Upload (once per content).
         run.SetStage(PipelineStages.Uploading);
-        var trainUpload = ctx.CallActivityAsync<string>(UploadFileActivity.Name,
+        Task<string> trainUpload = ctx.CallActivityAsync<string>(UploadFileActivity.Name,
             new UploadInput(staged.Train.Blob, staged.Train.Sha256, $"{StagingRoleTrain}-{staged.Train.Sha256[..16]}.jsonl"), run.ProviderRetry);
         Task<string>? validationUpload = staged.Validation is null ? null : ctx.CallActivityAsync<string>(UploadFileActivity.Name,
             new UploadInput(staged.Validation.Blob, staged.Validation.Sha256, $"{StagingRoleValidation}-{staged.Validation.Sha256[..16]}.jsonl"), run.ProviderRetry);
@@ -120,8 +120,8 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
 
         // 5. Create the job exactly once (the run id is the provider-side idempotency key).
         run.SetStage(PipelineStages.CreatingJob);
-        var hp = input.Hyperparameters;
-        var job = await ctx.CallActivityAsync<JobSnapshot>(CreateJobActivity.Name, new JobRequest
+        HyperparametersSpec? hp = input.Hyperparameters;
+        JobSnapshot job = await ctx.CallActivityAsync<JobSnapshot>(CreateJobActivity.Name, new JobRequest
         {
             RunId = run.RunId,
             Model = input.BaseModel,
@@ -143,11 +143,11 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
         // 7. Evaluate.
         run.ThrowIfCancelled();
         run.SetStage(PipelineStages.Evaluating, "Evaluating the fine-tuned model");
-        var evaluation = staged.Eval is null ? null : await EvaluationStage.RunAsync(run, job, staged.Eval);
+        EvaluationSummary? evaluation = staged.Eval is null ? null : await EvaluationStage.RunAsync(run, job, staged.Eval);
         run.Evaluation = evaluation;
 
         // 8. Gates.
-        var reasons = evaluation is null
+        List<string> reasons = evaluation is null
             ? ["No held-out data to evaluate on (no eval.jsonl, no validation file and validationFraction 0): the gates cannot pass."]
             : PipelineGates.Check(input.Gates, evaluation);
         if (reasons.Count > 0)
@@ -166,9 +166,9 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
             var timeout = TimeSpan.FromSeconds(input.Approval.TimeoutSeconds ?? 86_400);
             run.SetStage(PipelineStages.AwaitingApproval, $"Waiting up to {timeout} for an '{PipelineNames.ApprovalEvent}' event");
             using var cts = new CancellationTokenSource();
-            var approvalTask = PipelineEvents.NextApprovalAsync(ctx, run.Ignore, cts.Token);
-            var timer = ctx.CreateTimer(ctx.CurrentUtcDateTime.Add(timeout), cts.Token);
-            var winner = await Task.WhenAny(approvalTask, timer, run.CancelTask);
+            Task<ApprovalDecision> approvalTask = PipelineEvents.NextApprovalAsync(ctx, run.Ignore, cts.Token);
+            Task timer = ctx.CreateTimer(ctx.CurrentUtcDateTime.Add(timeout), cts.Token);
+            Task winner = await Task.WhenAny(approvalTask, timer, run.CancelTask);
             if (winner == run.CancelTask)
             {
                 CancelSynchronously(cts);
@@ -181,7 +181,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
             }
 
             CancelSynchronously(cts);
-            var decision = approvalTask.Result;
+            ApprovalDecision decision = approvalTask.Result;
             if (!decision.Approved)
             {
                 return run.Result(PipelineOutcomes.Rejected, [$"Rejected by {decision.By ?? "an approver"}{(string.IsNullOrEmpty(decision.Comment) ? "" : ": " + decision.Comment)}"]);
@@ -193,7 +193,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
         // 10. Promote.
         run.ThrowIfCancelled();
         run.SetStage(PipelineStages.Promoting);
-        var c = evaluation!.Candidate!;
+        ModelMetrics c = evaluation!.Candidate!;
         var metrics = new Dictionary<string, double> { ["jsonValidRate"] = c.JsonValidRate };
         if (c.SchemaAdherence is { } sa) metrics["schemaAdherence"] = sa;
         if (c.Accuracy is { } acc) metrics["accuracy"] = acc;
@@ -215,8 +215,8 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
 
     private async Task<JobSnapshot> TrainAsync(RunState run, JobSnapshot job)
     {
-        var ctx = run.Context;
-        var polling = run.Input.Polling;
+        TaskOrchestrationContext ctx = run.Context;
+        PollingSpec? polling = run.Input.Polling;
         double min = polling?.MinIntervalSeconds ?? 15, max = Math.Max(min, polling?.MaxIntervalSeconds ?? 300);
         DateTime deadline = ctx.CurrentUtcDateTime.AddHours(polling?.DeadlineHours ?? 72);
         run.SetStage(PipelineStages.Training);
@@ -227,18 +227,18 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
         // Poll at least once: when a retried create finds the job already finished, its metrics are still read.
         while (first || !job.IsTerminal)
         {
-            var batch = ctx.CallSubOrchestratorAsync<PollBatchResult>(PipelineNames.PollBatchOrchestrator, new PollBatchInput(
+            Task<PollBatchResult> batch = ctx.CallSubOrchestratorAsync<PollBatchResult>(PipelineNames.PollBatchOrchestrator, new PollBatchInput(
                 job.Id, lastEventId, job.StatusText, interval, min, max, deadline, run.Settings.PollsPerBatch, first, run.RetrySettings));
             first = false;
-            var winner = await Task.WhenAny(batch, run.CancelTask);
+            Task winner = await Task.WhenAny(batch, run.CancelTask);
             if (winner == run.CancelTask)
             {
-                var cancelled = await ctx.CallActivityAsync<JobSnapshot>(CancelJobActivity.Name, job.Id, run.ProviderRetry);
+                JobSnapshot cancelled = await ctx.CallActivityAsync<JobSnapshot>(CancelJobActivity.Name, job.Id, run.ProviderRetry);
                 run.SetJob(cancelled, metrics);
                 run.ThrowIfCancelled();
             }
 
-            var r = await batch;
+            PollBatchResult r = await batch;
             if (r.Job is not null) job = r.Job;
             lastEventId = r.LastEventId ?? lastEventId;
             interval = r.NextIntervalSeconds;
@@ -246,7 +246,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
             run.SetJob(job, metrics);
             if (r.DeadlinePassed && !job.IsTerminal)
             {
-                var cancelled = await ctx.CallActivityAsync<JobSnapshot>(CancelJobActivity.Name, job.Id, run.ProviderRetry);
+                JobSnapshot cancelled = await ctx.CallActivityAsync<JobSnapshot>(CancelJobActivity.Name, job.Id, run.ProviderRetry);
                 run.SetJob(cancelled, metrics);
                 throw new PipelineFailedException(PipelineOutcomes.DeadlineExceeded,
                     $"Job {job.Id} did not finish within {polling?.DeadlineHours ?? 72} hours (last status {job.StatusText}); it was cancelled.");
@@ -292,7 +292,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
 
     private async Task FailAsync(RunState run, string outcome, string message)
     {
-        var result = run.Result(outcome, [message]) with { CompletedAt = run.Context.CurrentUtcDateTime };
+        PipelineResult result = run.Result(outcome, [message]) with { CompletedAt = run.Context.CurrentUtcDateTime };
         string? resultBlob = null;
         try
         {
@@ -329,7 +329,7 @@ internal sealed class FineTunePipelineOrchestrator(IOptions<PipelineOptions> opt
 
     private static string Innermost(TaskFailureDetails details)
     {
-        var d = details;
+        TaskFailureDetails d = details;
         while (d.InnerFailure is not null && d.ErrorType.EndsWith(nameof(TaskFailedException), StringComparison.Ordinal)) d = d.InnerFailure;
         return d.ErrorMessage;
     }

@@ -40,7 +40,7 @@ public static class ModelLineage
     }
 
     /// <summary>The catalog's dated name of a model (<c>gpt-4o-mini</c> is <c>gpt-4o-mini-2024-07-18</c>), else the name as given.</summary>
-    public static string Dated(string model) => ModelCatalog.Default.TryGet(model, out var info) ? info.Name : model;
+    public static string Dated(string model) => ModelCatalog.Default.TryGet(model, out ModelInfo? info) ? info.Name : model;
 
     /// <summary>
     /// The base model at the root of <paramref name="model"/>'s lineage: the base named inside a fine-tuned id (services

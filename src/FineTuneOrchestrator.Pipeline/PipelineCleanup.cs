@@ -50,7 +50,7 @@ public static class PipelineCleanup
     /// </summary>
     public static async Task<string?> StartIfPipelineRunAsync(DurableTaskClient client, string runId, TimeSpan secondSweepAfter, CancellationToken cancellationToken)
     {
-        var instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false);
+        OrchestrationMetadata? instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false);
         if (instance is null || !string.Equals(instance.Name, PipelineNames.Orchestrator, StringComparison.Ordinal))
         {
             return null;
@@ -74,8 +74,8 @@ internal sealed class PipelineCleanupOrchestrator(IOptions<PipelineOptions> opti
 {
     public override async Task<PipelineCleanupResult> RunAsync(TaskOrchestrationContext context, PipelineCleanupInput input)
     {
-        var retry = RunState.Retry(RetrySettings.ForProvider(options.Value));
-        var deployments = EvaluationStage.EvaluationDeploymentNames(input.RunId);
+        TaskOptions retry = RunState.Retry(RetrySettings.ForProvider(options.Value));
+        IReadOnlyList<string> deployments = EvaluationStage.EvaluationDeploymentNames(input.RunId);
         var cancelled = new List<string>();
         var errors = new List<string>();
         bool removed = false;
@@ -84,7 +84,7 @@ internal sealed class PipelineCleanupOrchestrator(IOptions<PipelineOptions> opti
         {
             try
             {
-                foreach (var id in await context.CallActivityAsync<IReadOnlyList<string>>(CancelRunJobsActivity.Name, input.RunId, retry))
+                foreach (string id in await context.CallActivityAsync<IReadOnlyList<string>>(CancelRunJobsActivity.Name, input.RunId, retry))
                 {
                     if (!cancelled.Contains(id))
                     {

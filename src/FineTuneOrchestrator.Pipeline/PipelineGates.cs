@@ -1,3 +1,5 @@
+using FineTuneOrchestrator.Evaluation;
+
 namespace FineTuneOrchestrator.Pipeline;
 
 /// <summary>
@@ -9,7 +11,7 @@ internal static class PipelineGates
     public static List<string> Check(GateSpec? gates, EvaluationSummary evaluation)
     {
         var reasons = new List<string>();
-        var c = evaluation.Candidate;
+        ModelMetrics? c = evaluation.Candidate;
         if (c is null)
         {
             reasons.Add("The candidate was not evaluated.");
@@ -23,7 +25,7 @@ internal static class PipelineGates
         }
 
         if (c.Cases > 0 && c.FailedCalls == c.Cases) reasons.Add($"Every evaluation call to {c.Model} failed.");
-        var comparison = evaluation.Comparison;
+        Comparison? comparison = evaluation.Comparison;
         string metric = evaluation.PrimaryMetric ?? "accuracy";
         if (gates?.MinJsonValidRate is { } j && c.JsonValidRate < j) reasons.Add($"JSON validity {c.JsonValidRate:0.####} is below the minimum {j:0.####}.");
         if (gates?.MinSchemaAdherence is { } s && (c.SchemaAdherence ?? 0) < s) reasons.Add($"Schema adherence {c.SchemaAdherence ?? 0:0.####} is below the minimum {s:0.####}.");
@@ -31,7 +33,7 @@ internal static class PipelineGates
         if (gates?.MinScore is { } minScore && (c.PrimaryScore ?? 0) < minScore) reasons.Add($"{metric} {c.PrimaryScore ?? 0:0.####} is below the minimum {minScore:0.####}.");
         if (gates?.MinImprovementOverBaseline is { } imp)
         {
-            var baseline = evaluation.Baseline;
+            ModelMetrics? baseline = evaluation.Baseline;
             if (baseline is null || comparison is null)
             {
                 reasons.Add($"No baseline {metric} to compare with.");

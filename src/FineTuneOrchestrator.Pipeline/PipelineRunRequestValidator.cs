@@ -26,7 +26,7 @@ public static class PipelineRunRequestValidator
             return errors;
         }
 
-        if (request.RunId is not null && !IsValidRunId(request.RunId, out var runIdProblem))
+        if (request.RunId is not null && !IsValidRunId(request.RunId, out string? runIdProblem))
         {
             errors.Add(("runId", runIdProblem!));
         }
@@ -62,7 +62,7 @@ public static class PipelineRunRequestValidator
             {
                 errors.Add(("trainingType", $"Unknown training type '{trainingType}'; use {TrainingTypes.Accepted} (Azure OpenAI's training types)."));
             }
-            else if (catalog.TryGet(request.CatalogModel, out var model) && !TrainingTypes.IsOffered(wire, model.Name))
+            else if (catalog.TryGet(request.CatalogModel, out ModelInfo? model) && !TrainingTypes.IsOffered(wire, model.Name))
             {
                 errors.Add(("trainingType", $"Azure OpenAI offers Developer training for the GPT-4.1 family only, not {model.Name}; use Standard or GlobalStandard."));
             }
@@ -114,7 +114,7 @@ public static class PipelineRunRequestValidator
                 {
                     errors.Add(("evaluation.jsonSchema", "jsonSchema must be a JSON Schema object."));
                 }
-                else if (EvaluationScoring.TryParseSchema(schema, out var problem) is null)
+                else if (EvaluationScoring.TryParseSchema(schema, out string? problem) is null)
                 {
                     errors.Add(("evaluation.jsonSchema", $"jsonSchema is not a usable JSON Schema: {problem}"));
                 }
@@ -149,7 +149,7 @@ public static class PipelineRunRequestValidator
             }
 
             bool hasMetric = request.Evaluation is { } spec && EvaluationPlan.Check(spec).Count == 0 && EvaluationPlan.From(spec).PrimaryMetric is not null;
-            foreach (var (value, field) in new[] { (g.MinImprovementOverBaseline, "gates.minImprovementOverBaseline"), (g.MinScore, "gates.minScore") })
+            foreach ((double? value, string? field) in new[] { (g.MinImprovementOverBaseline, "gates.minImprovementOverBaseline"), (g.MinScore, "gates.minScore") })
             {
                 if (value is not null && !hasMetric)
                 {
@@ -163,7 +163,7 @@ public static class PipelineRunRequestValidator
             }
         }
 
-        if (request.Alias is { } alias && !ModelRegistry.IsValidAlias(alias, out var aliasProblem))
+        if (request.Alias is { } alias && !ModelRegistry.IsValidAlias(alias, out string? aliasProblem))
         {
             errors.Add(("alias", aliasProblem!));
         }
@@ -187,7 +187,7 @@ public static class PipelineRunRequestValidator
         if (request.Notify?.WebhookUrl is { } url)
         {
             // The shape only; which hosts and addresses may be called is the app's WebhookPolicy.
-            if (url.Length > 2048 || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+            if (url.Length > 2048 || !Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
             {
                 errors.Add(("notify.webhookUrl", "webhookUrl must be an absolute https URL of at most 2048 characters."));
             }
@@ -251,7 +251,7 @@ public static class PipelineRunRequestValidator
             errors.Add(("dataset", "Give dataset.name (blobs {name}/train.jsonl, ...) or dataset.trainBlob."));
         }
 
-        if (d.Name is not null && !IsValidDatasetName(d.Name, out var problem)) errors.Add(("dataset.name", problem!));
+        if (d.Name is not null && !IsValidDatasetName(d.Name, out string? problem)) errors.Add(("dataset.name", problem!));
         if (d.Container is not null && !IsValidContainerName(d.Container)) errors.Add(("dataset.container", "The container name must be 3..63 lowercase letters, digits and single '-', starting and ending with a letter or digit."));
         CheckBlob(d.TrainBlob, "dataset.trainBlob", errors);
         CheckBlob(d.ValidationBlob, "dataset.validationBlob", errors);

@@ -3,6 +3,7 @@ using Microsoft.DurableTask;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace FineTuneOrchestrator.Pipeline;
 
@@ -19,7 +20,7 @@ public static class PipelineServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddFineTunePipeline(this IServiceCollection services, IConfiguration? configuration = null)
     {
-        var options = services.AddOptions<PipelineOptions>();
+        OptionsBuilder<PipelineOptions> options = services.AddOptions<PipelineOptions>();
         if (configuration is not null)
         {
             options.Bind(configuration);

@@ -12,7 +12,7 @@ internal sealed class PollBatchOrchestrator : TaskOrchestrator<PollBatchInput, P
 {
     public override async Task<PollBatchResult> RunAsync(TaskOrchestrationContext context, PollBatchInput input)
     {
-        var retry = RunState.Retry(input.Retry);
+        TaskOptions retry = RunState.Retry(input.Retry);
         double interval = Math.Max(input.MinIntervalSeconds, input.IntervalSeconds);
         JobSnapshot? job = null;
         ProgressMetrics? metrics = null;
@@ -27,7 +27,7 @@ internal sealed class PollBatchOrchestrator : TaskOrchestrator<PollBatchInput, P
                 var wait = TimeSpan.FromSeconds(interval);
                 if (job?.EstimatedFinish is { } finish)
                 {
-                    var untilFinish = finish.UtcDateTime - now;
+                    TimeSpan untilFinish = finish.UtcDateTime - now;
                     if (untilFinish > TimeSpan.Zero && untilFinish < wait) wait = TimeSpan.FromSeconds(Math.Max(input.MinIntervalSeconds, untilFinish.TotalSeconds));
                 }
 

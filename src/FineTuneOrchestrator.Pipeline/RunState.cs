@@ -106,7 +106,7 @@ internal sealed class RunState
     public void ThrowIfCancelled()
     {
         if (!CancelTask.IsCompleted) return;
-        var request = CancelTask.IsCompletedSuccessfully ? CancelTask.Result : null;
+        CancelRequest? request = CancelTask.IsCompletedSuccessfully ? CancelTask.Result : null;
         string who = request?.By is { Length: > 0 } by ? $" by {by}" : "";
         string why = request?.Reason is { Length: > 0 } reason ? $": {reason}" : "";
         string job = _job is null ? " No provider job had been created." : $" Provider job {_job.Id} is {_job.StatusText}.";

@@ -3,6 +3,7 @@ using System.ClientModel.Primitives;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using FineTuneOrchestrator.Providers.Internal;
@@ -48,8 +49,8 @@ public sealed class AzureOpenAIProvider : OpenAIRestProvider
 
     private static Uri ApiBase(ProviderOptions options)
     {
-        var endpoint = options.Endpoint ?? throw new ProviderException("Provider:Endpoint is required for Azure OpenAI.");
-        var text = endpoint.ToString().TrimEnd('/');
+        Uri endpoint = options.Endpoint ?? throw new ProviderException("Provider:Endpoint is required for Azure OpenAI.");
+        string text = endpoint.ToString().TrimEnd('/');
         return new Uri(text.EndsWith("/openai/v1", StringComparison.OrdinalIgnoreCase) ? text : text + "/openai/v1");
     }
 
@@ -63,7 +64,7 @@ public sealed class AzureOpenAIProvider : OpenAIRestProvider
     /// <inheritdoc />
     protected override JsonObject CreateBody(JobRequest request)
     {
-        var body = base.CreateBody(request);
+        JsonObject body = base.CreateBody(request);
         if (request.TrainingType is { } trainingType)
         {
             // Microsoft documents trainingType on the fine-tuning jobs API (values Standard, GlobalStandard, developerTier).
@@ -78,12 +79,12 @@ public sealed class AzureOpenAIProvider : OpenAIRestProvider
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(fineTunedModel);
         ArgumentException.ThrowIfNullOrWhiteSpace(deploymentName);
-        var azure = Options.Azure;
-        var uri = DeploymentUri(deploymentName);
+        AzureDeploymentOptions azure = Options.Azure;
+        Uri uri = DeploymentUri(deploymentName);
         var watch = Stopwatch.StartNew();
 
         // Already there with this model and healthy: only make sure it answers (a retried activity lands here).
-        var current = await ArmAsync(RequestMethod.Get, uri, null, cancellationToken).ConfigureAwait(false);
+        JsonElement? current = await ArmAsync(RequestMethod.Get, uri, null, cancellationToken).ConfigureAwait(false);
         if (current is { } existing && ModelOf(existing) == fineTunedModel && StateOf(existing) == "Succeeded")
         {
             Log.Deployment(Logger, deploymentName, fineTunedModel, "Succeeded");
@@ -108,7 +109,7 @@ public sealed class AzureOpenAIProvider : OpenAIRestProvider
             put = await ArmAsync(RequestMethod.Put, uri, DeploymentBody(fineTunedModel, azure.DeploymentSku, azure.DeploymentCapacity), cancellationToken).ConfigureAwait(false);
         }
 
-        var state = put is { } p ? StateOf(p) : null;
+        string? state = put is { } p ? StateOf(p) : null;
         while (state != "Succeeded")
         {
             Log.Deployment(Logger, deploymentName, fineTunedModel, state ?? "unknown");
@@ -191,7 +192,7 @@ public sealed class AzureOpenAIProvider : OpenAIRestProvider
 
         string? sku = null;
         int? capacity = null;
-        if (d.TryGetProperty("sku", out var s) && s.ValueKind == JsonValueKind.Object)
+        if (d.TryGetProperty("sku", out JsonElement s) && s.ValueKind == JsonValueKind.Object)
         {
             sku = JsonReaders.Str(s, "name");
             capacity = JsonReaders.Long(s, "capacity") is { } c ? (int)c : null;
@@ -220,16 +221,16 @@ public sealed class AzureOpenAIProvider : OpenAIRestProvider
                 return null;
             }
 
-            if (list is not { } body || !body.TryGetProperty("value", out var value))
+            if (list is not { } body || !body.TryGetProperty("value", out JsonElement value))
             {
                 break;
             }
 
-            foreach (var d in value.EnumerateArray())
+            foreach (JsonElement d in value.EnumerateArray())
             {
                 // ARM names the model without its date ("gpt-4o-mini", version "2024-07-18"); callers may use either form.
                 string? name = JsonReaders.Str(d, "name"), modelName = ModelOf(d);
-                string? version = d.TryGetProperty("properties", out var p) && p.TryGetProperty("model", out var m) ? JsonReaders.Str(m, "version") : null;
+                string? version = d.TryGetProperty("properties", out JsonElement p) && p.TryGetProperty("model", out JsonElement m) ? JsonReaders.Str(m, "version") : null;
                 if (name is not null && StateOf(d) == "Succeeded" && (modelName == model || (version is not null && $"{modelName}-{version}" == model)))
                 {
                     matches.Add(name);
@@ -248,7 +249,7 @@ public sealed class AzureOpenAIProvider : OpenAIRestProvider
     public override async Task<bool> RemoveDeploymentAsync(string deploymentName, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(deploymentName);
-        var uri = DeploymentUri(deploymentName);
+        Uri uri = DeploymentUri(deploymentName);
         if (await ArmAsync(RequestMethod.Get, uri, null, cancellationToken).ConfigureAwait(false) is null)
         {
             Log.DeploymentRemoved(Logger, deploymentName, false);
@@ -264,7 +265,7 @@ public sealed class AzureOpenAIProvider : OpenAIRestProvider
     /// <summary>The ARM address of one deployment, or of the account's deployment list when <paramref name="deploymentName"/> is null.</summary>
     private Uri DeploymentUri(string? deploymentName)
     {
-        var azure = Options.Azure;
+        AzureDeploymentOptions azure = Options.Azure;
         return new Uri(
             azure.ManagementEndpoint.ToString().TrimEnd('/')
             + $"/subscriptions/{Uri.EscapeDataString(azure.SubscriptionId!)}/resourceGroups/{Uri.EscapeDataString(azure.ResourceGroup!)}"
@@ -274,15 +275,15 @@ public sealed class AzureOpenAIProvider : OpenAIRestProvider
     }
 
     private static string? ModelOf(JsonElement deployment) =>
-        deployment.TryGetProperty("properties", out var p) && p.TryGetProperty("model", out var m) ? JsonReaders.Str(m, "name") : null;
+        deployment.TryGetProperty("properties", out JsonElement p) && p.TryGetProperty("model", out JsonElement m) ? JsonReaders.Str(m, "name") : null;
 
     private static string? StateOf(JsonElement deployment) =>
-        deployment.TryGetProperty("properties", out var p) ? JsonReaders.Str(p, "provisioningState") : null;
+        deployment.TryGetProperty("properties", out JsonElement p) ? JsonReaders.Str(p, "provisioningState") : null;
 
     /// <summary>One ARM call; null for 404.</summary>
     private async Task<JsonElement?> ArmAsync(RequestMethod method, Uri uri, JsonNode? body, CancellationToken cancellationToken)
     {
-        using var message = _arm.CreateMessage();
+        using HttpMessage message = _arm.CreateMessage();
         message.Request.Method = method;
         message.Request.Uri.Reset(uri);
         message.Request.Headers.SetValue("Accept", "application/json");
@@ -301,20 +302,20 @@ public sealed class AzureOpenAIProvider : OpenAIRestProvider
             throw new ProviderException(e.Message, null, "network_error", true, null, null, e);
         }
 
-        var response = message.Response;
+        Response response = message.Response;
         if (response.Status == 404 && (method == RequestMethod.Get || method == RequestMethod.Delete))
         {
             return null;
         }
 
-        var content = response.Content;
+        BinaryData content = response.Content;
         if (response.IsError)
         {
             string? code = null, text = null;
             try
             {
                 using var doc = JsonDocument.Parse(content.ToMemory());
-                if (doc.RootElement.TryGetProperty("error", out var error))
+                if (doc.RootElement.TryGetProperty("error", out JsonElement error))
                 {
                     code = JsonReaders.Str(error, "code");
                     text = JsonReaders.Str(error, "message");
@@ -325,7 +326,7 @@ public sealed class AzureOpenAIProvider : OpenAIRestProvider
                 // Not JSON: use the status line.
             }
 
-            TimeSpan? retryAfter = response.Headers.TryGetValue("Retry-After", out var ra) && int.TryParse(ra, out var s) ? TimeSpan.FromSeconds(s) : null;
+            TimeSpan? retryAfter = response.Headers.TryGetValue("Retry-After", out string? ra) && int.TryParse(ra, out int s) ? TimeSpan.FromSeconds(s) : null;
             throw new ProviderException(text ?? $"HTTP {response.Status} {response.ReasonPhrase}", response.Status, code, ErrorMapper.IsRetryableStatus(response.Status), retryAfter);
         }
 

@@ -34,7 +34,7 @@ public partial class OpenAIRestProvider
         var deadline = Stopwatch.StartNew();
         while (true)
         {
-            var file = await GetFileAsync(fileId, cancellationToken).ConfigureAwait(false);
+            ProviderFile file = await GetFileAsync(fileId, cancellationToken).ConfigureAwait(false);
             switch (file.Status)
             {
                 case ProviderFileStatus.Processed:

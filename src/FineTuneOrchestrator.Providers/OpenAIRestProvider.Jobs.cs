@@ -11,15 +11,15 @@ public partial class OpenAIRestProvider
     public async Task<ProviderJob> CreateJobOnceAsync(JobRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var body = CreateBody(request);
+        JsonObject body = CreateBody(request);
         ProviderException? last = null;
-        for (var attempt = 1; attempt <= Options.MaxCreateAttempts; attempt++)
+        for (int attempt = 1; attempt <= Options.MaxCreateAttempts; attempt++)
         {
             // Look before creating: a previous attempt (this call's, or a crashed process's) may have created the job.
-            var existing = await FindJobsByRunIdAsync(request.RunId, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<ProviderJob> existing = await FindJobsByRunIdAsync(request.RunId, cancellationToken).ConfigureAwait(false);
             if (existing.Count > 0)
             {
-                var kept = await ReconcileAsync(request.RunId, existing, cancellationToken).ConfigureAwait(false);
+                ProviderJob kept = await ReconcileAsync(request.RunId, existing, cancellationToken).ConfigureAwait(false);
                 Log.JobFound(Logger, kept.Id, request.RunId);
                 return kept;
             }
@@ -45,7 +45,7 @@ public partial class OpenAIRestProvider
             Log.JobCreated(Logger, created.Id, request.RunId, created.Model);
 
             // Two callers racing past the look-up both create; both then see both jobs and keep the same (oldest) one.
-            var all = await FindJobsByRunIdAsync(request.RunId, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<ProviderJob> all = await FindJobsByRunIdAsync(request.RunId, cancellationToken).ConfigureAwait(false);
             if (all.All(j => j.Id != created.Id))
             {
                 all = [.. all, created];
@@ -55,7 +55,7 @@ public partial class OpenAIRestProvider
         }
 
         // One last look: the final attempt may have created the job even though its answer was lost.
-        var after = await FindJobsByRunIdAsync(request.RunId, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<ProviderJob> after = await FindJobsByRunIdAsync(request.RunId, cancellationToken).ConfigureAwait(false);
         if (after.Count > 0)
         {
             return await ReconcileAsync(request.RunId, after, cancellationToken).ConfigureAwait(false);
@@ -79,8 +79,8 @@ public partial class OpenAIRestProvider
     {
         // Stable sort: jobs created in the same second keep the service's creation order, so every caller picks the same one.
         var ordered = jobs.OrderBy(j => j.CreatedAt).ToList();
-        var kept = ordered[0];
-        foreach (var duplicate in ordered.Skip(1))
+        ProviderJob kept = ordered[0];
+        foreach (ProviderJob? duplicate in ordered.Skip(1))
         {
             Log.DuplicateJob(Logger, runId, ordered.Count, kept.Id, duplicate.Id);
             if (duplicate.IsTerminal)
@@ -119,7 +119,7 @@ public partial class OpenAIRestProvider
         }
 
         var metadata = new JsonObject();
-        foreach (var (key, value) in request.Metadata ?? new Dictionary<string, string>())
+        foreach ((string? key, string? value) in request.Metadata ?? new Dictionary<string, string>())
         {
             if (key != JobRequest.RunIdMetadataKey)
             {
@@ -134,7 +134,7 @@ public partial class OpenAIRestProvider
         }
 
         var hyper = new JsonObject();
-        var h = request.Hyperparameters;
+        JobHyperparameters? h = request.Hyperparameters;
         if (h?.Epochs is { } e)
         {
             hyper["n_epochs"] = e;
@@ -155,7 +155,7 @@ public partial class OpenAIRestProvider
             hyper["beta"] = beta;
         }
 
-        var type = request.Method == TrainingMethod.Dpo ? "dpo" : "supervised";
+        string type = request.Method == TrainingMethod.Dpo ? "dpo" : "supervised";
         var body = new JsonObject
         {
             ["model"] = request.Model,
@@ -187,15 +187,15 @@ public partial class OpenAIRestProvider
         ArgumentException.ThrowIfNullOrWhiteSpace(runId);
         var found = new List<ProviderJob>();
         string? after = null;
-        for (var page = 0; page < MaxPages; page++)
+        for (int page = 0; page < MaxPages; page++)
         {
-            var uri = $"/fine_tuning/jobs?limit={PageSize}&{Escape($"metadata[{JobRequest.RunIdMetadataKey}]")}={Escape(runId)}"
+            string uri = $"/fine_tuning/jobs?limit={PageSize}&{Escape($"metadata[{JobRequest.RunIdMetadataKey}]")}={Escape(runId)}"
                 + (after is null ? "" : $"&after={Escape(after)}");
-            var list = await SendAsync("GET", uri, null, cancellationToken).ConfigureAwait(false);
-            var data = list.GetProperty("data");
-            foreach (var item in data.EnumerateArray())
+            JsonElement list = await SendAsync("GET", uri, null, cancellationToken).ConfigureAwait(false);
+            JsonElement data = list.GetProperty("data");
+            foreach (JsonElement item in data.EnumerateArray())
             {
-                var job = JsonReaders.Job(item);
+                ProviderJob job = JsonReaders.Job(item);
 
                 // Filter here too: a compatible service that ignores the metadata filter must not match other runs' jobs.
                 if (job.RunId == runId)
@@ -206,7 +206,7 @@ public partial class OpenAIRestProvider
                 after = job.Id;
             }
 
-            if (!(list.TryGetProperty("has_more", out var more) && more.ValueKind == JsonValueKind.True) || data.GetArrayLength() == 0)
+            if (!(list.TryGetProperty("has_more", out JsonElement more) && more.ValueKind == JsonValueKind.True) || data.GetArrayLength() == 0)
             {
                 break;
             }
@@ -233,15 +233,15 @@ public partial class OpenAIRestProvider
         // The service lists newest first; walk back until the last event the caller has seen.
         var newer = new List<ProviderJobEvent>();
         string? cursor = null;
-        for (var page = 0; page < MaxPages; page++)
+        for (int page = 0; page < MaxPages; page++)
         {
-            var uri = $"/fine_tuning/jobs/{Escape(jobId)}/events?limit={PageSize}" + (cursor is null ? "" : $"&after={Escape(cursor)}");
-            var list = await SendAsync("GET", uri, null, cancellationToken).ConfigureAwait(false);
-            var data = list.GetProperty("data");
-            var reachedKnown = false;
-            foreach (var item in data.EnumerateArray())
+            string uri = $"/fine_tuning/jobs/{Escape(jobId)}/events?limit={PageSize}" + (cursor is null ? "" : $"&after={Escape(cursor)}");
+            JsonElement list = await SendAsync("GET", uri, null, cancellationToken).ConfigureAwait(false);
+            JsonElement data = list.GetProperty("data");
+            bool reachedKnown = false;
+            foreach (JsonElement item in data.EnumerateArray())
             {
-                var e = JsonReaders.Event(item);
+                ProviderJobEvent e = JsonReaders.Event(item);
                 if (e.Id == afterEventId)
                 {
                     reachedKnown = true;
@@ -252,7 +252,7 @@ public partial class OpenAIRestProvider
                 cursor = e.Id;
             }
 
-            if (reachedKnown || !(list.TryGetProperty("has_more", out var more) && more.ValueKind == JsonValueKind.True) || data.GetArrayLength() == 0)
+            if (reachedKnown || !(list.TryGetProperty("has_more", out JsonElement more) && more.ValueKind == JsonValueKind.True) || data.GetArrayLength() == 0)
             {
                 break;
             }
@@ -268,19 +268,19 @@ public partial class OpenAIRestProvider
         ArgumentException.ThrowIfNullOrWhiteSpace(jobId);
         var all = new List<ProviderCheckpoint>();
         string? cursor = null;
-        for (var page = 0; page < MaxPages; page++)
+        for (int page = 0; page < MaxPages; page++)
         {
-            var uri = $"/fine_tuning/jobs/{Escape(jobId)}/checkpoints?limit={PageSize}" + (cursor is null ? "" : $"&after={Escape(cursor)}");
-            var list = await SendAsync("GET", uri, null, cancellationToken).ConfigureAwait(false);
-            var data = list.GetProperty("data");
-            foreach (var item in data.EnumerateArray())
+            string uri = $"/fine_tuning/jobs/{Escape(jobId)}/checkpoints?limit={PageSize}" + (cursor is null ? "" : $"&after={Escape(cursor)}");
+            JsonElement list = await SendAsync("GET", uri, null, cancellationToken).ConfigureAwait(false);
+            JsonElement data = list.GetProperty("data");
+            foreach (JsonElement item in data.EnumerateArray())
             {
-                var c = JsonReaders.Checkpoint(item);
+                ProviderCheckpoint c = JsonReaders.Checkpoint(item);
                 all.Add(c);
                 cursor = c.Id;
             }
 
-            if (!(list.TryGetProperty("has_more", out var more) && more.ValueKind == JsonValueKind.True) || data.GetArrayLength() == 0)
+            if (!(list.TryGetProperty("has_more", out JsonElement more) && more.ValueKind == JsonValueKind.True) || data.GetArrayLength() == 0)
             {
                 break;
             }
@@ -300,7 +300,7 @@ public partial class OpenAIRestProvider
         catch (ProviderException e) when (e.StatusCode == 400)
         {
             // Already finished: cancelling is a no-op, not a failure.
-            var job = await GetJobAsync(jobId, cancellationToken).ConfigureAwait(false);
+            ProviderJob job = await GetJobAsync(jobId, cancellationToken).ConfigureAwait(false);
             if (job.IsTerminal)
             {
                 return job;

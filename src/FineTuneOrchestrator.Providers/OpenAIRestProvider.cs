@@ -38,7 +38,7 @@ public partial class OpenAIRestProvider : IFineTuningProvider
         ArgumentNullException.ThrowIfNull(logger);
         Options = options;
         Logger = logger;
-        var apiBaseText = apiBase.ToString().TrimEnd('/');
+        string apiBaseText = apiBase.ToString().TrimEnd('/');
         var clientOptions = new OpenAIClientOptions
         {
             Endpoint = new Uri(apiBaseText),

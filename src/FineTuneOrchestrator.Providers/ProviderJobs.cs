@@ -150,7 +150,7 @@ public sealed record ProviderJob
 
     /// <summary>The run id tag, when present.</summary>
     [JsonIgnore]
-    public string? RunId => Metadata.TryGetValue(JobRequest.RunIdMetadataKey, out var runId) ? runId : null;
+    public string? RunId => Metadata.TryGetValue(JobRequest.RunIdMetadataKey, out string? runId) ? runId : null;
 
     /// <summary>Whether the job has reached a final state.</summary>
     [JsonIgnore]

@@ -177,7 +177,7 @@ public sealed class ProviderOptionsValidator : IValidateOptions<ProviderOptions>
                     errors.Add($"Provider:Azure:ManagementToken is only for a local stand-in of Azure Resource Manager; Provider:Azure:ManagementEndpoint is {options.Azure.ManagementEndpoint}, which takes Microsoft Entra ID tokens. Remove the token.");
                 }
 
-                foreach (var (setting, sku, capacity) in new[] { ("Deployment", options.Azure.DeploymentSku, options.Azure.DeploymentCapacity), ("EvaluationDeployment", options.Azure.EvaluationDeploymentSku, options.Azure.EvaluationDeploymentCapacity) })
+                foreach ((string? setting, string? sku, int capacity) in new[] { ("Deployment", options.Azure.DeploymentSku, options.Azure.DeploymentCapacity), ("EvaluationDeployment", options.Azure.EvaluationDeploymentSku, options.Azure.EvaluationDeploymentCapacity) })
                 {
                     if (string.IsNullOrWhiteSpace(sku))
                     {

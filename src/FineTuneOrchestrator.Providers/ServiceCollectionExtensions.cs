@@ -39,7 +39,7 @@ public static class FineTuningProviderFactory
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        var validation = new ProviderOptionsValidator().Validate(null, options);
+        ValidateOptionsResult validation = new ProviderOptionsValidator().Validate(null, options);
         if (validation.Failed)
         {
             throw new OptionsValidationException(nameof(ProviderOptions), typeof(ProviderOptions), validation.Failures);

@@ -2,6 +2,7 @@ using Azure.Storage.Blobs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace FineTuneOrchestrator.Registry;
 
@@ -15,7 +16,7 @@ public static class ModelRegistryServiceCollectionExtensions
     public static IServiceCollection AddModelRegistry(this IServiceCollection services, IConfiguration? configuration = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var options = services.AddOptions<ModelRegistryOptions>();
+        OptionsBuilder<ModelRegistryOptions> options = services.AddOptions<ModelRegistryOptions>();
         if (configuration is not null)
         {
             options.Bind(configuration);

@@ -39,13 +39,13 @@ public static class DatasetSplitter
         ArgumentNullException.ThrowIfNull(validation);
         _ = IsValidation([], validationFraction); // validates the fraction before any output is written
 
-        var parts = new[] { new Part(training), new Part(validation) };
+        Part[] parts = new[] { new Part(training), new Part(validation) };
         try
         {
             bool first = true;
-            await foreach (var raw in LineReader.ReadLinesAsync(input, cancellationToken).ConfigureAwait(false))
+            await foreach (ReadOnlyMemory<byte> raw in LineReader.ReadLinesAsync(input, cancellationToken).ConfigureAwait(false))
             {
-                var line = LineReader.Clean(raw, first);
+                ReadOnlyMemory<byte> line = LineReader.Clean(raw, first);
                 first = false;
                 if (line.IsEmpty) continue;
                 await parts[IsValidation(line.Span, validationFraction) ? 1 : 0].WriteAsync(line, cancellationToken).ConfigureAwait(false);
@@ -57,7 +57,7 @@ public static class DatasetSplitter
         }
         finally
         {
-            foreach (var part in parts) part.Dispose();
+            foreach (Part? part in parts) part.Dispose();
         }
     }
 

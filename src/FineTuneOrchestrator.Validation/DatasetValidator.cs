@@ -21,7 +21,7 @@ public static class DatasetValidator
     {
         ArgumentNullException.ThrowIfNull(input);
         options ??= new ValidationOptions();
-        var model = ResolveModel(options);
+        ModelInfo model = ResolveModel(options);
         // The tokenizer's tables are used where they lie (embedded resources): loading takes well under a millisecond.
         var encoding = TiktokenEncoding.Get(model.Encoding);
         int workers = Math.Max(1, options.MaxDegreeOfParallelism ?? Environment.ProcessorCount);
@@ -32,7 +32,7 @@ public static class DatasetValidator
         var spare = new ConcurrentBag<ChunkResult>();
         long bytes = 0;
 
-        var producer = Task.Factory.StartNew(
+        Task producer = Task.Factory.StartNew(
             () =>
             {
                 try
@@ -102,7 +102,7 @@ public static class DatasetValidator
     public static ModelInfo ResolveModel(ValidationOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Catalog.TryGet(options.Model, out var model)) return model;
+        if (options.Catalog.TryGet(options.Model, out ModelInfo? model)) return model;
         throw new ArgumentException($"Unknown model '{options.Model}'. Known models: {string.Join(", ", options.Catalog.Models.Select(m => m.Name))}.", nameof(options));
     }
 
@@ -168,7 +168,7 @@ public static class DatasetValidator
         private static readonly ConcurrentQueue<byte[]> Free = new();
 
         public static byte[] Rent(int minimumLength) =>
-            minimumLength <= BlockSize ? (Free.TryDequeue(out var block) ? block : new byte[BlockSize]) : new byte[minimumLength];
+            minimumLength <= BlockSize ? (Free.TryDequeue(out byte[]? block) ? block : new byte[BlockSize]) : new byte[minimumLength];
 
         public static void Return(byte[] block)
         {
@@ -178,9 +178,9 @@ public static class DatasetValidator
 
     private static void Consume(BlockingCollection<Chunk> queue, LineValidator validator, Aggregator aggregator, ConcurrentBag<ChunkResult> spare, CancellationToken cancellationToken)
     {
-        foreach (var chunk in queue.GetConsumingEnumerable(cancellationToken))
+        foreach (Chunk chunk in queue.GetConsumingEnumerable(cancellationToken))
         {
-            var result = spare.TryTake(out var reused) ? reused : new ChunkResult();
+            ChunkResult result = spare.TryTake(out ChunkResult? reused) ? reused : new ChunkResult();
             result.Reset(chunk.Sequence);
             try
             {
@@ -191,21 +191,21 @@ public static class DatasetValidator
                 BlockPool.Return(chunk.Buffer);
             }
 
-            foreach (var merged in aggregator.Add(result)) spare.Add(merged);
+            foreach (ChunkResult merged in aggregator.Add(result)) spare.Add(merged);
         }
     }
 
     private static void ProcessChunk(Chunk chunk, LineValidator validator, ChunkResult result)
     {
         var memory = new ReadOnlyMemory<byte>(chunk.Buffer, 0, chunk.Length);
-        var span = memory.Span;
+        ReadOnlySpan<byte> span = memory.Span;
         long line = chunk.FirstLine;
         int position = 0;
         while (position < span.Length)
         {
             int newline = span[position..].IndexOf((byte)'\n');
             int end = newline < 0 ? span.Length : position + newline;
-            var text = memory[position..end];
+            ReadOnlyMemory<byte> text = memory[position..end];
             if (!text.IsEmpty && text.Span[^1] == (byte)'\r')
             {
                 text = text[..^1];

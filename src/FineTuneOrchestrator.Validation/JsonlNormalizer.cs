@@ -23,10 +23,10 @@ public static class JsonlNormalizer
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long bytes = 0, lines = 0;
         bool first = true;
-        var newline = new byte[] { (byte)'\n' };
-        await foreach (var raw in LineReader.ReadLinesAsync(input, cancellationToken).ConfigureAwait(false))
+        byte[] newline = new byte[] { (byte)'\n' };
+        await foreach (ReadOnlyMemory<byte> raw in LineReader.ReadLinesAsync(input, cancellationToken).ConfigureAwait(false))
         {
-            var line = LineReader.Clean(raw, first);
+            ReadOnlyMemory<byte> line = LineReader.Clean(raw, first);
             first = false;
             if (line.IsEmpty) continue;
             await output.WriteAsync(line, cancellationToken).ConfigureAwait(false);

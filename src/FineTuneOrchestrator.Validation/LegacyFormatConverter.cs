@@ -29,10 +29,10 @@ public static class LegacyFormatConverter
         long converted = 0, copied = 0, failed = 0, lineNumber = 0;
         var problems = new List<ValidationIssue>();
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(64 * 1024);
-        await foreach (var raw in LineReader.ReadLinesAsync(input, cancellationToken).ConfigureAwait(false))
+        await foreach (ReadOnlyMemory<byte> raw in LineReader.ReadLinesAsync(input, cancellationToken).ConfigureAwait(false))
         {
             lineNumber++;
-            var line = LineReader.Clean(raw, lineNumber == 1);
+            ReadOnlyMemory<byte> line = LineReader.Clean(raw, lineNumber == 1);
             if (line.IsEmpty) continue;
             buffer.ResetWrittenCount();
             string? problem = ConvertLine(line.Span, buffer, systemPrompt, out bool wasChat);
@@ -68,7 +68,7 @@ public static class LegacyFormatConverter
 
         using (document)
         {
-            var root = document.RootElement;
+            JsonElement root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object) return "Line is not a JSON object.";
             if (root.TryGetProperty("messages", out _))
             {
@@ -77,8 +77,8 @@ public static class LegacyFormatConverter
                 return null;
             }
 
-            if (!root.TryGetProperty("prompt", out var prompt) || prompt.ValueKind != JsonValueKind.String ||
-                !root.TryGetProperty("completion", out var completion) || completion.ValueKind != JsonValueKind.String)
+            if (!root.TryGetProperty("prompt", out JsonElement prompt) || prompt.ValueKind != JsonValueKind.String ||
+                !root.TryGetProperty("completion", out JsonElement completion) || completion.ValueKind != JsonValueKind.String)
             {
                 return "Line needs string \"prompt\" and \"completion\" fields to convert.";
             }

@@ -30,10 +30,10 @@ public sealed class ModelCatalog
         ArgumentNullException.ThrowIfNull(models);
         Models = [.. models];
         var map = new Dictionary<string, ModelInfo>(StringComparer.OrdinalIgnoreCase);
-        foreach (var model in Models)
+        foreach (ModelInfo model in Models)
         {
             map[model.Name] = model;
-            foreach (var alias in model.Aliases) map[alias] = model;
+            foreach (string alias in model.Aliases) map[alias] = model;
         }
 
         _byName = map.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
@@ -83,7 +83,7 @@ public sealed class ModelCatalog
     /// <exception cref="KeyNotFoundException">The model is unknown.</exception>
     public ModelCatalog WithPrice(string name, decimal? pricePerMillionTokens)
     {
-        if (!TryGet(name, out var model)) throw new KeyNotFoundException($"Unknown model '{name}'.");
+        if (!TryGet(name, out ModelInfo? model)) throw new KeyNotFoundException($"Unknown model '{name}'.");
         return With(model with { TrainingPricePerMillionTokens = pricePerMillionTokens });
     }
 }

@@ -249,7 +249,7 @@ public sealed class FunctionsHost : IAsyncDisposable
     /// </summary>
     public async Task<InvocationResponse?> DeliverBlobCreatedAsync(string eventGridEvent, CancellationToken cancellationToken = default)
     {
-        using JsonDocument document = JsonDocument.Parse(eventGridEvent);
+        using var document = JsonDocument.Parse(eventGridEvent);
         JsonElement e = document.RootElement.ValueKind == JsonValueKind.Array ? document.RootElement[0] : document.RootElement;
         string type = e.GetProperty("eventType").GetString() ?? string.Empty;
         if (!string.Equals(type, "Microsoft.Storage.BlobCreated", StringComparison.Ordinal))
@@ -427,7 +427,7 @@ public sealed class FunctionsHost : IAsyncDisposable
             return null;
         }
 
-        using JsonDocument document = JsonDocument.Parse(scheduled);
+        using var document = JsonDocument.Parse(scheduled);
         if (document.RootElement.ValueKind != JsonValueKind.Array)
         {
             return scheduled;

@@ -95,7 +95,7 @@ public sealed class HttpRoutes
             return "api";
         }
 
-        using JsonDocument host = JsonDocument.Parse(File.ReadAllText(hostJson), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        using var host = JsonDocument.Parse(File.ReadAllText(hostJson), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         return host.RootElement.TryGetProperty("extensions", out JsonElement extensions)
             && extensions.TryGetProperty("http", out JsonElement http)
             && http.TryGetProperty("routePrefix", out JsonElement prefix)

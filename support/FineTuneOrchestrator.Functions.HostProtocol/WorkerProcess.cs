@@ -131,7 +131,7 @@ public sealed class WorkerProcess : IAsyncDisposable
             throw new FileNotFoundException($"{appDirectory} has no worker.config.json: is it the output of 'dotnet publish' of a Functions isolated app?", path);
         }
 
-        using JsonDocument config = JsonDocument.Parse(File.ReadAllText(path));
+        using var config = JsonDocument.Parse(File.ReadAllText(path));
         JsonElement description = config.RootElement.GetProperty("description");
         return (description.GetProperty("defaultExecutablePath").GetString() ?? "dotnet", description.GetProperty("defaultWorkerPath").GetString()
             ?? throw new InvalidDataException($"{path} has no description.defaultWorkerPath."));

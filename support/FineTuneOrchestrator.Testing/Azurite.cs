@@ -1,8 +1,10 @@
 using Azure.Data.Tables;
+using Azure.Data.Tables.Models;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
 using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 
 namespace FineTuneOrchestrator.Testing;
 
@@ -30,12 +32,12 @@ public static class Azurite
     {
         string lower = prefix.ToLowerInvariant();
         var queues = new QueueServiceClient(ConnectionString);
-        await foreach (var queue in queues.GetQueuesAsync(prefix: lower))
+        await foreach (QueueItem queue in queues.GetQueuesAsync(prefix: lower))
         {
             await queues.GetQueueClient(queue.Name).DeleteIfExistsAsync();
         }
 
-        await foreach (var item in Blobs.GetBlobContainersAsync(prefix: lower))
+        await foreach (BlobContainerItem item in Blobs.GetBlobContainersAsync(prefix: lower))
         {
             BlobContainerClient container = Blobs.GetBlobContainerClient(item.Name);
             if (item.Properties.LeaseState == LeaseState.Leased)
@@ -47,7 +49,7 @@ public static class Azurite
         }
 
         var tables = new TableServiceClient(ConnectionString);
-        await foreach (var table in tables.QueryAsync())
+        await foreach (TableItem table in tables.QueryAsync())
         {
             if (table.Name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
             {

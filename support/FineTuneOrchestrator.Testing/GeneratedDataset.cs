@@ -27,7 +27,7 @@ public sealed class GeneratedDataset : IDisposable
             psi.ArgumentList.Add(arg);
         }
 
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException("node did not start.");
+        using Process process = Process.Start(psi) ?? throw new InvalidOperationException("node did not start.");
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         string stderr = await process.StandardError.ReadToEndAsync();
         using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60));

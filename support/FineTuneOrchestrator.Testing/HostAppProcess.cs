@@ -52,7 +52,7 @@ public sealed class HostAppProcess : IDisposable, IAsyncDisposable
 
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
-        var process = Process.Start(psi) ?? throw new InvalidOperationException("dotnet did not start.");
+        Process process = Process.Start(psi) ?? throw new InvalidOperationException("dotnet did not start.");
         process.OutputDataReceived += (_, e) => Append(log, e.Data);
         process.ErrorDataReceived += (_, e) => Append(log, e.Data);
         process.BeginOutputReadLine();

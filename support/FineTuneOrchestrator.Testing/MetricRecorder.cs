@@ -20,7 +20,7 @@ public sealed class MetricRecorder : IDisposable
         _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
             var map = new Dictionary<string, string?>();
-            foreach (var tag in tags)
+            foreach (KeyValuePair<string, object?> tag in tags)
             {
                 map[tag.Key] = tag.Value?.ToString();
             }
@@ -37,7 +37,7 @@ public sealed class MetricRecorder : IDisposable
     {
         lock (_measurements)
         {
-            return _measurements.Where(m => m.Name == name && tags.All(t => m.Tags.TryGetValue(t.Key, out var v) && v == t.Value)).Sum(m => m.Value);
+            return _measurements.Where(m => m.Name == name && tags.All(t => m.Tags.TryGetValue(t.Key, out string? v) && v == t.Value)).Sum(m => m.Value);
         }
     }
 

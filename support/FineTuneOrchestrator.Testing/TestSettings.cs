@@ -90,7 +90,7 @@ public static class TestSettings
     public static Dictionary<string, string?> Prices(params (string Model, double InputPerMillion, double OutputPerMillion)[] prices)
     {
         var settings = new Dictionary<string, string?>();
-        foreach (var (model, input, output) in prices)
+        foreach ((string? model, double input, double output) in prices)
         {
             settings[$"FineTune:Pipeline:InferencePrices:{model}:InputPerMillion"] = input.ToString(System.Globalization.CultureInfo.InvariantCulture);
             settings[$"FineTune:Pipeline:InferencePrices:{model}:OutputPerMillion"] = output.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -103,7 +103,7 @@ public static class TestSettings
     public static Dictionary<string, string?> Merge(params IEnumerable<KeyValuePair<string, string?>>[] blocks)
     {
         var merged = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        foreach (var block in blocks)
+        foreach (IEnumerable<KeyValuePair<string, string?>> block in blocks)
         {
             foreach ((string key, string? value) in block)
             {

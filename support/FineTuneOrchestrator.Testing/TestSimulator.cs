@@ -60,7 +60,7 @@ public sealed class TestSimulator : IAsyncDisposable
         while (true)
         {
             string page = await Http.GetStringAsync(path + (after is null ? "" : $"{separator}after={Uri.EscapeDataString(after)}"));
-            using JsonDocument doc = JsonDocument.Parse(page);
+            using var doc = JsonDocument.Parse(page);
             var data = doc.RootElement.GetProperty("data").EnumerateArray().Select(e => e.Clone()).ToList();
             items.AddRange(data);
             if (data.Count == 0 || !(doc.RootElement.TryGetProperty("has_more", out JsonElement more) && more.GetBoolean()))
@@ -75,7 +75,7 @@ public sealed class TestSimulator : IAsyncDisposable
     /// <summary>The fine-tuning jobs tagged with the run id (the provider's idempotency key, metadata <c>fto_run_id</c>).</summary>
     public async Task<List<JsonElement>> JobsForRunAsync(string runId)
     {
-        using JsonDocument doc = JsonDocument.Parse(await Http.GetStringAsync($"v1/fine_tuning/jobs?limit=100&metadata[fto_run_id]={Uri.EscapeDataString(runId)}"));
+        using var doc = JsonDocument.Parse(await Http.GetStringAsync($"v1/fine_tuning/jobs?limit=100&metadata[fto_run_id]={Uri.EscapeDataString(runId)}"));
         return doc.RootElement.GetProperty("data").EnumerateArray().Select(e => e.Clone()).ToList();
     }
 
@@ -91,7 +91,7 @@ public sealed class TestSimulator : IAsyncDisposable
     public async Task<IReadOnlyDictionary<string, string>> DeploymentsAsync(SimulatorAzureAccount account)
     {
         using HttpClient arm = Arm();
-        using JsonDocument doc = JsonDocument.Parse(await arm.GetStringAsync(account.DeploymentsPath()));
+        using var doc = JsonDocument.Parse(await arm.GetStringAsync(account.DeploymentsPath()));
         return doc.RootElement.GetProperty("value").EnumerateArray().ToDictionary(
             d => d.GetProperty("name").GetString()!,
             d => d.GetProperty("properties").GetProperty("model").GetProperty("name").GetString()!);

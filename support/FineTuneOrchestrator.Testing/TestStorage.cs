@@ -1,4 +1,6 @@
+using Azure;
 using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 
 namespace FineTuneOrchestrator.Testing;
 
@@ -38,7 +40,7 @@ public sealed class TestStorage : IAsyncDisposable
     public static async Task<string> UploadAsync(BlobContainerClient container, string blob, string content)
     {
         await container.CreateIfNotExistsAsync();
-        var uploaded = await container.GetBlobClient(blob).UploadAsync(BinaryData.FromString(content), overwrite: true);
+        Response<BlobContentInfo> uploaded = await container.GetBlobClient(blob).UploadAsync(BinaryData.FromString(content), overwrite: true);
         return uploaded.Value.ETag.ToString();
     }
 

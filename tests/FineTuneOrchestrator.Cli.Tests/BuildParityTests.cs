@@ -18,14 +18,14 @@ public sealed class BuildParityTests : IDisposable
     [MemberData(nameof(Cases))]
     public async Task Run_SameArguments_SameOutputAsInProcess(string build, string name)
     {
-        var (args, outputs) = Prepare(name);
+        (string[]? args, string[]? outputs) = Prepare(name);
 
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
         int exitCode = await CliApp.RunAsync(args, stdout, stderr);
         var expectedFiles = outputs.Select(ReadAndDelete).ToList();
 
-        var actual = await CliRunner.RunAsync(build, args);
+        CliRunner.Result actual = await CliRunner.RunAsync(build, args);
         Assert.Equal(exitCode, actual.ExitCode);
         Assert.Equal(stdout.ToString(), actual.Stdout);
         Assert.Equal(stderr.ToString(), actual.Stderr);

@@ -32,7 +32,7 @@ internal static class CliRunner
         var data = new TheoryData<string, T>();
         foreach (string build in BuildNames())
         {
-            foreach (var item in cases) data.Add(build, item);
+            foreach (T? item in cases) data.Add(build, item);
         }
 
         return data;
@@ -58,12 +58,12 @@ internal static class CliRunner
             UseShellExecute = false,
         };
         if (build == Jit) psi.ArgumentList.Add(Dll.Value);
-        foreach (var arg in args) psi.ArgumentList.Add(arg);
+        foreach (string arg in args) psi.ArgumentList.Add(arg);
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
 
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
+        using Process process = Process.Start(psi)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         try
         {

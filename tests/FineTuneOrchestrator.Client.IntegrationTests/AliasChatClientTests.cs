@@ -83,7 +83,7 @@ public sealed class AliasChatClientTests
             ActivityStopped = a => { lock (spans) { spans.Add(a); } },
         };
         ActivitySource.AddActivityListener(listener);
-        var settings = world.Settings();
+        Dictionary<string, string?> settings = world.Settings();
         settings[$"FineTune:ChatClients:{world.Alias}:FallbackSystemPrompt"] = "Answer briefly.";
         IChatClient client = world.BuildClient(settings);
         Assert.StartsWith("alpha", (await client.GetResponseAsync(Question)).Text, StringComparison.Ordinal);
@@ -111,7 +111,7 @@ public sealed class AliasChatClientTests
         string model = await world.TrainAsync(ClientWorld.TaggedExamples("alpha"));
         await world.PromoteAsync(model);
         using var metrics = new MetricRecorder(ModelAliasChatClientTelemetry.MeterName);
-        var settings = world.Settings();
+        Dictionary<string, string?> settings = world.Settings();
         string limits = $"FineTune:ChatClients:{world.Alias}:RateLimit:";
         settings[limits + "RequestsPerWindow"] = "4";
         settings[limits + "QueueLimit"] = "3";
@@ -152,7 +152,7 @@ public sealed class AliasChatClientTests
     public async Task GetResponseAsync_AliasNotPromotedYet_TheConfiguredFallbackAnswers()
     {
         await using ClientWorld world = await ClientWorld.StartAsync();
-        var settings = world.Settings();
+        Dictionary<string, string?> settings = world.Settings();
         settings[$"FineTune:ChatClients:{world.Alias}:FallbackModel"] = "gpt-4o-mini";
         IChatClient client = world.BuildClient(settings);
 
@@ -188,7 +188,7 @@ public sealed class AliasChatClientTests
         string alpha = await world.TrainAsync(ClientWorld.TaggedExamples("alpha"));
         string beta = await world.TrainAsync(ClientWorld.TaggedExamples("beta"));
         await world.PromoteAsync(alpha);
-        var settings = world.Settings();
+        Dictionary<string, string?> settings = world.Settings();
         settings[$"FineTune:ChatClients:{world.Alias}:Cache:Enabled"] = "true";
         // The client reads the alias again once its refresh interval (1 s here) has passed on its clock: this test moves
         // that clock past the interval instead of waiting for it.

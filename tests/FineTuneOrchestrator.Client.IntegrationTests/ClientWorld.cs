@@ -49,7 +49,7 @@ internal sealed class ClientWorld : IAsyncDisposable
     public static async Task<ClientWorld> StartAsync(params (string Key, string Value)[] simulatorSettings)
     {
         var extra = new Dictionary<string, string?> { ["Simulator:DeploymentSeconds"] = "1" };
-        foreach (var (k, v) in simulatorSettings)
+        foreach ((string? k, string? v) in simulatorSettings)
         {
             extra[k] = v;
         }
@@ -63,7 +63,7 @@ internal sealed class ClientWorld : IAsyncDisposable
     {
         HttpClient http = Simulator.Http;
         var jsonl = new StringBuilder();
-        foreach (var (user, assistant) in examples)
+        foreach ((string? user, string? assistant) in examples)
         {
             var messages = new JsonArray();
             if (system is not null)

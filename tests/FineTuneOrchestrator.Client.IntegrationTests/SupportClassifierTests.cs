@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -36,7 +37,7 @@ public sealed class SupportClassifierTests
     private static async Task<(ClientWorld World, string Model)> TrainedWorldAsync()
     {
         ClientWorld world = await ClientWorld.StartAsync();
-        ClassificationTask task = ClassificationTask.Load("support-tickets.task.json");
+        var task = ClassificationTask.Load("support-tickets.task.json");
         string model = await world.TrainAsync(
             Training.Select(t => (t.Ticket, new JsonObject { ["category"] = t.Category, ["priority"] = t.Priority }.ToJsonString())),
             task.SystemPrompt);
@@ -49,14 +50,14 @@ public sealed class SupportClassifierTests
         Dictionary<string, string?> settings = world.Settings();
         settings["SupportClassifier:Alias"] = world.Alias;
         settings["Logging:LogLevel:Default"] = "Trace";
-        foreach (var (k, v) in extra ?? [])
+        foreach ((string? k, string? v) in extra ?? [])
         {
             settings[k] = v;
         }
 
         return new WebApplicationFactory<ClassifierOptions>().WithWebHostBuilder(builder =>
         {
-            foreach (var (k, v) in settings)
+            foreach ((string? k, string? v) in settings)
             {
                 builder.UseSetting(k, v);
             }
@@ -71,7 +72,7 @@ public sealed class SupportClassifierTests
     [Fact]
     public async Task Classify_UnseenTicket_ReturnsTheSchemaFieldsAndTheModelThatAnswered()
     {
-        var (world, model) = await TrainedWorldAsync();
+        (ClientWorld? world, string? model) = await TrainedWorldAsync();
         await using (world)
         {
             await using WebApplicationFactory<ClassifierOptions> app = App(world);
@@ -125,7 +126,7 @@ public sealed class SupportClassifierTests
     [Fact]
     public async Task Classify_FineTunedModelDeleted_TheBaseModelAnswersWithinTheSchema()
     {
-        var (world, model) = await TrainedWorldAsync();
+        (ClientWorld? world, string? model) = await TrainedWorldAsync();
         await using (world)
         {
             await using WebApplicationFactory<ClassifierOptions> app = App(world);
@@ -147,7 +148,7 @@ public sealed class SupportClassifierTests
     [Fact]
     public async Task Classify_NeitherModelAnswers_Returns503WithAClearMessage()
     {
-        var (world, model) = await TrainedWorldAsync();
+        (ClientWorld? world, string? model) = await TrainedWorldAsync();
         await using (world)
         {
             await using WebApplicationFactory<ClassifierOptions> app = App(world, new() { [$"FineTune:ChatClients:{world.Alias}:FallbackModel"] = "gpt-retired-base" });
@@ -169,7 +170,7 @@ public sealed class SupportClassifierTests
     {
         const string Email = "marta.k@example.org";
         const string Key = "sk-live-9f8e7d6c5b4a3210zyxwvu";
-        var (world, _) = await TrainedWorldAsync();
+        (ClientWorld? world, string _) = await TrainedWorldAsync();
         await using (world)
         {
             await using WebApplicationFactory<ClassifierOptions> app = App(world);
@@ -199,7 +200,7 @@ public sealed class SupportClassifierTests
         };
         start.Environment["FineTuning__Provider__Kind"] = "OpenAICompatible";
         start.Environment["SupportClassifier__MaxTextLength"] = "0";
-        using var process = System.Diagnostics.Process.Start(start)!;
+        using Process process = System.Diagnostics.Process.Start(start)!;
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         string stderr = await process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));

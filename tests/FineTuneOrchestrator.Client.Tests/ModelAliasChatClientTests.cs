@@ -1,3 +1,4 @@
+using System.ClientModel;
 using FineTuneOrchestrator.Client.Internal;
 using FineTuneOrchestrator.Testing;
 using Microsoft.Extensions.AI;
@@ -68,7 +69,7 @@ public sealed class ModelAliasChatClientTests : IDisposable
     {
         var source = FixedAliasSource.Promoted(FineTuned, revision: 4);
         PrimaryAnswers();
-        var client = Create(source);
+        ModelAliasChatClient client = Create(source);
 
         ChatResponse response = await client.GetResponseAsync(Chat.Ticket(), new ChatOptions { Temperature = 0, ModelId = "something-else" });
 
@@ -84,7 +85,7 @@ public sealed class ModelAliasChatClientTests : IDisposable
         var source = FixedAliasSource.Promoted(FineTuned);
         PrimaryFails(ProviderErrors.Status(404, "model_not_found"));
         List<List<ChatMessage>> fallbackCalls = FallbackAnswers();
-        var client = Create(source);
+        ModelAliasChatClient client = Create(source);
 
         ChatResponse first = await client.GetResponseAsync(Chat.Ticket());
         ChatResponse second = await client.GetResponseAsync(Chat.Ticket());
@@ -111,7 +112,7 @@ public sealed class ModelAliasChatClientTests : IDisposable
         var source = FixedAliasSource.Promoted(FineTuned);
         PrimaryFails(ProviderErrors.Status(503));
         FallbackAnswers();
-        var client = Create(source);
+        ModelAliasChatClient client = Create(source);
 
         ChatResponse first = await client.GetResponseAsync(Chat.Ticket());
         ChatResponse second = await client.GetResponseAsync(Chat.Ticket());
@@ -139,7 +140,7 @@ public sealed class ModelAliasChatClientTests : IDisposable
         var next = new Mock<IChatClient>(MockBehavior.Strict);
         next.Setup(c => c.GetResponseAsync(It.IsAny<IEnumerable<ChatMessage>>(), It.IsAny<ChatOptions?>(), It.IsAny<CancellationToken>())).ReturnsAsync(Chat.Reply("new", Next));
         _factory.Setup(f => f.GetClient(Next)).Returns(next.Object);
-        var client = Create(source);
+        ModelAliasChatClient client = Create(source);
 
         await client.GetResponseAsync(Chat.Ticket());
         source.Snapshot = source.Snapshot with { Model = Next, CallableName = Next, Revision = 2 };
@@ -156,9 +157,9 @@ public sealed class ModelAliasChatClientTests : IDisposable
     {
         var source = FixedAliasSource.Promoted(FineTuned);
         PrimaryFails(ProviderErrors.Status(status, "invalid_request_error"));
-        var client = Create(source);
+        ModelAliasChatClient client = Create(source);
 
-        var error = await Assert.ThrowsAsync<System.ClientModel.ClientResultException>(() => client.GetResponseAsync(Chat.Ticket()));
+        ClientResultException error = await Assert.ThrowsAsync<System.ClientModel.ClientResultException>(() => client.GetResponseAsync(Chat.Ticket()));
 
         Assert.Equal(status, error.Status);
         Assert.Empty(_fallback.Invocations);
@@ -171,9 +172,9 @@ public sealed class ModelAliasChatClientTests : IDisposable
         PrimaryFails(ProviderErrors.Status(404, "model_not_found"));
         _fallback.Setup(c => c.GetResponseAsync(It.IsAny<IEnumerable<ChatMessage>>(), It.IsAny<ChatOptions?>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(ProviderErrors.Status(500));
-        var client = Create(source);
+        ModelAliasChatClient client = Create(source);
 
-        var error = await Assert.ThrowsAsync<ModelUnavailableException>(() => client.GetResponseAsync(Chat.Ticket()));
+        ModelUnavailableException error = await Assert.ThrowsAsync<ModelUnavailableException>(() => client.GetResponseAsync(Chat.Ticket()));
 
         Assert.Equal(source.Alias, error.Alias);
         Assert.Equal(FineTuned, error.PrimaryModel);
@@ -186,9 +187,9 @@ public sealed class ModelAliasChatClientTests : IDisposable
     public async Task GetResponseAsync_AliasNotPromotedWithoutFallback_ThrowsModelUnavailable()
     {
         var source = new FixedAliasSource(new ResolvedAlias { Alias = "new-alias", State = ResolvedAliasState.NotPromoted, CheckedAt = DateTimeOffset.UnixEpoch });
-        var client = Create(source);
+        ModelAliasChatClient client = Create(source);
 
-        var error = await Assert.ThrowsAsync<ModelUnavailableException>(() => client.GetResponseAsync(Chat.Ticket()));
+        ModelUnavailableException error = await Assert.ThrowsAsync<ModelUnavailableException>(() => client.GetResponseAsync(Chat.Ticket()));
 
         Assert.Contains("alias-not-promoted", error.Message, StringComparison.Ordinal);
         Assert.Contains("FineTune:ChatClients:new-alias:FallbackModel", error.Message, StringComparison.Ordinal);
@@ -203,7 +204,7 @@ public sealed class ModelAliasChatClientTests : IDisposable
             .Returns(Failing(ProviderErrors.Status(404, "DeploymentNotFound")));
         _fallback.Setup(c => c.GetStreamingResponseAsync(It.IsAny<IEnumerable<ChatMessage>>(), It.IsAny<ChatOptions?>(), It.IsAny<CancellationToken>()))
             .Returns(Updates("{\"category\":", "\"billing\"}"));
-        var client = Create(source);
+        ModelAliasChatClient client = Create(source);
 
         var updates = new List<ChatResponseUpdate>();
         await foreach (ChatResponseUpdate update in client.GetStreamingResponseAsync(Chat.Ticket()))

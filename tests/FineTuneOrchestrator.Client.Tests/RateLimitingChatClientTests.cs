@@ -31,12 +31,12 @@ public sealed class RateLimitingChatClientTests : IDisposable
     public async Task GetResponseAsync_TokensBeyondTheWindow_WaitAtMostMaxQueueWaitThenAreRefused()
     {
         // Each request is estimated at 100 output tokens plus its prompt: two fit into 250, the third waits and gives up.
-        using var client = Create(new RateLimitSettings { TokensPerWindow = 250, Window = TimeSpan.FromMinutes(10), MaxQueueWait = TimeSpan.FromMilliseconds(300), EstimatedOutputTokens = 100 });
+        using RateLimitingChatClient client = Create(new RateLimitSettings { TokensPerWindow = 250, Window = TimeSpan.FromMinutes(10), MaxQueueWait = TimeSpan.FromMilliseconds(300), EstimatedOutputTokens = 100 });
 
         await client.GetResponseAsync(Chat.Ticket());
         await client.GetResponseAsync(Chat.Ticket());
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var refused = await Assert.ThrowsAsync<ChatRateLimitExceededException>(() => client.GetResponseAsync(Chat.Ticket()));
+        ChatRateLimitExceededException refused = await Assert.ThrowsAsync<ChatRateLimitExceededException>(() => client.GetResponseAsync(Chat.Ticket()));
         watch.Stop();
 
         Assert.Equal("tokens", refused.Limit);
@@ -50,11 +50,11 @@ public sealed class RateLimitingChatClientTests : IDisposable
     [Fact]
     public async Task GetResponseAsync_QueueFull_RefusesAtOnceWithRetryAfter()
     {
-        using var client = Create(new RateLimitSettings { RequestsPerWindow = 1, QueueLimit = 0, Window = TimeSpan.FromMinutes(10) });
+        using RateLimitingChatClient client = Create(new RateLimitSettings { RequestsPerWindow = 1, QueueLimit = 0, Window = TimeSpan.FromMinutes(10) });
 
         await client.GetResponseAsync(Chat.Ticket());
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var refused = await Assert.ThrowsAsync<ChatRateLimitExceededException>(() => client.GetResponseAsync(Chat.Ticket()));
+        ChatRateLimitExceededException refused = await Assert.ThrowsAsync<ChatRateLimitExceededException>(() => client.GetResponseAsync(Chat.Ticket()));
 
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5));
         Assert.Equal("requests", refused.Limit);
@@ -67,7 +67,7 @@ public sealed class RateLimitingChatClientTests : IDisposable
     [Fact]
     public async Task GetResponseAsync_QueuedRequest_PassesWhenTheWindowMoves()
     {
-        using var client = Create(new RateLimitSettings { RequestsPerWindow = 1, QueueLimit = 1, Window = TimeSpan.FromMilliseconds(600), MaxQueueWait = TimeSpan.FromSeconds(10) });
+        using RateLimitingChatClient client = Create(new RateLimitSettings { RequestsPerWindow = 1, QueueLimit = 1, Window = TimeSpan.FromMilliseconds(600), MaxQueueWait = TimeSpan.FromSeconds(10) });
 
         await client.GetResponseAsync(Chat.Ticket());
         var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -81,7 +81,7 @@ public sealed class RateLimitingChatClientTests : IDisposable
     [Fact]
     public async Task GetResponseAsync_CallerCancelsWhileQueued_ThrowsCancellationNotRefusal()
     {
-        using var client = Create(new RateLimitSettings { RequestsPerWindow = 1, QueueLimit = 5, Window = TimeSpan.FromMinutes(10), MaxQueueWait = TimeSpan.FromMinutes(1) });
+        using RateLimitingChatClient client = Create(new RateLimitSettings { RequestsPerWindow = 1, QueueLimit = 5, Window = TimeSpan.FromMinutes(10), MaxQueueWait = TimeSpan.FromMinutes(1) });
         await client.GetResponseAsync(Chat.Ticket());
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
 

@@ -10,7 +10,7 @@ public sealed partial class RedactingLoggerTests
     public void Log_MessageValuesAndException_AreRedactedBeforeTheProvider()
     {
         var capture = new CapturingLoggerProvider();
-        using var factory = LoggerFactory.Create(b => b.AddProvider(capture).SetMinimumLevel(LogLevel.Trace));
+        using ILoggerFactory factory = LoggerFactory.Create(b => b.AddProvider(capture).SetMinimumLevel(LogLevel.Trace));
         ILogger logger = new RedactingLoggerFactory(factory).CreateLogger("test");
 
         LogTicket(logger, "please mail jane.doe@example.com", 42, new InvalidOperationException("rejected key sk-abcdefghijklmnopqrstuvwxyz01"));

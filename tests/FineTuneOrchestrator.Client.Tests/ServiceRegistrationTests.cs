@@ -40,7 +40,7 @@ public sealed class ServiceRegistrationTests
     [Fact]
     public void AddModelAliasChatClient_InvalidAlias_ThrowsNamingTheRule()
     {
-        var error = Assert.Throws<ArgumentException>(() => new ServiceCollection().AddModelAliasChatClient("Support Bot", new ConfigurationBuilder().Build()));
+        ArgumentException error = Assert.Throws<ArgumentException>(() => new ServiceCollection().AddModelAliasChatClient("Support Bot", new ConfigurationBuilder().Build()));
 
         Assert.Contains("'Support Bot' is not a valid model alias", error.Message, StringComparison.Ordinal);
     }
@@ -52,11 +52,11 @@ public sealed class ServiceRegistrationTests
     [InlineData("FineTuning:Provider:UseEntraId", "true", "FineTuning:Provider:UseEntraId applies to Kind=AzureOpenAI only.")]
     public void Resolve_BadProviderSetting_FailsWithTheSettingsName(string key, string? value, string expected)
     {
-        var settings = Valid();
+        Dictionary<string, string?> settings = Valid();
         settings[key] = value;
         using ServiceProvider services = Build(settings);
 
-        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<ChatProviderOptions>>().Value);
+        OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<ChatProviderOptions>>().Value);
 
         Assert.Contains(expected, error.Failures);
     }
@@ -64,12 +64,12 @@ public sealed class ServiceRegistrationTests
     [Fact]
     public void Resolve_AzureWithEntraIdAndNoCredential_FailsWithTheSettingsName()
     {
-        var settings = Valid();
+        Dictionary<string, string?> settings = Valid();
         settings["FineTuning:Provider:Kind"] = "AzureOpenAI";
         settings["FineTuning:Provider:UseEntraId"] = "true";
         using ServiceProvider services = Build(settings);
 
-        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<ChatProviderOptions>>().Value);
+        OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<ChatProviderOptions>>().Value);
 
         Assert.Contains(error.Failures, f => f.StartsWith("FineTuning:Provider:UseEntraId is true but no Azure.Core.TokenCredential is registered", StringComparison.Ordinal));
     }
@@ -83,11 +83,11 @@ public sealed class ServiceRegistrationTests
     [InlineData("FallbackModel", " ", "FineTune:ChatClients:support-classifier:FallbackModel must not be blank.")]
     public void Resolve_BadAliasSetting_FailsWithTheSettingsName(string key, string value, string expected)
     {
-        var settings = Valid();
+        Dictionary<string, string?> settings = Valid();
         settings["FineTune:ChatClients:support-classifier:" + key] = value;
         using ServiceProvider services = Build(settings);
 
-        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredKeyedService<IChatClient>("support-classifier"));
+        OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredKeyedService<IChatClient>("support-classifier"));
 
         Assert.Contains(expected, error.Failures);
     }
@@ -95,11 +95,11 @@ public sealed class ServiceRegistrationTests
     [Fact]
     public void Resolve_NoRegistryConnection_FailsWithTheSettingsName()
     {
-        var settings = Valid();
+        Dictionary<string, string?> settings = Valid();
         settings.Remove("FineTune:Registry:ConnectionString");
         using ServiceProvider services = Build(settings);
 
-        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredKeyedService<IChatClient>("support-classifier").GetResponseAsync("hi").GetAwaiter().GetResult());
+        OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredKeyedService<IChatClient>("support-classifier").GetResponseAsync("hi").GetAwaiter().GetResult());
 
         Assert.Contains(error.Failures, f => f.StartsWith("FineTune:Registry:ConnectionString is required unless the app registers a BlobServiceClient", StringComparison.Ordinal));
     }

@@ -57,11 +57,11 @@ public sealed class BrowserDriver : IAsyncDisposable
         psi.ArgumentList.Add(script);
         psi.ArgumentList.Add("--chromium");
         psi.ArgumentList.Add(chromium);
-        var process = Process.Start(psi) ?? throw new InvalidOperationException("node did not start.");
+        Process process = Process.Start(psi) ?? throw new InvalidOperationException("node did not start.");
         var driver = new BrowserDriver(process, log);
         process.ErrorDataReceived += (_, e) => driver.Log(e.Data);
         process.BeginErrorReadLine();
-        var ready = driver._pending.GetOrAdd(0, _ => new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously));
+        TaskCompletionSource<JsonElement> ready = driver._pending.GetOrAdd(0, _ => new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously));
         _ = Task.Run(driver.ReadAnswersAsync);
         try
         {
@@ -88,7 +88,7 @@ public sealed class BrowserDriver : IAsyncDisposable
         request["id"] = id;
         request["op"] = op;
         request["timeoutMs"] = timeoutMs;
-        var answer = _pending.GetOrAdd(id, _ => new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously));
+        TaskCompletionSource<JsonElement> answer = _pending.GetOrAdd(id, _ => new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously));
         await _process.StandardInput.WriteLineAsync(request.ToJsonString());
         await _process.StandardInput.FlushAsync();
         JsonElement reply;
@@ -195,7 +195,7 @@ public sealed class BrowserDriver : IAsyncDisposable
                     continue;
                 }
 
-                if (_pending.TryRemove(answer.GetProperty("id").GetInt32(), out var waiting))
+                if (_pending.TryRemove(answer.GetProperty("id").GetInt32(), out TaskCompletionSource<JsonElement>? waiting))
                 {
                     waiting.TrySetResult(answer);
                 }
@@ -203,7 +203,7 @@ public sealed class BrowserDriver : IAsyncDisposable
         }
         finally
         {
-            foreach (var waiting in _pending.Values)
+            foreach (TaskCompletionSource<JsonElement> waiting in _pending.Values)
             {
                 waiting.TrySetException(new InvalidOperationException($"The browser driver exited (log: {_log})."));
             }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace FineTuneOrchestrator.Dashboard.BrowserTests;
 
@@ -93,8 +94,8 @@ public sealed class DashboardBrowserTests(DashboardWorld world)
         string runId = await world.StartRunAsync("dash-chart-" + Short(), epochs: 20);
         try
         {
-            var (_, jobId) = await world.TrainToStepAsync(runId, 4);
-            var reported = await world.ReportedStepsAsync(jobId);
+            (JsonElement _, string? jobId) = await world.TrainToStepAsync(runId, 4);
+            List<(int Step, bool HasValidLoss)> reported = await world.ReportedStepsAsync(jobId);
 
             await OpenAsync(DashboardWorld.FunctionKey, $"#/runs/{runId}");
             await _browser.WaitCountAsync(TrainPoints, min: reported.Count);
@@ -106,7 +107,7 @@ public sealed class DashboardBrowserTests(DashboardWorld world)
 
             // Training goes on while the page is open: the chart follows without a reload.
             world.Simulator.State.AdvanceClock(12);
-            var later = await world.ReportedStepsAsync(jobId);
+            List<(int Step, bool HasValidLoss)> later = await world.ReportedStepsAsync(jobId);
             Assert.True(later.Count > reported.Count, $"the provider reported no new steps ({reported.Count} before, {later.Count} after)");
             await _browser.WaitCountAsync(TrainPoints, min: later.Count);
             Assert.Equal(later.Select(r => r.Step), await ShownStepsAsync(TrainPoints));
@@ -128,7 +129,7 @@ public sealed class DashboardBrowserTests(DashboardWorld world)
         JsonElement evaluation = JsonDocument.Parse(await world.Api.GetStringAsync($"api/pipelines/{runId}/evaluation")).RootElement;
         JsonElement candidate = evaluation.GetProperty("summary").GetProperty("candidate");
         JsonElement baseline = evaluation.GetProperty("summary").GetProperty("baseline");
-        var reported = await world.ReportedStepsAsync(run.GetProperty("job").Str("id")!);
+        List<(int Step, bool HasValidLoss)> reported = await world.ReportedStepsAsync(run.GetProperty("job").Str("id")!);
 
         await OpenAsync(DashboardWorld.FunctionKey, $"#/runs/{runId}");
         await _browser.WaitVisibleAsync("[data-testid=compare]");
@@ -248,7 +249,7 @@ public sealed class DashboardBrowserTests(DashboardWorld world)
         string runId = await world.StartRunAsync("dash-cancel-" + Short(), epochs: 20);
         try
         {
-            var (_, jobId) = await world.TrainToStepAsync(runId, 2);
+            (JsonElement _, string? jobId) = await world.TrainToStepAsync(runId, 2);
             await OpenAsync(DashboardWorld.FunctionKey, $"#/runs/{runId}");
 
             // Backing out of the confirmation changes nothing.
@@ -457,7 +458,7 @@ public sealed class DashboardBrowserTests(DashboardWorld world)
     /// </summary>
     private static void AssertShows(double expected, string shown)
     {
-        var match = System.Text.RegularExpressions.Regex.Match(shown.Trim(), @"^\$?(-?[\d,]+(?:\.(\d+))?)( %| ms)?$");
+        Match match = System.Text.RegularExpressions.Regex.Match(shown.Trim(), @"^\$?(-?[\d,]+(?:\.(\d+))?)( %| ms)?$");
         Assert.True(match.Success, $"'{shown}' is not a number the page formats");
         double value = double.Parse(match.Groups[1].Value.Replace(",", "", StringComparison.Ordinal), CultureInfo.InvariantCulture);
         double halfUnit = 0.5 * Math.Pow(10, -match.Groups[2].Value.Length) + 1e-9;

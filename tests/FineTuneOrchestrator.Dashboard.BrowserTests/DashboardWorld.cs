@@ -70,7 +70,7 @@ public sealed class DashboardWorld : IAsyncLifetime
             });
             _started.Add(Simulator);
             // Priced so the evaluation (and with it a run's actual cost) has a cost to show.
-            var settings = TestSettings.Merge(
+            Dictionary<string, string?> settings = TestSettings.Merge(
                 TestSettings.Host(Storage, Simulator.OpenAIEndpoint, SimulatorApiKey),
                 TestSettings.Prices(("gpt-4o-mini", 0.15, 0.6), ("gpt-4o-mini-2024-07-18", 0.3, 1.2)));
             Host = await HostAppProcess.StartAsync(settings, LogPath, TimeSpan.FromSeconds(90));

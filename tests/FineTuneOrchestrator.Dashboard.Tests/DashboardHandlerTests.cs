@@ -36,7 +36,7 @@ public sealed class DashboardHandlerTests
     [Fact]
     public async Task Serve_Root_IndexKnowsItsBaseAndTheApiWithStrictHeaders()
     {
-        var (context, html) = await ServeAsync("/", null);
+        (HttpContext? context, string? html) = await ServeAsync("/", null);
 
         Assert.Equal(200, context.Response.StatusCode);
         Assert.StartsWith("text/html", context.Response.ContentType, StringComparison.Ordinal);
@@ -66,7 +66,7 @@ public sealed class DashboardHandlerTests
     [InlineData("", "/ops%20board/", null, "/ops%20board/")]
     public async Task Serve_UnderAnyRoute_BaseHrefIsTheRoute(string pathBase, string path, string? routeValue, string expected)
     {
-        var (_, html) = await ServeAsync(path, routeValue, pathBase: pathBase);
+        (HttpContext _, string? html) = await ServeAsync(path, routeValue, pathBase: pathBase);
         Assert.Equal(expected, BaseHref(html));
     }
 
@@ -77,14 +77,14 @@ public sealed class DashboardHandlerTests
     [InlineData("/v2/ops", "", "/v2/ops")]
     public async Task Serve_RoutePrefixAndPathBase_ApiBaseGivenToThePage(string apiBase, string pathBase, string expected)
     {
-        var (_, html) = await ServeAsync("/", null, new DashboardOptions(apiBase), pathBase);
+        (HttpContext _, string? html) = await ServeAsync("/", null, new DashboardOptions(apiBase), pathBase);
         Assert.Equal(expected, Meta(html, "fto-api-base"));
     }
 
     [Fact]
     public async Task Serve_OptionsWithMarkup_EncodedNotInjected()
     {
-        var (_, html) = await ServeAsync("/", null, new DashboardOptions("/api\"><script>alert(1)</script>"));
+        (HttpContext _, string? html) = await ServeAsync("/", null, new DashboardOptions("/api\"><script>alert(1)</script>"));
         Assert.DoesNotContain("<script>alert", html, StringComparison.Ordinal);
     }
 
@@ -94,7 +94,7 @@ public sealed class DashboardHandlerTests
     [InlineData("assets/chart.js", "text/javascript")]
     public async Task Serve_Asset_ItsBytesWithTypeAndETag(string file, string type)
     {
-        var (context, body) = await ServeAsync("/" + file, file);
+        (HttpContext? context, string? body) = await ServeAsync("/" + file, file);
 
         Assert.Equal(200, context.Response.StatusCode);
         Assert.StartsWith(type, context.Response.ContentType, StringComparison.Ordinal);
@@ -107,11 +107,11 @@ public sealed class DashboardHandlerTests
     public async Task Serve_AssetWithItsETag_304WithoutBody()
     {
         string etag = DashboardAssets.Files["assets/app.js"].ETag;
-        var (context, body) = await ServeAsync("/assets/app.js", "assets/app.js", ifNoneMatch: etag);
+        (HttpContext? context, string? body) = await ServeAsync("/assets/app.js", "assets/app.js", ifNoneMatch: etag);
         Assert.Equal(304, context.Response.StatusCode);
         Assert.Equal("", body);
 
-        var (changed, _) = await ServeAsync("/assets/app.js", "assets/app.js", ifNoneMatch: "\"some-older-version\"");
+        (HttpContext? changed, string _) = await ServeAsync("/assets/app.js", "assets/app.js", ifNoneMatch: "\"some-older-version\"");
         Assert.Equal(200, changed.Response.StatusCode);
     }
 
@@ -124,7 +124,7 @@ public sealed class DashboardHandlerTests
     [InlineData("assets/")]
     public async Task Serve_AnythingElse_404Problem(string file)
     {
-        var (context, body) = await ServeAsync("/" + file, file);
+        (HttpContext? context, string? body) = await ServeAsync("/" + file, file);
         Assert.Equal(404, context.Response.StatusCode);
         Assert.StartsWith("application/problem+json", context.Response.ContentType, StringComparison.Ordinal);
         Assert.Contains("has no file", body, StringComparison.Ordinal);
@@ -135,7 +135,7 @@ public sealed class DashboardHandlerTests
     {
         string index = Encoding.UTF8.GetString(DashboardAssets.Files["index.html"].Content);
         var wanted = Regex.Matches(index, "(?:href|src)=\"(assets/[^\"]+)\"").Select(m => m.Groups[1].Value).ToList();
-        foreach (var (path, asset) in DashboardAssets.Files.Where(f => f.Key.EndsWith(".js", StringComparison.Ordinal)))
+        foreach ((string? path, DashboardAsset? asset) in DashboardAssets.Files.Where(f => f.Key.EndsWith(".js", StringComparison.Ordinal)))
         {
             string script = Encoding.UTF8.GetString(asset.Content);
             wanted.AddRange(Regex.Matches(script, @"from '\./([^']+)'").Select(m => "assets/" + m.Groups[1].Value));
@@ -149,7 +149,7 @@ public sealed class DashboardHandlerTests
     [Fact]
     public void Assets_NothingFromAnotherOriginNoCookiesNoMarkupFromData()
     {
-        foreach (var (path, asset) in DashboardAssets.Files)
+        foreach ((string? path, DashboardAsset? asset) in DashboardAssets.Files)
         {
             string text = Encoding.UTF8.GetString(asset.Content);
             // Works offline: no CDN, no font or script from elsewhere (the SVG namespace is a name, not a download).

@@ -94,7 +94,7 @@ public sealed class DetailRouteFailureTests
 
         IResult result = await PipelineHandlers.GetMetricsAsync(RunId, Request(), ClientWith("""{"stage":"Training","jobId":"ftjob-1"}"""), provider.Object, CancellationToken.None);
 
-        var view = Assert.IsType<JsonHttpResult<TrainingMetricsView>>(result).Value!;
+        TrainingMetricsView view = Assert.IsType<JsonHttpResult<TrainingMetricsView>>(result).Value!;
         Assert.Equal([1, 2], view.Points.Select(p => p.Step));
         Assert.Equal(1.4, view.Points[1].TrainLoss);
         Assert.Equal(3, view.TotalSteps);
@@ -146,7 +146,7 @@ public sealed class DetailRouteFailureTests
             SerializedCustomStatus = JsonSerializer.Serialize(new PipelineStatus { Stage = PipelineStages.Training, JobId = "ftjob-1", EstimatedCostUsd = 0.42m }, PipelineJson.Default),
         };
 
-        RunSummary summary = RunSummary.From(instance, links: null);
+        var summary = RunSummary.From(instance, links: null);
 
         Assert.Equal(new RunCostView(0.42m, null, null, null), summary.Cost);
     }
@@ -160,7 +160,7 @@ public sealed class DetailRouteFailureTests
     {
         decimal? price = ModelCatalog.Default.TryGet(baseModel, out ModelInfo? model) ? model.TrainingPricePerMillionTokens : null;
 
-        RunCostView? cost = RunCostView.From(baseModel, estimatedUsd: 1m, tokens, evaluation: null);
+        var cost = RunCostView.From(baseModel, estimatedUsd: 1m, tokens, evaluation: null);
 
         Assert.Equal(price is null ? null : Math.Round(tokens * price.Value / 1_000_000m, 6), cost!.TrainingUsd);
         Assert.Equal(cost.TrainingUsd, cost.ActualUsd);

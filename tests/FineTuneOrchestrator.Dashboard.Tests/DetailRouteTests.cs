@@ -30,9 +30,9 @@ public sealed class DetailRouteTests(DetailRoutesWorld world) : IClassFixture<De
     [Fact]
     public async Task Metrics_FinishedRun_OnePointPerReportedStepInStepOrder()
     {
-        var (run, jobId) = await FinishedAsync();
-        var reported = await ReportedAsync(jobId);
-        var events = await world.ProviderEventsAsync(jobId);
+        (JsonElement run, string? jobId) = await FinishedAsync();
+        List<(string Id, int Step, double Loss)> reported = await ReportedAsync(jobId);
+        List<JsonElement> events = await world.ProviderEventsAsync(jobId);
 
         JsonElement metrics = await world.GetJsonAsync($"api/pipelines/{world.FinishedRunId}/metrics");
 
@@ -48,9 +48,9 @@ public sealed class DetailRouteTests(DetailRoutesWorld world) : IClassFixture<De
     [Fact]
     public async Task Metrics_AfterAnEarlierEvent_OnlyLaterSteps()
     {
-        var (_, jobId) = await FinishedAsync();
-        var reported = await ReportedAsync(jobId);
-        var cut = reported[reported.Count / 2];
+        (JsonElement _, string? jobId) = await FinishedAsync();
+        List<(string Id, int Step, double Loss)> reported = await ReportedAsync(jobId);
+        (string Id, int Step, double Loss) cut = reported[reported.Count / 2];
 
         JsonElement metrics = await world.GetJsonAsync($"api/pipelines/{world.FinishedRunId}/metrics?after={Uri.EscapeDataString(cut.Id)}");
 
@@ -80,7 +80,7 @@ public sealed class DetailRouteTests(DetailRoutesWorld world) : IClassFixture<De
     [Fact]
     public async Task Evaluation_FinishedRun_SummaryAsStoredAndWorstCasesFromTheResults()
     {
-        var (run, _) = await FinishedAsync();
+        (JsonElement run, string _) = await FinishedAsync();
 
         JsonElement evaluation = await world.GetJsonAsync($"api/pipelines/{world.FinishedRunId}/evaluation");
 
@@ -157,7 +157,7 @@ public sealed class DetailRouteTests(DetailRoutesWorld world) : IClassFixture<De
     [Fact]
     public async Task Summary_FinishedRun_CostFromTrainedTokensAtTheCatalogPrice()
     {
-        var (run, _) = await FinishedAsync();
+        (JsonElement run, string _) = await FinishedAsync();
         JsonElement cost = run.GetProperty("cost");
         Assert.True(ModelCatalog.Default.TryGet(run.GetProperty("baseModel").GetString()!, out ModelInfo? model));
         long trained = run.GetProperty("job").GetProperty("trainedTokens").GetInt64();

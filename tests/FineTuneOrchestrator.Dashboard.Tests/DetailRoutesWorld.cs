@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
 using FineTuneOrchestrator.Testing;
 
@@ -52,7 +53,7 @@ public sealed class DetailRoutesWorld : IAsyncLifetime
         }
 
         // Two broken lines among valid ones: line 3 is not JSON, line 5 has no assistant answer.
-        var lines = File.ReadAllLines(_dataset.TrainPath).ToList();
+        List<string> lines = File.ReadAllLines(_dataset.TrainPath).ToList();
         lines[2] = "{ this is not json";
         lines[4] = """{"messages":[{"role":"user","content":"where is my parcel?"}]}""";
         await TestStorage.UploadAsync(Storage.Datasets, "broken/train.jsonl", string.Join("\n", lines) + "\n");
@@ -85,7 +86,7 @@ public sealed class DetailRoutesWorld : IAsyncLifetime
 
     private async Task<string> StartAsync(string dataset, string alias)
     {
-        var config = _dataset.RunConfig(dataset, alias);
+        JsonObject config = _dataset.RunConfig(dataset, alias);
         using HttpResponseMessage response = await Api.PostAsync("api/pipelines", new StringContent(config.ToJsonString(), Encoding.UTF8, "application/json"));
         string body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"start: {(int)response.StatusCode} {body}");

@@ -45,7 +45,7 @@ public sealed class EvaluationDetailsTests : IAsyncLifetime
     {
         for (int chunk = 0; chunk * 3 < count; chunk++)
         {
-            var lines = Enumerable.Range(chunk * 3, Math.Min(3, count - (chunk * 3))).Select(i => JsonSerializer.Serialize(new
+            IEnumerable<string> lines = Enumerable.Range(chunk * 3, Math.Min(3, count - (chunk * 3))).Select(i => JsonSerializer.Serialize(new
             {
                 index = i,
                 messages = new[] { new { role = "system", content = "classify" }, new { role = "user", content = $"ticket number {i}" } },

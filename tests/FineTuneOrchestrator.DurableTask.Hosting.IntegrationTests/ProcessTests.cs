@@ -117,7 +117,7 @@ public sealed class ProcessTests : IAsyncLifetime
 
     private async Task<string[]> ScheduleChainsAsync(int count, int steps)
     {
-        var ids = new string[count];
+        string[] ids = new string[count];
         for (int i = 0; i < count; i++)
         {
             ids[i] = await _client.Client.ScheduleNewOrchestrationInstanceAsync(ChainOrchestrator.Name, new ChainInput(steps));

@@ -1,9 +1,9 @@
-using OrchestrationAlreadyExistsException = DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException;
 using DurableTask.Core.History;
 using FineTuneOrchestrator.Testing;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
+using OrchestrationAlreadyExistsException = DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException;
 
 namespace FineTuneOrchestrator.DurableTask.Hosting.IntegrationTests;
 
@@ -107,7 +107,7 @@ public sealed class ProgrammingModelTests(HostFixture fixture) : IClassFixture<H
     [Fact]
     public async Task Schedule_UnknownOrchestrator_IsRefusedBeforeAnythingIsWritten()
     {
-        var e = await Assert.ThrowsAsync<ArgumentException>(() => Client.ScheduleNewOrchestrationInstanceAsync("NoSuchOrchestrator", null, new StartOrchestrationOptions("never-written")));
+        ArgumentException e = await Assert.ThrowsAsync<ArgumentException>(() => Client.ScheduleNewOrchestrationInstanceAsync("NoSuchOrchestrator", null, new StartOrchestrationOptions("never-written")));
         Assert.Contains("No orchestrator named 'NoSuchOrchestrator'", e.Message, StringComparison.Ordinal);
         Assert.Null(await Client.GetInstanceAsync("never-written"));
     }
@@ -118,7 +118,7 @@ public sealed class ProgrammingModelTests(HostFixture fixture) : IClassFixture<H
     [InlineData("tab\there")]
     public async Task Schedule_BadInstanceId_IsRefused(string instanceId)
     {
-        var e = await Assert.ThrowsAsync<ArgumentException>(() => Client.ScheduleNewOrchestrationInstanceAsync("Chain", 1, new StartOrchestrationOptions(instanceId)));
+        ArgumentException e = await Assert.ThrowsAsync<ArgumentException>(() => Client.ScheduleNewOrchestrationInstanceAsync("Chain", 1, new StartOrchestrationOptions(instanceId)));
         Assert.Equal("instanceId", e.ParamName);
     }
 

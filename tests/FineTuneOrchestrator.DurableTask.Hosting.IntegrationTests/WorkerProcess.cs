@@ -52,17 +52,17 @@ internal sealed class WorkerProcess : IDisposable
             ["Worker:Log"] = log,
             ["Worker:Name"] = name,
         };
-        foreach (var (k, v) in settings)
+        foreach ((string? k, string? v) in settings)
         {
             all[k] = v;
         }
 
-        foreach (var (k, v) in all)
+        foreach ((string? k, string? v) in all)
         {
             psi.ArgumentList.Add($"--{k}={v}");
         }
 
-        var process = Process.Start(psi)!;
+        Process process = Process.Start(psi)!;
         var worker = new WorkerProcess(process, name);
         process.OutputDataReceived += (_, e) => worker.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => worker.OnLine(e.Data);

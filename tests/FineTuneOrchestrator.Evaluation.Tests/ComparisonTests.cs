@@ -61,7 +61,7 @@ public sealed class ComparisonTests
     public void AdjustedFor_ThreeCheckpoints_TriplesThePValueAndKeepsTheRaw()
     {
         var c = Comparison.Compare("accuracy", [1, 1, 1, 1, 1, 0], [0, 0, 0, 0, 0, 0], binary: true, seed: 1);
-        var adjusted = c.AdjustedFor(3);
+        Comparison adjusted = c.AdjustedFor(3);
         Assert.Equal(Math.Min(1, c.PValue * 3), adjusted.PValue, 6);
         Assert.Equal(c.PValue, adjusted.UnadjustedPValue);
         Assert.Same(c, c.AdjustedFor(1));

@@ -9,7 +9,7 @@ public sealed class EvalSamplingTests
     {
         // 700 a, 200 b, 100 c, sorted by label (the first 100 lines would all be "a").
         string?[] labels = [.. Enumerable.Repeat("a", 700), .. Enumerable.Repeat("b", 200), .. Enumerable.Repeat("c", 100)];
-        var chosen = EvalSampling.Stratified(labels, 100, seed: 3);
+        IReadOnlyList<int> chosen = EvalSampling.Stratified(labels, 100, seed: 3);
         Assert.Equal(100, chosen.Count);
         Assert.Equal(70, chosen.Count(i => labels[i] == "a"));
         Assert.Equal(20, chosen.Count(i => labels[i] == "b"));

@@ -54,7 +54,7 @@ public sealed class EvaluationStatisticsTests
     {
         double[] a = [.. Enumerable.Range(0, 30).Select(i => i / 30.0 + 0.25)];
         double[] b = [.. Enumerable.Range(0, 30).Select(i => i / 30.0)];
-        var r = EvaluationStatistics.PairedBootstrap(a, b, 1);
+        BootstrapResult r = EvaluationStatistics.PairedBootstrap(a, b, 1);
         Assert.Equal(0.25, r.Difference, 12);
         Assert.Equal(0.25, r.Low, 12);
         Assert.Equal(0.25, r.High, 12);
@@ -78,7 +78,7 @@ public sealed class EvaluationStatisticsTests
                 candidate[i] = baseline[i] + 0.1 + (0.3 * z);
             }
 
-            var r = EvaluationStatistics.PairedBootstrap(candidate, baseline, t, resamples: 1000);
+            BootstrapResult r = EvaluationStatistics.PairedBootstrap(candidate, baseline, t, resamples: 1000);
             if (r.Low <= 0.1 && 0.1 <= r.High) covered++;
         }
 

@@ -38,7 +38,7 @@ public sealed class GraderFormulaTests
     [InlineData("a $ b", "unexpected text")]
     public void Parse_BadFormula_SaysWhereAndWhat(string formula, string message)
     {
-        var e = Assert.Throws<FormatException>(() => GraderFormula.Parse(formula));
+        FormatException e = Assert.Throws<FormatException>(() => GraderFormula.Parse(formula));
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
     }
 }

@@ -30,7 +30,7 @@ public sealed class GraderTemplateTests
     [Fact]
     public void Sample_NotJson_HasTextOnly()
     {
-        var sample = GraderTemplate.Sample("plain words");
+        JsonObject sample = GraderTemplate.Sample("plain words");
         Assert.Equal("plain words", (string?)sample["output_text"]);
         Assert.False(sample.ContainsKey("output_json"));
     }

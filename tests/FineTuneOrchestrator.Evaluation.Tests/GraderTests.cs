@@ -16,7 +16,7 @@ public sealed class GraderTests
 
     private static Grader ParseValid(string json)
     {
-        var grader = Parse(json, out var errors);
+        Grader grader = Parse(json, out List<(string Field, string Message)>? errors);
         Assert.Empty(errors);
         return grader;
     }
@@ -36,8 +36,8 @@ public sealed class GraderTests
     [InlineData("ilike", "the Billing team", "billing", true)]
     public async Task StringCheck_Operations_FollowOpenAIsDefinitions(string operation, string output, string label, bool expected)
     {
-        var grader = ParseValid($$$"""{"type":"string_check","name":"label","input":"{{sample.output_text}}","reference":"{{item.label}}","operation":"{{{operation}}}"}""");
-        var grade = await grader.GradeAsync(Context($$"""{"label":"{{label}}"}""", output), null, default);
+        Grader grader = ParseValid($$$"""{"type":"string_check","name":"label","input":"{{sample.output_text}}","reference":"{{item.label}}","operation":"{{{operation}}}"}""");
+        Grade grade = await grader.GradeAsync(Context($$"""{"label":"{{label}}"}""", output), null, default);
         Assert.Equal(expected, grade.Passed);
         Assert.Equal(expected ? 1 : 0, grade.Score);
         Assert.True(grader.IsBinary);
@@ -46,9 +46,9 @@ public sealed class GraderTests
     [Fact]
     public async Task StringCheck_JsonPathIntoTheAnswer_ComparesTheField()
     {
-        var grader = ParseValid("""{"type":"string_check","name":"category","input":"{{ sample.output_json.category }}","reference":"{{ item.reference_json.category }}","operation":"eq"}""");
-        var right = await grader.GradeAsync(Context("""{"reference_json":{"category":"billing"}}""", """{"category":"billing","priority":"low"}"""), null, default);
-        var notJson = await grader.GradeAsync(Context("""{"reference_json":{"category":"billing"}}""", "billing"), null, default);
+        Grader grader = ParseValid("""{"type":"string_check","name":"category","input":"{{ sample.output_json.category }}","reference":"{{ item.reference_json.category }}","operation":"eq"}""");
+        Grade right = await grader.GradeAsync(Context("""{"reference_json":{"category":"billing"}}""", """{"category":"billing","priority":"low"}"""), null, default);
+        Grade notJson = await grader.GradeAsync(Context("""{"reference_json":{"category":"billing"}}""", "billing"), null, default);
         Assert.True(right.Passed);
         Assert.False(notJson.Passed);
     }
@@ -60,8 +60,8 @@ public sealed class GraderTests
     [InlineData("fuzzy_match", 0.825)]
     public async Task TextSimilarity_Metrics_ScoreTheAnswerAgainstTheReference(string metric, double expected)
     {
-        var grader = ParseValid($$$"""{"type":"text_similarity","name":"sim","input":"{{sample.output_text}}","reference":"{{item.reference}}","evaluation_metric":"{{{metric}}}","pass_threshold":0.5}""");
-        var grade = await grader.GradeAsync(Context("""{"reference":"The quick brown fox jumps over the lazy dog"}""", "The quick brown dog jumps on the log."), null, default);
+        Grader grader = ParseValid($$$"""{"type":"text_similarity","name":"sim","input":"{{sample.output_text}}","reference":"{{item.reference}}","evaluation_metric":"{{{metric}}}","pass_threshold":0.5}""");
+        Grade grade = await grader.GradeAsync(Context("""{"reference":"The quick brown fox jumps over the lazy dog"}""", "The quick brown dog jumps on the log."), null, default);
         Assert.Equal(expected, grade.Score, 10);
         Assert.Equal(expected >= 0.5, grade.Passed);
         Assert.False(grader.IsBinary);
@@ -76,11 +76,11 @@ public sealed class GraderTests
         judge.Setup(j => j.CompleteAsync("gpt-4.1", It.IsAny<IReadOnlyList<JudgeMessage>>(), It.IsAny<JudgeSampling>(), It.IsAny<JsonObject>(), It.IsAny<CancellationToken>()))
             .Callback((string _, IReadOnlyList<JudgeMessage> m, JudgeSampling _, JsonObject f, CancellationToken _) => (asked, format) = (m, f))
             .ReturnsAsync("""{"steps":[],"result":7.5}""");
-        var grader = ParseValid("""
+        Grader grader = ParseValid("""
             {"type":"score_model","name":"judge","model":"gpt-4.1","range":[1,5],"pass_threshold":4,
              "input":[{"role":"system","content":"Grade 1-5."},{"role":"user","content":"Reference: {{item.reference}}\nAnswer: {{sample.output_text}}"}]}
             """);
-        var grade = await grader.GradeAsync(Context("""{"reference":"Refund issued."}""", "We refunded you."), judge.Object, default);
+        Grade grade = await grader.GradeAsync(Context("""{"reference":"Refund issued."}""", "We refunded you."), judge.Object, default);
         Assert.Equal(5, grade.Score);
         Assert.True(grade.Passed);
         Assert.Equal("Reference: Refund issued.\nAnswer: We refunded you.", asked![1].Content);
@@ -94,8 +94,8 @@ public sealed class GraderTests
         var judge = new Mock<IJudge>();
         judge.Setup(j => j.CompleteAsync(It.IsAny<string>(), It.IsAny<IReadOnlyList<JudgeMessage>>(), It.IsAny<JudgeSampling>(), It.IsAny<JsonObject>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync("I cannot grade this.");
-        var grader = ParseValid("""{"type":"score_model","name":"judge","model":"m","input":[{"role":"user","content":"x"}]}""");
-        var grade = await grader.GradeAsync(Context("{}", "a"), judge.Object, default);
+        Grader grader = ParseValid("""{"type":"score_model","name":"judge","model":"m","input":[{"role":"user","content":"x"}]}""");
+        Grade grade = await grader.GradeAsync(Context("{}", "a"), judge.Object, default);
         Assert.NotNull(grade.Error);
         Assert.Contains("no score", grade.Error, StringComparison.Ordinal);
     }
@@ -109,8 +109,8 @@ public sealed class GraderTests
         var judge = new Mock<IJudge>();
         judge.Setup(j => j.CompleteAsync(It.IsAny<string>(), It.IsAny<IReadOnlyList<JudgeMessage>>(), It.IsAny<JudgeSampling>(), It.IsAny<JsonObject>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync(answer);
-        var grader = ParseValid("""{"type":"label_model","name":"judge","model":"m","labels":["correct","incorrect"],"passing_labels":["correct"],"input":[{"role":"user","content":"{{sample.output_text}}"}]}""");
-        var grade = await grader.GradeAsync(Context("{}", "a"), judge.Object, default);
+        Grader grader = ParseValid("""{"type":"label_model","name":"judge","model":"m","labels":["correct","incorrect"],"passing_labels":["correct"],"input":[{"role":"user","content":"{{sample.output_text}}"}]}""");
+        Grade grade = await grader.GradeAsync(Context("{}", "a"), judge.Object, default);
         Assert.Equal(passed, grade.Passed);
         Assert.Null(grade.Error);
     }
@@ -118,13 +118,13 @@ public sealed class GraderTests
     [Fact]
     public async Task Multi_Formula_CombinesSubGraders()
     {
-        var grader = ParseValid("""
+        Grader grader = ParseValid("""
             {"type":"multi","name":"combined","calculate_output":"0.5 * name + 0.5 * email","pass_threshold":0.75,
              "graders":{
                "name":{"type":"text_similarity","name":"name","input":"{{sample.output_json.name}}","reference":"{{item.name}}","evaluation_metric":"exact"},
                "email":{"type":"string_check","name":"email","input":"{{sample.output_json.email}}","reference":"{{item.email}}","operation":"eq"}}}
             """);
-        var grade = await grader.GradeAsync(Context("""{"name":"Ada","email":"ada@example.com"}""", """{"name":"Ada","email":"ada@other.com"}"""), null, default);
+        Grade grade = await grader.GradeAsync(Context("""{"name":"Ada","email":"ada@example.com"}""", """{"name":"Ada","email":"ada@other.com"}"""), null, default);
         Assert.Equal(0.5, grade.Score, 12);
         Assert.False(grade.Passed);
     }
@@ -141,7 +141,7 @@ public sealed class GraderTests
     [InlineData("""{"type":"string_check","input":"x","reference":"x","operation":"eq"}""", "evaluation.graders[0].name", "name is required")]
     public void Parse_BadGrader_NamesTheFieldAndTheRule(string json, string field, string message)
     {
-        Assert.Null(Parse(json, out var errors));
+        Assert.Null(Parse(json, out List<(string Field, string Message)>? errors));
         Assert.Contains(errors, e => e.Field == field && e.Message.Contains(message, StringComparison.Ordinal));
     }
 }

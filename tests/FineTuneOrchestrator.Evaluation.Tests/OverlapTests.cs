@@ -17,7 +17,7 @@ public sealed class OverlapTests
     {
         var overlap = new Overlap(0.8);
         overlap.AddTraining("My router keeps disconnecting from Wi-Fi.", 12);
-        var match = overlap.Find("my router keeps disconnecting from wi fi", 0);
+        OverlapMatch? match = overlap.Find("my router keeps disconnecting from wi fi", 0);
         Assert.Equal("near", match?.Kind);
         Assert.Equal(12, match?.TrainLine);
     }
@@ -28,7 +28,7 @@ public sealed class OverlapTests
         var overlap = new Overlap(0.7);
         overlap.AddTraining("I was charged twice for my Plus plan in March and I would like the duplicate payment refunded to my card please", 5);
         overlap.AddTraining("The package arrived damaged and the box was crushed", 6);
-        var match = overlap.Find("I was charged twice for my Plus plan in April and I would like the duplicate payment refunded to my card please", 1);
+        OverlapMatch? match = overlap.Find("I was charged twice for my Plus plan in April and I would like the duplicate payment refunded to my card please", 1);
         Assert.Equal(5, match?.TrainLine);
         Assert.InRange(match!.Similarity, 0.7, 0.99);
     }

@@ -17,7 +17,7 @@ public sealed class QuotaPacerTests
 
         public (bool Ok, QuotaReading Reading) Call()
         {
-            var now = time.GetUtcNow();
+            DateTimeOffset now = time.GetUtcNow();
             _level = Math.Min(_capacity, _level + (perSecond * (now - _at).TotalSeconds));
             _at = now;
             bool ok = _level >= 1;
@@ -29,7 +29,7 @@ public sealed class QuotaPacerTests
 
     private static async Task<QuotaPacer.Lease> AcquireAsync(QuotaPacer pacer, FakeTimeProvider time, long tokens = 0)
     {
-        var task = pacer.AcquireAsync(tokens, CancellationToken.None).AsTask();
+        Task<QuotaPacer.Lease> task = pacer.AcquireAsync(tokens, CancellationToken.None).AsTask();
         for (int i = 0; i < 100_000 && !task.IsCompleted; i++)
         {
             await Task.Delay(1);
@@ -45,11 +45,11 @@ public sealed class QuotaPacerTests
         var time = new FakeTimeProvider();
         var service = new ServiceBucket(time, capacity: 5, perSecond: 2);
         var pacer = new QuotaPacer(maxConcurrency: 8, time);
-        var start = time.GetUtcNow();
+        DateTimeOffset start = time.GetUtcNow();
         for (int i = 0; i < 45; i++)
         {
-            using var lease = await AcquireAsync(pacer, time);
-            var (ok, reading) = service.Call();
+            using QuotaPacer.Lease lease = await AcquireAsync(pacer, time);
+            (bool ok, QuotaReading? reading) = service.Call();
             if (ok) lease.Complete(reading); else lease.Throttle(TimeSpan.FromSeconds(1), reading);
         }
 
@@ -70,13 +70,13 @@ public sealed class QuotaPacerTests
         var a = new QuotaPacer(maxConcurrency: 4, time);
         var b = new QuotaPacer(maxConcurrency: 4, time);
         int calls = 0;
-        var start = time.GetUtcNow();
+        DateTimeOffset start = time.GetUtcNow();
         for (int i = 0; i < 200; i++)
         {
-            foreach (var pacer in new[] { a, b })
+            foreach (QuotaPacer? pacer in new[] { a, b })
             {
-                using var lease = await AcquireAsync(pacer, time);
-                var (ok, reading) = service.Call();
+                using QuotaPacer.Lease lease = await AcquireAsync(pacer, time);
+                (bool ok, QuotaReading? reading) = service.Call();
                 calls++;
                 if (ok) lease.Complete(reading); else lease.Throttle(TimeSpan.FromSeconds(1), reading);
             }
@@ -94,13 +94,13 @@ public sealed class QuotaPacerTests
     {
         var time = new FakeTimeProvider();
         var pacer = new QuotaPacer(maxConcurrency: 16, time, initialConcurrency: 8);
-        var lease = await pacer.AcquireAsync(0, CancellationToken.None);
+        QuotaPacer.Lease lease = await pacer.AcquireAsync(0, CancellationToken.None);
         lease.Throttle(TimeSpan.FromSeconds(3), null);
         Assert.Equal(4, pacer.Stats.ConcurrencyLimit);
         Assert.Equal(1, pacer.Stats.Throttled);
 
-        var start = time.GetUtcNow();
-        using var next = await AcquireAsync(pacer, time);
+        DateTimeOffset start = time.GetUtcNow();
+        using QuotaPacer.Lease next = await AcquireAsync(pacer, time);
         Assert.InRange((time.GetUtcNow() - start).TotalSeconds, 3, 3.2);
     }
 
@@ -109,13 +109,13 @@ public sealed class QuotaPacerTests
     {
         var time = new FakeTimeProvider();
         var pacer = new QuotaPacer(maxConcurrency: 2, time, initialConcurrency: 2);
-        var a = await pacer.AcquireAsync(0, CancellationToken.None);
-        using var b = await pacer.AcquireAsync(0, CancellationToken.None);
-        var third = pacer.AcquireAsync(0, CancellationToken.None).AsTask();
+        QuotaPacer.Lease a = await pacer.AcquireAsync(0, CancellationToken.None);
+        using QuotaPacer.Lease b = await pacer.AcquireAsync(0, CancellationToken.None);
+        Task<QuotaPacer.Lease> third = pacer.AcquireAsync(0, CancellationToken.None).AsTask();
         await Task.Delay(50);
         Assert.False(third.IsCompleted);
         a.Complete(null);
-        using var c = await third.WaitAsync(TimeSpan.FromSeconds(10));
+        using QuotaPacer.Lease c = await third.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(3, pacer.Stats.Calls);
     }
 
@@ -124,11 +124,11 @@ public sealed class QuotaPacerTests
     {
         var time = new FakeTimeProvider();
         var pacer = new QuotaPacer(maxConcurrency: 4, time);
-        var first = await pacer.AcquireAsync(100, CancellationToken.None);
+        QuotaPacer.Lease first = await pacer.AcquireAsync(100, CancellationToken.None);
         // 1,000 tokens a second refill, 200 left of 1,000 after this call.
         first.Complete(new QuotaReading(null, null, null, 1000, 200, TimeSpan.FromSeconds(0.8)));
-        var start = time.GetUtcNow();
-        using var second = await AcquireAsync(pacer, time, tokens: 700);
+        DateTimeOffset start = time.GetUtcNow();
+        using QuotaPacer.Lease second = await AcquireAsync(pacer, time, tokens: 700);
         Assert.InRange((time.GetUtcNow() - start).TotalSeconds, 0.49, 0.7);
     }
 
@@ -136,7 +136,7 @@ public sealed class QuotaPacerTests
     public async Task AcquireAsync_Cancelled_Throws()
     {
         var pacer = new QuotaPacer(maxConcurrency: 1);
-        using var held = await pacer.AcquireAsync(0, CancellationToken.None);
+        using QuotaPacer.Lease held = await pacer.AcquireAsync(0, CancellationToken.None);
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pacer.AcquireAsync(0, cts.Token).AsTask());
     }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using FineTuneOrchestrator.Api.Pipelines;
 using FineTuneOrchestrator.Pipeline;
+using Microsoft.AspNetCore.Http;
 using Microsoft.DurableTask.Client;
 
 namespace FineTuneOrchestrator.Functions.IntegrationTests;
@@ -42,8 +43,8 @@ public sealed class FunctionsEndToEndTests(FunctionsWorld world)
         Assert.True(done.GetProperty("outcome").GetString() == PipelineOutcomes.Promoted, done.ToString());
         Assert.Equal(etag, done.GetProperty("datasetVersion").GetString());
 
-        var request = world.Request("GET", $"/api/models/{alias}");
-        var (status, model) = await FunctionsWorld.ExecuteAsync(await world.Function<ModelHttpFunctions>().GetAsync(request, alias, CancellationToken.None), request);
+        HttpRequest request = world.Request("GET", $"/api/models/{alias}");
+        (HttpStatusCode status, JsonElement model) = await FunctionsWorld.ExecuteAsync(await world.Function<ModelHttpFunctions>().GetAsync(request, alias, CancellationToken.None), request);
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(done.GetProperty("promotion").GetProperty("model").GetString(), model.GetProperty("current").GetProperty("model").GetString());
         int runs = 0;
@@ -68,8 +69,8 @@ public sealed class FunctionsEndToEndTests(FunctionsWorld world)
             body[p.Name] = p.Value;
         }
 
-        var start = world.Request("POST", "/api/pipelines", JsonSerializer.Serialize(body));
-        var (status, accepted) = await FunctionsWorld.ExecuteAsync(await world.Function<PipelineHttpFunctions>().StartAsync(start, world.Client, CancellationToken.None), start);
+        HttpRequest start = world.Request("POST", "/api/pipelines", JsonSerializer.Serialize(body));
+        (HttpStatusCode status, JsonElement accepted) = await FunctionsWorld.ExecuteAsync(await world.Function<PipelineHttpFunctions>().StartAsync(start, world.Client, CancellationToken.None), start);
         Assert.Equal(HttpStatusCode.Accepted, status);
         string runId = accepted.GetProperty("id").GetString()!;
         Assert.Contains($"/runtime/webhooks/durabletask/instances/{runId}", accepted.GetProperty("statusQueryGetUri").GetString(), StringComparison.Ordinal);
@@ -78,8 +79,8 @@ public sealed class FunctionsEndToEndTests(FunctionsWorld world)
         DateTime deadline = DateTime.UtcNow.AddSeconds(120);
         while (true)
         {
-            var get = world.Request("GET", $"/api/pipelines/{runId}");
-            var (_, summary) = await FunctionsWorld.ExecuteAsync(await world.Function<PipelineHttpFunctions>().GetAsync(get, runId, world.Client, CancellationToken.None), get);
+            HttpRequest get = world.Request("GET", $"/api/pipelines/{runId}");
+            (HttpStatusCode _, JsonElement summary) = await FunctionsWorld.ExecuteAsync(await world.Function<PipelineHttpFunctions>().GetAsync(get, runId, world.Client, CancellationToken.None), get);
             if (summary.TryGetProperty("stage", out JsonElement stage) && stage.GetString() == PipelineStages.AwaitingApproval)
             {
                 break;
@@ -90,7 +91,7 @@ public sealed class FunctionsEndToEndTests(FunctionsWorld world)
             await Task.Delay(200);
         }
 
-        var approve = world.Request("POST", $"/api/pipelines/{runId}/approve", """{"by": "functions-test", "comment": "ok"}""");
+        HttpRequest approve = world.Request("POST", $"/api/pipelines/{runId}/approve", """{"by": "functions-test", "comment": "ok"}""");
         Assert.Equal(HttpStatusCode.Accepted, (await FunctionsWorld.ExecuteAsync(await world.Function<PipelineHttpFunctions>().ApproveAsync(approve, runId, world.Client, CancellationToken.None), approve)).Status);
         JsonElement done = await world.WaitForEndAsync(runId);
         Assert.True(done.GetProperty("outcome").GetString() == PipelineOutcomes.Promoted, done.ToString());
@@ -110,8 +111,8 @@ public sealed class FunctionsEndToEndTests(FunctionsWorld world)
             hyperparameters = new { epochs = 50, batchSize = 1 },
             polling = new { minIntervalSeconds = 0.2, maxIntervalSeconds = 0.5, deadlineHours = 1 },
         });
-        var start = world.Request("POST", "/api/pipelines", config);
-        var (_, accepted) = await FunctionsWorld.ExecuteAsync(await world.Function<PipelineHttpFunctions>().StartAsync(start, world.Client, CancellationToken.None), start);
+        HttpRequest start = world.Request("POST", "/api/pipelines", config);
+        (HttpStatusCode _, JsonElement accepted) = await FunctionsWorld.ExecuteAsync(await world.Function<PipelineHttpFunctions>().StartAsync(start, world.Client, CancellationToken.None), start);
         string runId = accepted.GetProperty("id").GetString()!;
         DateTime deadline = DateTime.UtcNow.AddSeconds(120);
         string? jobId = null;

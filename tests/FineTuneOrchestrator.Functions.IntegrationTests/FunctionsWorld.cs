@@ -1,7 +1,9 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Azure;
 using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using FineTuneOrchestrator.Api;
 using FineTuneOrchestrator.DurableTask.Hosting;
 using FineTuneOrchestrator.Functions.Hosting;
@@ -122,7 +124,7 @@ public sealed class FunctionsWorld : IAsyncLifetime
         while (DateTime.UtcNow < deadline)
         {
             HttpRequest request = Request("GET", $"/api/pipelines/{runId}");
-            var (status, body) = await ExecuteAsync(await Function<PipelineHttpFunctions>().GetAsync(request, runId, Client, CancellationToken.None), request);
+            (HttpStatusCode status, JsonElement body) = await ExecuteAsync(await Function<PipelineHttpFunctions>().GetAsync(request, runId, Client, CancellationToken.None), request);
             if (status == HttpStatusCode.OK)
             {
                 last = body;
@@ -157,7 +159,7 @@ public sealed class FunctionsWorld : IAsyncLifetime
         }
 
         await Datasets.GetBlobClient($"{name}/eval.jsonl").UploadAsync(BinaryData.FromString(string.Join("\n", Enumerable.Range(0, 12).Select(i => Line(i, "New"))) + "\n"), overwrite: true);
-        var train = await Datasets.GetBlobClient($"{name}/train.jsonl").UploadAsync(BinaryData.FromString(string.Join("\n", Enumerable.Range(0, 40).Select(i => Line(i, "Old"))) + "\n"), overwrite: true);
+        Response<BlobContentInfo> train = await Datasets.GetBlobClient($"{name}/train.jsonl").UploadAsync(BinaryData.FromString(string.Join("\n", Enumerable.Range(0, 40).Select(i => Line(i, "Old"))) + "\n"), overwrite: true);
         return train.Value.ETag.ToString();
     }
 }

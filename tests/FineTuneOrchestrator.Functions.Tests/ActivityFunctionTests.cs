@@ -34,7 +34,7 @@ public sealed class ActivityFunctionTests
     {
         var input = new ValidateInput("run-1", "datasets", "tickets/train.jsonl", null, false, null, false, null, "gpt-4o-mini", "supervised", null, "tickets/validation-report.json");
 
-        var e = await Assert.ThrowsAsync<PipelineInputException>(() => _functions.ValidateDataset(input, _h.Context()));
+        PipelineInputException e = await Assert.ThrowsAsync<PipelineInputException>(() => _functions.ValidateDataset(input, _h.Context()));
 
         Assert.Contains("datasets/tickets/train.jsonl does not exist", e.Message, StringComparison.Ordinal);
     }
@@ -87,7 +87,7 @@ public sealed class ActivityFunctionTests
     {
         _h.Client.Setup(c => c.GetInstancesAsync("run-8", false, It.IsAny<CancellationToken>())).ReturnsAsync(Harness.Instance("run-8", OrchestrationRuntimeStatus.Terminated));
 
-        var e = await Assert.ThrowsAsync<PipelineInputException>(() => _functions.CreateJob(new JobRequest { RunId = "run-8", Model = "gpt-4o-mini", TrainingFileId = "file-1" }, _h.Client.Object, _h.Context("run-8")));
+        PipelineInputException e = await Assert.ThrowsAsync<PipelineInputException>(() => _functions.CreateJob(new JobRequest { RunId = "run-8", Model = "gpt-4o-mini", TrainingFileId = "file-1" }, _h.Client.Object, _h.Context("run-8")));
 
         Assert.Contains("Run run-8 was terminated", e.Message, StringComparison.Ordinal);
         _h.Provider.Verify(p => p.CreateJobOnceAsync(It.IsAny<JobRequest>(), It.IsAny<CancellationToken>()), Times.Never);
@@ -182,7 +182,7 @@ public sealed class ActivityFunctionTests
         int count = await _functions.EvaluateChunk(new EvaluateChunkInput("run-1", "candidate", "ft:m", "ft:m", 0, 64, null, 1, null, "category", null), _h.Context());
 
         Assert.Equal(1, count);
-        using JsonDocument scored = JsonDocument.Parse(results.Single().Trim());
+        using var scored = JsonDocument.Parse(results.Single().Trim());
         Assert.True(scored.RootElement.GetProperty("correct").GetBoolean());
     }
 

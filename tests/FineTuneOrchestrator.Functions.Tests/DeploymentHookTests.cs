@@ -39,7 +39,7 @@ public sealed class DeploymentHookTests : IDisposable
     [Fact]
     public async Task Postdeploy_KeyAppearsAfterTheHostWakes_SubscribesTheDeploymentsUrlWithAzdsSubscription()
     {
-        var (exit, output, calls) = await RunAsync(new() { ["FAKE_EMPTY_KEYS"] = "2" });
+        (int exit, string? output, string[]? calls) = await RunAsync(new() { ["FAKE_EMPTY_KEYS"] = "2" });
 
         Assert.True(exit == 0, output);
         string[] az = [.. calls.Where(c => c.StartsWith("az ", StringComparison.Ordinal))];
@@ -56,7 +56,7 @@ public sealed class DeploymentHookTests : IDisposable
     [Fact]
     public async Task Postdeploy_AzNotLoggedIn_SaysWhatToDoWithAzsOwnErrorAndTouchesNothing()
     {
-        var (exit, output, calls) = await RunAsync(new() { ["FAKE_LOGGED_OUT"] = "1" });
+        (int exit, string? output, string[]? calls) = await RunAsync(new() { ["FAKE_LOGGED_OUT"] = "1" });
 
         Assert.Equal(1, exit);
         Assert.Contains("Please run 'az login' to setup account.", output, StringComparison.Ordinal);
@@ -67,7 +67,7 @@ public sealed class DeploymentHookTests : IDisposable
     [Fact]
     public async Task Postdeploy_KeyListRefused_ShowsAzsErrorAtOnceInsteadOfWaiting()
     {
-        var (exit, output, calls) = await RunAsync(new() { ["FAKE_KEYS_ERROR"] = "(AuthorizationFailed) The client does not have authorization to perform action 'Microsoft.Web/sites/host/listkeys/action'." });
+        (int exit, string? output, string[]? calls) = await RunAsync(new() { ["FAKE_KEYS_ERROR"] = "(AuthorizationFailed) The client does not have authorization to perform action 'Microsoft.Web/sites/host/listkeys/action'." });
 
         Assert.Equal(1, exit);
         Assert.Contains("AuthorizationFailed", output, StringComparison.Ordinal);
@@ -78,7 +78,7 @@ public sealed class DeploymentHookTests : IDisposable
     [Fact]
     public async Task Postdeploy_KeyNeverAppears_SaysTheHostDidNotStartAndWhereToLook()
     {
-        var (exit, output, _) = await RunAsync(new() { ["FAKE_EMPTY_KEYS"] = "100" });
+        (int exit, string? output, string[] _) = await RunAsync(new() { ["FAKE_EMPTY_KEYS"] = "100" });
 
         Assert.Equal(1, exit);
         Assert.Contains("has not created its blobs_extension system key", output, StringComparison.Ordinal);
@@ -88,7 +88,7 @@ public sealed class DeploymentHookTests : IDisposable
     [Fact]
     public async Task Postdeploy_OutsideAzd_NamesTheMissingValue()
     {
-        var (exit, output, _) = await RunAsync(new() { ["AZURE_FUNCTION_APP_URL"] = null });
+        (int exit, string? output, string[] _) = await RunAsync(new() { ["AZURE_FUNCTION_APP_URL"] = null });
 
         Assert.Equal(1, exit);
         Assert.Contains("AZURE_FUNCTION_APP_URL is not set", output, StringComparison.Ordinal);

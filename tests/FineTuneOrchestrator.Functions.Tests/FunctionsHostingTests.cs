@@ -29,7 +29,7 @@ public sealed class FunctionsHostingTests : IDisposable
     [InlineData("AAD", "not a list of key=value pairs")]
     public void CredentialFor_AMalformedString_NamesTheSettingAndWhatItMustBe(string value, string message)
     {
-        var e = Assert.Throws<FunctionsStartupException>(() => FunctionsTelemetry.CredentialFor(value));
+        FunctionsStartupException e = Assert.Throws<FunctionsStartupException>(() => FunctionsTelemetry.CredentialFor(value));
         Assert.Contains(FunctionsTelemetry.AuthenticationStringSetting, e.Message, StringComparison.Ordinal);
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
     }
@@ -41,7 +41,7 @@ public sealed class FunctionsHostingTests : IDisposable
     public void AddFunctionsTelemetry_AMalformedConnectionString_IsAStartupProblem(string connectionString, string message)
     {
         IConfiguration configuration = Configuration(new() { [FunctionsTelemetry.ConnectionStringSetting] = connectionString });
-        var e = Assert.Throws<FunctionsStartupException>(() => new ServiceCollection().AddFunctionsTelemetry(configuration));
+        FunctionsStartupException e = Assert.Throws<FunctionsStartupException>(() => new ServiceCollection().AddFunctionsTelemetry(configuration));
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
     }
 
@@ -76,7 +76,7 @@ public sealed class FunctionsHostingTests : IDisposable
     {
         Assert.Equal(FunctionsServiceCollectionExtensions.MaxWaitSeconds, Options([]).MaxWaitSeconds);
         Assert.Equal(120, Options(new() { ["FineTune:Http:MaxWaitSeconds"] = "120" }).MaxWaitSeconds);
-        var e = Assert.Throws<OptionsValidationException>(() => Options(new() { ["FineTune:Http:MaxWaitSeconds"] = "300" }));
+        OptionsValidationException e = Assert.Throws<OptionsValidationException>(() => Options(new() { ["FineTune:Http:MaxWaitSeconds"] = "300" }));
         Assert.Contains("at most 200 on Azure Functions", e.Message, StringComparison.Ordinal);
     }
 
@@ -95,7 +95,7 @@ public sealed class FunctionsHostingTests : IDisposable
     private static HttpApiOptions Options(Dictionary<string, string?> settings)
     {
         IConfiguration configuration = Configuration(settings);
-        var services = new ServiceCollection().AddSingleton(configuration);
+        IServiceCollection services = new ServiceCollection().AddSingleton(configuration);
         // Bound first, as AddFineTuneOrchestrator binds it before Program.cs adds the Functions pieces.
         services.AddOptions<HttpApiOptions>().Bind(configuration.GetSection(HttpApiOptions.SectionName));
         services.AddFineTuneFunctions(configuration);

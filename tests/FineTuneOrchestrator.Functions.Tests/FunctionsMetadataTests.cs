@@ -14,7 +14,7 @@ public sealed class FunctionsMetadataTests
     {
         string path = Path.Combine(Repo.FunctionsOutput, "functions.metadata");
         Assert.True(File.Exists(path), $"functions.metadata was not generated at {path}");
-        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(path));
+        using var doc = JsonDocument.Parse(File.ReadAllText(path));
         return doc.RootElement.EnumerateArray().ToDictionary(f => f.GetProperty("name").GetString()!, f => f.Clone());
     });
 
@@ -60,13 +60,13 @@ public sealed class FunctionsMetadataTests
         // At idle Flex Consumption scales to zero; every schedule wakes it (and with it the Durable extension's queue
         // polling). Terminated runs are swept by the run watch, which lives only while runs do; the one timer is the
         // lifecycle sweep, whose schedule is a setting (four wake-ups a day by default, in the Bicep and the sample settings).
-        using JsonDocument metadata = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repo.FunctionsOutput, "functions.metadata")));
+        using var metadata = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repo.FunctionsOutput, "functions.metadata")));
         var timers = metadata.RootElement.EnumerateArray()
             .SelectMany(f => f.GetProperty("bindings").EnumerateArray().Select(b => (Function: f.GetProperty("name").GetString(), Binding: b)))
             .Where(x => x.Binding.GetProperty("type").GetString() == "timerTrigger")
             .ToList();
 
-        var timer = Assert.Single(timers);
+        (string? Function, JsonElement Binding) timer = Assert.Single(timers);
         Assert.Equal("Lifecycle_Sweep", timer.Function);
         Assert.Equal("%FineTune:Lifecycle:Schedule%", timer.Binding.GetProperty("schedule").GetString());
         Assert.Contains("FineTune__Lifecycle__Schedule', value: '0 0 */6 * * *'", File.ReadAllText(Path.Combine(Repo.Root, "infra", "modules", "app.bicep")), StringComparison.Ordinal);

@@ -67,7 +67,7 @@ internal sealed class Harness
 
     public Mock<BlobContainerClient> Container(string name)
     {
-        if (!_containers.TryGetValue(name, out var container))
+        if (!_containers.TryGetValue(name, out Mock<BlobContainerClient>? container))
         {
             container = new Mock<BlobContainerClient>();
             container.SetupGet(c => c.Name).Returns(name);
@@ -87,7 +87,7 @@ internal sealed class Harness
     public Mock<BlobClient> Blob(string container, string name)
     {
         string key = container + "/" + name;
-        if (!_blobs.TryGetValue(key, out var blob))
+        if (!_blobs.TryGetValue(key, out Mock<BlobClient>? blob))
         {
             blob = new Mock<BlobClient>();
             blob.SetupGet(b => b.Name).Returns(name);

@@ -77,7 +77,7 @@ public sealed class HttpFunctionTests
             .ReturnsAsync((TaskName _, object? _, StartOrchestrationOptions? o, CancellationToken _) => o!.InstanceId!);
         HttpRequest request = Request("POST", "/api/pipelines", """{"runId": "run-http-1", "dataset": {"name": "tickets"}, "baseModel": "gpt-4o-mini"}""");
 
-        var (status, body) = await ExecuteAsync(await Pipelines.StartAsync(request, _h.Client.Object, CancellationToken.None), request);
+        (HttpStatusCode status, JsonElement body) = await ExecuteAsync(await Pipelines.StartAsync(request, _h.Client.Object, CancellationToken.None), request);
 
         Assert.Equal(HttpStatusCode.Accepted, status);
         Assert.Equal("run-http-1", body.GetProperty("id").GetString());
@@ -110,7 +110,7 @@ public sealed class HttpFunctionTests
             .ThrowsAsync(new Azure.RequestFailedException(409, "The specified blob already exists.", "BlobAlreadyExists", null));
         HttpRequest request = Request("POST", "/api/pipelines/run-twice/approve", """{"by": "alice"}""");
 
-        var (status, body) = await ExecuteAsync(await Pipelines.ApproveAsync(request, "run-twice", _h.Client.Object, CancellationToken.None), request);
+        (HttpStatusCode status, JsonElement body) = await ExecuteAsync(await Pipelines.ApproveAsync(request, "run-twice", _h.Client.Object, CancellationToken.None), request);
 
         Assert.Equal(HttpStatusCode.Conflict, status);
         Assert.Equal("bob", body.GetProperty("decision").GetProperty("by").GetString());
@@ -123,7 +123,7 @@ public sealed class HttpFunctionTests
     {
         HttpRequest request = Request("POST", "/api/pipelines", "{\"dataset\": ");
 
-        var (status, body) = await ExecuteAsync(await Pipelines.StartAsync(request, _h.Client.Object, CancellationToken.None), request);
+        (HttpStatusCode status, JsonElement body) = await ExecuteAsync(await Pipelines.StartAsync(request, _h.Client.Object, CancellationToken.None), request);
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal(400, body.GetProperty("status").GetInt32());
@@ -138,7 +138,7 @@ public sealed class HttpFunctionTests
         _h.Blob("datasets", "tickets/train.jsonl").Setup(b => b.ExistsAsync(It.IsAny<CancellationToken>())).ThrowsAsync(new AggregateException(refused, refused));
         HttpRequest request = Request("POST", "/api/pipelines", """{"dataset": {"name": "tickets"}, "baseModel": "gpt-4o-mini"}""");
 
-        var (status, body) = await ExecuteAsync(await Pipelines.StartAsync(request, _h.Client.Object, CancellationToken.None), request);
+        (HttpStatusCode status, JsonElement body) = await ExecuteAsync(await Pipelines.StartAsync(request, _h.Client.Object, CancellationToken.None), request);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Contains("could not be reached", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
@@ -152,7 +152,7 @@ public sealed class HttpFunctionTests
             Task.FromResult(new Page<OrchestrationMetadata>([Harness.Instance("run-a", OrchestrationRuntimeStatus.Running), Harness.Instance("run-a:poll", OrchestrationRuntimeStatus.Completed, PipelineNames.PollBatchOrchestrator)], null))));
         HttpRequest request = Request("GET", "/api/pipelines");
 
-        var (status, body) = await ExecuteAsync(await Pipelines.ListAsync(request, _h.Client.Object, CancellationToken.None), request);
+        (HttpStatusCode status, JsonElement body) = await ExecuteAsync(await Pipelines.ListAsync(request, _h.Client.Object, CancellationToken.None), request);
 
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(["run-a"], body.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("runId").GetString()));
@@ -162,7 +162,7 @@ public sealed class HttpFunctionTests
     public async Task Get_UnknownRun_404()
     {
         HttpRequest request = Request("GET", "/api/pipelines/nope");
-        var (status, _) = await ExecuteAsync(await Pipelines.GetAsync(request, "nope", _h.Client.Object, CancellationToken.None), request);
+        (HttpStatusCode status, JsonElement _) = await ExecuteAsync(await Pipelines.GetAsync(request, "nope", _h.Client.Object, CancellationToken.None), request);
         Assert.Equal(HttpStatusCode.NotFound, status);
     }
 
@@ -173,7 +173,7 @@ public sealed class HttpFunctionTests
             .ReturnsAsync(Harness.Instance("run-ap", OrchestrationRuntimeStatus.Running, customStatus: Status(PipelineStages.AwaitingApproval)));
         HttpRequest request = Request("POST", "/api/pipelines/run-ap/approve", """{"by": "dana", "comment": "looks good"}""");
 
-        var (status, _) = await ExecuteAsync(await Pipelines.ApproveAsync(request, "run-ap", _h.Client.Object, CancellationToken.None), request);
+        (HttpStatusCode status, JsonElement _) = await ExecuteAsync(await Pipelines.ApproveAsync(request, "run-ap", _h.Client.Object, CancellationToken.None), request);
 
         Assert.Equal(HttpStatusCode.Accepted, status);
         _h.Client.Verify(c => c.RaiseEventAsync("run-ap", PipelineNames.ApprovalEvent, It.Is<object?>(p => ((ApprovalDecision)p!).Approved && ((ApprovalDecision)p!).By == "dana"), It.IsAny<CancellationToken>()), Times.Once);
@@ -185,7 +185,7 @@ public sealed class HttpFunctionTests
         _h.Client.Setup(c => c.GetInstancesAsync("run-old", true, It.IsAny<CancellationToken>())).ReturnsAsync(Harness.Instance("run-old", OrchestrationRuntimeStatus.Completed));
         HttpRequest request = Request("POST", "/api/pipelines/run-old/reject");
 
-        var (status, _) = await ExecuteAsync(await Pipelines.RejectAsync(request, "run-old", _h.Client.Object, CancellationToken.None), request);
+        (HttpStatusCode status, JsonElement _) = await ExecuteAsync(await Pipelines.RejectAsync(request, "run-old", _h.Client.Object, CancellationToken.None), request);
 
         Assert.Equal(HttpStatusCode.Gone, status);
         _h.Client.Verify(c => c.RaiseEventAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<object?>(), It.IsAny<CancellationToken>()), Times.Never);
@@ -197,7 +197,7 @@ public sealed class HttpFunctionTests
         _h.Client.Setup(c => c.GetInstancesAsync("run-c", false, It.IsAny<CancellationToken>())).ReturnsAsync(Harness.Instance("run-c", OrchestrationRuntimeStatus.Running));
         HttpRequest request = Request("POST", "/api/pipelines/run-c/cancel", """{"reason": "wrong data"}""");
 
-        var (status, _) = await ExecuteAsync(await Pipelines.CancelAsync(request, "run-c", _h.Client.Object, CancellationToken.None), request);
+        (HttpStatusCode status, JsonElement _) = await ExecuteAsync(await Pipelines.CancelAsync(request, "run-c", _h.Client.Object, CancellationToken.None), request);
 
         Assert.Equal(HttpStatusCode.Accepted, status);
         _h.Client.Verify(c => c.RaiseEventAsync("run-c", PipelineNames.CancelEvent, It.Is<object?>(p => ((CancelRequest)p!).Reason == "wrong data"), It.IsAny<CancellationToken>()), Times.Once);
@@ -221,7 +221,7 @@ public sealed class HttpFunctionTests
             .Returns(Azure.AsyncPageable<Azure.Storage.Blobs.Models.BlobItem>.FromPages([Azure.Page<Azure.Storage.Blobs.Models.BlobItem>.FromValues(
                 [Azure.Storage.Blobs.Models.BlobsModelFactory.BlobItem("aliases/support.json"), Azure.Storage.Blobs.Models.BlobsModelFactory.BlobItem("aliases/Not-Valid.json")], null, null!)]));
         HttpRequest request = Request("GET", "/api/models");
-        var (status, body) = await ExecuteAsync(await Models.ListAsync(request, CancellationToken.None), request);
+        (HttpStatusCode status, JsonElement body) = await ExecuteAsync(await Models.ListAsync(request, CancellationToken.None), request);
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(["support"], body.GetProperty("aliases").EnumerateArray().Select(a => a.GetString()));
 
@@ -269,7 +269,7 @@ public sealed class HttpFunctionTests
         ]);
         HttpRequest request = Request("GET", "/api/pipelines/run-m/metrics");
 
-        var (code, body) = await ExecuteAsync(await Pipelines.MetricsAsync(request, "run-m", _h.Client.Object, CancellationToken.None), request);
+        (HttpStatusCode code, JsonElement body) = await ExecuteAsync(await Pipelines.MetricsAsync(request, "run-m", _h.Client.Object, CancellationToken.None), request);
 
         Assert.Equal(HttpStatusCode.OK, code);
         Assert.Equal([1, 2], body.GetProperty("points").EnumerateArray().Select(p => p.GetProperty("step").GetInt32()));
@@ -298,7 +298,7 @@ public sealed class HttpFunctionTests
     {
         HttpRequest request = Request("GET", "/api/health");
         var client = new Mock<DurableTaskClient>("BindingHub");
-        var (status, body) = await ExecuteAsync(new HealthFunction().Run(request, client.Object), request);
+        (HttpStatusCode status, JsonElement body) = await ExecuteAsync(new HealthFunction().Run(request, client.Object), request);
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("BindingHub", body.GetProperty("taskHub").GetString());
     }

@@ -25,7 +25,7 @@ public sealed class InfraTests
         string output = Path.Combine(Path.GetTempPath(), $"fto-main-{Guid.NewGuid():N}.json");
         try
         {
-            var (exit, log) = await ProcessRunner.RunAsync(Bicep, ["build", Path.Combine(Repo.Root, "infra", "main.bicep"), "--outfile", output], Repo.Root, TimeSpan.FromMinutes(3));
+            (int exit, string? log) = await ProcessRunner.RunAsync(Bicep, ["build", Path.Combine(Repo.Root, "infra", "main.bicep"), "--outfile", output], Repo.Root, TimeSpan.FromMinutes(3));
             Assert.True(exit == 0, log);
             Assert.True(string.IsNullOrWhiteSpace(log), "bicep build reported:\n" + log);
             string arm = File.ReadAllText(output);
@@ -51,7 +51,7 @@ public sealed class InfraTests
     {
         foreach (string file in Directory.GetFiles(Path.Combine(Repo.Root, "infra"), "*.bicep", SearchOption.AllDirectories))
         {
-            var (exit, log) = await ProcessRunner.RunAsync(Bicep, ["lint", file], Repo.Root, TimeSpan.FromMinutes(3));
+            (int exit, string? log) = await ProcessRunner.RunAsync(Bicep, ["lint", file], Repo.Root, TimeSpan.FromMinutes(3));
             Assert.True(exit == 0 && string.IsNullOrWhiteSpace(log), $"bicep lint {file}:\n{log}");
         }
     }

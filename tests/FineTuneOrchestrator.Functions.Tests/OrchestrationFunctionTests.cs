@@ -33,7 +33,7 @@ public sealed class OrchestrationFunctionTests
         context.Setup(c => c.CallActivityAsync<string>(It.Is<TaskName>(n => n.Name == WriteResultActivity.Name), It.IsAny<object?>(), It.IsAny<TaskOptions?>()))
             .ReturnsAsync("runs/run-1/result.json");
 
-        var e = await Assert.ThrowsAsync<PipelineFailedException>(() => _functions.FineTunePipeline(context.Object, _harness.Context()));
+        PipelineFailedException e = await Assert.ThrowsAsync<PipelineFailedException>(() => _functions.FineTunePipeline(context.Object, _harness.Context()));
 
         Assert.Contains("Unknown base model 'no-such-model'", e.Message, StringComparison.Ordinal);
         context.Verify(c => c.CallActivityAsync<string>(It.Is<TaskName>(n => n.Name == WriteResultActivity.Name), It.Is<object?>(i => ((WriteResultInput)i!).Result.Outcome == PipelineOutcomes.Failed), It.IsAny<TaskOptions?>()), Times.Once);

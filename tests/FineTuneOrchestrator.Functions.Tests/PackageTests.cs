@@ -34,7 +34,7 @@ public sealed class PackageTests
             if (published is null)
             {
                 string project = Path.Combine(Repo.Root, "src", "FineTuneOrchestrator.Functions", "FineTuneOrchestrator.Functions.csproj");
-                var (exit, log) = await ProcessRunner.RunAsync("dotnet", ["publish", project, "-c", "Release", "-o", output, "-nologo", "-v", "quiet"], Repo.Root, TimeSpan.FromMinutes(8));
+                (int exit, string? log) = await ProcessRunner.RunAsync("dotnet", ["publish", project, "-c", "Release", "-o", output, "-nologo", "-v", "quiet"], Repo.Root, TimeSpan.FromMinutes(8));
                 Assert.True(exit == 0, log);
             }
 
@@ -43,11 +43,11 @@ public sealed class PackageTests
                 Assert.True(File.Exists(Path.Combine(output, file)), $"{file} is missing from the package");
             }
 
-            using JsonDocument worker = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "worker.config.json")));
+            using var worker = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "worker.config.json")));
             Assert.Equal("dotnet", worker.RootElement.GetProperty("description").GetProperty("defaultExecutablePath").GetString());
             Assert.Equal("FineTuneOrchestrator.Functions.dll", worker.RootElement.GetProperty("description").GetProperty("defaultWorkerPath").GetString());
 
-            using JsonDocument extensions = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "extensions.json")));
+            using var extensions = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "extensions.json")));
             var hintPaths = extensions.RootElement.GetProperty("extensions").EnumerateArray().Select(e => e.GetProperty("hintPath").GetString()!).ToList();
             Assert.Contains(hintPaths, h => h.EndsWith("Microsoft.Azure.WebJobs.Extensions.DurableTask.dll", StringComparison.Ordinal));
             Assert.Contains(hintPaths, h => h.EndsWith("Microsoft.Azure.WebJobs.Extensions.Storage.Blobs.dll", StringComparison.Ordinal));
@@ -65,7 +65,7 @@ public sealed class PackageTests
                 Assert.False(File.Exists(Path.Combine(output, absent)), $"{absent} is in the worker's package");
             }
 
-            using JsonDocument metadata = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "functions.metadata")));
+            using var metadata = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "functions.metadata")));
             Assert.Equal(File.ReadAllText(Path.Combine(Repo.FunctionsOutput, "functions.metadata")), File.ReadAllText(Path.Combine(output, "functions.metadata")));
             Assert.True(metadata.RootElement.GetArrayLength() >= 30);
 

@@ -14,7 +14,7 @@ internal static class ProcessRunner
             psi.ArgumentList.Add(a);
         }
 
-        using var process = Process.Start(psi)!;
+        using Process process = Process.Start(psi)!;
         var output = new StringBuilder();
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };

@@ -37,7 +37,7 @@ public sealed class TriggerFunctionTests
             .ThrowsAsync(new BlobDropRejectedException("tickets/finetune.json: baseModel: Unknown base model 'x'."));
         var trigger = new DatasetBlobTrigger(handler.Object, NullLogger<DatasetBlobTrigger>.Instance);
 
-        var e = await Assert.ThrowsAsync<BlobDropRejectedException>(() => trigger.RunAsync(_h.Blob("datasets", "tickets/train.jsonl").Object, _h.Client.Object, CancellationToken.None));
+        BlobDropRejectedException e = await Assert.ThrowsAsync<BlobDropRejectedException>(() => trigger.RunAsync(_h.Blob("datasets", "tickets/train.jsonl").Object, _h.Client.Object, CancellationToken.None));
         Assert.Contains("Unknown base model", e.Message, StringComparison.Ordinal);
     }
 }

@@ -1,6 +1,9 @@
+using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Azure;
+using Azure.Storage.Blobs.Models;
 using FineTuneOrchestrator.Api.Pipelines;
 using FineTuneOrchestrator.Host.Triggers;
 using FineTuneOrchestrator.Testing;
@@ -22,7 +25,7 @@ public sealed class PipelineEndToEndTests(E2EWorld world)
         config.Remove("dataset"); // the trigger fills in the dataset and its version
         await AppDeployment.UploadAsync(world.Deployment.Datasets, $"{name}/finetune.json", config.ToJsonString());
         await Tickets.UploadAsync(world.Deployment.Datasets, name);
-        var train = (await world.Deployment.Datasets.GetBlobClient($"{name}/train.jsonl").GetPropertiesAsync()).Value;
+        BlobProperties train = (await world.Deployment.Datasets.GetBlobClient($"{name}/train.jsonl").GetPropertiesAsync()).Value;
         string runId = PipelineBlobDropHandler.RunIdFor(BlobDrop.TryCreate($"{world.Deployment.Prefix}-datasets", $"{name}/train.jsonl", train.ETag.ToString(), "train.jsonl")!);
 
         JsonElement done = await Runs.WaitAsync(_client, runId);
@@ -60,7 +63,7 @@ public sealed class PipelineEndToEndTests(E2EWorld world)
                 psi.ArgumentList.Add(a);
             }
 
-            using var node = System.Diagnostics.Process.Start(psi)!;
+            using Process node = System.Diagnostics.Process.Start(psi)!;
             Task<string> stdout = node.StandardOutput.ReadToEndAsync(), stderr = node.StandardError.ReadToEndAsync();
             Assert.True(node.WaitForExit(60_000), "the upload did not finish in 60 s");
             Assert.True(node.ExitCode == 0, await stderr);
@@ -123,7 +126,7 @@ public sealed class PipelineEndToEndTests(E2EWorld world)
         string report = done.Str("reportBlob")!;
         Assert.False(string.IsNullOrEmpty(report), Runs.Describe(done));
         int slash = report.IndexOf('/', StringComparison.Ordinal);
-        var blob = await Azurite.Blobs.GetBlobContainerClient(report[..slash]).GetBlobClient(report[(slash + 1)..]).DownloadContentAsync();
+        Response<BlobDownloadResult> blob = await Azurite.Blobs.GetBlobContainerClient(report[..slash]).GetBlobClient(report[(slash + 1)..]).DownloadContentAsync();
         string reportText = blob.Value.Content.ToString();
         Assert.Contains("\"line\"", reportText, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(filesBefore, await world.SimulatorFileCountAsync());

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Azure.Storage.Blobs.Models;
 using FineTuneOrchestrator.Api.Pipelines;
 using FineTuneOrchestrator.Testing;
 
@@ -62,7 +63,7 @@ public sealed class RestartTests(E2EWorld world)
                 config.Remove("dataset");
                 await AppDeployment.UploadAsync(deployment.Datasets, $"{name}/finetune.json", config.ToJsonString());
                 await Tickets.UploadAsync(deployment.Datasets, name);
-                var train = (await deployment.Datasets.GetBlobClient($"{name}/train.jsonl").GetPropertiesAsync()).Value;
+                BlobProperties train = (await deployment.Datasets.GetBlobClient($"{name}/train.jsonl").GetPropertiesAsync()).Value;
                 dropped.Add(PipelineBlobDropHandler.RunIdFor(BlobDrop.TryCreate(deployment.Datasets.Name, $"{name}/train.jsonl", train.ETag.ToString(), "train.jsonl")!));
             }
 

@@ -139,8 +139,8 @@ public sealed class RunBoundaryTests(E2EWorld world)
             return (r.StatusCode, (await Runs.JsonAsync(r)).Str("detail")!);
         }
 
-        var existing = await Start("probe");
-        var missing = await Start("no-such-dataset");
+        (HttpStatusCode Status, string Detail) existing = await Start("probe");
+        (HttpStatusCode Status, string Detail) missing = await Start("no-such-dataset");
 
         Assert.Equal(HttpStatusCode.BadRequest, existing.Status);
         Assert.Contains("not a datasets container", existing.Detail, StringComparison.Ordinal);

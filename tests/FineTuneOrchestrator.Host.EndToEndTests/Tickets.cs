@@ -35,7 +35,7 @@ internal static class Tickets
         var sb = new StringBuilder();
         for (int i = 0; i < count; i++)
         {
-            var (category, priority, texts) = Templates[i % Templates.Length];
+            (string? category, string? priority, string[]? texts) = Templates[i % Templates.Length];
             string product = Products[(i / Templates.Length + offset) % Products.Length];
             string text = string.Format(System.Globalization.CultureInfo.InvariantCulture, texts[(i / (Templates.Length * Products.Length) + offset) % texts.Length], product) + $" (ref {1000 + i + (offset * 7919)})";
             string answer = JsonSerializer.Serialize(new { category = relabel?.Invoke(category) ?? category, priority });

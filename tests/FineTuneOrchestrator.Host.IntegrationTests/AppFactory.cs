@@ -79,7 +79,7 @@ internal static class Api
     public static async Task<JsonElement> JsonAsync(HttpResponseMessage response)
     {
         string text = await response.Content.ReadAsStringAsync();
-        using JsonDocument doc = JsonDocument.Parse(text);
+        using var doc = JsonDocument.Parse(text);
         return doc.RootElement.Clone();
     }
 
@@ -111,7 +111,7 @@ internal static class Api
         string body = await response.Content.ReadAsStringAsync();
         Assert.True(status == response.StatusCode, $"Expected {status}, got {(int)response.StatusCode}: {body}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        using JsonDocument doc = JsonDocument.Parse(body);
+        using var doc = JsonDocument.Parse(body);
         Assert.Equal((int)status, doc.RootElement.GetProperty("status").GetInt32());
         Assert.True(doc.RootElement.TryGetProperty("title", out _));
         if (field is not null)

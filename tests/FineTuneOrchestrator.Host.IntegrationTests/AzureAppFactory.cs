@@ -34,7 +34,7 @@ public sealed class AzureAppFactory : PipelineAppFactory
     public static async Task<AzureAppFactory> StartAsync(params (string Key, string Value)[] settings)
     {
         // Retirement is what these tests move on purpose (POST /_simulator/models/{model}/retirement); the calendar must not.
-        var simulator = await TestSimulator.StartAsync(new SimulatorSetup(ApiKey) { Seed = 5, PerfectLearner = true });
+        TestSimulator simulator = await TestSimulator.StartAsync(new SimulatorSetup(ApiKey) { Seed = 5, PerfectLearner = true });
         var factory = new AzureAppFactory(simulator, settings);
         _ = factory.Server; // start the host now, with the simulator's address in its settings
         return factory;
@@ -45,7 +45,7 @@ public sealed class AzureAppFactory : PipelineAppFactory
         get
         {
             IDictionary<string, string?> settings = base.Settings;
-            var azure = TestSettings.Merge(TestSettings.AzureProvider(Simulator.BaseAddress, Account), new Dictionary<string, string?>
+            Dictionary<string, string?> azure = TestSettings.Merge(TestSettings.AzureProvider(Simulator.BaseAddress, Account), new Dictionary<string, string?>
             {
                 ["FineTuning:Provider:ApiKey"] = ApiKey,
                 ["FineTuning:Provider:MaxRetries"] = "2",
@@ -55,7 +55,7 @@ public sealed class AzureAppFactory : PipelineAppFactory
                 ["FineTune:Pipeline:EvaluationNotReadyWait"] = "00:00:05",
                 ["FineTune:Lifecycle:Enabled"] = "false",
             });
-            foreach (var (key, value) in azure.Concat(_extra.Select(e => KeyValuePair.Create(e.Key, (string?)e.Value))))
+            foreach ((string? key, string? value) in azure.Concat(_extra.Select(e => KeyValuePair.Create(e.Key, (string?)e.Value))))
             {
                 settings[key] = value;
             }
@@ -67,12 +67,12 @@ public sealed class AzureAppFactory : PipelineAppFactory
     /// <summary>Trains a model directly at the provider (no pipeline run) and returns its name.</summary>
     public async Task<string> TrainAsync(string runId, string suffix)
     {
-        var lines = Enumerable.Range(0, 12).Select(i =>
+        IEnumerable<string> lines = Enumerable.Range(0, 12).Select(i =>
             $$"""{"messages":[{"role":"user","content":"Ticket {{i}} about {{suffix}}"},{"role":"assistant","content":"{\"category\":\"{{suffix}}\"}"}]}""");
         using var content = new MemoryStream(Encoding.UTF8.GetBytes(string.Join("\n", lines) + "\n"));
-        var file = await Provider.UploadFileAsync(content, "train.jsonl", FilePurpose.FineTune, null, CancellationToken.None);
+        ProviderFile file = await Provider.UploadFileAsync(content, "train.jsonl", FilePurpose.FineTune, null, CancellationToken.None);
         await Provider.WaitForFileProcessedAsync(file.Id, TimeSpan.FromSeconds(30), CancellationToken.None);
-        var job = await Provider.CreateJobOnceAsync(new JobRequest { RunId = runId, Model = "gpt-4o-mini", TrainingFileId = file.Id, Suffix = suffix }, CancellationToken.None);
+        ProviderJob job = await Provider.CreateJobOnceAsync(new JobRequest { RunId = runId, Model = "gpt-4o-mini", TrainingFileId = file.Id, Suffix = suffix }, CancellationToken.None);
         for (int i = 0; i < 600 && !job.IsTerminal; i++)
         {
             await Task.Delay(50);
@@ -89,8 +89,8 @@ public sealed class AzureAppFactory : PipelineAppFactory
     /// <summary>The ARM deployment named <paramref name="name"/> (null when it does not exist), read as a script would.</summary>
     public async Task<JsonElement?> ArmDeploymentAsync(string name)
     {
-        using var http = SimulatorHttp();
-        var response = await http.GetAsync(Account.DeploymentsPath(name, "2025-09-01"));
+        using HttpClient http = SimulatorHttp();
+        HttpResponseMessage response = await http.GetAsync(Account.DeploymentsPath(name, "2025-09-01"));
         if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
         {
             return null;
@@ -103,13 +103,13 @@ public sealed class AzureAppFactory : PipelineAppFactory
     /// <summary>Sets when a base model stops taking fine-tuning jobs and stops serving (the simulator's control endpoint).</summary>
     public async Task SetRetirementAsync(string model, DateTimeOffset? inference, DateTimeOffset? fineTune)
     {
-        using var http = SimulatorHttp();
+        using HttpClient http = SimulatorHttp();
         string body = JsonSerializer.Serialize(new
         {
             inference = inference?.ToString("o", CultureInfo.InvariantCulture),
             fineTune = fineTune?.ToString("o", CultureInfo.InvariantCulture),
         });
-        var response = await http.PostAsync($"_simulator/models/{model}/retirement", new StringContent(body, Encoding.UTF8, "application/json"));
+        HttpResponseMessage response = await http.PostAsync($"_simulator/models/{model}/retirement", new StringContent(body, Encoding.UTF8, "application/json"));
         response.EnsureSuccessStatusCode();
     }
 

@@ -22,18 +22,18 @@ public sealed class AzureLifecycleTests
     [Fact]
     public async Task PromoteThenRollback_AzureAlias_TheAliasDeploymentServesTheRegistrysModel()
     {
-        await using var app = await AzureAppFactory.StartAsync();
+        await using AzureAppFactory app = await AzureAppFactory.StartAsync();
         string a = await app.TrainAsync("direct-a", "billing");
         string b = await app.TrainAsync("direct-b", "shipping");
-        using var admin = app.CreateClient(AppFactory.MasterKey);
+        using HttpClient admin = app.CreateClient(AppFactory.MasterKey);
 
-        var promotedA = await admin.PostAsJsonAsync("/api/models/support/promote", new { model = a, provider = "AzureOpenAI" });
-        var servedAfterA = await ServedModelAsync(app, "support");
-        var promotedB = await admin.PostAsJsonAsync("/api/models/support/promote", new { model = b, provider = "AzureOpenAI" });
-        var servedAfterB = await ServedModelAsync(app, "support");
-        var rolledBack = await admin.PostAsync("/api/models/support/rollback", null);
-        var servedAfterRollback = await ServedModelAsync(app, "support");
-        var alias = await app.Services.GetRequiredService<ModelRegistry>().GetAsync("support");
+        HttpResponseMessage promotedA = await admin.PostAsJsonAsync("/api/models/support/promote", new { model = a, provider = "AzureOpenAI" });
+        (string? Arm, string Chat) servedAfterA = await ServedModelAsync(app, "support");
+        HttpResponseMessage promotedB = await admin.PostAsJsonAsync("/api/models/support/promote", new { model = b, provider = "AzureOpenAI" });
+        (string? Arm, string Chat) servedAfterB = await ServedModelAsync(app, "support");
+        HttpResponseMessage rolledBack = await admin.PostAsync("/api/models/support/rollback", null);
+        (string? Arm, string Chat) servedAfterRollback = await ServedModelAsync(app, "support");
+        ModelAlias? alias = await app.Services.GetRequiredService<ModelRegistry>().GetAsync("support");
 
         Assert.Equal(HttpStatusCode.OK, promotedA.StatusCode);
         Assert.Equal(HttpStatusCode.OK, promotedB.StatusCode);
@@ -49,14 +49,14 @@ public sealed class AzureLifecycleTests
     [Fact]
     public async Task Promote_OlderVersionAfterRollback_TheDeploymentFollows()
     {
-        await using var app = await AzureAppFactory.StartAsync();
+        await using AzureAppFactory app = await AzureAppFactory.StartAsync();
         string a = await app.TrainAsync("direct-older-a", "billing");
         string b = await app.TrainAsync("direct-older-b", "shipping");
-        using var admin = app.CreateClient(AppFactory.MasterKey);
+        using HttpClient admin = app.CreateClient(AppFactory.MasterKey);
         await PromoteAsync(admin, a);
         await PromoteAsync(admin, b);
 
-        var older = await admin.PostAsJsonAsync("/api/models/support/promote", new { model = a, provider = "AzureOpenAI", runId = "direct-older-a" });
+        HttpResponseMessage older = await admin.PostAsJsonAsync("/api/models/support/promote", new { model = a, provider = "AzureOpenAI", runId = "direct-older-a" });
 
         Assert.Equal(HttpStatusCode.OK, older.StatusCode);
         Assert.Equal((a, a), await ServedModelAsync(app, "support"));
@@ -65,15 +65,15 @@ public sealed class AzureLifecycleTests
     [Fact]
     public async Task Promote_ModelAzureCannotDeploy_502AndTheAliasIsUnchanged()
     {
-        await using var app = await AzureAppFactory.StartAsync();
+        await using AzureAppFactory app = await AzureAppFactory.StartAsync();
         string a = await app.TrainAsync("direct-c", "billing");
-        using var admin = app.CreateClient(AppFactory.MasterKey);
+        using HttpClient admin = app.CreateClient(AppFactory.MasterKey);
         await PromoteAsync(admin, a);
         const string missing = "gpt-4o-mini-2024-07-18.ft-00000000000000000000000000000000";
 
-        var refused = await admin.PostAsJsonAsync("/api/models/support/promote", new { model = missing, provider = "AzureOpenAI" });
+        HttpResponseMessage refused = await admin.PostAsJsonAsync("/api/models/support/promote", new { model = missing, provider = "AzureOpenAI" });
         using var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync());
-        var alias = await app.Services.GetRequiredService<ModelRegistry>().GetAsync("support");
+        ModelAlias? alias = await app.Services.GetRequiredService<ModelRegistry>().GetAsync("support");
 
         Assert.Equal(HttpStatusCode.BadGateway, refused.StatusCode);
         Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
@@ -88,23 +88,23 @@ public sealed class AzureLifecycleTests
     [Fact]
     public async Task Sweep_AliasDeploymentDeletedByAzure_IsRedeployedAndRecorded()
     {
-        await using var app = await AzureAppFactory.StartAsync();
+        await using AzureAppFactory app = await AzureAppFactory.StartAsync();
         string a = await app.TrainAsync("direct-d", "billing");
-        using var admin = app.CreateClient(AppFactory.MasterKey);
+        using HttpClient admin = app.CreateClient(AppFactory.MasterKey);
         await PromoteAsync(admin, a);
         // What Azure does to a fine-tuned deployment after 15 days without calls.
         Assert.True(await app.Provider.RemoveDeploymentAsync("support", CancellationToken.None));
         Assert.Null(await app.ArmDeploymentAsync("support"));
 
-        var swept = await admin.PostAsync("/api/lifecycle/sweep", null);
-        var report = await swept.Content.ReadFromJsonAsync<LifecycleReport>();
-        var alias = await app.Services.GetRequiredService<ModelRegistry>().GetAsync("support");
-        var again = await (await admin.PostAsync("/api/lifecycle/sweep", null)).Content.ReadFromJsonAsync<LifecycleReport>();
+        HttpResponseMessage swept = await admin.PostAsync("/api/lifecycle/sweep", null);
+        LifecycleReport? report = await swept.Content.ReadFromJsonAsync<LifecycleReport>();
+        ModelAlias? alias = await app.Services.GetRequiredService<ModelRegistry>().GetAsync("support");
+        LifecycleReport? again = await (await admin.PostAsync("/api/lifecycle/sweep", null)).Content.ReadFromJsonAsync<LifecycleReport>();
 
         Assert.Equal(HttpStatusCode.OK, swept.StatusCode);
         Assert.Equal(["redeployed"], Assert.Single(report!.Aliases).Actions);
         Assert.Equal((a, a), await ServedModelAsync(app, "support"));
-        var redeployed = Assert.Single(alias!.Lifecycle!.Events, e => e.Kind == "redeployed");
+        LifecycleEvent redeployed = Assert.Single(alias!.Lifecycle!.Events, e => e.Kind == "redeployed");
         Assert.Contains("no longer existed", redeployed.Detail, StringComparison.Ordinal);
         Assert.Empty(Assert.Single(again!.Aliases).Actions);
     }
@@ -112,27 +112,27 @@ public sealed class AzureLifecycleTests
     [Fact]
     public async Task Sweep_BaseRetiresInsideTheWindow_StartsExactlyOneRetrainingRunOnTheSuccessor()
     {
-        await using var app = await AzureAppFactory.StartAsync(("FineTune:Lifecycle:Successors:gpt-4o-mini-2024-07-18", "gpt-4.1-mini-2025-04-14"));
-        using var admin = app.CreateClient(AppFactory.MasterKey);
-        using var reader = app.CreateClient(AppFactory.FunctionKey);
+        await using AzureAppFactory app = await AzureAppFactory.StartAsync(("FineTune:Lifecycle:Successors:gpt-4o-mini-2024-07-18", "gpt-4.1-mini-2025-04-14"));
+        using HttpClient admin = app.CreateClient(AppFactory.MasterKey);
+        using HttpClient reader = app.CreateClient(AppFactory.FunctionKey);
         string runId = await RunToPromotionAsync(app, "tickets", new { });
         string model = (await app.Services.GetRequiredService<ModelRegistry>().GetAsync("support"))!.Current.Model;
         DateTimeOffset retires = DateTimeOffset.UtcNow.AddDays(20);
         await app.SetRetirementAsync("gpt-4o-mini-2024-07-18", retires, retires);
 
         // Two at once (one takes the lock, the other is told so), then a third later: still one re-training run.
-        var concurrent = await Task.WhenAll(admin.PostAsync("/api/lifecycle/sweep", null), admin.PostAsync("/api/lifecycle/sweep", null));
-        var later = await admin.PostAsync("/api/lifecycle/sweep", null);
-        var client = app.Services.GetRequiredService<DurableTaskClient>();
+        HttpResponseMessage[] concurrent = await Task.WhenAll(admin.PostAsync("/api/lifecycle/sweep", null), admin.PostAsync("/api/lifecycle/sweep", null));
+        HttpResponseMessage later = await admin.PostAsync("/api/lifecycle/sweep", null);
+        DurableTaskClient client = app.Services.GetRequiredService<DurableTaskClient>();
         var retrains = new List<string>();
-        await foreach (var instance in client.GetAllInstancesAsync(new OrchestrationQuery { InstanceIdPrefix = "retrain-" }))
+        await foreach (OrchestrationMetadata instance in client.GetAllInstancesAsync(new OrchestrationQuery { InstanceIdPrefix = "retrain-" }))
         {
             retrains.Add(instance.InstanceId);
         }
 
         using var shown = JsonDocument.Parse(await reader.GetStringAsync("/api/models/support"));
         string expected = LifecycleSweep.RetrainRunId("support", model, "gpt-4.1-mini-2025-04-14");
-        var retrain = await client.GetInstanceAsync(expected, getInputsAndOutputs: true);
+        OrchestrationMetadata? retrain = await client.GetInstanceAsync(expected, getInputsAndOutputs: true);
 
         Assert.Contains(concurrent, r => r.StatusCode == HttpStatusCode.OK);
         Assert.All(concurrent, r => Assert.True(r.StatusCode is HttpStatusCode.OK or HttpStatusCode.Conflict, r.StatusCode.ToString()));
@@ -142,7 +142,7 @@ public sealed class AzureLifecycleTests
         Assert.Equal("gpt-4.1-mini-2025-04-14", input.RootElement.GetProperty("baseModel").GetString());
         Assert.Equal("support", input.RootElement.GetProperty("alias").GetString());
         Assert.Equal("tickets", input.RootElement.GetProperty("dataset").GetProperty("name").GetString());
-        var lifecycle = shown.RootElement.GetProperty("lifecycle");
+        JsonElement lifecycle = shown.RootElement.GetProperty("lifecycle");
         Assert.Equal(expected, lifecycle.GetProperty("retrainRunId").GetString());
         Assert.Equal("gpt-4.1-mini-2025-04-14", lifecycle.GetProperty("successorBaseModel").GetString());
         Assert.Equal(retires.ToUnixTimeSeconds(), lifecycle.GetProperty("retiresAt").GetDateTimeOffset().ToUnixTimeSeconds());
@@ -155,17 +155,17 @@ public sealed class AzureLifecycleTests
     [Fact]
     public async Task Sweep_BaseRetiringWithoutASuccessor_RecordsItOnceAndStartsNothing()
     {
-        await using var app = await AzureAppFactory.StartAsync();
+        await using AzureAppFactory app = await AzureAppFactory.StartAsync();
         string a = await app.TrainAsync("direct-e", "billing");
-        using var admin = app.CreateClient(AppFactory.MasterKey);
+        using HttpClient admin = app.CreateClient(AppFactory.MasterKey);
         await PromoteAsync(admin, a);
         await app.SetRetirementAsync("gpt-4o-mini-2024-07-18", DateTimeOffset.UtcNow.AddDays(5), null);
 
         (await admin.PostAsync("/api/lifecycle/sweep", null)).EnsureSuccessStatusCode();
         (await admin.PostAsync("/api/lifecycle/sweep", null)).EnsureSuccessStatusCode();
-        var alias = await app.Services.GetRequiredService<ModelRegistry>().GetAsync("support");
+        ModelAlias? alias = await app.Services.GetRequiredService<ModelRegistry>().GetAsync("support");
 
-        var missing = Assert.Single(alias!.Lifecycle!.Events);
+        LifecycleEvent missing = Assert.Single(alias!.Lifecycle!.Events);
         Assert.Equal("no-successor", missing.Kind);
         Assert.Contains("FineTune:Lifecycle:Successors:gpt-4o-mini-2024-07-18", missing.Detail, StringComparison.Ordinal);
         Assert.Null(alias.Lifecycle.RetrainRunId);
@@ -174,19 +174,19 @@ public sealed class AzureLifecycleTests
     [Fact]
     public async Task Start_FromAliasReference_TrainsOnTheAliasCurrentModelAndRecordsTheLineage()
     {
-        await using var app = await AzureAppFactory.StartAsync();
+        await using AzureAppFactory app = await AzureAppFactory.StartAsync();
         await RunToPromotionAsync(app, "tickets", new { });
-        var registry = app.Services.GetRequiredService<ModelRegistry>();
+        ModelRegistry registry = app.Services.GetRequiredService<ModelRegistry>();
         string parent = (await registry.GetAsync("support"))!.Current.Model;
 
         string child = await RunToPromotionAsync(app, "tickets", new { baseModel = "alias:support", suffix = "refresh" });
-        using var reader = app.CreateClient(AppFactory.FunctionKey);
+        using HttpClient reader = app.CreateClient(AppFactory.FunctionKey);
         using var summary = JsonDocument.Parse(await reader.GetStringAsync($"/api/pipelines/{child}"));
-        var alias = await registry.GetAsync("support");
-        var job = summary.RootElement.GetProperty("job");
+        ModelAlias? alias = await registry.GetAsync("support");
+        JsonElement job = summary.RootElement.GetProperty("job");
 
         Assert.Equal(parent, summary.RootElement.GetProperty("baseModel").GetString());
-        var lineage = summary.RootElement.GetProperty("lineage");
+        JsonElement lineage = summary.RootElement.GetProperty("lineage");
         Assert.Equal(("support", parent, "gpt-4o-mini-2024-07-18"), (lineage.GetProperty("parentAlias").GetString(), lineage.GetProperty("parentModel").GetString(), lineage.GetProperty("rootBaseModel").GetString()));
         // The simulator built the new model on the alias's model: Azure names a fine-tune of a fine-tune after the root base.
         string trained = job.GetProperty("fineTunedModel").GetString()!;
@@ -195,7 +195,7 @@ public sealed class AzureLifecycleTests
         Assert.Equal(trained, alias!.Current.Model);
         Assert.Equal((parent, "gpt-4o-mini-2024-07-18"), (alias.Current.BaseModel, alias.Current.RootBaseModel));
         Assert.Equal(parent, alias.History[0].Model);
-        using var http = app.SimulatorHttp();
+        using HttpClient http = app.SimulatorHttp();
         using var providerJob = JsonDocument.Parse(await http.GetStringAsync($"openai/v1/fine_tuning/jobs/{job.GetProperty("id").GetString()}"));
         Assert.Equal(parent, providerJob.RootElement.GetProperty("model").GetString());
     }
@@ -203,13 +203,13 @@ public sealed class AzureLifecycleTests
     [Fact]
     public async Task Start_BaseWhoseFineTuningEnded_400NamingTheDate()
     {
-        await using var app = await AzureAppFactory.StartAsync();
+        await using AzureAppFactory app = await AzureAppFactory.StartAsync();
         DateTimeOffset ended = DateTimeOffset.UtcNow.AddDays(-3);
         await app.SetRetirementAsync("gpt-4o-mini-2024-07-18", DateTimeOffset.UtcNow.AddDays(60), ended);
         await UploadTicketsAsync(app, "tickets");
-        using var client = app.CreateClient(AppFactory.FunctionKey);
+        using HttpClient client = app.CreateClient(AppFactory.FunctionKey);
 
-        var refused = await client.PostAsJsonAsync("/api/pipelines", RunConfig("tickets", new { }));
+        HttpResponseMessage refused = await client.PostAsJsonAsync("/api/pipelines", RunConfig("tickets", new { }));
         using var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync());
 
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
@@ -221,15 +221,15 @@ public sealed class AzureLifecycleTests
     [Fact]
     public async Task Start_TrainingTypes_CheckedPerModelAndSentToAzure()
     {
-        await using var app = await AzureAppFactory.StartAsync();
+        await using AzureAppFactory app = await AzureAppFactory.StartAsync();
         await UploadTicketsAsync(app, "tickets");
-        using var client = app.CreateClient(AppFactory.FunctionKey);
+        using HttpClient client = app.CreateClient(AppFactory.FunctionKey);
 
-        var developerOnMini = await client.PostAsJsonAsync("/api/pipelines", RunConfig("tickets", new { trainingType = "Developer" }));
-        var unknown = await client.PostAsJsonAsync("/api/pipelines", RunConfig("tickets", new { trainingType = "Spot" }));
+        HttpResponseMessage developerOnMini = await client.PostAsJsonAsync("/api/pipelines", RunConfig("tickets", new { trainingType = "Developer" }));
+        HttpResponseMessage unknown = await client.PostAsJsonAsync("/api/pipelines", RunConfig("tickets", new { trainingType = "Spot" }));
         string runId = await RunToPromotionAsync(app, "tickets", new { baseModel = "gpt-4.1-mini", trainingType = "Developer" });
         using var summary = JsonDocument.Parse(await client.GetStringAsync($"/api/pipelines/{runId}"));
-        using var http = app.SimulatorHttp();
+        using HttpClient http = app.SimulatorHttp();
         using var job = JsonDocument.Parse(await http.GetStringAsync($"openai/v1/fine_tuning/jobs/{summary.RootElement.GetProperty("job").GetProperty("id").GetString()}"));
 
         Assert.Equal(HttpStatusCode.BadRequest, developerOnMini.StatusCode);
@@ -245,12 +245,12 @@ public sealed class AzureLifecycleTests
     /// <summary>What the alias's deployment serves: the model ARM reports, and the model a chat call by its name answers with.</summary>
     private static async Task<(string? Arm, string Chat)> ServedModelAsync(AzureAppFactory app, string deployment)
     {
-        var arm = await app.ArmDeploymentAsync(deployment);
+        JsonElement? arm = await app.ArmDeploymentAsync(deployment);
         var request = new System.Text.Json.Nodes.JsonObject
         {
             ["messages"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["role"] = "user", ["content"] = "Ticket 1 about billing" }),
         };
-        var answer = await app.Provider.SendChatAsync(deployment, request, CancellationToken.None);
+        ChatCompletionResult answer = await app.Provider.SendChatAsync(deployment, request, CancellationToken.None);
         return (arm?.GetProperty("properties").GetProperty("model").GetProperty("name").GetString(), answer.Model);
     }
 
@@ -271,7 +271,7 @@ public sealed class AzureLifecycleTests
             ["gates"] = new { maxPValue = 1, minImprovementOverBaseline = -1 },
             ["polling"] = new { minIntervalSeconds = 0.2, maxIntervalSeconds = 0.5 },
         };
-        foreach (var property in JsonSerializer.SerializeToElement(overrides).EnumerateObject())
+        foreach (JsonProperty property in JsonSerializer.SerializeToElement(overrides).EnumerateObject())
         {
             config[property.Name] = property.Value;
         }
@@ -296,8 +296,8 @@ public sealed class AzureLifecycleTests
             await UploadTicketsAsync(app, dataset);
         }
 
-        using var client = app.CreateClient(AppFactory.FunctionKey);
-        var started = await client.PostAsJsonAsync("/api/pipelines", RunConfig(dataset, overrides));
+        using HttpClient client = app.CreateClient(AppFactory.FunctionKey);
+        HttpResponseMessage started = await client.PostAsJsonAsync("/api/pipelines", RunConfig(dataset, overrides));
         string body = await started.Content.ReadAsStringAsync();
         Assert.True(started.StatusCode == HttpStatusCode.Accepted, body);
         string runId = JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
@@ -307,7 +307,7 @@ public sealed class AzureLifecycleTests
             string status = summary.RootElement.GetProperty("runtimeStatus").GetString()!;
             if (status is not ("Running" or "Pending"))
             {
-                Assert.True(summary.RootElement.TryGetProperty("outcome", out var outcome) && outcome.GetString() == "Promoted", summary.RootElement.GetRawText());
+                Assert.True(summary.RootElement.TryGetProperty("outcome", out JsonElement outcome) && outcome.GetString() == "Promoted", summary.RootElement.GetRawText());
                 return runId;
             }
 

@@ -148,7 +148,7 @@ public sealed class BadInputTests(AppFactory factory) : IClassFixture<AppFactory
     {
         // A proxy that does not normalise could forward dot segments; the server refuses them as instance IDs.
         int before = await CountAsync();
-        var context = await factory.Server.SendAsync(c =>
+        HttpContext context = await factory.Server.SendAsync(c =>
         {
             c.Request.Method = method;
             c.Request.Path = Api.Base + path;

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Text.Json;
-using FineTuneOrchestrator.Api.Pipelines;
-using FineTuneOrchestrator.Host.Triggers;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
+using FineTuneOrchestrator.Api.Pipelines;
+using FineTuneOrchestrator.Host.Triggers;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -44,7 +44,7 @@ public sealed class BlobTriggerTests(TriggerAppFactory factory) : IClassFixture<
         var found = new List<JsonElement>();
         foreach (PeekedMessage message in (await poison.PeekMessagesAsync(32)).Value)
         {
-            using JsonDocument doc = JsonDocument.Parse(message.Body.ToMemory());
+            using var doc = JsonDocument.Parse(message.Body.ToMemory());
             if (doc.RootElement.GetProperty("containerName").GetString() == container && doc.RootElement.GetProperty("blobName").GetString() == blobName)
             {
                 found.Add(doc.RootElement.Clone());
@@ -87,7 +87,7 @@ public sealed class BlobTriggerTests(TriggerAppFactory factory) : IClassFixture<
         await WaitForRunAsync(secondRun);
 
         // Handling the first version again (a lost receipt, another app instance) starts nothing new and is not an error.
-        var handler = factory.Services.GetRequiredService<IBlobDropHandler>();
+        IBlobDropHandler handler = factory.Services.GetRequiredService<IBlobDropHandler>();
         DurableTaskClient client = factory.Services.GetRequiredService<DurableTaskClient>();
         OrchestrationMetadata before = (await client.GetInstanceAsync(firstRun))!;
         Assert.Equal(firstRun, await handler.HandleAsync(Drop(name, first), client, CancellationToken.None));
@@ -137,8 +137,8 @@ public sealed class BlobTriggerTests(TriggerAppFactory factory) : IClassFixture<
         string name = NewName();
         await factory.UploadAsync($"{name}/finetune.json", config);
         const string etag = "\"0x8DC0FFEE\"";
-        var handler = factory.Services.GetRequiredService<IBlobDropHandler>();
-        var ex = await Assert.ThrowsAsync<BlobDropRejectedException>(() => handler.HandleAsync(Drop(name, etag), Client, CancellationToken.None));
+        IBlobDropHandler handler = factory.Services.GetRequiredService<IBlobDropHandler>();
+        BlobDropRejectedException ex = await Assert.ThrowsAsync<BlobDropRejectedException>(() => handler.HandleAsync(Drop(name, etag), Client, CancellationToken.None));
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
     }
 
@@ -148,9 +148,9 @@ public sealed class BlobTriggerTests(TriggerAppFactory factory) : IClassFixture<
     [InlineData("a..b")]
     public async Task Handler_BadDatasetFolder_Rejected(string folder)
     {
-        var handler = factory.Services.GetRequiredService<IBlobDropHandler>();
+        IBlobDropHandler handler = factory.Services.GetRequiredService<IBlobDropHandler>();
         var drop = new BlobDrop(factory.DatasetsContainer, $"{folder}/train.jsonl", folder, "\"0x1\"");
-        var ex = await Assert.ThrowsAsync<BlobDropRejectedException>(() => handler.HandleAsync(drop, Client, CancellationToken.None));
+        BlobDropRejectedException ex = await Assert.ThrowsAsync<BlobDropRejectedException>(() => handler.HandleAsync(drop, Client, CancellationToken.None));
         Assert.Contains("dataset.name", ex.Message, StringComparison.Ordinal);
     }
 }

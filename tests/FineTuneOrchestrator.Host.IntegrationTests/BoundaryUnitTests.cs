@@ -31,7 +31,7 @@ public sealed class BoundaryUnitTests
         BlobVersion v3 = new("d/train.jsonl", "\"e3\"", "2026-12-06T10:00:00.6000000Z", IsLatest: true);
         BlobVersion other = new("e/train.jsonl", "\"f1\"", null, IsLatest: true);
 
-        var decisions = BlobVersion.Decide([v3, other, v1, v2]);
+        IReadOnlyList<BlobVersionDecision> decisions = BlobVersion.Decide([v3, other, v1, v2]);
 
         Assert.Equal([v1, v2, v3, other], decisions.Select(d => d.Version));
         Assert.Equal([v3, v3, null, null], decisions.Select(d => d.SupersededBy));
@@ -40,7 +40,7 @@ public sealed class BoundaryUnitTests
     [Fact]
     public void Decide_AListingWithoutVersions_RunsEveryBlob()
     {
-        var decisions = BlobVersion.Decide([new("a/train.jsonl", "\"1\"", null, true), new("b/train.jsonl", "\"2\"", null, true)]);
+        IReadOnlyList<BlobVersionDecision> decisions = BlobVersion.Decide([new("a/train.jsonl", "\"1\"", null, true), new("b/train.jsonl", "\"2\"", null, true)]);
         Assert.All(decisions, d => Assert.Null(d.SupersededBy));
     }
 }

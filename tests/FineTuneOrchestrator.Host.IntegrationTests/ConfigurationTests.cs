@@ -1,6 +1,7 @@
 using System.Net;
-using FineTuneOrchestrator.Host.Hosting;
+using System.Text.Json;
 using FineTuneOrchestrator.DurableTask.Hosting;
+using FineTuneOrchestrator.Host.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -75,7 +76,7 @@ public sealed class ConfigurationTests : IDisposable
     public void LocalSettings_Invalid_FailsWithClearMessage(string json, string expected)
     {
         File.WriteAllText(Path.Combine(_dir, "local.settings.json"), json);
-        var ex = Assert.Throws<InvalidDataException>(() => Builder());
+        InvalidDataException ex = Assert.Throws<InvalidDataException>(() => Builder());
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
         Assert.Contains("local.settings.json", ex.Message, StringComparison.Ordinal);
     }
@@ -119,7 +120,7 @@ public sealed class ConfigurationTests : IDisposable
 
         var services = new ServiceCollection();
         services.AddDurableTaskHost(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
-        var ex = Assert.Throws<OptionsValidationException>(() => services.BuildServiceProvider().GetRequiredService<IOptions<DurableTaskHostOptions>>().Value);
+        OptionsValidationException ex = Assert.Throws<OptionsValidationException>(() => services.BuildServiceProvider().GetRequiredService<IOptions<DurableTaskHostOptions>>().Value);
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", ex.Message, StringComparison.Ordinal);
     }
@@ -140,7 +141,7 @@ public sealed class ConfigurationTests : IDisposable
         await using var factory = new CustomFactory(extra: new() { ["FineTune:Http:PublicBaseUrl"] = "https://fto.example.com/base/" });
         using HttpClient client = factory.CreateClient(AppFactory.SystemKey);
         using HttpResponseMessage response = await Api.StartAsync(client, "HelloSequence", "pub-1");
-        var body = await Api.JsonAsync(response);
+        JsonElement body = await Api.JsonAsync(response);
         Assert.StartsWith("https://fto.example.com/base/runtime/webhooks/durabletask/instances/pub-1?", body.GetProperty("statusQueryGetUri").GetString(), StringComparison.Ordinal);
     }
 
@@ -195,7 +196,7 @@ public sealed class ConfigurationTests : IDisposable
                     settings.Remove("FunctionKeys:DurableTask");
                 }
 
-                foreach (var (key, value) in extra ?? [])
+                foreach ((string? key, string? value) in extra ?? [])
                 {
                     settings[key] = value;
                 }

@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.DurableTask.Client;
-using Moq;
 using Microsoft.Extensions.DependencyInjection;
+using Moq;
 
 namespace FineTuneOrchestrator.Host.IntegrationTests;
 

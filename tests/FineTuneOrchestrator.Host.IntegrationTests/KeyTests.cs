@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 
 namespace FineTuneOrchestrator.Host.IntegrationTests;
 
@@ -11,7 +12,7 @@ public sealed class KeyTests(AppFactory factory) : IClassFixture<AppFactory>
         using HttpClient client = factory.CreateClient(key: null);
         using HttpResponseMessage response = await client.GetAsync("/api/health");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var body = await Api.JsonAsync(response);
+        JsonElement body = await Api.JsonAsync(response);
         Assert.Equal("Healthy", body.GetProperty("status").GetString());
         Assert.Equal(factory.HubName, body.GetProperty("taskHub").GetString());
         Assert.Equal("AzureStorage", body.GetProperty("durableBackend").GetString());

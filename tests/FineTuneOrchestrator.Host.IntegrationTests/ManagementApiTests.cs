@@ -289,7 +289,7 @@ public sealed partial class ManagementApiTests(AppFactory factory) : IClassFixtu
             JsonElement items = await Api.JsonAsync(page);
             Assert.True(items.GetArrayLength() <= 2);
             seen.AddRange(items.EnumerateArray().Select(e => e.GetProperty("instanceId").GetString()!));
-            token = page.Headers.TryGetValues("x-ms-continuation-token", out var values) ? values.Single() : null;
+            token = page.Headers.TryGetValues("x-ms-continuation-token", out IEnumerable<string>? values) ? values.Single() : null;
             pages++;
         }
         while (token is not null && pages < 10);

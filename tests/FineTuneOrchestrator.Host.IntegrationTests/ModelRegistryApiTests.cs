@@ -59,7 +59,7 @@ public sealed class ModelRegistryApiTests(AppFactory factory) : IClassFixture<Ap
     public async Task ConcurrentPromotes_ThroughApi_NoneLost()
     {
         string alias = NewAlias();
-        var responses = await Task.WhenAll(Enumerable.Range(1, 6).Select(i =>
+        HttpResponseMessage[] responses = await Task.WhenAll(Enumerable.Range(1, 6).Select(i =>
             _admin.PostAsync($"/api/models/{alias}/promote", JsonContent.Create(Version($"ft:c{i}", $"r{i}", i / 10.0)))));
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
 

@@ -111,8 +111,8 @@ public sealed class PipelineApiTests(PipelineAppFactory factory) : IClassFixture
         string dataset = await DatasetAsync();
         string runId = NewRunId();
         // Merge the override into an otherwise valid config.
-        var config = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>($$"""{ "runId": "{{runId}}", "dataset": { "name": "{{dataset}}" }, "baseModel": "gpt-4o-mini" }""")!;
-        foreach (var (key, value) in JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(overrides)!)
+        Dictionary<string, JsonElement> config = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>($$"""{ "runId": "{{runId}}", "dataset": { "name": "{{dataset}}" }, "baseModel": "gpt-4o-mini" }""")!;
+        foreach ((string? key, JsonElement value) in JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(overrides)!)
         {
             config[key] = value;
         }

@@ -1,5 +1,7 @@
 using System.Text;
+using Azure;
 using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 
 namespace FineTuneOrchestrator.Host.IntegrationTests;
 
@@ -41,7 +43,7 @@ public class PipelineAppFactory : AppFactory
         await Datasets.CreateIfNotExistsAsync();
         content ??= string.Join("\n", Enumerable.Range(0, examples).Select(i =>
             $$"""{"messages":[{"role":"user","content":"Ticket {{i}}: my invoice is wrong"},{"role":"assistant","content":"{\"category\":\"billing\"}"}]}"""));
-        var result = await Datasets.GetBlobClient($"{name}/train.jsonl").UploadAsync(BinaryData.FromString(content + "\n"), overwrite: true);
+        Response<BlobContentInfo> result = await Datasets.GetBlobClient($"{name}/train.jsonl").UploadAsync(BinaryData.FromString(content + "\n"), overwrite: true);
         return result.Value.ETag.ToString();
     }
 

@@ -16,7 +16,7 @@ public static class AzureSupport
     /// <summary>A data-plane client for <c>/openai/v1</c> (api-key header).</summary>
     public static HttpClient Azure(Simulator sim)
     {
-        var client = sim.CreateClient();
+        HttpClient client = sim.CreateClient();
         client.DefaultRequestHeaders.Add("api-key", Simulator.Key);
         return client;
     }
@@ -24,7 +24,7 @@ public static class AzureSupport
     /// <summary>A client for the ARM stand-in (any Bearer token).</summary>
     public static HttpClient Arm(Simulator sim)
     {
-        var client = sim.CreateClient();
+        HttpClient client = sim.CreateClient();
         client.DefaultRequestHeaders.Authorization = new("Bearer", "arm-token");
         return client;
     }
@@ -42,11 +42,11 @@ public static class AzureSupport
     /// <summary>Creates a job on <paramref name="prefix"/> (without waiting); the caller advances the clock.</summary>
     public static async Task<JsonObject> CreateJobAsync(HttpClient client, string prefix, string model, byte[] data, object? extra = null)
     {
-        var file = (await Simulator.UploadAsync(client, data, prefix))["id"]!.GetValue<string>();
+        string file = (await Simulator.UploadAsync(client, data, prefix))["id"]!.GetValue<string>();
         var body = new JsonObject { ["model"] = model, ["training_file"] = file, ["hyperparameters"] = new JsonObject { ["n_epochs"] = 2 } };
         if (extra is not null)
         {
-            foreach (var (key, value) in JsonSerializerNode(extra))
+            foreach ((string? key, JsonNode? value) in JsonSerializerNode(extra))
             {
                 body[key] = value?.DeepClone();
             }
@@ -58,9 +58,9 @@ public static class AzureSupport
     /// <summary>Trains a model to success on a manual clock and returns the finished job.</summary>
     public static async Task<JsonObject> TrainAsync(Simulator sim, HttpClient client, string prefix, string model, byte[] data, object? extra = null)
     {
-        var created = await CreateJobAsync(client, prefix, model, data, extra);
+        JsonObject created = await CreateJobAsync(client, prefix, model, data, extra);
         sim.State.AdvanceClock(3600);
-        var done = await Simulator.GetJsonAsync(client, $"{prefix}/fine_tuning/jobs/{created["id"]}");
+        JsonObject done = await Simulator.GetJsonAsync(client, $"{prefix}/fine_tuning/jobs/{created["id"]}");
         Assert.Equal("succeeded", done["status"]!.GetValue<string>());
         return done;
     }

@@ -10,9 +10,9 @@ public sealed class BehaviourTests
 {
     private static async Task<JsonObject> FailedJobAsync(Simulator sim, byte[] training, string method = "supervised")
     {
-        var client = sim.Api();
-        var file = await Simulator.UploadAsync(client, training);
-        var job = await Simulator.PostJsonAsync(client, "/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file["id"]!.GetValue<string>(), method = new { type = method } });
+        HttpClient client = sim.Api();
+        JsonObject file = await Simulator.UploadAsync(client, training);
+        JsonObject job = await Simulator.PostJsonAsync(client, "/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file["id"]!.GetValue<string>(), method = new { type = method } });
         return await Simulator.WaitForJobAsync(client, job["id"]!.GetValue<string>(), s => s is "failed" or "succeeded");
     }
 
@@ -33,7 +33,7 @@ public sealed class BehaviourTests
     {
         using var sim = new Simulator(("Simulator:MinExamples", "1"));
 
-        var job = await FailedJobAsync(sim, Encoding.UTF8.GetBytes(content));
+        JsonObject job = await FailedJobAsync(sim, Encoding.UTF8.GetBytes(content));
 
         Assert.Equal("failed", job["status"]!.GetValue<string>());
         Assert.Equal("invalid_training_file", job["error"]!["code"]!.GetValue<string>());
@@ -45,7 +45,7 @@ public sealed class BehaviourTests
     {
         using var sim = new Simulator(("Simulator:MinExamples", "1"));
 
-        var job = await FailedJobAsync(sim, [0x7b, 0xff, 0xfe, 0x7d, 0x0a]);
+        JsonObject job = await FailedJobAsync(sim, [0x7b, 0xff, 0xfe, 0x7d, 0x0a]);
 
         Assert.EndsWith("The file must be UTF-8 encoded.", job["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
     }
@@ -54,11 +54,11 @@ public sealed class BehaviourTests
     public async Task Validation_BomAndWeightsAndDpo_AreAccepted()
     {
         using var sim = new Simulator();
-        var bom = new byte[] { 0xEF, 0xBB, 0xBF }.Concat(Simulator.Jsonl(10, i => new
+        byte[] bom = new byte[] { 0xEF, 0xBB, 0xBF }.Concat(Simulator.Jsonl(10, i => new
         {
             messages = new object[] { new { role = "user", content = "q" + i }, new { role = "assistant", content = "draft", weight = 0 }, new { role = "user", content = "again" }, new { role = "assistant", content = "a" + i, weight = 1 } },
         })).ToArray();
-        var dpo = Simulator.Jsonl(10, i => new
+        byte[] dpo = Simulator.Jsonl(10, i => new
         {
             input = new { messages = new[] { new { role = "user", content = "q" + i } } },
             preferred_completion = new[] { new { role = "assistant", content = "good" } },
@@ -74,14 +74,14 @@ public sealed class BehaviourTests
     public async Task CreateJob_InvalidRequests_Answer400WithParam()
     {
         using var sim = new Simulator();
-        var client = sim.Api();
-        var file = (await Simulator.UploadAsync(client, Simulator.Jsonl(10)))["id"]!.GetValue<string>();
+        HttpClient client = sim.Api();
+        string file = (await Simulator.UploadAsync(client, Simulator.Jsonl(10)))["id"]!.GetValue<string>();
 
-        var badEpochs = await Simulator.PostJsonAsync(client, "/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file, method = new { type = "supervised", supervised = new { hyperparameters = new { n_epochs = 99 } } } }, 400);
-        var longSuffix = await Simulator.PostJsonAsync(client, "/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file, suffix = new string('s', 65) }, 400);
-        var azureSuffix = await Simulator.PostJsonAsync(client, "/openai/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file, suffix = new string('s', 41) }, 400);
-        var noFile = await Simulator.PostJsonAsync(client, "/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = "file-nope" }, 400);
-        var badJson = await Simulator.ReadAsync(await client.PostAsync("/v1/fine_tuning/jobs", new StringContent("{oops", Encoding.UTF8, "application/json")), 400);
+        JsonObject badEpochs = await Simulator.PostJsonAsync(client, "/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file, method = new { type = "supervised", supervised = new { hyperparameters = new { n_epochs = 99 } } } }, 400);
+        JsonObject longSuffix = await Simulator.PostJsonAsync(client, "/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file, suffix = new string('s', 65) }, 400);
+        JsonObject azureSuffix = await Simulator.PostJsonAsync(client, "/openai/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file, suffix = new string('s', 41) }, 400);
+        JsonObject noFile = await Simulator.PostJsonAsync(client, "/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = "file-nope" }, 400);
+        JsonObject badJson = await Simulator.ReadAsync(await client.PostAsync("/v1/fine_tuning/jobs", new StringContent("{oops", Encoding.UTF8, "application/json")), 400);
 
         Assert.Equal("method.supervised.hyperparameters.n_epochs", badEpochs["error"]!["param"]!.GetValue<string>());
         Assert.Equal("suffix", longSuffix["error"]!["param"]!.GetValue<string>());
@@ -95,8 +95,8 @@ public sealed class BehaviourTests
     public async Task Uploads_Mismatches_AreRejected_AndMd5IsChecked()
     {
         using var sim = new Simulator(("Simulator:MaxPartBytes", "100"));
-        var client = sim.Api();
-        var data = Encoding.UTF8.GetBytes(new string('x', 150));
+        HttpClient client = sim.Api();
+        byte[] data = Encoding.UTF8.GetBytes(new string('x', 150));
 
         async Task<JsonObject> Part(string id, byte[] bytes, int status)
         {
@@ -104,21 +104,21 @@ public sealed class BehaviourTests
             return await Simulator.ReadAsync(await client.PostAsync($"/v1/uploads/{id}/parts", form), status);
         }
 
-        var upload = (await Simulator.PostJsonAsync(client, "/v1/uploads", new { filename = "f.jsonl", purpose = "fine-tune", bytes = 150, mime_type = "text/jsonl" }))["id"]!.GetValue<string>();
+        string upload = (await Simulator.PostJsonAsync(client, "/v1/uploads", new { filename = "f.jsonl", purpose = "fine-tune", bytes = 150, mime_type = "text/jsonl" }))["id"]!.GetValue<string>();
         await Part(upload, data, 400); // over the part limit
-        var p1 = (await Part(upload, data[..100], 200))["id"]!.GetValue<string>();
-        var p2 = (await Part(upload, data[100..], 200))["id"]!.GetValue<string>();
-        var tooFew = await Simulator.PostJsonAsync(client, $"/v1/uploads/{upload}/complete", new { part_ids = new[] { p1 } }, 400);
-        var badMd5 = await Simulator.PostJsonAsync(client, $"/v1/uploads/{upload}/complete", new { part_ids = new[] { p1, p2 }, md5 = "00000000000000000000000000000000" }, 400);
-        var ok = await Simulator.PostJsonAsync(client, $"/v1/uploads/{upload}/complete", new { part_ids = new[] { p1, p2 }, md5 = Convert.ToHexStringLower(MD5.HashData(data)) });
-        var again = await Simulator.PostJsonAsync(client, $"/v1/uploads/{upload}/complete", new { part_ids = new[] { p1, p2 } }, 400);
+        string p1 = (await Part(upload, data[..100], 200))["id"]!.GetValue<string>();
+        string p2 = (await Part(upload, data[100..], 200))["id"]!.GetValue<string>();
+        JsonObject tooFew = await Simulator.PostJsonAsync(client, $"/v1/uploads/{upload}/complete", new { part_ids = new[] { p1 } }, 400);
+        JsonObject badMd5 = await Simulator.PostJsonAsync(client, $"/v1/uploads/{upload}/complete", new { part_ids = new[] { p1, p2 }, md5 = "00000000000000000000000000000000" }, 400);
+        JsonObject ok = await Simulator.PostJsonAsync(client, $"/v1/uploads/{upload}/complete", new { part_ids = new[] { p1, p2 }, md5 = Convert.ToHexStringLower(MD5.HashData(data)) });
+        JsonObject again = await Simulator.PostJsonAsync(client, $"/v1/uploads/{upload}/complete", new { part_ids = new[] { p1, p2 } }, 400);
 
         Assert.Contains("does not match the number of bytes", tooFew["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Contains("md5", badMd5["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal(150, ok["file"]!["bytes"]!.GetValue<long>());
         Assert.Contains("completed", again["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
 
-        var cancelled = (await Simulator.PostJsonAsync(client, "/v1/uploads", new { filename = "g.jsonl", purpose = "fine-tune", bytes = 10, mime_type = "text/jsonl" }))["id"]!.GetValue<string>();
+        string cancelled = (await Simulator.PostJsonAsync(client, "/v1/uploads", new { filename = "g.jsonl", purpose = "fine-tune", bytes = 10, mime_type = "text/jsonl" }))["id"]!.GetValue<string>();
         Assert.Equal("cancelled", (await Simulator.PostJsonAsync(client, $"/v1/uploads/{cancelled}/cancel", new { }))["status"]!.GetValue<string>());
         await Part(cancelled, data[..10], 400);
     }
@@ -127,16 +127,16 @@ public sealed class BehaviourTests
     public async Task Auth_MissingOrWrongKey_AnswersInEachFlavoursShape()
     {
         using var sim = new Simulator();
-        var anonymous = sim.CreateClient();
-        var wrong = sim.CreateClient();
+        HttpClient anonymous = sim.CreateClient();
+        HttpClient wrong = sim.CreateClient();
         wrong.DefaultRequestHeaders.Authorization = new("Bearer", "sk-wrong-000000");
-        var azureKey = sim.CreateClient();
+        HttpClient azureKey = sim.CreateClient();
         azureKey.DefaultRequestHeaders.Add("api-key", Simulator.Key);
 
-        var missing = await Simulator.GetJsonAsync(anonymous, "/v1/models", 401);
-        var incorrect = await Simulator.GetJsonAsync(wrong, "/v1/models", 401);
-        var azure = await Simulator.GetJsonAsync(anonymous, "/openai/v1/models", 401);
-        var azureOk = await Simulator.GetJsonAsync(azureKey, "/openai/v1/models");
+        JsonObject missing = await Simulator.GetJsonAsync(anonymous, "/v1/models", 401);
+        JsonObject incorrect = await Simulator.GetJsonAsync(wrong, "/v1/models", 401);
+        JsonObject azure = await Simulator.GetJsonAsync(anonymous, "/openai/v1/models", 401);
+        JsonObject azureOk = await Simulator.GetJsonAsync(azureKey, "/openai/v1/models");
 
         Assert.StartsWith("You didn't provide an API key.", missing["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal("invalid_api_key", incorrect["error"]!["code"]!.GetValue<string>());
@@ -149,18 +149,18 @@ public sealed class BehaviourTests
     public async Task Faults_RateLimitAndServerErrors_AreInjectedAtTheConfiguredShare()
     {
         using var sim = new Simulator(("Simulator:Faults:RateLimitShare", "0.25"), ("Simulator:Faults:ServerErrorShare", "0.25"), ("Simulator:Faults:RetryAfterSeconds", "3"));
-        var client = sim.Api();
+        HttpClient client = sim.Api();
         var statuses = new List<HttpStatusCode>();
         HttpResponseMessage? limited = null;
-        for (var i = 0; i < 200; i++)
+        for (int i = 0; i < 200; i++)
         {
-            var response = await client.GetAsync("/v1/models");
+            HttpResponseMessage response = await client.GetAsync("/v1/models");
             statuses.Add(response.StatusCode);
             limited ??= response.StatusCode == HttpStatusCode.TooManyRequests ? response : null;
         }
 
-        var rate = statuses.Count(s => s == HttpStatusCode.TooManyRequests);
-        var errors = statuses.Count(s => s == HttpStatusCode.InternalServerError);
+        int rate = statuses.Count(s => s == HttpStatusCode.TooManyRequests);
+        int errors = statuses.Count(s => s == HttpStatusCode.InternalServerError);
         Assert.InRange(rate, 25, 75);
         Assert.InRange(errors, 25, 75);
         Assert.Equal(TimeSpan.FromSeconds(3), limited!.Headers.RetryAfter!.Delta);
@@ -172,13 +172,13 @@ public sealed class BehaviourTests
     public async Task Faults_CanBeChangedAtRunTime_ThroughTheControlEndpoint()
     {
         using var sim = new Simulator();
-        var client = sim.Api();
+        HttpClient client = sim.Api();
 
-        var put = await client.PutAsJsonAsync("/_simulator/faults", new { rateLimitShare = 1.0, retryAfterSeconds = 2 });
-        var limited = await client.GetAsync("/v1/models");
+        HttpResponseMessage put = await client.PutAsJsonAsync("/_simulator/faults", new { rateLimitShare = 1.0, retryAfterSeconds = 2 });
+        HttpResponseMessage limited = await client.GetAsync("/v1/models");
         await client.PutAsJsonAsync("/_simulator/faults", new { });
-        var fine = await client.GetAsync("/v1/models");
-        var stats = await Simulator.GetJsonAsync(client, "/_simulator/stats");
+        HttpResponseMessage fine = await client.GetAsync("/v1/models");
+        JsonObject stats = await Simulator.GetJsonAsync(client, "/_simulator/stats");
 
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
         Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
@@ -190,19 +190,19 @@ public sealed class BehaviourTests
     public async Task ClockAdvance_ManualClock_MovesJobsOnlyWhenTold()
     {
         using var sim = new Simulator(("Simulator:ManualClock", "true"), ("Simulator:StepSeconds", "10"));
-        var client = sim.Api();
-        var file = (await Simulator.UploadAsync(client, Simulator.Jsonl(10)))["id"]!.GetValue<string>();
-        var job = await Simulator.PostJsonAsync(client, "/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file });
-        var uri = $"/v1/fine_tuning/jobs/{job["id"]}";
+        HttpClient client = sim.Api();
+        string file = (await Simulator.UploadAsync(client, Simulator.Jsonl(10)))["id"]!.GetValue<string>();
+        JsonObject job = await Simulator.PostJsonAsync(client, "/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file });
+        string uri = $"/v1/fine_tuning/jobs/{job["id"]}";
 
-        var before = await Simulator.GetJsonAsync(client, "/_simulator/clock");
+        JsonObject before = await Simulator.GetJsonAsync(client, "/_simulator/clock");
         await Task.Delay(100); // 100 simulated seconds on a wall clock at this scale
-        var stillValidating = await Simulator.GetJsonAsync(client, uri);
-        var advanced = await Simulator.ReadAsync(await client.PostAsync("/_simulator/clock/advance?seconds=55", null), 200);
-        var running = await Simulator.GetJsonAsync(client, uri);
-        var missing = await Simulator.ReadAsync(await client.PostAsync("/_simulator/clock/advance", null), 400);
-        var negative = await Simulator.ReadAsync(await client.PostAsync("/_simulator/clock/advance?seconds=-1", null), 400);
-        var huge = await Simulator.ReadAsync(await client.PostAsync("/_simulator/clock/advance?seconds=1e300", null), 400);
+        JsonObject stillValidating = await Simulator.GetJsonAsync(client, uri);
+        JsonObject advanced = await Simulator.ReadAsync(await client.PostAsync("/_simulator/clock/advance?seconds=55", null), 200);
+        JsonObject running = await Simulator.GetJsonAsync(client, uri);
+        JsonObject missing = await Simulator.ReadAsync(await client.PostAsync("/_simulator/clock/advance", null), 400);
+        JsonObject negative = await Simulator.ReadAsync(await client.PostAsync("/_simulator/clock/advance?seconds=-1", null), 400);
+        JsonObject huge = await Simulator.ReadAsync(await client.PostAsync("/_simulator/clock/advance?seconds=1e300", null), 400);
 
         Assert.True(before["manual"]!.GetValue<bool>());
         Assert.Equal("validating_files", stillValidating["status"]!.GetValue<string>());
@@ -217,10 +217,10 @@ public sealed class BehaviourTests
     public async Task ClockAdvance_WallClock_IsRefusedWithConflict()
     {
         using var sim = new Simulator();
-        var client = sim.Api();
+        HttpClient client = sim.Api();
 
-        var clock = await Simulator.GetJsonAsync(client, "/_simulator/clock");
-        var refused = await Simulator.ReadAsync(await client.PostAsync("/_simulator/clock/advance?seconds=5", null), 409);
+        JsonObject clock = await Simulator.GetJsonAsync(client, "/_simulator/clock");
+        JsonObject refused = await Simulator.ReadAsync(await client.PostAsync("/_simulator/clock/advance?seconds=5", null), 409);
 
         Assert.False(clock["manual"]!.GetValue<bool>());
         Assert.Contains("ManualClock", refused["detail"]!.GetValue<string>(), StringComparison.Ordinal);
@@ -230,19 +230,19 @@ public sealed class BehaviourTests
     public async Task ListJobs_FiltersByMetadataAndPagesNewestFirst()
     {
         using var sim = new Simulator(("Simulator:StepSeconds", "1000"));
-        var client = sim.Api();
-        var file = (await Simulator.UploadAsync(client, Simulator.Jsonl(10)))["id"]!.GetValue<string>();
+        HttpClient client = sim.Api();
+        string file = (await Simulator.UploadAsync(client, Simulator.Jsonl(10)))["id"]!.GetValue<string>();
         var ids = new List<string>();
-        for (var i = 0; i < 5; i++)
+        for (int i = 0; i < 5; i++)
         {
-            var job = await Simulator.PostJsonAsync(client, "/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file, metadata = new Dictionary<string, string> { ["team"] = i % 2 == 0 ? "a" : "b" } });
+            JsonObject job = await Simulator.PostJsonAsync(client, "/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file, metadata = new Dictionary<string, string> { ["team"] = i % 2 == 0 ? "a" : "b" } });
             ids.Add(job["id"]!.GetValue<string>());
         }
 
-        var teamA = await Simulator.GetJsonAsync(client, "/v1/fine_tuning/jobs?metadata[team]=a");
-        var page1 = await Simulator.GetJsonAsync(client, "/v1/fine_tuning/jobs?limit=2");
-        var page2 = await Simulator.GetJsonAsync(client, $"/v1/fine_tuning/jobs?limit=2&after={page1["data"]![1]!["id"]}");
-        var page3 = await Simulator.GetJsonAsync(client, $"/v1/fine_tuning/jobs?limit=2&after={page2["data"]![1]!["id"]}");
+        JsonObject teamA = await Simulator.GetJsonAsync(client, "/v1/fine_tuning/jobs?metadata[team]=a");
+        JsonObject page1 = await Simulator.GetJsonAsync(client, "/v1/fine_tuning/jobs?limit=2");
+        JsonObject page2 = await Simulator.GetJsonAsync(client, $"/v1/fine_tuning/jobs?limit=2&after={page1["data"]![1]!["id"]}");
+        JsonObject page3 = await Simulator.GetJsonAsync(client, $"/v1/fine_tuning/jobs?limit=2&after={page2["data"]![1]!["id"]}");
 
         static IEnumerable<string> Ids(JsonObject list) => list["data"]!.AsArray().Select(j => j!["id"]!.GetValue<string>());
         Assert.Equal([ids[4], ids[2], ids[0]], Ids(teamA));
@@ -257,12 +257,12 @@ public sealed class BehaviourTests
         async Task<string> RunAsync()
         {
             using var sim = new Simulator(("Simulator:Seed", "99"));
-            var client = sim.Api();
-            var file = (await Simulator.UploadAsync(client, Simulator.Jsonl(10)))["id"]!.GetValue<string>();
-            var job = await Simulator.PostJsonAsync(client, "/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file });
-            var done = await Simulator.WaitForJobAsync(client, job["id"]!.GetValue<string>(), s => s == "succeeded");
-            var events = await Simulator.GetJsonAsync(client, $"/v1/fine_tuning/jobs/{done["id"]}/events?limit=100");
-            var losses = events["data"]!.AsArray().Where(e => e!["type"]!.GetValue<string>() == "metrics").Select(e => e!["data"]!["train_loss"]!.ToJsonString());
+            HttpClient client = sim.Api();
+            string file = (await Simulator.UploadAsync(client, Simulator.Jsonl(10)))["id"]!.GetValue<string>();
+            JsonObject job = await Simulator.PostJsonAsync(client, "/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file });
+            JsonObject done = await Simulator.WaitForJobAsync(client, job["id"]!.GetValue<string>(), s => s == "succeeded");
+            JsonObject events = await Simulator.GetJsonAsync(client, $"/v1/fine_tuning/jobs/{done["id"]}/events?limit=100");
+            IEnumerable<string> losses = events["data"]!.AsArray().Where(e => e!["type"]!.GetValue<string>() == "metrics").Select(e => e!["data"]!["train_loss"]!.ToJsonString());
             return $"{file} {done["id"]} {done["fine_tuned_model"]} {done["seed"]} {string.Join(',', losses)}";
         }
 
@@ -274,33 +274,33 @@ public sealed class BehaviourTests
     {
         // A perfect learner, so the answers below are the trained ones whatever the (seeded) model name draws.
         using var sim = new Simulator(("Simulator:DeploymentSeconds", "200"), ("Simulator:ManualClock", "true"), ("Simulator:Models:LearningHalfPoint", "0"));
-        var client = sim.Api();
-        var arm = sim.CreateClient();
+        HttpClient client = sim.Api();
+        HttpClient arm = sim.CreateClient();
         arm.DefaultRequestHeaders.Authorization = new("Bearer", "arm-token");
-        var azure = sim.CreateClient();
+        HttpClient azure = sim.CreateClient();
         azure.DefaultRequestHeaders.Add("api-key", Simulator.Key);
-        var file = (await Simulator.UploadAsync(azure, Simulator.Jsonl(10), "/openai/v1"))["id"]!.GetValue<string>();
-        var job = await Simulator.PostJsonAsync(azure, "/openai/v1/fine_tuning/jobs", new { model = "gpt-4.1-mini", training_file = file });
+        string file = (await Simulator.UploadAsync(azure, Simulator.Jsonl(10), "/openai/v1"))["id"]!.GetValue<string>();
+        JsonObject job = await Simulator.PostJsonAsync(azure, "/openai/v1/fine_tuning/jobs", new { model = "gpt-4.1-mini", training_file = file });
         sim.State.AdvanceClock(24 * 3600);
-        var done = await Simulator.GetJsonAsync(azure, $"/openai/v1/fine_tuning/jobs/{job["id"]}");
-        var model = done["fine_tuned_model"]!.GetValue<string>();
+        JsonObject done = await Simulator.GetJsonAsync(azure, $"/openai/v1/fine_tuning/jobs/{job["id"]}");
+        string model = done["fine_tuned_model"]!.GetValue<string>();
         const string Path = "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/acct/deployments";
         var body = new { sku = new { name = "standard", capacity = 1 }, properties = new { model = new { format = "OpenAI", name = model, version = "1" } } };
         var chat = new { model = "ft-dep", messages = new[] { new { role = "user", content = "question 3 about topic 3" } } };
 
-        var beforeDeploy = await Simulator.PostJsonAsync(azure, "/openai/v1/chat/completions", chat, 404);
-        var noVersion = await Simulator.ReadAsync(await arm.PutAsJsonAsync($"{Path}/ft-dep", body), 400);
-        var noToken = await Simulator.ReadAsync(await sim.CreateClient().PutAsJsonAsync($"{Path}/ft-dep?api-version=2024-10-01", body), 401);
-        var created = await Simulator.ReadAsync(await arm.PutAsJsonAsync($"{Path}/ft-dep?api-version=2024-10-01", body), 201);
-        var whileCreating = await Simulator.PostJsonAsync(azure, "/openai/v1/chat/completions", chat, 404);
+        JsonObject beforeDeploy = await Simulator.PostJsonAsync(azure, "/openai/v1/chat/completions", chat, 404);
+        JsonObject noVersion = await Simulator.ReadAsync(await arm.PutAsJsonAsync($"{Path}/ft-dep", body), 400);
+        JsonObject noToken = await Simulator.ReadAsync(await sim.CreateClient().PutAsJsonAsync($"{Path}/ft-dep?api-version=2024-10-01", body), 401);
+        JsonObject created = await Simulator.ReadAsync(await arm.PutAsJsonAsync($"{Path}/ft-dep?api-version=2024-10-01", body), 201);
+        JsonObject whileCreating = await Simulator.PostJsonAsync(azure, "/openai/v1/chat/completions", chat, 404);
         sim.State.AdvanceClock(199);
-        var stillCreating = await Simulator.GetJsonAsync(arm, $"{Path}/ft-dep?api-version=2024-10-01");
+        JsonObject stillCreating = await Simulator.GetJsonAsync(arm, $"{Path}/ft-dep?api-version=2024-10-01");
         sim.State.AdvanceClock(2);
-        var ready = await Simulator.GetJsonAsync(arm, $"{Path}/ft-dep?api-version=2024-10-01");
+        JsonObject ready = await Simulator.GetJsonAsync(arm, $"{Path}/ft-dep?api-version=2024-10-01");
         sim.State.AdvanceClock(120); // past the data plane's not-ready window (Simulator:Azure:NotReadySeconds)
-        var answer = await Simulator.PostJsonAsync(azure, "/openai/v1/chat/completions", chat);
-        var listed = await Simulator.GetJsonAsync(arm, $"{Path}?api-version=2024-10-01");
-        var openAiPrefix = await Simulator.PostJsonAsync(client, "/v1/chat/completions", new { model, messages = chat.messages });
+        JsonObject answer = await Simulator.PostJsonAsync(azure, "/openai/v1/chat/completions", chat);
+        JsonObject listed = await Simulator.GetJsonAsync(arm, $"{Path}?api-version=2024-10-01");
+        JsonObject openAiPrefix = await Simulator.PostJsonAsync(client, "/v1/chat/completions", new { model, messages = chat.messages });
 
         Assert.Equal("DeploymentNotFound", beforeDeploy["error"]!["code"]!.GetValue<string>());
         Assert.Equal("MissingApiVersionParameter", noVersion["error"]!["code"]!.GetValue<string>());
@@ -320,15 +320,15 @@ public sealed class BehaviourTests
     public async Task Chat_CheckpointModelsAnswer_AndBaseModelsStayGeneric()
     {
         using var sim = new Simulator();
-        var client = sim.Api();
-        var file = (await Simulator.UploadAsync(client, Simulator.Jsonl(12)))["id"]!.GetValue<string>();
-        var job = await Simulator.PostJsonAsync(client, "/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file });
-        var done = await Simulator.WaitForJobAsync(client, job["id"]!.GetValue<string>(), s => s == "succeeded");
-        var checkpoint = (await Simulator.GetJsonAsync(client, $"/v1/fine_tuning/jobs/{done["id"]}/checkpoints"))["data"]!.AsArray().Last()!["fine_tuned_model_checkpoint"]!.GetValue<string>();
+        HttpClient client = sim.Api();
+        string file = (await Simulator.UploadAsync(client, Simulator.Jsonl(12)))["id"]!.GetValue<string>();
+        JsonObject job = await Simulator.PostJsonAsync(client, "/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file });
+        JsonObject done = await Simulator.WaitForJobAsync(client, job["id"]!.GetValue<string>(), s => s == "succeeded");
+        string checkpoint = (await Simulator.GetJsonAsync(client, $"/v1/fine_tuning/jobs/{done["id"]}/checkpoints"))["data"]!.AsArray().Last()!["fine_tuned_model_checkpoint"]!.GetValue<string>();
         var messages = new[] { new { role = "user", content = "question 9 about topic 1" } };
 
-        var fromCheckpoint = await Simulator.PostJsonAsync(client, "/v1/chat/completions", new { model = checkpoint, messages });
-        var fromBase = await Simulator.PostJsonAsync(client, "/v1/chat/completions", new { model = "gpt-4o-mini", messages });
+        JsonObject fromCheckpoint = await Simulator.PostJsonAsync(client, "/v1/chat/completions", new { model = checkpoint, messages });
+        JsonObject fromBase = await Simulator.PostJsonAsync(client, "/v1/chat/completions", new { model = "gpt-4o-mini", messages });
 
         Assert.Equal("answer for topic 1", fromCheckpoint["choices"]![0]!["message"]!["content"]!.GetValue<string>());
         Assert.NotEqual("answer for topic 1", fromBase["choices"]![0]!["message"]!["content"]!.GetValue<string>());

@@ -12,9 +12,9 @@ public sealed class BilledTokensTests
     public async Task Job_TrainedTokens_AreTheExactTokenizersCountTimesTheEpochs()
     {
         using var sim = new Simulator(("Simulator:MinExamples", "1"));
-        var client = sim.Api();
+        HttpClient client = sim.Api();
         // Punctuation, numbers, accents and an astral-plane emoji: where a rough word count and o200k_base part ways.
-        var training = Simulator.Jsonl(24, i => new
+        byte[] training = Simulator.Jsonl(24, i => new
         {
             messages = new object[]
             {
@@ -23,12 +23,12 @@ public sealed class BilledTokensTests
                 new { role = "assistant", content = $"{{\"category\":\"shipping\",\"n\":{i}}}" },
             },
         });
-        var file = await Simulator.UploadAsync(client, training);
-        var created = await Simulator.PostJsonAsync(client, "/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file["id"]!.GetValue<string>(), hyperparameters = new { n_epochs = 3 } });
+        JsonObject file = await Simulator.UploadAsync(client, training);
+        JsonObject created = await Simulator.PostJsonAsync(client, "/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file["id"]!.GetValue<string>(), hyperparameters = new { n_epochs = 3 } });
         JsonObject job = await Simulator.WaitForJobAsync(client, created["id"]!.GetValue<string>(), s => s is "succeeded" or "failed");
 
         using var stream = new MemoryStream(training);
-        var report = await DatasetValidator.ValidateAsync(stream, new ValidationOptions { Model = "gpt-4o-mini" });
+        ValidationReport report = await DatasetValidator.ValidateAsync(stream, new ValidationOptions { Model = "gpt-4o-mini" });
         Assert.Equal("succeeded", job["status"]!.GetValue<string>());
         Assert.Equal(report.Tokens.Billing * 3, job["trained_tokens"]!.GetValue<long>());
     }

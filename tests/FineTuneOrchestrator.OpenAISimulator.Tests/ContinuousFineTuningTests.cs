@@ -19,23 +19,23 @@ public sealed class ContinuousFineTuningTests
 
     private static async Task<string> AskAsync(HttpClient client, string prefix, string model, string prompt)
     {
-        var answer = await Simulator.PostJsonAsync(client, $"{prefix}/chat/completions", new { model, messages = new[] { new { role = "user", content = prompt } } });
+        JsonObject answer = await Simulator.PostJsonAsync(client, $"{prefix}/chat/completions", new { model, messages = new[] { new { role = "user", content = prompt } } });
         return Content(answer);
     }
 
     [Fact]
     public async Task CreateJob_FromAFineTunedModel_NamesTheModelOnTheRootBaseAndKnowsEveryAncestorsExamples()
     {
-        using var sim = Start(("Simulator:Azure:RequireDeployments", "false"));
-        var azure = Azure(sim);
-        var parent = await TrainAsync(sim, azure, "/openai/v1", "gpt-4.1-mini", Data("parent says topic"));
-        var parentModel = parent["fine_tuned_model"]!.GetValue<string>();
+        using Simulator sim = Start(("Simulator:Azure:RequireDeployments", "false"));
+        HttpClient azure = Azure(sim);
+        JsonObject parent = await TrainAsync(sim, azure, "/openai/v1", "gpt-4.1-mini", Data("parent says topic"));
+        string parentModel = parent["fine_tuned_model"]!.GetValue<string>();
 
-        var child = await TrainAsync(sim, azure, "/openai/v1", parentModel, Widgets());
-        var childModel = child["fine_tuned_model"]!.GetValue<string>();
-        var grandchild = await TrainAsync(sim, azure, "/openai/v1", childModel, Gadgets());
-        var grandchildModel = grandchild["fine_tuned_model"]!.GetValue<string>();
-        var listed = await Simulator.GetJsonAsync(azure, $"/openai/v1/models/{grandchildModel}");
+        JsonObject child = await TrainAsync(sim, azure, "/openai/v1", parentModel, Widgets());
+        string childModel = child["fine_tuned_model"]!.GetValue<string>();
+        JsonObject grandchild = await TrainAsync(sim, azure, "/openai/v1", childModel, Gadgets());
+        string grandchildModel = grandchild["fine_tuned_model"]!.GetValue<string>();
+        JsonObject listed = await Simulator.GetJsonAsync(azure, $"/openai/v1/models/{grandchildModel}");
 
         Assert.Matches(@"^gpt-4\.1-mini-2025-04-14\.ft-[0-9a-f]{32}$", parentModel);
         Assert.Equal(parentModel, child["model"]!.GetValue<string>());
@@ -55,22 +55,22 @@ public sealed class ContinuousFineTuningTests
 
         // Billed with the root base's tokenizer, as a job on gpt-4.1-mini itself would be.
         using var stream = new MemoryStream(Widgets());
-        var report = await DatasetValidator.ValidateAsync(stream, new ValidationOptions { Model = "gpt-4.1-mini-2025-04-14" });
+        ValidationReport report = await DatasetValidator.ValidateAsync(stream, new ValidationOptions { Model = "gpt-4.1-mini-2025-04-14" });
         Assert.Equal(report.Tokens.Billing * 2, child["trained_tokens"]!.GetValue<long>());
     }
 
     [Fact]
     public async Task CreateJob_FromAFineTunedModelOnTheOpenAIFace_KeepsOpenAIsNamesAndTakesCheckpoints()
     {
-        using var sim = Start();
-        var openAi = sim.Api();
-        var parent = await TrainAsync(sim, openAi, "/v1", "gpt-4o-mini", Data("parent says topic"));
-        var parentModel = parent["fine_tuned_model"]!.GetValue<string>();
-        var checkpoint = (await Simulator.GetJsonAsync(openAi, $"/v1/fine_tuning/jobs/{parent["id"]}/checkpoints"))["data"]!.AsArray()
+        using Simulator sim = Start();
+        HttpClient openAi = sim.Api();
+        JsonObject parent = await TrainAsync(sim, openAi, "/v1", "gpt-4o-mini", Data("parent says topic"));
+        string parentModel = parent["fine_tuned_model"]!.GetValue<string>();
+        string checkpoint = (await Simulator.GetJsonAsync(openAi, $"/v1/fine_tuning/jobs/{parent["id"]}/checkpoints"))["data"]!.AsArray()
             .Last()!["fine_tuned_model_checkpoint"]!.GetValue<string>();
 
-        var child = await TrainAsync(sim, openAi, "/v1", parentModel, Widgets(), new { suffix = "second" });
-        var fromCheckpoint = await TrainAsync(sim, openAi, "/v1", checkpoint, Widgets());
+        JsonObject child = await TrainAsync(sim, openAi, "/v1", parentModel, Widgets(), new { suffix = "second" });
+        JsonObject fromCheckpoint = await TrainAsync(sim, openAi, "/v1", checkpoint, Widgets());
 
         Assert.StartsWith("ft:gpt-4o-mini-2024-07-18:fto-sim:second:", child["fine_tuned_model"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal(parentModel, child["model"]!.GetValue<string>());
@@ -83,17 +83,17 @@ public sealed class ContinuousFineTuningTests
     [Fact]
     public async Task CreateJob_FromAnotherFacesDeletedOrUnknownModel_IsModelNotAvailable()
     {
-        using var sim = Start();
-        var (openAi, azure) = (sim.Api(), Azure(sim));
-        var openAiModel = (await TrainAsync(sim, openAi, "/v1", "gpt-4o-mini", Data("a")))["fine_tuned_model"]!.GetValue<string>();
-        var deleted = (await TrainAsync(sim, openAi, "/v1", "gpt-4o-mini", Data("b")))["fine_tuned_model"]!.GetValue<string>();
-        var azureModel = (await TrainAsync(sim, azure, "/openai/v1", "gpt-4o-mini", Data("c")))["fine_tuned_model"]!.GetValue<string>();
+        using Simulator sim = Start();
+        (HttpClient? openAi, HttpClient? azure) = (sim.Api(), Azure(sim));
+        string openAiModel = (await TrainAsync(sim, openAi, "/v1", "gpt-4o-mini", Data("a")))["fine_tuned_model"]!.GetValue<string>();
+        string deleted = (await TrainAsync(sim, openAi, "/v1", "gpt-4o-mini", Data("b")))["fine_tuned_model"]!.GetValue<string>();
+        string azureModel = (await TrainAsync(sim, azure, "/openai/v1", "gpt-4o-mini", Data("c")))["fine_tuned_model"]!.GetValue<string>();
         await Simulator.ReadAsync(await openAi.DeleteAsync($"/v1/models/{Uri.EscapeDataString(deleted)}"), 200);
-        var file = (await Simulator.UploadAsync(openAi, Widgets()))["id"]!.GetValue<string>();
-        var jobsBefore = sim.State.GetStats().JobsCreated;
+        string file = (await Simulator.UploadAsync(openAi, Widgets()))["id"]!.GetValue<string>();
+        long jobsBefore = sim.State.GetStats().JobsCreated;
 
         var refusals = new List<JsonObject>();
-        foreach (var (prefix, model) in new[]
+        foreach ((string? prefix, string? model) in new[]
         {
             ("/v1", azureModel), ("/openai/v1", openAiModel), ("/v1", deleted), ("/v1", "ft:gpt-4o-mini-2024-07-18:fto-sim::nothing1"), ("/openai/v1", "gpt-4o-mini-2024-07-18.ft-00000000000000000000000000000000"),
         })
@@ -116,10 +116,10 @@ public sealed class ContinuousFineTuningTests
     [InlineData("gpt-3.5-turbo", "globalstandard")]
     public async Task CreateJob_TrainingTypeTheModelOffers_IsAcceptedAndEchoed(string model, string trainingType)
     {
-        using var sim = Start();
-        var azure = Azure(sim);
+        using Simulator sim = Start();
+        HttpClient azure = Azure(sim);
 
-        var job = await CreateJobAsync(azure, "/openai/v1", model, Data("a"), new { trainingType });
+        JsonObject job = await CreateJobAsync(azure, "/openai/v1", model, Data("a"), new { trainingType });
 
         Assert.Equal(trainingType, job["trainingType"]!.GetValue<string>());
     }
@@ -127,15 +127,15 @@ public sealed class ContinuousFineTuningTests
     [Fact]
     public async Task CreateJob_TrainingTypeTheModelDoesNotOfferOrUnknown_IsRefused()
     {
-        using var sim = Start();
-        var azure = Azure(sim);
-        var file = (await Simulator.UploadAsync(azure, Data("a"), "/openai/v1"))["id"]!.GetValue<string>();
-        var fineTuned = (await TrainAsync(sim, azure, "/openai/v1", "gpt-4.1-mini", Data("b")))["fine_tuned_model"]!.GetValue<string>();
+        using Simulator sim = Start();
+        HttpClient azure = Azure(sim);
+        string file = (await Simulator.UploadAsync(azure, Data("a"), "/openai/v1"))["id"]!.GetValue<string>();
+        string fineTuned = (await TrainAsync(sim, azure, "/openai/v1", "gpt-4.1-mini", Data("b")))["fine_tuned_model"]!.GetValue<string>();
 
-        var notOffered = await Simulator.PostJsonAsync(azure, "/openai/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file, trainingType = "developerTier" }, 400);
-        var unknown = await Simulator.PostJsonAsync(azure, "/openai/v1/fine_tuning/jobs", new { model = "gpt-4.1-mini", training_file = file, trainingType = "Premium" }, 400);
-        var notAString = await Simulator.PostJsonAsync(azure, "/openai/v1/fine_tuning/jobs", new { model = "gpt-4.1-mini", training_file = file, trainingType = 1 }, 400);
-        var continued = await Simulator.PostJsonAsync(azure, "/openai/v1/fine_tuning/jobs", new { model = fineTuned, training_file = file, trainingType = "developerTier" });
+        JsonObject notOffered = await Simulator.PostJsonAsync(azure, "/openai/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file, trainingType = "developerTier" }, 400);
+        JsonObject unknown = await Simulator.PostJsonAsync(azure, "/openai/v1/fine_tuning/jobs", new { model = "gpt-4.1-mini", training_file = file, trainingType = "Premium" }, 400);
+        JsonObject notAString = await Simulator.PostJsonAsync(azure, "/openai/v1/fine_tuning/jobs", new { model = "gpt-4.1-mini", training_file = file, trainingType = 1 }, 400);
+        JsonObject continued = await Simulator.PostJsonAsync(azure, "/openai/v1/fine_tuning/jobs", new { model = fineTuned, training_file = file, trainingType = "developerTier" });
 
         Assert.Equal("training_type_not_supported", Code(notOffered));
         Assert.Equal("trainingType", notOffered["error"]!["param"]!.GetValue<string>());
@@ -153,11 +153,11 @@ public sealed class ContinuousFineTuningTests
     [Fact]
     public async Task CreateJob_TrainingTypeOnTheOpenAIFace_IsAnUnrecognizedArgument()
     {
-        using var sim = Start();
-        var openAi = sim.Api();
-        var file = (await Simulator.UploadAsync(openAi, Data("a")))["id"]!.GetValue<string>();
+        using Simulator sim = Start();
+        HttpClient openAi = sim.Api();
+        string file = (await Simulator.UploadAsync(openAi, Data("a")))["id"]!.GetValue<string>();
 
-        var refused = await Simulator.PostJsonAsync(openAi, "/v1/fine_tuning/jobs", new { model = "gpt-4.1-mini", training_file = file, trainingType = "Standard" }, 400);
+        JsonObject refused = await Simulator.PostJsonAsync(openAi, "/v1/fine_tuning/jobs", new { model = "gpt-4.1-mini", training_file = file, trainingType = "Standard" }, 400);
 
         Assert.Equal("Unrecognized request argument supplied: trainingType", Message(refused));
         Assert.Equal("trainingType", refused["error"]!["param"]!.GetValue<string>());

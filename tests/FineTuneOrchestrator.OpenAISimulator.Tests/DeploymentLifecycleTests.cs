@@ -20,18 +20,18 @@ public sealed class DeploymentLifecycleTests
     [Fact]
     public async Task Chat_NewDeployment_AnswersDeploymentNotFoundDuringTheNotReadyWindowThenServes()
     {
-        using var sim = Start(("Simulator:DeploymentSeconds", "60"), ("Simulator:Azure:NotReadySeconds", "120"));
-        var (azure, arm) = (Azure(sim), Arm(sim));
-        var model = await AzureModelAsync(sim);
+        using Simulator sim = Start(("Simulator:DeploymentSeconds", "60"), ("Simulator:Azure:NotReadySeconds", "120"));
+        (HttpClient? azure, HttpClient? arm) = (Azure(sim), Arm(sim));
+        string model = await AzureModelAsync(sim);
 
-        var created = await Simulator.ReadAsync(await PutDeploymentAsync(arm, "fresh", model), 201);
+        JsonObject created = await Simulator.ReadAsync(await PutDeploymentAsync(arm, "fresh", model), 201);
         sim.State.AdvanceClock(61);
-        var succeeded = await Simulator.GetJsonAsync(arm, $"{Deployments}/fresh{ApiVersion}");
-        var notYet = await Simulator.ReadAsync(await ChatAsync(azure, "fresh"), 404);
+        JsonObject succeeded = await Simulator.GetJsonAsync(arm, $"{Deployments}/fresh{ApiVersion}");
+        JsonObject notYet = await Simulator.ReadAsync(await ChatAsync(azure, "fresh"), 404);
         sim.State.AdvanceClock(118); // 179 s after creation: 1 s before the window closes
-        var stillNot = await Simulator.ReadAsync(await ChatAsync(azure, "fresh"), 404);
+        JsonObject stillNot = await Simulator.ReadAsync(await ChatAsync(azure, "fresh"), 404);
         sim.State.AdvanceClock(2);
-        var answer = await Simulator.ReadAsync(await ChatAsync(azure, "fresh"), 200);
+        JsonObject answer = await Simulator.ReadAsync(await ChatAsync(azure, "fresh"), 200);
 
         Assert.Equal("Creating", created["properties"]!["provisioningState"]!.GetValue<string>());
         Assert.Equal("Succeeded", succeeded["properties"]!["provisioningState"]!.GetValue<string>());
@@ -45,21 +45,21 @@ public sealed class DeploymentLifecycleTests
     [Fact]
     public async Task PutDeployment_ChangedModel_KeepsServingTheOldModelUntilTheUpdateIsReady()
     {
-        using var sim = Start(("Simulator:DeploymentSeconds", "60"));
-        var (azure, arm) = (Azure(sim), Arm(sim));
-        var first = await AzureModelAsync(sim, "first says topic");
-        var second = await AzureModelAsync(sim, "second says topic");
-        var created = await Simulator.ReadAsync(await PutDeploymentAsync(arm, "live", first), 201);
+        using Simulator sim = Start(("Simulator:DeploymentSeconds", "60"));
+        (HttpClient? azure, HttpClient? arm) = (Azure(sim), Arm(sim));
+        string first = await AzureModelAsync(sim, "first says topic");
+        string second = await AzureModelAsync(sim, "second says topic");
+        JsonObject created = await Simulator.ReadAsync(await PutDeploymentAsync(arm, "live", first), 201);
         sim.State.AdvanceClock(Ready);
-        var before = await Simulator.ReadAsync(await ChatAsync(azure, "live"), 200);
+        JsonObject before = await Simulator.ReadAsync(await ChatAsync(azure, "live"), 200);
 
         sim.State.AdvanceClock(30);
-        var updating = await Simulator.ReadAsync(await PutDeploymentAsync(arm, "live", second, capacity: 2), 200);
-        var duringUpdate = await Simulator.ReadAsync(await ChatAsync(azure, "live"), 200);
-        var getDuring = await Simulator.GetJsonAsync(arm, $"{Deployments}/live{ApiVersion}");
+        JsonObject updating = await Simulator.ReadAsync(await PutDeploymentAsync(arm, "live", second, capacity: 2), 200);
+        JsonObject duringUpdate = await Simulator.ReadAsync(await ChatAsync(azure, "live"), 200);
+        JsonObject getDuring = await Simulator.GetJsonAsync(arm, $"{Deployments}/live{ApiVersion}");
         sim.State.AdvanceClock(61);
-        var getAfter = await Simulator.GetJsonAsync(arm, $"{Deployments}/live{ApiVersion}");
-        var afterUpdate = await Simulator.ReadAsync(await ChatAsync(azure, "live"), 200); // no not-ready window after an update
+        JsonObject getAfter = await Simulator.GetJsonAsync(arm, $"{Deployments}/live{ApiVersion}");
+        JsonObject afterUpdate = await Simulator.ReadAsync(await ChatAsync(azure, "live"), 200); // no not-ready window after an update
 
         Assert.Equal("first says topic 3", Content(before));
         Assert.Equal("Updating", updating["properties"]!["provisioningState"]!.GetValue<string>());
@@ -80,21 +80,21 @@ public sealed class DeploymentLifecycleTests
     [Fact]
     public async Task Deployment_DeveloperTier_IsDeletedAfter24SimulatedHours()
     {
-        using var sim = Start();
-        var (azure, arm) = (Azure(sim), Arm(sim));
-        var model = await AzureModelAsync(sim);
+        using Simulator sim = Start();
+        (HttpClient? azure, HttpClient? arm) = (Azure(sim), Arm(sim));
+        string model = await AzureModelAsync(sim);
 
         // Microsoft's REST examples spell the SKU "developertier" with capacity 50; the name is echoed as sent.
-        var dev = await Simulator.ReadAsync(await PutDeploymentAsync(arm, "dev", model, "developertier", 50), 201);
+        JsonObject dev = await Simulator.ReadAsync(await PutDeploymentAsync(arm, "dev", model, "developertier", 50), 201);
         await Simulator.ReadAsync(await PutDeploymentAsync(arm, "std", model, "GlobalStandard"), 201);
         sim.State.AdvanceClock(Ready);
-        var served = await Simulator.ReadAsync(await ChatAsync(azure, "dev"), 200);
+        JsonObject served = await Simulator.ReadAsync(await ChatAsync(azure, "dev"), 200);
         sim.State.AdvanceClock((24 * 3600) - Ready - 1);
-        var lastSecond = await Simulator.GetJsonAsync(arm, $"{Deployments}/dev{ApiVersion}");
+        JsonObject lastSecond = await Simulator.GetJsonAsync(arm, $"{Deployments}/dev{ApiVersion}");
         sim.State.AdvanceClock(2);
-        var gone = await Simulator.GetJsonAsync(arm, $"{Deployments}/dev{ApiVersion}", 404);
-        var chat = await Simulator.ReadAsync(await ChatAsync(azure, "dev"), 404);
-        var list = await Simulator.GetJsonAsync(arm, $"{Deployments}{ApiVersion}");
+        JsonObject gone = await Simulator.GetJsonAsync(arm, $"{Deployments}/dev{ApiVersion}", 404);
+        JsonObject chat = await Simulator.ReadAsync(await ChatAsync(azure, "dev"), 404);
+        JsonObject list = await Simulator.GetJsonAsync(arm, $"{Deployments}{ApiVersion}");
 
         Assert.Equal("developertier", dev["sku"]!["name"]!.GetValue<string>());
         Assert.Equal(50, dev["sku"]!["capacity"]!.GetValue<int>());
@@ -108,9 +108,9 @@ public sealed class DeploymentLifecycleTests
     [Fact]
     public async Task Deployment_IdleFor15Days_IsDeletedButAUsedOneIsNot()
     {
-        using var sim = Start();
-        var (azure, arm) = (Azure(sim), Arm(sim));
-        var model = await AzureModelAsync(sim);
+        using Simulator sim = Start();
+        (HttpClient? azure, HttpClient? arm) = (Azure(sim), Arm(sim));
+        string model = await AzureModelAsync(sim);
         const double Day = 86400;
 
         await Simulator.ReadAsync(await PutDeploymentAsync(arm, "idle", model), 201);
@@ -119,13 +119,13 @@ public sealed class DeploymentLifecycleTests
         sim.State.AdvanceClock(10 * Day);
         await Simulator.ReadAsync(await ChatAsync(azure, "used"), 200); // resets "used"'s idle clock
         sim.State.AdvanceClock((5 * Day) - 121 - 1);
-        var idleLastSecond = await Simulator.GetJsonAsync(arm, $"{Deployments}/idle{ApiVersion}");
+        JsonObject idleLastSecond = await Simulator.GetJsonAsync(arm, $"{Deployments}/idle{ApiVersion}");
         sim.State.AdvanceClock(2);
-        var idleGone = await Simulator.GetJsonAsync(arm, $"{Deployments}/idle{ApiVersion}", 404);
-        var usedStays = await Simulator.GetJsonAsync(arm, $"{Deployments}/used{ApiVersion}");
-        var baseModelStays = await Simulator.ReadAsync(await ChatAsync(azure, "gpt-4.1-mini"), 200);
+        JsonObject idleGone = await Simulator.GetJsonAsync(arm, $"{Deployments}/idle{ApiVersion}", 404);
+        JsonObject usedStays = await Simulator.GetJsonAsync(arm, $"{Deployments}/used{ApiVersion}");
+        JsonObject baseModelStays = await Simulator.ReadAsync(await ChatAsync(azure, "gpt-4.1-mini"), 200);
         sim.State.AdvanceClock(15 * Day);
-        var usedGoneLater = await Simulator.ReadAsync(await ChatAsync(azure, "used"), 404);
+        JsonObject usedGoneLater = await Simulator.ReadAsync(await ChatAsync(azure, "used"), 404);
 
         Assert.Equal("idle", idleLastSecond["name"]!.GetValue<string>());
         Assert.Equal("DeploymentNotFound", Code(idleGone));
@@ -137,17 +137,17 @@ public sealed class DeploymentLifecycleTests
     [Fact]
     public async Task PutDeployment_BadSkuOrCapacity_Answers400_AndBaseModelsTakeAnySku()
     {
-        using var sim = Start();
-        var arm = Arm(sim);
-        var model = await AzureModelAsync(sim);
+        using Simulator sim = Start();
+        HttpClient arm = Arm(sim);
+        string model = await AzureModelAsync(sim);
 
-        var premium = await Simulator.ReadAsync(await PutDeploymentAsync(arm, "bad", model, "ProvisionedManaged"), 400);
-        var zero = await Simulator.ReadAsync(await PutDeploymentAsync(arm, "bad", model, capacity: 0), 400);
-        var fraction = await Simulator.ReadAsync(await PutDeploymentAsync(arm, "bad", model, capacity: 1.5), 400);
-        var text = await Simulator.ReadAsync(await PutDeploymentAsync(arm, "bad", model, capacity: "ten"), 400);
-        var mixedCase = await Simulator.ReadAsync(await PutDeploymentAsync(arm, "ok", model, "globalSTANDARD"), 201);
-        var baseAnySku = await Simulator.ReadAsync(await PutDeploymentAsync(arm, "base", "gpt-4o-mini", "ProvisionedManaged"), 201);
-        var list = await Simulator.GetJsonAsync(arm, $"{Deployments}{ApiVersion}");
+        JsonObject premium = await Simulator.ReadAsync(await PutDeploymentAsync(arm, "bad", model, "ProvisionedManaged"), 400);
+        JsonObject zero = await Simulator.ReadAsync(await PutDeploymentAsync(arm, "bad", model, capacity: 0), 400);
+        JsonObject fraction = await Simulator.ReadAsync(await PutDeploymentAsync(arm, "bad", model, capacity: 1.5), 400);
+        JsonObject text = await Simulator.ReadAsync(await PutDeploymentAsync(arm, "bad", model, capacity: "ten"), 400);
+        JsonObject mixedCase = await Simulator.ReadAsync(await PutDeploymentAsync(arm, "ok", model, "globalSTANDARD"), 201);
+        JsonObject baseAnySku = await Simulator.ReadAsync(await PutDeploymentAsync(arm, "base", "gpt-4o-mini", "ProvisionedManaged"), 201);
+        JsonObject list = await Simulator.GetJsonAsync(arm, $"{Deployments}{ApiVersion}");
 
         Assert.Equal("InvalidResourceProperties", Code(premium));
         Assert.Contains("'ProvisionedManaged'", Message(premium), StringComparison.Ordinal);
@@ -158,7 +158,7 @@ public sealed class DeploymentLifecycleTests
         Assert.Equal("globalSTANDARD", mixedCase["sku"]!["name"]!.GetValue<string>());
         Assert.Equal("ProvisionedManaged", baseAnySku["sku"]!["name"]!.GetValue<string>());
         Assert.Equal(["base", "ok"], list["value"]!.AsArray().Select(d => d!["name"]!.GetValue<string>()));
-        var shape = list["value"]![1]!.AsObject();
+        JsonObject shape = list["value"]![1]!.AsObject();
         Assert.Equal("OpenAI", shape["properties"]!["model"]!["format"]!.GetValue<string>());
         Assert.Equal(model, shape["properties"]!["model"]!["name"]!.GetValue<string>());
         Assert.Equal("1", shape["properties"]!["model"]!["version"]!.GetValue<string>());

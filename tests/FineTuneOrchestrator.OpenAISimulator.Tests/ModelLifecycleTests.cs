@@ -7,9 +7,9 @@ public sealed class ModelLifecycleTests
 {
     private static async Task<(JsonObject Job, string Model)> TrainAsync(Simulator sim, HttpClient client)
     {
-        var file = (await Simulator.UploadAsync(client, Simulator.Jsonl(12)))["id"]!.GetValue<string>();
-        var job = await Simulator.PostJsonAsync(client, "/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file });
-        var done = await Simulator.WaitForJobAsync(client, job["id"]!.GetValue<string>(), s => s == "succeeded");
+        string file = (await Simulator.UploadAsync(client, Simulator.Jsonl(12)))["id"]!.GetValue<string>();
+        JsonObject job = await Simulator.PostJsonAsync(client, "/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file });
+        JsonObject done = await Simulator.WaitForJobAsync(client, job["id"]!.GetValue<string>(), s => s == "succeeded");
         return (done, done["fine_tuned_model"]!.GetValue<string>());
     }
 
@@ -17,17 +17,17 @@ public sealed class ModelLifecycleTests
     public async Task DeleteModel_FineTunedModel_StopsAnsweringAndLeavesTheList()
     {
         using var sim = new Simulator();
-        var client = sim.Api();
-        var (job, model) = await TrainAsync(sim, client);
+        HttpClient client = sim.Api();
+        (JsonObject? job, string? model) = await TrainAsync(sim, client);
         var messages = new[] { new { role = "user", content = "question 3 about topic 3" } };
-        var before = await Simulator.PostJsonAsync(client, "/v1/chat/completions", new { model, messages });
+        JsonObject before = await Simulator.PostJsonAsync(client, "/v1/chat/completions", new { model, messages });
 
-        var deleted = await Simulator.ReadAsync(await client.DeleteAsync($"/v1/models/{Uri.EscapeDataString(model)}"), 200);
-        var chat = await Simulator.PostJsonAsync(client, "/v1/chat/completions", new { model, messages }, 404);
-        var get = await Simulator.GetJsonAsync(client, $"/v1/models/{Uri.EscapeDataString(model)}", 404);
-        var again = await Simulator.ReadAsync(await client.DeleteAsync($"/v1/models/{Uri.EscapeDataString(model)}"), 404);
-        var list = await Simulator.GetJsonAsync(client, "/v1/models");
-        var stillJob = await Simulator.GetJsonAsync(client, $"/v1/fine_tuning/jobs/{job["id"]}");
+        JsonObject deleted = await Simulator.ReadAsync(await client.DeleteAsync($"/v1/models/{Uri.EscapeDataString(model)}"), 200);
+        JsonObject chat = await Simulator.PostJsonAsync(client, "/v1/chat/completions", new { model, messages }, 404);
+        JsonObject get = await Simulator.GetJsonAsync(client, $"/v1/models/{Uri.EscapeDataString(model)}", 404);
+        JsonObject again = await Simulator.ReadAsync(await client.DeleteAsync($"/v1/models/{Uri.EscapeDataString(model)}"), 404);
+        JsonObject list = await Simulator.GetJsonAsync(client, "/v1/models");
+        JsonObject stillJob = await Simulator.GetJsonAsync(client, $"/v1/fine_tuning/jobs/{job["id"]}");
 
         Assert.Equal("answer for topic 3", before["choices"]![0]!["message"]!["content"]!.GetValue<string>());
         Assert.Equal(model, deleted["id"]!.GetValue<string>());
@@ -44,10 +44,10 @@ public sealed class ModelLifecycleTests
     public async Task DeleteModel_BaseModel_IsRefusedWith403()
     {
         using var sim = new Simulator();
-        var client = sim.Api();
+        HttpClient client = sim.Api();
 
-        var refused = await Simulator.ReadAsync(await client.DeleteAsync("/v1/models/gpt-4o-mini"), 403);
-        var stillAnswers = await Simulator.PostJsonAsync(client, "/v1/chat/completions", new { model = "gpt-4o-mini", messages = new[] { new { role = "user", content = "hi" } } });
+        JsonObject refused = await Simulator.ReadAsync(await client.DeleteAsync("/v1/models/gpt-4o-mini"), 403);
+        JsonObject stillAnswers = await Simulator.PostJsonAsync(client, "/v1/chat/completions", new { model = "gpt-4o-mini", messages = new[] { new { role = "user", content = "hi" } } });
 
         Assert.Equal("model_not_deletable", refused["error"]!["code"]!.GetValue<string>());
         Assert.Equal("gpt-4o-mini-2024-07-18", stillAnswers["model"]!.GetValue<string>());
@@ -57,7 +57,7 @@ public sealed class ModelLifecycleTests
     public async Task Chat_BaseModelWithJsonSchemaFormat_AnswersAnInstanceOfTheSchema()
     {
         using var sim = new Simulator();
-        var client = sim.Api();
+        HttpClient client = sim.Api();
         var schema = new
         {
             type = "object",
@@ -72,10 +72,10 @@ public sealed class ModelLifecycleTests
             response_format = new { type = "json_schema", json_schema = new { name = "ticket", strict = true, schema } },
         };
 
-        var answer = await Simulator.PostJsonAsync(client, "/v1/chat/completions", body);
-        var plain = await Simulator.PostJsonAsync(client, "/v1/chat/completions", new { body.model, body.messages });
+        JsonObject answer = await Simulator.PostJsonAsync(client, "/v1/chat/completions", body);
+        JsonObject plain = await Simulator.PostJsonAsync(client, "/v1/chat/completions", new { body.model, body.messages });
 
-        var content = JsonNode.Parse(answer["choices"]![0]!["message"]!["content"]!.GetValue<string>())!.AsObject();
+        JsonObject content = JsonNode.Parse(answer["choices"]![0]!["message"]!["content"]!.GetValue<string>())!.AsObject();
         Assert.Equal(2, content.Count);
         Assert.Contains(content["category"]!.GetValue<string>(), new[] { "billing", "technical" });
         Assert.Contains(content["priority"]!.GetValue<string>(), new[] { "low", "high" });

@@ -18,7 +18,7 @@ public sealed class ModelRetirementTests
 
     private static Simulator Enforcing()
     {
-        var sim = Start(("Simulator:TimeScale", "1"), ("Simulator:EnforceRetirement", "true"));
+        Simulator sim = Start(("Simulator:TimeScale", "1"), ("Simulator:EnforceRetirement", "true"));
 
         // The tests retire gpt-4o-mini on purpose; the model they compare with must not retire on its real date meanwhile.
         sim.State.SetModelRetirement("gpt-4.1-mini", null, null);
@@ -29,15 +29,15 @@ public sealed class ModelRetirementTests
     [Fact]
     public async Task Models_DefaultRetirementDates_FollowMicrosoftAndOpenAISchedules()
     {
-        using var sim = Calendar();
-        var (openAi, azure) = (sim.Api(), Azure(sim));
+        using Simulator sim = Calendar();
+        (HttpClient? openAi, HttpClient? azure) = (sim.Api(), Azure(sim));
 
-        var azureMini = await Simulator.GetJsonAsync(azure, $"/openai/v1/models/{Mini}");
-        var openAiMini = await Simulator.GetJsonAsync(openAi, $"/v1/models/{Mini}");
-        var openAiNano = await Simulator.GetJsonAsync(openAi, "/v1/models/gpt-4.1-nano-2025-04-14");
-        var azureNano = await Simulator.GetJsonAsync(azure, "/openai/v1/models/gpt-4.1-nano-2025-04-14");
+        JsonObject azureMini = await Simulator.GetJsonAsync(azure, $"/openai/v1/models/{Mini}");
+        JsonObject openAiMini = await Simulator.GetJsonAsync(openAi, $"/v1/models/{Mini}");
+        JsonObject openAiNano = await Simulator.GetJsonAsync(openAi, "/v1/models/gpt-4.1-nano-2025-04-14");
+        JsonObject azureNano = await Simulator.GetJsonAsync(azure, "/openai/v1/models/gpt-4.1-nano-2025-04-14");
 
-        var april14 = new DateTimeOffset(2027, 4, 14, 0, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds();
+        long april14 = new DateTimeOffset(2027, 4, 14, 0, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds();
         Assert.Equal(april14, azureMini["deprecation"]!["inference"]!.GetValue<long>());
         Assert.Equal(april14, azureMini["deprecation"]!["fine_tune"]!.GetValue<long>());
         Assert.Equal(april14, azureNano["deprecation"]!["inference"]!.GetValue<long>());
@@ -50,25 +50,25 @@ public sealed class ModelRetirementTests
     [Fact]
     public async Task SetRetirement_ControlEndpoint_IsReflectedInTheModelsApiOfBothFaces()
     {
-        using var sim = Calendar();
-        var (openAi, azure) = (sim.Api(), Azure(sim));
-        var fineTuned = (await TrainAsync(sim, openAi, "/v1", "gpt-4o-mini", Data("answer for topic")))["fine_tuned_model"]!.GetValue<string>();
-        var azureFineTuned = await TrainAsync(sim, azure, "/openai/v1", "gpt-4o-mini", Data("answer for topic"));
-        var now = sim.State.Clock.UtcNow;
-        var (fineTuneEnds, inferenceEnds) = (now.AddDays(10), now.AddDays(30));
+        using Simulator sim = Calendar();
+        (HttpClient? openAi, HttpClient? azure) = (sim.Api(), Azure(sim));
+        string fineTuned = (await TrainAsync(sim, openAi, "/v1", "gpt-4o-mini", Data("answer for topic")))["fine_tuned_model"]!.GetValue<string>();
+        JsonObject azureFineTuned = await TrainAsync(sim, azure, "/openai/v1", "gpt-4o-mini", Data("answer for topic"));
+        DateTimeOffset now = sim.State.Clock.UtcNow;
+        (DateTimeOffset fineTuneEnds, DateTimeOffset inferenceEnds) = (now.AddDays(10), now.AddDays(30));
 
-        var set = await Simulator.PostJsonAsync(openAi, "/_simulator/models/gpt-4o-mini/retirement", new { inference = inferenceEnds.ToString("o"), fineTune = fineTuneEnds.ToString("o") });
-        var azureBefore = await Simulator.GetJsonAsync(azure, $"/openai/v1/models/{Mini}");
-        var openAiBase = await Simulator.GetJsonAsync(openAi, $"/v1/models/{Mini}");
-        var openAiFineTuned = await Simulator.GetJsonAsync(openAi, $"/v1/models/{Uri.EscapeDataString(fineTuned)}");
-        var azureFineTunedModel = await Simulator.GetJsonAsync(azure, $"/openai/v1/models/{azureFineTuned["fine_tuned_model"]}");
+        JsonObject set = await Simulator.PostJsonAsync(openAi, "/_simulator/models/gpt-4o-mini/retirement", new { inference = inferenceEnds.ToString("o"), fineTune = fineTuneEnds.ToString("o") });
+        JsonObject azureBefore = await Simulator.GetJsonAsync(azure, $"/openai/v1/models/{Mini}");
+        JsonObject openAiBase = await Simulator.GetJsonAsync(openAi, $"/v1/models/{Mini}");
+        JsonObject openAiFineTuned = await Simulator.GetJsonAsync(openAi, $"/v1/models/{Uri.EscapeDataString(fineTuned)}");
+        JsonObject azureFineTunedModel = await Simulator.GetJsonAsync(azure, $"/openai/v1/models/{azureFineTuned["fine_tuned_model"]}");
         sim.State.AdvanceClock(11 * 86400);
-        var afterFineTuneEnds = (await Simulator.GetJsonAsync(azure, "/openai/v1/models"))["data"]!.AsArray().Single(m => m!["id"]!.GetValue<string>() == Mini)!;
+        JsonNode afterFineTuneEnds = (await Simulator.GetJsonAsync(azure, "/openai/v1/models"))["data"]!.AsArray().Single(m => m!["id"]!.GetValue<string>() == Mini)!;
         sim.State.AdvanceClock(20 * 86400);
-        var afterInferenceEnds = await Simulator.GetJsonAsync(azure, $"/openai/v1/models/{Mini}");
-        var cleared = await Simulator.PostJsonAsync(openAi, "/_simulator/models/gpt-4o-mini/retirement", new { fineTune = (string?)null });
-        var unknown = await Simulator.ReadAsync(await openAi.PostAsJsonAsync("/_simulator/models/gpt-9/retirement", new { inference = (string?)null }), 404);
-        var badDate = await Simulator.ReadAsync(await openAi.PostAsJsonAsync("/_simulator/models/gpt-4o-mini/retirement", new { inference = "next tuesday" }), 400);
+        JsonObject afterInferenceEnds = await Simulator.GetJsonAsync(azure, $"/openai/v1/models/{Mini}");
+        JsonObject cleared = await Simulator.PostJsonAsync(openAi, "/_simulator/models/gpt-4o-mini/retirement", new { fineTune = (string?)null });
+        JsonObject unknown = await Simulator.ReadAsync(await openAi.PostAsJsonAsync("/_simulator/models/gpt-9/retirement", new { inference = (string?)null }), 404);
+        JsonObject badDate = await Simulator.ReadAsync(await openAi.PostAsJsonAsync("/_simulator/models/gpt-4o-mini/retirement", new { inference = "next tuesday" }), 400);
 
         Assert.Equal(Mini, set["id"]!.GetValue<string>());
         Assert.Equal(inferenceEnds.ToUnixTimeSeconds(), set["deprecation"]!["inference"]!.GetValue<long>());
@@ -96,21 +96,21 @@ public sealed class ModelRetirementTests
     [Fact]
     public async Task CreateJob_AfterTheFineTuneRetirement_IsRefusedWithTheDateInTheMessage()
     {
-        using var sim = Enforcing();
-        var (openAi, azure) = (sim.Api(), Azure(sim));
-        var fineTuned = (await TrainAsync(sim, openAi, "/v1", "gpt-4o-mini", Data("answer for topic")))["fine_tuned_model"]!.GetValue<string>();
-        var file = (await Simulator.UploadAsync(openAi, Data("again")))["id"]!.GetValue<string>();
-        var azureFile = (await Simulator.UploadAsync(azure, Data("again"), "/openai/v1"))["id"]!.GetValue<string>();
-        var ends = sim.State.Clock.UtcNow.AddDays(1);
+        using Simulator sim = Enforcing();
+        (HttpClient? openAi, HttpClient? azure) = (sim.Api(), Azure(sim));
+        string fineTuned = (await TrainAsync(sim, openAi, "/v1", "gpt-4o-mini", Data("answer for topic")))["fine_tuned_model"]!.GetValue<string>();
+        string file = (await Simulator.UploadAsync(openAi, Data("again")))["id"]!.GetValue<string>();
+        string azureFile = (await Simulator.UploadAsync(azure, Data("again"), "/openai/v1"))["id"]!.GetValue<string>();
+        DateTimeOffset ends = sim.State.Clock.UtcNow.AddDays(1);
         sim.State.SetModelRetirement("gpt-4o-mini", ends.AddDays(30), ends);
         await Simulator.PostJsonAsync(openAi, "/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file }); // still open
 
         sim.State.AdvanceClock(86400 + 1);
-        var onBase = await Simulator.PostJsonAsync(openAi, "/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file }, 400);
-        var onFineTuned = await Simulator.PostJsonAsync(openAi, "/v1/fine_tuning/jobs", new { model = fineTuned, training_file = file }, 400);
-        var onAzure = await Simulator.PostJsonAsync(azure, "/openai/v1/fine_tuning/jobs", new { model = Mini, training_file = azureFile }, 400);
-        var otherModel = await Simulator.PostJsonAsync(openAi, "/v1/fine_tuning/jobs", new { model = "gpt-4.1-mini", training_file = file });
-        var stillAnswers = await Simulator.ReadAsync(await ChatAsync(openAi, fineTuned, "/v1"), 200);
+        JsonObject onBase = await Simulator.PostJsonAsync(openAi, "/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file }, 400);
+        JsonObject onFineTuned = await Simulator.PostJsonAsync(openAi, "/v1/fine_tuning/jobs", new { model = fineTuned, training_file = file }, 400);
+        JsonObject onAzure = await Simulator.PostJsonAsync(azure, "/openai/v1/fine_tuning/jobs", new { model = Mini, training_file = azureFile }, 400);
+        JsonObject otherModel = await Simulator.PostJsonAsync(openAi, "/v1/fine_tuning/jobs", new { model = "gpt-4.1-mini", training_file = file });
+        JsonObject stillAnswers = await Simulator.ReadAsync(await ChatAsync(openAi, fineTuned, "/v1"), 200);
 
         Assert.Equal("model_not_available", Code(onBase));
         Assert.Equal("model", onBase["error"]!["param"]!.GetValue<string>());
@@ -127,26 +127,26 @@ public sealed class ModelRetirementTests
     [Fact]
     public async Task Chat_AfterTheInferenceRetirement_IsRefusedOnBothFacesAndDeploymentsToo()
     {
-        using var sim = Enforcing();
-        var (openAi, azure, arm) = (sim.Api(), Azure(sim), Arm(sim));
-        var fineTuned = (await TrainAsync(sim, openAi, "/v1", "gpt-4o-mini", Data("answer for topic")))["fine_tuned_model"]!.GetValue<string>();
-        var azureFineTuned = (await TrainAsync(sim, azure, "/openai/v1", "gpt-4o-mini", Data("answer for topic")))["fine_tuned_model"]!.GetValue<string>();
+        using Simulator sim = Enforcing();
+        (HttpClient? openAi, HttpClient? azure, HttpClient? arm) = (sim.Api(), Azure(sim), Arm(sim));
+        string fineTuned = (await TrainAsync(sim, openAi, "/v1", "gpt-4o-mini", Data("answer for topic")))["fine_tuned_model"]!.GetValue<string>();
+        string azureFineTuned = (await TrainAsync(sim, azure, "/openai/v1", "gpt-4o-mini", Data("answer for topic")))["fine_tuned_model"]!.GetValue<string>();
         await Simulator.ReadAsync(await PutDeploymentAsync(arm, "ft", azureFineTuned), 201);
         sim.State.AdvanceClock(60 + 120 + 1);
         await Simulator.ReadAsync(await ChatAsync(azure, "ft"), 200);
-        var retired = sim.State.Clock.UtcNow.AddDays(2);
+        DateTimeOffset retired = sim.State.Clock.UtcNow.AddDays(2);
         sim.State.SetModelRetirement(Mini, retired, null);
 
         sim.State.AdvanceClock((2 * 86400) + 1);
-        var openAiBase = await Simulator.ReadAsync(await ChatAsync(openAi, "gpt-4o-mini", "/v1"), 404);
-        var openAiFineTuned = await Simulator.ReadAsync(await ChatAsync(openAi, fineTuned, "/v1"), 404);
-        var azureDeployment = await Simulator.ReadAsync(await ChatAsync(azure, "ft"), 404);
-        var azureBase = await Simulator.ReadAsync(await ChatAsync(azure, "gpt-4o-mini"), 404);
-        var redeploy = await Simulator.ReadAsync(await PutDeploymentAsync(arm, "ft-again", azureFineTuned), 400);
-        var deployBase = await Simulator.ReadAsync(await PutDeploymentAsync(arm, "base", "gpt-4o-mini"), 400);
-        var otherModel = await Simulator.ReadAsync(await ChatAsync(openAi, "gpt-4.1-mini", "/v1"), 200);
+        JsonObject openAiBase = await Simulator.ReadAsync(await ChatAsync(openAi, "gpt-4o-mini", "/v1"), 404);
+        JsonObject openAiFineTuned = await Simulator.ReadAsync(await ChatAsync(openAi, fineTuned, "/v1"), 404);
+        JsonObject azureDeployment = await Simulator.ReadAsync(await ChatAsync(azure, "ft"), 404);
+        JsonObject azureBase = await Simulator.ReadAsync(await ChatAsync(azure, "gpt-4o-mini"), 404);
+        JsonObject redeploy = await Simulator.ReadAsync(await PutDeploymentAsync(arm, "ft-again", azureFineTuned), 400);
+        JsonObject deployBase = await Simulator.ReadAsync(await PutDeploymentAsync(arm, "base", "gpt-4o-mini"), 400);
+        JsonObject otherModel = await Simulator.ReadAsync(await ChatAsync(openAi, "gpt-4.1-mini", "/v1"), 200);
 
-        var day = Day(retired);
+        string day = Day(retired);
         Assert.Equal("model_not_found", Code(openAiBase));
         Assert.Contains(day, Message(openAiBase), StringComparison.Ordinal);
         Assert.Equal("model_not_found", Code(openAiFineTuned));
@@ -166,7 +166,7 @@ public sealed class ModelRetirementTests
     [Fact]
     public void SetModelRetirement_UnknownModel_Throws()
     {
-        using var sim = Start();
+        using Simulator sim = Start();
 
         Assert.Throws<ArgumentException>(() => sim.State.SetModelRetirement("gpt-9", null, null));
     }

@@ -33,7 +33,7 @@ public sealed class ModelSkillTests
 
     private static byte[] Training(int count, Func<int, string>? label = null) => Simulator.Jsonl(count, i =>
     {
-        var (text, truth) = Ticket(i);
+        (string? text, string? truth) = Ticket(i);
         return new
         {
             messages = new object[]
@@ -58,16 +58,16 @@ public sealed class ModelSkillTests
 
     private static async Task<string> TrainAsync(HttpClient client, byte[] data, string suffix, int epochs = 3)
     {
-        var file = await Simulator.UploadAsync(client, data);
-        var job = await Simulator.PostJsonAsync(client, "/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file["id"]!.GetValue<string>(), suffix, hyperparameters = new { n_epochs = epochs } });
-        var done = await Simulator.WaitForJobAsync(client, job["id"]!.GetValue<string>(), s => s is "succeeded" or "failed");
+        JsonObject file = await Simulator.UploadAsync(client, data);
+        JsonObject job = await Simulator.PostJsonAsync(client, "/v1/fine_tuning/jobs", new { model = "gpt-4o-mini", training_file = file["id"]!.GetValue<string>(), suffix, hyperparameters = new { n_epochs = epochs } });
+        JsonObject done = await Simulator.WaitForJobAsync(client, job["id"]!.GetValue<string>(), s => s is "succeeded" or "failed");
         Assert.Equal("succeeded", done["status"]!.GetValue<string>());
         return done["fine_tuned_model"]!.GetValue<string>();
     }
 
     private static async Task<string?> AskAsync(HttpClient client, string model, string message)
     {
-        var answer = await Simulator.PostJsonAsync(client, "/v1/chat/completions", new
+        JsonObject answer = await Simulator.PostJsonAsync(client, "/v1/chat/completions", new
         {
             model,
             temperature = 0,
@@ -82,7 +82,7 @@ public sealed class ModelSkillTests
         int right = 0;
         for (int i = from; i < from + count; i++)
         {
-            var (text, label) = Ticket(i);
+            (string? text, string? label) = Ticket(i);
             right += await AskAsync(client, model, text) == label ? 1 : 0;
         }
 
@@ -101,7 +101,7 @@ public sealed class ModelSkillTests
     public async Task Chat_FineTunedOnTrueLabels_BeatsTheBaseOnHeldOutTickets()
     {
         using var sim = new Simulator();
-        var client = sim.Api();
+        HttpClient client = sim.Api();
         string model = await TrainAsync(client, Training(240), "true-labels");
         double fineTuned = await AccuracyAsync(client, model, 1000, 120);
         double baseline = await AccuracyAsync(client, "gpt-4o-mini", 1000, 120);
@@ -113,7 +113,7 @@ public sealed class ModelSkillTests
     public async Task Chat_FineTunedOnShuffledLabels_IsNearChance()
     {
         using var sim = new Simulator();
-        var client = sim.Api();
+        HttpClient client = sim.Api();
         var random = new Random(3);
         string[] shuffled = [.. Enumerable.Range(0, 240).Select(_ => Labels[random.Next(4)])];
         string model = await TrainAsync(client, Training(240, i => shuffled[i]), "shuffled");
@@ -127,7 +127,7 @@ public sealed class ModelSkillTests
     public async Task Chat_FewExamples_LearnLessThanMany()
     {
         using var sim = new Simulator(("Simulator:Models:LearningHalfPoint", "200"), ("Simulator:MinExamples", "10"));
-        var client = sim.Api();
+        HttpClient client = sim.Api();
         string few = await TrainAsync(client, Training(12), "few", epochs: 1);
         string many = await TrainAsync(client, Training(400), "many", epochs: 3);
         Assert.True(await AccuracyAsync(client, many, 1000, 80) > await AccuracyAsync(client, few, 1000, 80) + 0.15);
@@ -137,7 +137,7 @@ public sealed class ModelSkillTests
     public async Task Chat_NoGainScenario_AnswersExactlyAsTheBase()
     {
         using var sim = new Simulator(("Simulator:Models:NoGainSuffix", "nogain"));
-        var client = sim.Api();
+        HttpClient client = sim.Api();
         string model = await TrainAsync(client, Training(120), "nogain");
         for (int i = 1000; i < 1030; i++)
         {
@@ -150,9 +150,9 @@ public sealed class ModelSkillTests
     public async Task Chat_OverfitScenario_LastEpochWorseThanTheCheckpointBefore()
     {
         using var sim = new Simulator(("Simulator:Models:OverfitSuffix", "overfit"), ("Simulator:Models:LearningHalfPoint", "0"));
-        var client = sim.Api();
+        HttpClient client = sim.Api();
         string model = await TrainAsync(client, Training(240), "overfit", epochs: 3);
-        var checkpoints = await Simulator.GetJsonAsync(client, $"/v1/fine_tuning/jobs/{(await JobOf(client, model))}/checkpoints");
+        JsonObject checkpoints = await Simulator.GetJsonAsync(client, $"/v1/fine_tuning/jobs/{(await JobOf(client, model))}/checkpoints");
         var names = checkpoints["data"]!.AsArray().Select(c => c!["fine_tuned_model_checkpoint"]!.GetValue<string>()).ToList();
         string secondEpoch = names.Single(n => n.EndsWith(":ckpt-step-" + (2 * 240 / StepsPerEpochDivisor(checkpoints)), StringComparison.Ordinal));
         double last = await AccuracyAsync(client, model, 1000, 120);
@@ -169,7 +169,7 @@ public sealed class ModelSkillTests
 
     private static async Task<string> JobOf(HttpClient client, string model)
     {
-        var jobs = await Simulator.GetJsonAsync(client, "/v1/fine_tuning/jobs?limit=100");
+        JsonObject jobs = await Simulator.GetJsonAsync(client, "/v1/fine_tuning/jobs?limit=100");
         return jobs["data"]!.AsArray().First(j => j!["fine_tuned_model"]?.GetValue<string>() == model)!["id"]!.GetValue<string>();
     }
 
@@ -177,10 +177,10 @@ public sealed class ModelSkillTests
     public async Task Chat_Judge_ScoresResemblanceInTheRangeItIsGiven()
     {
         using var sim = new Simulator();
-        var client = sim.Api();
+        HttpClient client = sim.Api();
         async Task<double> Grade(string answer)
         {
-            var response = await Simulator.PostJsonAsync(client, "/v1/chat/completions", new
+            JsonObject response = await Simulator.PostJsonAsync(client, "/v1/chat/completions", new
             {
                 model = "gpt-4.1",
                 messages = new object[]
@@ -202,13 +202,13 @@ public sealed class ModelSkillTests
     public async Task Chat_StrictSchemaWithoutAdditionalPropertiesFalse_Is400InTheServicesWords()
     {
         using var sim = new Simulator();
-        var response = await sim.Api().PostAsJsonAsync("/v1/chat/completions", new
+        HttpResponseMessage response = await sim.Api().PostAsJsonAsync("/v1/chat/completions", new
         {
             model = "gpt-4o-mini",
             messages = new object[] { new { role = "user", content = "hi" } },
             response_format = new { type = "json_schema", json_schema = new { name = "ticket", strict = true, schema = new { type = "object", properties = new { a = new { type = "string" }, b = new { type = "string" } }, required = new[] { "a" }, additionalProperties = false } } },
         });
-        var error = await Simulator.ReadAsync(response, 400);
+        JsonObject error = await Simulator.ReadAsync(response, 400);
         Assert.Equal("Invalid schema for response_format 'ticket': In context=(), 'required' is required to be supplied and to be an array including every key in properties. Missing 'b'.", error["error"]!["message"]!.GetValue<string>());
         Assert.Equal("response_format", error["error"]!["param"]!.GetValue<string>());
     }
@@ -218,12 +218,12 @@ public sealed class ModelSkillTests
     {
         // 60 RPM over 10-second windows: 10 requests fit at once, the 11th waits about a second.
         using var sim = new Simulator(("Simulator:Quota:RequestsPerMinute", "60"), ("Simulator:Quota:TokensPerMinute", "100000"));
-        var client = sim.Api();
+        HttpClient client = sim.Api();
         var request = new { model = "gpt-4o-mini", messages = new object[] { new { role = "user", content = "hello" } }, max_completion_tokens = 20 };
         HttpResponseMessage? refused = null;
         for (int i = 0; i < 12 && refused is null; i++)
         {
-            var response = await client.PostAsJsonAsync("/v1/chat/completions", request);
+            HttpResponseMessage response = await client.PostAsJsonAsync("/v1/chat/completions", request);
             Assert.True(response.Headers.Contains("x-ratelimit-remaining-requests"));
             if (response.StatusCode == HttpStatusCode.TooManyRequests) refused = response;
         }
@@ -233,7 +233,7 @@ public sealed class ModelSkillTests
         Assert.Equal("0", refused.Headers.GetValues("x-ratelimit-remaining-requests").Single());
         Assert.Equal("1", refused.Headers.GetValues("retry-after").Single());
         Assert.InRange(double.Parse(refused.Headers.GetValues("retry-after-ms").Single(), CultureInfo.InvariantCulture), 1, 1000);
-        var error = await Simulator.ReadAsync(refused, 429);
+        JsonObject error = await Simulator.ReadAsync(refused, 429);
         Assert.Equal("rate_limit_exceeded", error["error"]!["code"]!.GetValue<string>());
         Assert.StartsWith("Rate limit reached for gpt-4o-mini in organization org-simulator on requests per min (RPM): Limit 60.", error["error"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal(1, sim.State.GetStats().QuotaRateLimits);
@@ -243,8 +243,8 @@ public sealed class ModelSkillTests
     public async Task Chat_FineTunedOnToolCalls_CallsTheToolWhenOffered()
     {
         using var sim = new Simulator(("Simulator:Models:LearningHalfPoint", "0"));
-        var client = sim.Api();
-        var data = Simulator.Jsonl(20, i => new
+        HttpClient client = sim.Api();
+        byte[] data = Simulator.Jsonl(20, i => new
         {
             messages = new object[]
             {
@@ -254,13 +254,13 @@ public sealed class ModelSkillTests
             tools = new[] { new { type = "function", function = new { name = "get_weather", parameters = new { type = "object", properties = new { city = new { type = "string" } } } } } },
         });
         string model = await TrainAsync(client, data, "tools");
-        var answer = await Simulator.PostJsonAsync(client, "/v1/chat/completions", new
+        JsonObject answer = await Simulator.PostJsonAsync(client, "/v1/chat/completions", new
         {
             model,
             messages = new object[] { new { role = "user", content = "what is the weather in city 3" } },
             tools = new[] { new { type = "function", function = new { name = "get_weather" } } },
         });
-        var choice = answer["choices"]![0]!;
+        JsonNode choice = answer["choices"]![0]!;
         Assert.Equal("tool_calls", choice["finish_reason"]!.GetValue<string>());
         Assert.Equal("get_weather", choice["message"]!["tool_calls"]![0]!["function"]!["name"]!.GetValue<string>());
     }

@@ -22,11 +22,11 @@ public sealed class SdkCompatibilityTests
     {
         // A perfect learner (no share of answers left to the base model), so the chat answers below are the trained ones.
         using var sim = new Simulator(("Simulator:ManualClock", "true"), ("Simulator:Models:LearningHalfPoint", "0"));
-        var client = Client(sim);
-        var files = client.GetOpenAIFileClient();
-        var fineTuning = client.GetFineTuningClient();
+        OpenAIClient client = Client(sim);
+        OpenAIFileClient files = client.GetOpenAIFileClient();
+        FineTuningClient fineTuning = client.GetFineTuningClient();
 
-        var data = Simulator.Jsonl(16);
+        byte[] data = Simulator.Jsonl(16);
         OpenAIFile file = await files.UploadFileAsync(new BinaryData(data), "sdk.jsonl", FileUploadPurpose.FineTune);
         OpenAIFile fetched = await files.GetFileAsync(file.Id);
         OpenAIFileCollection listed = await files.GetFilesAsync(FilePurpose.FineTune);
@@ -43,20 +43,20 @@ public sealed class SdkCompatibilityTests
             TrainingMethod = FineTuningTrainingMethod.CreateSupervised(epochCount: 2),
             Metadata = { ["fto_run_id"] = "sdk-run" },
         };
-        var job = await fineTuning.FineTuneAsync("gpt-4o-mini", file.Id, waitUntilCompleted: false, options);
+        FineTuningJob job = await fineTuning.FineTuneAsync("gpt-4o-mini", file.Id, waitUntilCompleted: false, options);
         Assert.Equal(FineTuningStatus.ValidatingFiles, job.Status);
         Assert.Equal("gpt-4o-mini-2024-07-18", job.BaseModel);
         Assert.Equal("sdk-run", job.Metadata["fto_run_id"]);
 
         sim.State.AdvanceClock(24 * 3600);
         await Simulator.WaitForJobAsync(sim.Api(), job.JobId, s => s == "succeeded");
-        var done = await fineTuning.GetJobAsync(job.JobId);
+        FineTuningJob done = await fineTuning.GetJobAsync(job.JobId);
         Assert.Equal(FineTuningStatus.Succeeded, done.Status);
         Assert.StartsWith("ft:gpt-4o-mini-2024-07-18:", done.Value, StringComparison.Ordinal);
         Assert.Single(done.ResultFileIds);
 
         var events = new List<FineTuningEvent>();
-        await foreach (var e in done.GetEventsAsync(new GetEventsOptions { PageSize = 7 }))
+        await foreach (FineTuningEvent e in done.GetEventsAsync(new GetEventsOptions { PageSize = 7 }))
         {
             events.Add(e);
         }
@@ -64,7 +64,7 @@ public sealed class SdkCompatibilityTests
         Assert.Equal(32, events.Count(e => e.Message.StartsWith("Step ", StringComparison.Ordinal)));
 
         var checkpoints = new List<FineTuningCheckpoint>();
-        await foreach (var c in done.GetCheckpointsAsync(new GetCheckpointsOptions { PageSize = 1 }))
+        await foreach (FineTuningCheckpoint c in done.GetCheckpointsAsync(new GetCheckpointsOptions { PageSize = 1 }))
         {
             checkpoints.Add(c);
         }
@@ -74,7 +74,7 @@ public sealed class SdkCompatibilityTests
         Assert.Equal(32, checkpoints[0].StepNumber);
 
         var jobs = new List<FineTuningJob>();
-        await foreach (var j in fineTuning.GetJobsAsync(new FineTuningJobCollectionOptions { PageSize = 1 }))
+        await foreach (FineTuningJob? j in fineTuning.GetJobsAsync(new FineTuningJobCollectionOptions { PageSize = 1 }))
         {
             jobs.Add(j);
         }
@@ -89,9 +89,9 @@ public sealed class SdkCompatibilityTests
         Assert.True(answer.Usage.TotalTokenCount > 0);
 
         var streamed = new System.Text.StringBuilder();
-        await foreach (var update in client.GetChatClient(done.Value).CompleteChatStreamingAsync([new UserChatMessage("question 6 about topic 2")]))
+        await foreach (StreamingChatCompletionUpdate? update in client.GetChatClient(done.Value).CompleteChatStreamingAsync([new UserChatMessage("question 6 about topic 2")]))
         {
-            foreach (var part in update.ContentUpdate)
+            foreach (ChatMessageContentPart? part in update.ContentUpdate)
             {
                 streamed.Append(part.Text);
             }
@@ -109,16 +109,16 @@ public sealed class SdkCompatibilityTests
             Endpoint = new Uri(sim.Server.BaseAddress, "openai/v1"),
             Transport = new HttpClientPipelineTransport(sim.CreateClient()),
         });
-        var fineTuning = client.GetFineTuningClient();
-        var models = client.GetOpenAIModelClient();
+        FineTuningClient fineTuning = client.GetFineTuningClient();
+        OpenAIModelClient models = client.GetOpenAIModelClient();
         OpenAIFile file = await client.GetOpenAIFileClient().UploadFileAsync(new BinaryData(Simulator.Jsonl(10)), "azure.jsonl", FileUploadPurpose.FineTune);
 
-        var parent = await fineTuning.FineTuneAsync("gpt-4.1-mini", file.Id, waitUntilCompleted: false);
+        FineTuningJob parent = await fineTuning.FineTuneAsync("gpt-4.1-mini", file.Id, waitUntilCompleted: false);
         sim.State.AdvanceClock(3600);
-        var parentDone = await fineTuning.GetJobAsync(parent.JobId);
-        var child = await fineTuning.FineTuneAsync(parentDone.Value, file.Id, waitUntilCompleted: false);
+        FineTuningJob parentDone = await fineTuning.GetJobAsync(parent.JobId);
+        FineTuningJob child = await fineTuning.FineTuneAsync(parentDone.Value, file.Id, waitUntilCompleted: false);
         sim.State.AdvanceClock(3600);
-        var childDone = await fineTuning.GetJobAsync(child.JobId);
+        FineTuningJob childDone = await fineTuning.GetJobAsync(child.JobId);
         OpenAIModelCollection listed = await models.GetModelsAsync();
         OpenAIModel baseModel = await models.GetModelAsync("gpt-4.1-mini-2025-04-14");
         OpenAIModel childModel = await models.GetModelAsync(childDone.Value);
@@ -136,15 +136,15 @@ public sealed class SdkCompatibilityTests
     public async Task Sdk_ErrorsAndPauseResume_AreUnderstood()
     {
         using var sim = new Simulator(("Simulator:StepSeconds", "60"), ("Simulator:ManualClock", "true"));
-        var client = Client(sim);
-        var fineTuning = client.GetFineTuningClient();
+        OpenAIClient client = Client(sim);
+        FineTuningClient fineTuning = client.GetFineTuningClient();
 
-        var missing = await Assert.ThrowsAsync<ClientResultException>(() => fineTuning.GetJobAsync("ftjob-nothing"));
+        ClientResultException missing = await Assert.ThrowsAsync<ClientResultException>(() => fineTuning.GetJobAsync("ftjob-nothing"));
         Assert.Equal(404, missing.Status);
         Assert.Contains("Could not find fine-tune", missing.Message, StringComparison.Ordinal);
 
         OpenAIFile file = await client.GetOpenAIFileClient().UploadFileAsync(new BinaryData(Simulator.Jsonl(10)), "p.jsonl", FileUploadPurpose.FineTune);
-        var job = await fineTuning.FineTuneAsync("gpt-4.1-mini", file.Id, false);
+        FineTuningJob job = await fineTuning.FineTuneAsync("gpt-4.1-mini", file.Id, false);
         sim.State.AdvanceClock(20 + 30 + 60 + 1); // validation, queue, one step
         await Simulator.WaitForJobAsync(sim.Api(), job.JobId, s => s == "running");
 

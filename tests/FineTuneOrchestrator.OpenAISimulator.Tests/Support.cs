@@ -29,7 +29,7 @@ public sealed class Simulator : WebApplicationFactory<Program>
             ["Simulator:EnforceRetirement"] = "false",
             ["Logging:LogLevel:Default"] = "Warning",
         };
-        foreach (var (k, v) in settings)
+        foreach ((string? k, string? v) in settings)
         {
             _settings[k] = v;
         }
@@ -39,7 +39,7 @@ public sealed class Simulator : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        foreach (var (k, v) in _settings)
+        foreach ((string? k, string? v) in _settings)
         {
             builder.UseSetting(k, v);
         }
@@ -48,7 +48,7 @@ public sealed class Simulator : WebApplicationFactory<Program>
     /// <summary>An HTTP client authenticated for the OpenAI flavour.</summary>
     public HttpClient Api()
     {
-        var client = CreateClient();
+        HttpClient client = CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
         return client;
     }
@@ -56,9 +56,9 @@ public sealed class Simulator : WebApplicationFactory<Program>
     public static byte[] Jsonl(int examples, Func<int, object>? line = null)
     {
         var sb = new StringBuilder();
-        for (var i = 0; i < examples; i++)
+        for (int i = 0; i < examples; i++)
         {
-            var value = line?.Invoke(i) ?? new
+            object value = line?.Invoke(i) ?? new
             {
                 messages = new object[]
                 {
@@ -79,13 +79,13 @@ public sealed class Simulator : WebApplicationFactory<Program>
             { new StringContent("fine-tune"), "purpose" },
             { new ByteArrayContent(content), "file", name },
         };
-        var response = await client.PostAsync($"{prefix}/files", form);
+        HttpResponseMessage response = await client.PostAsync($"{prefix}/files", form);
         return await ReadAsync(response, 200);
     }
 
     public static async Task<JsonObject> ReadAsync(HttpResponseMessage response, int expectedStatus)
     {
-        var text = await response.Content.ReadAsStringAsync();
+        string text = await response.Content.ReadAsStringAsync();
         Assert.True((int)response.StatusCode == expectedStatus, $"expected {expectedStatus}, got {(int)response.StatusCode}: {text}");
         return JsonNode.Parse(text)!.AsObject();
     }
@@ -98,10 +98,10 @@ public sealed class Simulator : WebApplicationFactory<Program>
 
     public static async Task<JsonObject> WaitForJobAsync(HttpClient client, string jobId, Func<string, bool> until, string prefix = "/v1")
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        DateTime deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
-            var job = await GetJsonAsync(client, $"{prefix}/fine_tuning/jobs/{jobId}");
+            JsonObject job = await GetJsonAsync(client, $"{prefix}/fine_tuning/jobs/{jobId}");
             if (until(job["status"]!.GetValue<string>()))
             {
                 return job;
@@ -122,7 +122,7 @@ public static class SpecSchemas
     /// <summary>Validation errors of <paramref name="json"/> against the named component schema, as "path: kind" strings.</summary>
     public static IReadOnlyList<string> Errors(string component, JsonNode json)
     {
-        var schema = Document.Value.Definitions[component];
+        JsonSchema schema = Document.Value.Definitions[component];
         return schema.Validate(json.ToJsonString()).SelectMany(Flatten).ToList();
     }
 
@@ -131,7 +131,7 @@ public static class SpecSchemas
         yield return $"{error.Path}: {error.Kind}";
         if (error is NJsonSchema.Validation.ChildSchemaValidationError child)
         {
-            foreach (var inner in child.Errors.SelectMany(e => e.Value).SelectMany(Flatten))
+            foreach (string? inner in child.Errors.SelectMany(e => e.Value).SelectMany(Flatten))
             {
                 yield return "  " + inner;
             }
@@ -140,7 +140,7 @@ public static class SpecSchemas
 
     public static void AssertValid(string component, JsonNode json)
     {
-        var errors = Errors(component, json);
+        IReadOnlyList<string> errors = Errors(component, json);
         Assert.True(errors.Count == 0, $"{component} does not match the spec:\n{string.Join('\n', errors)}\n{json.ToJsonString()}");
     }
 }

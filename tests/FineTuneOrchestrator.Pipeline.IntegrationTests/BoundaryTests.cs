@@ -22,15 +22,15 @@ public sealed class BoundaryTests
     [Fact]
     public async Task Stage_TrainingFileOverwrittenAfterValidation_FailsTheRunAndStagesNothing()
     {
-        await using var host = await PipelineTestHost.StartAsync();
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync();
         await UploadTicketsAsync(host, "tickets", withEval: false);
-        var validated = await RunAsync<ValidateDatasetActivity, ValidateInput, ValidateOutput>(host, ValidateDatasetActivity.Name,
+        ValidateOutput validated = await RunAsync<ValidateDatasetActivity, ValidateInput, ValidateOutput>(host, ValidateDatasetActivity.Name,
             new ValidateInput("boundary-run", host.Datasets.Name, "tickets/train.jsonl", null, false, null, false, null, "gpt-4o-mini", "supervised", null, "tickets/report.json"));
         Assert.True(validated.Summary.Valid);
 
         // Someone overwrites the file between validation and staging (a three-line file that was never validated).
         await host.Datasets.GetBlobClient("tickets/train.jsonl").UploadAsync(BinaryData.FromString("{\"messages\":[]}\n{}\n[]\n"), overwrite: true);
-        var e = await Assert.ThrowsAsync<PipelineInputException>(() => RunAsync<StageDatasetActivity, StageInput, StageOutput>(host, StageDatasetActivity.Name,
+        PipelineInputException e = await Assert.ThrowsAsync<PipelineInputException>(() => RunAsync<StageDatasetActivity, StageInput, StageOutput>(host, StageDatasetActivity.Name,
             new StageInput(host.Datasets.Name, "tickets/train.jsonl", null, null, 0, validated.TrainETag)));
 
         Assert.Contains("changed after it was validated", e.Message, StringComparison.Ordinal);
@@ -41,8 +41,8 @@ public sealed class BoundaryTests
     [Fact]
     public async Task Validate_AContainerThatIsNotADatasetsContainer_IsRefusedBeforeAnyRead()
     {
-        await using var host = await PipelineTestHost.StartAsync();
-        var e = await Assert.ThrowsAsync<PipelineInputException>(() => RunAsync<ValidateDatasetActivity, ValidateInput, ValidateOutput>(host, ValidateDatasetActivity.Name,
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync();
+        PipelineInputException e = await Assert.ThrowsAsync<PipelineInputException>(() => RunAsync<ValidateDatasetActivity, ValidateInput, ValidateOutput>(host, ValidateDatasetActivity.Name,
             new ValidateInput("boundary-run", host.Runs.Name, "other-run/result.json", null, false, null, false, null, "gpt-4o-mini", "supervised", null, "x/report.json")));
         Assert.Contains("is not a datasets container", e.Message, StringComparison.Ordinal);
     }
@@ -50,14 +50,14 @@ public sealed class BoundaryTests
     [Fact]
     public async Task Webhook_Delivered_IsSignedSoTheReceiverCanVerifyIt()
     {
-        await using var host = await PipelineTestHost.StartAsync();
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync();
         using var receiver = new WebhookReceiver(HttpStatusCode.NoContent);
-        var sender = host.Services.GetRequiredService<WebhookSender>();
+        WebhookSender sender = host.Services.GetRequiredService<WebhookSender>();
 
         using HttpResponseMessage response = await sender.PostAsync(receiver.Url, "{\"outcome\":\"Promoted\"}", "run-signed", CancellationToken.None);
 
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
-        var (headers, body) = Assert.Single(receiver.Requests);
+        (Dictionary<string, string>? headers, string? body) = Assert.Single(receiver.Requests);
         string expected = Convert.ToHexStringLower(HMACSHA256.HashData("test-signing-secret-0123456789"u8.ToArray(), Encoding.UTF8.GetBytes($"{headers["fto-timestamp"]}.{body}")));
         Assert.Equal("sha256=" + expected, headers["fto-signature"]);
         Assert.Equal("run-signed", headers["fto-run-id"]);
@@ -66,13 +66,13 @@ public sealed class BoundaryTests
     [Fact]
     public async Task Webhook_AnsweringWithARedirect_IsNotFollowedAndFailsTheNotification()
     {
-        await using var host = await PipelineTestHost.StartAsync();
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync();
         using var target = new WebhookReceiver(HttpStatusCode.NoContent);
         using var redirecting = new WebhookReceiver(HttpStatusCode.Redirect, location: target.Url);
-        var notify = ActivatorUtilities.CreateInstance<NotifyActivity>(host.Services);
+        NotifyActivity notify = ActivatorUtilities.CreateInstance<NotifyActivity>(host.Services);
         var result = new PipelineResult { RunId = "run-redirect", Outcome = PipelineOutcomes.Promoted, Promoted = true, Reasons = [] };
 
-        var e = await Assert.ThrowsAsync<PipelineInputException>(() => notify.RunAsync(new TestActivityContext(NotifyActivity.Name, "run-redirect"), new NotifyInput(redirecting.Url, result)));
+        PipelineInputException e = await Assert.ThrowsAsync<PipelineInputException>(() => notify.RunAsync(new TestActivityContext(NotifyActivity.Name, "run-redirect"), new NotifyInput(redirecting.Url, result)));
 
         Assert.Contains("redirects are not followed", e.Message, StringComparison.Ordinal);
         Assert.Single(redirecting.Requests);
@@ -85,12 +85,12 @@ public sealed class BoundaryTests
     public async Task Webhook_HostResolvingToLoopback_IsRefusedAtConnectWhenPrivateNetworksAreOff(string host)
     {
         using var receiver = new WebhookReceiver(HttpStatusCode.NoContent);
-        var options = Options.Create(new WebhookOptions { AllowHttp = true, SigningSecret = "a-signing-secret-0123" });
+        IOptions<WebhookOptions> options = Options.Create(new WebhookOptions { AllowHttp = true, SigningSecret = "a-signing-secret-0123" });
         options.Value.AllowedHosts.Add(host);
         using var sender = new WebhookSender(new WebhookPolicy(options), options, Options.Create(new PipelineOptions()), TimeProvider.System);
         string url = receiver.Url.Replace("127.0.0.1", host, StringComparison.Ordinal);
 
-        var e = await Assert.ThrowsAsync<WebhookRefusedException>(() => sender.PostAsync(url, "{}", "run-x", CancellationToken.None));
+        WebhookRefusedException e = await Assert.ThrowsAsync<WebhookRefusedException>(() => sender.PostAsync(url, "{}", "run-x", CancellationToken.None));
 
         Assert.Contains(host == "localhost" ? "resolves to" : "not a public address", e.Message, StringComparison.Ordinal);
         Assert.Empty(receiver.Requests);

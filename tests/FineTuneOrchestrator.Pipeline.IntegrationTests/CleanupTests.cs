@@ -1,8 +1,10 @@
 using System.Text;
+using DurableTask.Core.History;
+using FineTuneOrchestrator.OpenAISimulator.Engine;
+using FineTuneOrchestrator.Providers;
+using FineTuneOrchestrator.Registry;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
-using DurableTask.Core.History;
-using FineTuneOrchestrator.Providers;
 using static FineTuneOrchestrator.Pipeline.IntegrationTests.PipelineRunTests;
 
 namespace FineTuneOrchestrator.Pipeline.IntegrationTests;
@@ -13,15 +15,15 @@ public sealed class CleanupTests
     [Fact]
     public async Task Run_AzureOpenAI_EvaluatesOnItsOwnDeploymentThenRemovesIt()
     {
-        await using var host = await PipelineTestHost.StartAzureOpenAIAsync();
+        await using PipelineTestHost host = await PipelineTestHost.StartAzureOpenAIAsync();
         await UploadTicketsAsync(host, "tickets");
 
         string id = await host.StartAsync(Request("tickets"));
-        var done = await host.WaitAsync(id, 90);
-        var deployments = await host.AzureDeploymentsAsync();
+        OrchestrationMetadata done = await host.WaitAsync(id, 90);
+        IReadOnlyDictionary<string, string> deployments = await host.AzureDeploymentsAsync();
 
         Assert.True(done.RuntimeStatus == OrchestrationRuntimeStatus.Completed, done.FailureDetails?.ToString());
-        var result = done.ReadOutputAs<PipelineResult>()!;
+        PipelineResult result = done.ReadOutputAs<PipelineResult>()!;
         Assert.Equal(PipelineOutcomes.Promoted, result.Outcome);
         Assert.DoesNotContain(result.Warnings, w => w.Contains("deployment", StringComparison.Ordinal));
         Assert.True(result.Evaluation!.Candidate!.Accuracy >= 0.8, "the candidate was evaluated through its deployment");
@@ -30,13 +32,13 @@ public sealed class CleanupTests
         Assert.Equal(result.Job!.FineTunedModel, deployments["tickets-prod"]);
         Assert.DoesNotContain(deployments, d => d.Key.StartsWith("fto-eval-", StringComparison.Ordinal));
         // The candidate was evaluated on Developer tier (no hosting fee) and promoted on the serving SKU.
-        var history = host.Simulator.State.DeploymentHistory();
-        var evaluation = Assert.Single(history, d => d.Name.StartsWith("fto-eval-", StringComparison.Ordinal));
+        IReadOnlyList<DeploymentRecord> history = host.Simulator.State.DeploymentHistory();
+        DeploymentRecord evaluation = Assert.Single(history, d => d.Name.StartsWith("fto-eval-", StringComparison.Ordinal));
         Assert.Equal(("DeveloperTier", 50, result.Job.FineTunedModel), (evaluation.Sku, evaluation.Capacity, evaluation.Model));
-        var serving = Assert.Single(history, d => d.Name == "tickets-prod");
+        DeploymentRecord serving = Assert.Single(history, d => d.Name == "tickets-prod");
         Assert.Equal(("GlobalStandard", 50), (serving.Sku, serving.Capacity));
         // The promotion recorded which deployment serves which model.
-        var alias = await host.Registry.GetAsync("tickets-prod");
+        ModelAlias? alias = await host.Registry.GetAsync("tickets-prod");
         Assert.Equal(("tickets-prod", result.Job.FineTunedModel, "GlobalStandard"), (alias!.Deployment!.Name, alias.Deployment.Model, alias.Deployment.Sku));
     }
 
@@ -44,16 +46,16 @@ public sealed class CleanupTests
     public async Task Run_AzureBaselineNotDeployed_IsNotPromotedOverAnUncallableBaseline()
     {
         // No deployment answers to the base model's name: every baseline call gets 404 DeploymentNotFound.
-        await using var host = await PipelineTestHost.StartAzureOpenAIAsync(("Simulator:Azure:DeployBaseModels", "false"));
+        await using PipelineTestHost host = await PipelineTestHost.StartAzureOpenAIAsync(("Simulator:Azure:DeployBaseModels", "false"));
         await UploadTicketsAsync(host, "tickets");
 
         string id = await host.StartAsync(Request("tickets"));
-        var done = await host.WaitAsync(id, 90);
+        OrchestrationMetadata done = await host.WaitAsync(id, 90);
 
         Assert.True(done.RuntimeStatus == OrchestrationRuntimeStatus.Completed, done.FailureDetails?.ToString());
-        var result = done.ReadOutputAs<PipelineResult>()!;
+        PipelineResult result = done.ReadOutputAs<PipelineResult>()!;
         Assert.Equal(PipelineOutcomes.NotPromoted, result.Outcome);
-        var baseline = result.Evaluation!.Baseline!;
+        ModelMetrics baseline = result.Evaluation!.Baseline!;
         Assert.Equal(baseline.Cases, baseline.FailedCalls);
         Assert.Contains("DeploymentNotFound", baseline.FirstError, StringComparison.Ordinal);
         Assert.Equal(baseline.Cases, baseline.FailureKinds!["not_ready"]);
@@ -67,15 +69,15 @@ public sealed class CleanupTests
     [Fact]
     public async Task Run_AzureBaseModelUnderAnotherDeploymentName_IsFoundAndEvaluated()
     {
-        await using var host = await PipelineTestHost.StartAzureOpenAIAsync(("Simulator:Azure:DeployBaseModels", "false"));
+        await using PipelineTestHost host = await PipelineTestHost.StartAzureOpenAIAsync(("Simulator:Azure:DeployBaseModels", "false"));
         await host.Provider.EnsureModelAvailableAsync("gpt-4o-mini", "mini-baseline", DeploymentPurpose.Serving, default);
         await UploadTicketsAsync(host, "tickets");
 
         string id = await host.StartAsync(Request("tickets"));
-        var done = await host.WaitAsync(id, 90);
+        OrchestrationMetadata done = await host.WaitAsync(id, 90);
 
         Assert.True(done.RuntimeStatus == OrchestrationRuntimeStatus.Completed, done.FailureDetails?.ToString());
-        var result = done.ReadOutputAs<PipelineResult>()!;
+        PipelineResult result = done.ReadOutputAs<PipelineResult>()!;
         Assert.True(result.Outcome == PipelineOutcomes.Promoted, string.Join("; ", result.Reasons));
         Assert.Equal(0, result.Evaluation!.Baseline!.FailedCalls);
         Assert.True(result.Evaluation.Baseline.Accuracy < result.Evaluation.Candidate!.Accuracy, "the base model under its other name answered, and worse");
@@ -85,23 +87,23 @@ public sealed class CleanupTests
     public async Task Cleanup_RunTerminatedDuringTraining_CancelsItsJob()
     {
         // The job stays queued (for a simulated day), so the run is terminated while the job is live however slow the machine.
-        await using var host = await PipelineTestHost.StartAsync(1000, ("Simulator:QueueSeconds", "100000"));
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync(1000, ("Simulator:QueueSeconds", "100000"));
         await UploadTicketsAsync(host, "tickets");
         string id = await host.StartAsync(Request("tickets"));
-        var training = await host.WaitForStatusAsync(id, s => s.Stage == PipelineStages.Training && s.JobId is not null, 60);
+        OrchestrationMetadata training = await host.WaitForStatusAsync(id, s => s.Stage == PipelineStages.Training && s.JobId is not null, 60);
         string jobId = training.ReadCustomStatusAs<PipelineStatus>()!.JobId!;
 
         await host.Client.TerminateInstanceAsync(id, "wrong dataset");
         string? cleanupId = await PipelineCleanup.StartIfPipelineRunAsync(host.Client, id, TimeSpan.FromSeconds(0.5), CancellationToken.None);
         string? again = await PipelineCleanup.StartIfPipelineRunAsync(host.Client, id, TimeSpan.FromSeconds(0.5), CancellationToken.None);
-        var cleanup = await host.WaitAsync(cleanupId!, 60);
-        var run = await host.WaitAsync(id, 30);
+        OrchestrationMetadata cleanup = await host.WaitAsync(cleanupId!, 60);
+        OrchestrationMetadata run = await host.WaitAsync(id, 30);
 
         Assert.Equal(PipelineCleanup.InstanceIdFor(id), cleanupId);
         Assert.Equal(cleanupId, again);
         Assert.Equal(OrchestrationRuntimeStatus.Terminated, run.RuntimeStatus);
         Assert.True(cleanup.RuntimeStatus == OrchestrationRuntimeStatus.Completed, cleanup.FailureDetails?.ToString());
-        var result = cleanup.ReadOutputAs<PipelineCleanupResult>()!;
+        PipelineCleanupResult result = cleanup.ReadOutputAs<PipelineCleanupResult>()!;
         Assert.Equal([jobId], result.CancelledJobIds);
         Assert.False(result.EvaluationDeploymentRemoved);
         Assert.Empty(result.Errors);
@@ -112,9 +114,9 @@ public sealed class CleanupTests
     [Fact]
     public async Task Cleanup_JobCreatedAfterTheFirstSweep_IsCancelledByTheSecond()
     {
-        await using var host = await PipelineTestHost.StartAsync(1000, ("Simulator:QueueSeconds", "100000"));
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync(1000, ("Simulator:QueueSeconds", "100000"));
         await using var stream = new MemoryStream(Encoding.UTF8.GetBytes(Tickets.Train()));
-        var file = await host.Provider.UploadFileAsync(stream, "train.jsonl", FilePurpose.FineTune, null, default);
+        ProviderFile file = await host.Provider.UploadFileAsync(stream, "train.jsonl", FilePurpose.FineTune, null, default);
         await host.Provider.WaitForFileProcessedAsync(file.Id, TimeSpan.FromSeconds(30), default);
 
         string cleanupId = await host.Client.ScheduleNewOrchestrationInstanceAsync(PipelineNames.CleanupOrchestrator, new PipelineCleanupInput("run-late", 5));
@@ -127,11 +129,11 @@ public sealed class CleanupTests
             }
         }
 
-        var late = await host.Provider.CreateJobOnceAsync(new JobRequest { RunId = "run-late", Model = "gpt-4o-mini", TrainingFileId = file.Id }, default);
-        var cleanup = await host.WaitAsync(cleanupId, 60);
+        ProviderJob late = await host.Provider.CreateJobOnceAsync(new JobRequest { RunId = "run-late", Model = "gpt-4o-mini", TrainingFileId = file.Id }, default);
+        OrchestrationMetadata cleanup = await host.WaitAsync(cleanupId, 60);
 
         Assert.True(cleanup.RuntimeStatus == OrchestrationRuntimeStatus.Completed, cleanup.FailureDetails?.ToString());
-        var result = cleanup.ReadOutputAs<PipelineCleanupResult>()!;
+        PipelineCleanupResult result = cleanup.ReadOutputAs<PipelineCleanupResult>()!;
         Assert.Equal([late.Id], result.CancelledJobIds);
         Assert.Empty(result.Errors);
         Assert.Equal(ProviderJobStatus.Cancelled, (await host.Provider.GetJobAsync(late.Id, default)).Status);
@@ -140,7 +142,7 @@ public sealed class CleanupTests
     [Fact]
     public async Task StartIfPipelineRunAsync_UnknownInstance_StartsNothing()
     {
-        await using var host = await PipelineTestHost.StartAsync();
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync();
 
         string? cleanupId = await PipelineCleanup.StartIfPipelineRunAsync(host.Client, "no-such-run", TimeSpan.Zero, CancellationToken.None);
 

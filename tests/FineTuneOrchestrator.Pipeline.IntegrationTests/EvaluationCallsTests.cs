@@ -15,7 +15,7 @@ public sealed class EvaluationCallsTests
     private static (EvaluationCalls Calls, Mock<IFineTuningProvider> Provider) Create(TimeSpan? notReadyWait = null)
     {
         var provider = new Mock<IFineTuningProvider>(MockBehavior.Strict);
-        var options = Options.Create(new PipelineOptions
+        IOptions<PipelineOptions> options = Options.Create(new PipelineOptions
         {
             ProviderRetryFirstInterval = TimeSpan.FromMilliseconds(10),
             ProviderRetryMaxInterval = TimeSpan.FromMilliseconds(50),
@@ -30,12 +30,12 @@ public sealed class EvaluationCallsTests
     [Fact]
     public async Task SendAsync_429ThenAnswer_WaitsAndAnswersCountingTheThrottle()
     {
-        var (calls, provider) = Create();
+        (EvaluationCalls? calls, Mock<IFineTuningProvider>? provider) = Create();
         provider.SetupSequence(p => p.SendChatAsync("m", It.IsAny<JsonObject>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(Error(429, "rate_limit_exceeded", true, TimeSpan.FromMilliseconds(20)))
             .ReturnsAsync(Answer);
 
-        var outcome = await calls.SendAsync("m", Body, 100, 4, CancellationToken.None);
+        CallOutcome outcome = await calls.SendAsync("m", Body, 100, 4, CancellationToken.None);
 
         Assert.Same(Answer, outcome.Answer);
         Assert.Null(outcome.FailureKind);
@@ -46,11 +46,11 @@ public sealed class EvaluationCallsTests
     [Fact]
     public async Task SendAsync_429WithADayToWait_FailsAtOnceAsRateLimited()
     {
-        var (calls, provider) = Create();
+        (EvaluationCalls? calls, Mock<IFineTuningProvider>? provider) = Create();
         provider.Setup(p => p.SendChatAsync("m", It.IsAny<JsonObject>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(Error(429, "429", true, TimeSpan.FromSeconds(86_400)));
 
-        var outcome = await calls.SendAsync("m", Body, 100, 4, CancellationToken.None);
+        CallOutcome outcome = await calls.SendAsync("m", Body, 100, 4, CancellationToken.None);
 
         Assert.Equal("rate_limited", outcome.FailureKind);
         Assert.StartsWith("429 429: error 429", outcome.Error, StringComparison.Ordinal);
@@ -60,7 +60,7 @@ public sealed class EvaluationCallsTests
     [Fact]
     public async Task SendAsync_DeploymentNotReadyThenReady_Answers()
     {
-        var (calls, provider) = Create();
+        (EvaluationCalls? calls, Mock<IFineTuningProvider>? provider) = Create();
         provider.SetupSequence(p => p.SendChatAsync("m", It.IsAny<JsonObject>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(Error(404, "DeploymentNotFound", false))
             .ThrowsAsync(Error(404, "DeploymentNotFound", false))
@@ -72,11 +72,11 @@ public sealed class EvaluationCallsTests
     [Fact]
     public async Task SendAsync_DeploymentNeverReady_FailsAsNotReadyAfterTheWait()
     {
-        var (calls, provider) = Create(notReadyWait: TimeSpan.FromMilliseconds(200));
+        (EvaluationCalls? calls, Mock<IFineTuningProvider>? provider) = Create(notReadyWait: TimeSpan.FromMilliseconds(200));
         provider.Setup(p => p.SendChatAsync("m", It.IsAny<JsonObject>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(Error(404, "DeploymentNotFound", false));
 
-        var outcome = await calls.SendAsync("m", Body, 100, 4, CancellationToken.None);
+        CallOutcome outcome = await calls.SendAsync("m", Body, 100, 4, CancellationToken.None);
 
         Assert.Equal("not_ready", outcome.FailureKind);
         Assert.Null(outcome.Answer);
@@ -85,10 +85,10 @@ public sealed class EvaluationCallsTests
     [Fact]
     public async Task SendAsync_ServerErrorsEveryTime_FailsAfterThreeRetries()
     {
-        var (calls, provider) = Create();
+        (EvaluationCalls? calls, Mock<IFineTuningProvider>? provider) = Create();
         provider.Setup(p => p.SendChatAsync("m", It.IsAny<JsonObject>(), It.IsAny<CancellationToken>())).ThrowsAsync(Error(503, null, true));
 
-        var outcome = await calls.SendAsync("m", Body, 100, 4, CancellationToken.None);
+        CallOutcome outcome = await calls.SendAsync("m", Body, 100, 4, CancellationToken.None);
 
         Assert.Equal("server_error", outcome.FailureKind);
         provider.Verify(p => p.SendChatAsync("m", It.IsAny<JsonObject>(), It.IsAny<CancellationToken>()), Times.Exactly(4));
@@ -97,7 +97,7 @@ public sealed class EvaluationCallsTests
     [Fact]
     public async Task SendAsync_NoResponse_FailsAsTransport()
     {
-        var (calls, provider) = Create();
+        (EvaluationCalls? calls, Mock<IFineTuningProvider>? provider) = Create();
         provider.Setup(p => p.SendChatAsync("m", It.IsAny<JsonObject>(), It.IsAny<CancellationToken>())).ThrowsAsync(Error(null, "network_error", true));
 
         Assert.Equal("transport", (await calls.SendAsync("m", Body, 100, 4, CancellationToken.None)).FailureKind);
@@ -106,10 +106,10 @@ public sealed class EvaluationCallsTests
     [Fact]
     public async Task SendAsync_ContentFilter_IsARefusalNotAFailure()
     {
-        var (calls, provider) = Create();
+        (EvaluationCalls? calls, Mock<IFineTuningProvider>? provider) = Create();
         provider.Setup(p => p.SendChatAsync("m", It.IsAny<JsonObject>(), It.IsAny<CancellationToken>())).ThrowsAsync(Error(400, "content_filter", false));
 
-        var outcome = await calls.SendAsync("m", Body, 100, 4, CancellationToken.None);
+        CallOutcome outcome = await calls.SendAsync("m", Body, 100, 4, CancellationToken.None);
 
         Assert.Null(outcome.FailureKind);
         Assert.Equal("error 400", outcome.Refusal);
@@ -118,10 +118,10 @@ public sealed class EvaluationCallsTests
     [Fact]
     public async Task SendAsync_BadRequest_IsRejectedWithoutRetrying()
     {
-        var (calls, provider) = Create();
+        (EvaluationCalls? calls, Mock<IFineTuningProvider>? provider) = Create();
         provider.Setup(p => p.SendChatAsync("m", It.IsAny<JsonObject>(), It.IsAny<CancellationToken>())).ThrowsAsync(Error(400, "invalid_json_schema", false));
 
-        var outcome = await calls.SendAsync("m", Body, 100, 4, CancellationToken.None);
+        CallOutcome outcome = await calls.SendAsync("m", Body, 100, 4, CancellationToken.None);
 
         Assert.Equal("rejected", outcome.FailureKind);
         provider.Verify(p => p.SendChatAsync("m", It.IsAny<JsonObject>(), It.IsAny<CancellationToken>()), Times.Once());

@@ -60,7 +60,7 @@ internal static class EvaluationDatasets
         var sb = new StringBuilder();
         for (int i = from; i < from + count; i++)
         {
-            var (text, truth) = Ticket(i);
+            (string? text, string? truth) = Ticket(i);
             sb.Append(Line(text, label?.Invoke(i, truth) ?? truth)).Append('\n');
         }
 
@@ -102,7 +102,7 @@ internal static class EvaluationDatasets
         var sb = new StringBuilder();
         for (int i = from; i < from + count; i++)
         {
-            var (_, question, answer) = Intents[i % Intents.Length];
+            (string _, string? question, string? answer) = Intents[i % Intents.Length];
             string product = Products[(i / Intents.Length) % Products.Length];
             sb.Append(JsonSerializer.Serialize(new
             {

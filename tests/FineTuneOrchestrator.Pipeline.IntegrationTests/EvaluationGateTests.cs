@@ -1,4 +1,6 @@
 using System.Text.Json;
+using FineTuneOrchestrator.Evaluation;
+using FineTuneOrchestrator.Registry;
 using Microsoft.DurableTask.Client;
 
 namespace FineTuneOrchestrator.Pipeline.IntegrationTests;
@@ -15,7 +17,7 @@ public sealed class EvaluationGateTests
 
     private static async Task<PipelineResult> RunAsync(PipelineTestHost host, PipelineRunRequest request, int timeoutSeconds = 120)
     {
-        var done = await host.WaitAsync(await host.StartAsync(request), timeoutSeconds);
+        OrchestrationMetadata done = await host.WaitAsync(await host.StartAsync(request), timeoutSeconds);
         Assert.True(done.RuntimeStatus == OrchestrationRuntimeStatus.Completed, done.FailureDetails?.ToString());
         return done.ReadOutputAs<PipelineResult>()!;
     }
@@ -23,14 +25,14 @@ public sealed class EvaluationGateTests
     [Fact]
     public async Task Run_ShuffledLabels_IsRefusedByTheSignificanceGate()
     {
-        await using var host = await PipelineTestHost.StartAsync(1000, RealisticLearner);
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync(1000, RealisticLearner);
         await host.UploadAsync("shuffled/train.jsonl", EvaluationDatasets.ShuffledTickets(0, 240, seed: 9));
         await host.UploadAsync("shuffled/eval.jsonl", EvaluationDatasets.Tickets(1000, 80));
 
-        var result = await RunAsync(host, EvaluationDatasets.Classification("shuffled", "shuffled-prod", "shuffled"));
+        PipelineResult result = await RunAsync(host, EvaluationDatasets.Classification("shuffled", "shuffled-prod", "shuffled"));
 
         Assert.Equal(PipelineOutcomes.NotPromoted, result.Outcome);
-        var eval = result.Evaluation!;
+        EvaluationSummary eval = result.Evaluation!;
         // The baseline is called as production calls it (strict schema), so it answers in JSON and gets some right.
         Assert.Equal(1.0, eval.Baseline!.JsonValidRate);
         Assert.InRange(eval.Baseline.Accuracy!.Value, 0.3, 0.9);
@@ -44,20 +46,20 @@ public sealed class EvaluationGateTests
     [Fact]
     public async Task Run_RealImprovement_IsPromotedWithItsPValue()
     {
-        await using var host = await PipelineTestHost.StartAsync(1000, RealisticLearner);
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync(1000, RealisticLearner);
         await host.UploadAsync("real/train.jsonl", EvaluationDatasets.Tickets(0, 240));
         await host.UploadAsync("real/eval.jsonl", EvaluationDatasets.Tickets(1000, 80));
 
-        var result = await RunAsync(host, EvaluationDatasets.Classification("real", "real-prod", "real"));
+        PipelineResult result = await RunAsync(host, EvaluationDatasets.Classification("real", "real-prod", "real"));
 
         Assert.True(result.Outcome == PipelineOutcomes.Promoted, string.Join(" ", result.Reasons));
-        var c = result.Evaluation!.Comparison!;
+        Comparison c = result.Evaluation!.Comparison!;
         Assert.Equal("accuracy", c.Metric);
         Assert.Equal("mcnemar-exact", c.Test);
         Assert.True(c.PValue < 0.05, $"p = {c.PValue}");
         Assert.True(c.Ci95[0] > 0 && c.Ci95[0] < c.Difference && c.Difference < c.Ci95[1], $"{c.Ci95[0]} < {c.Difference} < {c.Ci95[1]}");
         Assert.True(c.Candidate < 1 && c.Baseline > 0, "neither model is perfect nor hopeless");
-        var alias = await host.Registry.GetAsync("real-prod");
+        ModelAlias? alias = await host.Registry.GetAsync("real-prod");
         Assert.Equal(c.PValue, alias!.Current.Metrics!["pValue"]);
 
         // The comparison object carries exactly the documented names.
@@ -69,15 +71,15 @@ public sealed class EvaluationGateTests
     [Fact]
     public async Task Run_ManyCandidateCallsFail_IsInconclusiveNotWorse()
     {
-        await using var host = await PipelineTestHost.StartAsync(1000, RealisticLearner,
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync(1000, RealisticLearner,
             ("Simulator:Faults:FailChatForModelsContaining", ":flaky:"), ("Simulator:Faults:ChatFailureShare", "0.8"));
         await host.UploadAsync("flaky/train.jsonl", EvaluationDatasets.Tickets(0, 240));
         await host.UploadAsync("flaky/eval.jsonl", EvaluationDatasets.Tickets(1000, 40));
 
-        var result = await RunAsync(host, EvaluationDatasets.Classification("flaky", "flaky-prod", "flaky"));
+        PipelineResult result = await RunAsync(host, EvaluationDatasets.Classification("flaky", "flaky-prod", "flaky"));
 
         Assert.Equal(PipelineOutcomes.NotPromoted, result.Outcome);
-        var candidate = result.Evaluation!.Candidate!;
+        ModelMetrics candidate = result.Evaluation!.Candidate!;
         Assert.True(candidate.FailedCalls > 2, $"{candidate.FailedCalls} failed");
         Assert.Equal(candidate.FailedCalls, candidate.FailureKinds!["server_error"]);
         Assert.Contains("503", candidate.FirstError, StringComparison.Ordinal);
@@ -92,23 +94,23 @@ public sealed class EvaluationGateTests
     [Fact]
     public async Task Run_FreeText_IsScoredByRougeBleuAndAJudge()
     {
-        await using var host = await PipelineTestHost.StartAsync(1000, RealisticLearner);
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync(1000, RealisticLearner);
         await host.UploadAsync("answers/train.jsonl", EvaluationDatasets.FreeText(0, 200));
         await host.UploadAsync("answers/eval.jsonl", EvaluationDatasets.FreeText(1000, 40));
-        var request = EvaluationDatasets.Classification("answers", "answers-prod", "answers") with
+        PipelineRunRequest request = EvaluationDatasets.Classification("answers", "answers-prod", "answers") with
         {
             Evaluation = new EvaluationSpec { Graders = EvaluationDatasets.FreeTextGraders() },
             Gates = new GateSpec { MinImprovementOverBaseline = 0.1 },
         };
 
-        var result = await RunAsync(host, request);
+        PipelineResult result = await RunAsync(host, request);
 
         Assert.True(result.Outcome == PipelineOutcomes.Promoted, string.Join(" ", result.Reasons));
-        var eval = result.Evaluation!;
+        EvaluationSummary eval = result.Evaluation!;
         Assert.Equal("rouge", eval.PrimaryMetric);
         Assert.Equal("paired-bootstrap", eval.Comparison!.Test);
-        var candidate = eval.Candidate!.Graders!;
-        var baseline = eval.Baseline!.Graders!;
+        IReadOnlyDictionary<string, GraderMetrics> candidate = eval.Candidate!.Graders!;
+        IReadOnlyDictionary<string, GraderMetrics> baseline = eval.Baseline!.Graders!;
         Assert.Equal(40, candidate["judge"].N);
         Assert.Equal(0, candidate["judge"].Errors);
         Assert.InRange(candidate["judge"].Mean, 1, 5);
@@ -127,20 +129,20 @@ public sealed class EvaluationGateTests
     public async Task Run_ThreeCheckpoints_PromotesTheBestWhenItIsNotTheLast()
     {
         // The job overfits in its last epoch; its second-epoch checkpoint is the better model.
-        await using var host = await PipelineTestHost.StartAsync(1000, ("Simulator:Models:LearningHalfPoint", "400"), ("Simulator:Models:OverfitSuffix", "overfit"));
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync(1000, ("Simulator:Models:LearningHalfPoint", "400"), ("Simulator:Models:OverfitSuffix", "overfit"));
         await host.UploadAsync("ckpt/train.jsonl", EvaluationDatasets.Tickets(0, 240));
         await host.UploadAsync("ckpt/eval.jsonl", EvaluationDatasets.Tickets(1000, 80));
-        var request = EvaluationDatasets.Classification("ckpt", "ckpt-prod", "overfit", epochs: 3) with
+        PipelineRunRequest request = EvaluationDatasets.Classification("ckpt", "ckpt-prod", "overfit", epochs: 3) with
         {
             Evaluation = new EvaluationSpec { AccuracyField = "category", JsonSchema = EvaluationDatasets.SchemaElement(), Checkpoints = 3 },
         };
 
-        var result = await RunAsync(host, request);
+        PipelineResult result = await RunAsync(host, request);
 
-        var eval = result.Evaluation!;
+        EvaluationSummary eval = result.Evaluation!;
         Assert.Equal(3, eval.Candidates!.Count);
         Assert.Equal("candidate", eval.Candidates[0].Role);
-        var best = eval.Candidates.MaxBy(c => c.PrimaryScore)!;
+        ModelMetrics best = eval.Candidates.MaxBy(c => c.PrimaryScore)!;
         Assert.NotNull(best.Step);
         Assert.Equal(best.Model, eval.Candidate!.Model);
         Assert.Contains($"The checkpoint at step {best.Step} scored best on accuracy of the 3 evaluated", eval.Choice, StringComparison.Ordinal);
@@ -153,7 +155,7 @@ public sealed class EvaluationGateTests
     [Fact]
     public async Task Run_HeldOutCasesCopiedFromTraining_FailsBeforeAnythingIsUploaded()
     {
-        await using var host = await PipelineTestHost.StartAsync(1000, RealisticLearner);
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync(1000, RealisticLearner);
         await host.UploadAsync("leak/train.jsonl", EvaluationDatasets.Tickets(0, 240));
         // 30 of 60 held-out tickets are training tickets word for word, 5 differ only in case and punctuation.
         string leaked = EvaluationDatasets.Tickets(0, 30)
@@ -162,10 +164,10 @@ public sealed class EvaluationGateTests
         await host.UploadAsync("leak/eval.jsonl", leaked);
 
         // No validation split, so every training line stays in the training file the overlap is checked against.
-        var request = EvaluationDatasets.Classification("leak", "leak-prod", "leak") with { Dataset = new DatasetSpec { Name = "leak", ValidationFraction = 0 } };
-        var done = await host.WaitAsync(await host.StartAsync(request), 60);
+        PipelineRunRequest request = EvaluationDatasets.Classification("leak", "leak-prod", "leak") with { Dataset = new DatasetSpec { Name = "leak", ValidationFraction = 0 } };
+        OrchestrationMetadata done = await host.WaitAsync(await host.StartAsync(request), 60);
 
-        var status = done.ReadCustomStatusAs<PipelineStatus>()!;
+        PipelineStatus status = done.ReadCustomStatusAs<PipelineStatus>()!;
         Assert.Equal(PipelineOutcomes.ValidationFailed, status.Outcome);
         Assert.True(status.Message?.StartsWith("35 held-out prompts (58.3 %) are also in the training data (30 exact, 5 near duplicates", StringComparison.Ordinal), status.Message);
         Assert.Contains("evaluation.maxOverlapShare", status.Message, StringComparison.Ordinal);
@@ -175,21 +177,21 @@ public sealed class EvaluationGateTests
     [Fact]
     public async Task Run_SortedEvalLargerThanMaxCases_IsAStratifiedSampleAndASmallSetIsWarned()
     {
-        await using var host = await PipelineTestHost.StartAsync(1000, ("Simulator:Models:LearningHalfPoint", "0"));
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync(1000, ("Simulator:Models:LearningHalfPoint", "0"));
         await host.UploadAsync("sorted/train.jsonl", EvaluationDatasets.Tickets(0, 120));
         // 200 held-out tickets sorted by label: the first 40 lines are all "account".
-        var sorted = EvaluationDatasets.Tickets(1000, 200).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+        IOrderedEnumerable<string> sorted = EvaluationDatasets.Tickets(1000, 200).Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .OrderBy(l => JsonDocument.Parse(l).RootElement.GetProperty("messages")[2].GetProperty("content").GetString(), StringComparer.Ordinal);
         await host.UploadAsync("sorted/eval.jsonl", string.Join('\n', sorted) + "\n");
-        var request = EvaluationDatasets.Classification("sorted", "sorted-prod", "sorted") with
+        PipelineRunRequest request = EvaluationDatasets.Classification("sorted", "sorted-prod", "sorted") with
         {
             Evaluation = new EvaluationSpec { AccuracyField = "category", JsonSchema = EvaluationDatasets.SchemaElement(), MaxCases = 40 },
             Gates = new GateSpec { MinImprovementOverBaseline = 0.05, MaxPValue = 1 },
         };
 
-        var result = await RunAsync(host, request);
+        PipelineResult result = await RunAsync(host, request);
 
-        var eval = result.Evaluation!;
+        EvaluationSummary eval = result.Evaluation!;
         Assert.Equal(40, eval.CaseCount);
         Assert.Equal(200, eval.SetSize);
         Assert.Equal("40 of 200 cases, stratified by category (seed 42)", eval.Sampling);
@@ -202,14 +204,14 @@ public sealed class EvaluationGateTests
     public async Task Run_UnderAQuota_FinishesWithFewRefusals()
     {
         // Per deployment, 120 requests a minute over 10-second windows (20 at once, then 2 a second) and 30,000 tokens.
-        await using var host = await PipelineTestHost.StartAsync(1000, ("Simulator:Models:LearningHalfPoint", "0"),
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync(1000, ("Simulator:Models:LearningHalfPoint", "0"),
             ("Simulator:Quota:RequestsPerMinute", "120"), ("Simulator:Quota:TokensPerMinute", "30000"));
         await host.UploadAsync("quota/train.jsonl", EvaluationDatasets.Tickets(0, 120));
         await host.UploadAsync("quota/eval.jsonl", EvaluationDatasets.Tickets(1000, 60));
 
-        var result = await RunAsync(host, EvaluationDatasets.Classification("quota", "quota-prod", "quota"), timeoutSeconds: 180);
+        PipelineResult result = await RunAsync(host, EvaluationDatasets.Classification("quota", "quota-prod", "quota"), timeoutSeconds: 180);
 
-        var eval = result.Evaluation!;
+        EvaluationSummary eval = result.Evaluation!;
         Assert.Equal(0, eval.Candidate!.FailedCalls);
         Assert.Equal(0, eval.Baseline!.FailedCalls);
         long refused = host.Simulator.State.GetStats().QuotaRateLimits;

@@ -1,4 +1,5 @@
 using FineTuneOrchestrator.Providers;
+using Json.Schema;
 
 namespace FineTuneOrchestrator.Pipeline.IntegrationTests;
 
@@ -23,7 +24,7 @@ public sealed class EvaluationScoringTests
     public void Aggregate_KnownConfusion_GivesTextbookPrecisionRecallF1()
     {
         // a: TP 2, FN 1 (predicted b), FP 1; b: TP 1, FP 1, FN 1 (no prediction: invalid JSON).
-        var cases = new[]
+        CaseResult[] cases = new[]
         {
             Case("a", "a", latency: 10), Case("a", "a", latency: 20), Case("a", "b", latency: 30),
             Case("b", "b", latency: 40), Case("b", "a", latency: 50), Case("b", null, json: false, latency: 1000),
@@ -31,7 +32,7 @@ public sealed class EvaluationScoringTests
         var prices = new Dictionary<string, InferencePrice> { ["m"] = new() { InputPerMillion = 1m, OutputPerMillion = 10m } };
 
         var plan = EvaluationPlan.From(new EvaluationSpec { AccuracyField = "category" });
-        var m = EvaluationScoring.Aggregate(new EvaluatedModel("candidate", "m", "m"), cases, hasSchema: false, plan, prices);
+        ModelMetrics m = EvaluationScoring.Aggregate(new EvaluatedModel("candidate", "m", "m"), cases, hasSchema: false, plan, prices);
 
         Assert.Equal(6, m.Cases);
         Assert.Equal(0.8333, m.JsonValidRate);
@@ -62,21 +63,21 @@ public sealed class EvaluationScoringTests
     [Fact]
     public void Score_OutputAgainstSchemaAndField()
     {
-        var schema = EvaluationScoring.TryParseSchema(Tickets.SchemaElement(), out _)!;
+        JsonSchema schema = EvaluationScoring.TryParseSchema(Tickets.SchemaElement(), out _)!;
         var evalCase = new EvalCase { Messages = [new System.Text.Json.Nodes.JsonObject { ["role"] = "user", ["content"] = "x" }], Expected = Tickets.Reply("billing", "high"), Item = [] };
 
-        var good = EvaluationScoring.Score(evalCase, Tickets.Reply("billing", "high"), schema, "category", "priority");
+        CaseResult good = EvaluationScoring.Score(evalCase, Tickets.Reply("billing", "high"), schema, "category", "priority");
         Assert.True(good.JsonValid);
         Assert.True(good.SchemaValid);
         Assert.True(good.Correct);
         Assert.Equal("high", good.PredictedClass);
 
-        var wrongEnum = EvaluationScoring.Score(evalCase, """{"category":"billing","priority":"urgent"}""", schema, "category", "priority");
+        CaseResult wrongEnum = EvaluationScoring.Score(evalCase, """{"category":"billing","priority":"urgent"}""", schema, "category", "priority");
         Assert.True(wrongEnum.JsonValid);
         Assert.False(wrongEnum.SchemaValid);
         Assert.True(wrongEnum.Correct);
 
-        var prose = EvaluationScoring.Score(evalCase, "Thanks for reaching out about billing.", schema, "category", null);
+        CaseResult prose = EvaluationScoring.Score(evalCase, "Thanks for reaching out about billing.", schema, "category", null);
         Assert.False(prose.JsonValid);
         Assert.False(prose.SchemaValid);
         Assert.False(prose.Correct);
@@ -86,7 +87,7 @@ public sealed class EvaluationScoringTests
     [Fact]
     public void EvalCases_TryParse_ChatDpoAndToolLines()
     {
-        var chat = EvalCases.TryParse(Tickets.Line("my card was charged twice", Tickets.Reply("billing", "high")), 3, "category", out _);
+        EvalCase? chat = EvalCases.TryParse(Tickets.Line("my card was charged twice", Tickets.Reply("billing", "high")), 3, "category", out _);
         Assert.NotNull(chat);
         Assert.Equal(3, chat.Line);
         Assert.Equal(["system", "user"], chat.Messages.Select(m => (string?)m!["role"]));
@@ -100,22 +101,22 @@ public sealed class EvaluationScoringTests
 
         // A tool round trip before the answer: the prompt keeps the tool call and its result, as a production request would.
         const string tool = """{"messages": [{"role": "user", "content": "weather?"}, {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "w", "arguments": "{}"}}]}, {"role": "tool", "tool_call_id": "c1", "content": "sunny"}, {"role": "assistant", "content": "Sunny."}], "tools": [{"type": "function", "function": {"name": "w"}}]}""";
-        var withTools = EvalCases.TryParse(tool, 1, null, out _);
+        EvalCase? withTools = EvalCases.TryParse(tool, 1, null, out _);
         Assert.Equal(3, withTools!.Messages.Count);
         Assert.Equal("Sunny.", withTools.Expected);
         Assert.Single(withTools.Tools!);
 
         const string calls = """{"messages": [{"role": "user", "content": "weather in Oslo?"}, {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "w", "arguments": "{\"city\":\"Oslo\"}"}}]}]}""";
-        var expectsCall = EvalCases.TryParse(calls, 1, null, out _);
+        EvalCase? expectsCall = EvalCases.TryParse(calls, 1, null, out _);
         Assert.Null(expectsCall!.Expected);
         Assert.Contains("Oslo", expectsCall.ExpectedToolCalls, StringComparison.Ordinal);
 
         const string image = """{"messages": [{"role": "user", "content": [{"type": "text", "text": "what is this?"}, {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}]}, {"role": "assistant", "content": "a cat"}]}""";
-        var withImage = EvalCases.TryParse(image, 1, null, out _);
+        EvalCase? withImage = EvalCases.TryParse(image, 1, null, out _);
         Assert.Equal("image_url", (string?)withImage!.Messages[0]!["content"]![1]!["type"]);
         Assert.Equal("what is this?", withImage.Prompt);
 
-        Assert.Null(EvalCases.TryParse("not json", 1, null, out var why));
+        Assert.Null(EvalCases.TryParse("not json", 1, null, out string? why));
         Assert.Equal("not JSON", why);
         Assert.Null(EvalCases.TryParse("""{"messages": [{"role": "user", "content": "no answer"}]}""", 1, null, out _));
     }

@@ -63,7 +63,7 @@ public sealed class GateTests
     [Fact]
     public void Check_CandidateWorse_SaysItIsNotBetter()
     {
-        var reasons = PipelineGates.Check(new GateSpec(), Summary(both: 30, candidateOnly: 1, baselineOnly: 12, neither: 17));
+        List<string> reasons = PipelineGates.Check(new GateSpec(), Summary(both: 30, candidateOnly: 1, baselineOnly: 12, neither: 17));
 
         string reason = Assert.Single(reasons);
         Assert.StartsWith("The candidate is not better than the baseline on accuracy: 0.5167 vs 0.7 (-0.1833", reason, StringComparison.Ordinal);
@@ -72,7 +72,7 @@ public sealed class GateTests
     [Fact]
     public void Check_GainBelowMinimum_NamesBothScores()
     {
-        var reasons = PipelineGates.Check(Gates with { MinImprovementOverBaseline = 0.3, MaxPValue = 1 }, Summary(both: 30, candidateOnly: 14, baselineOnly: 1, neither: 15));
+        List<string> reasons = PipelineGates.Check(Gates with { MinImprovementOverBaseline = 0.3, MaxPValue = 1 }, Summary(both: 30, candidateOnly: 14, baselineOnly: 1, neither: 15));
 
         Assert.Equal("The accuracy gain over the baseline gpt-4o-mini is 0.2167 (0.7333 vs 0.5167 on 60 paired cases); the minimum is 0.3.", Assert.Single(reasons));
     }
@@ -80,7 +80,7 @@ public sealed class GateTests
     [Fact]
     public void Check_Inconclusive_RefusesOnThatAlone()
     {
-        var reasons = PipelineGates.Check(Gates, Summary(both: 30, candidateOnly: 0, baselineOnly: 12, neither: 18, inconclusive: "The evaluation is inconclusive: 40 of 60 calls failed."));
+        List<string> reasons = PipelineGates.Check(Gates, Summary(both: 30, candidateOnly: 0, baselineOnly: 12, neither: 18, inconclusive: "The evaluation is inconclusive: 40 of 60 calls failed."));
 
         Assert.Equal("The evaluation is inconclusive: 40 of 60 calls failed.", Assert.Single(reasons));
     }
@@ -88,7 +88,7 @@ public sealed class GateTests
     [Fact]
     public void Check_NoBaselineCompared_SignificanceGateDoesNotApply()
     {
-        var summary = Summary(both: 30, candidateOnly: 0, baselineOnly: 0, neither: 30) with { Baseline = null, Comparison = null };
+        EvaluationSummary summary = Summary(both: 30, candidateOnly: 0, baselineOnly: 0, neither: 30) with { Baseline = null, Comparison = null };
 
         Assert.Empty(PipelineGates.Check(new GateSpec { MinAccuracy = 0.5 }, summary));
         Assert.Equal("No baseline accuracy to compare with.", Assert.Single(PipelineGates.Check(new GateSpec { MinImprovementOverBaseline = 0 }, summary)));

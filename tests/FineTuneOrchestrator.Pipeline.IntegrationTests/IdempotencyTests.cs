@@ -1,6 +1,7 @@
+using FineTuneOrchestrator.OpenAISimulator.Engine;
+using FineTuneOrchestrator.Providers;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
-using FineTuneOrchestrator.Providers;
 using Microsoft.Extensions.DependencyInjection;
 using static FineTuneOrchestrator.Pipeline.IntegrationTests.PipelineRunTests;
 
@@ -12,19 +13,19 @@ public sealed class IdempotencyTests
     private static async Task<TOut> RunActivityAsync<TActivity, TIn, TOut>(PipelineTestHost host, string name, TIn input)
         where TActivity : TaskActivity<TIn, TOut>
     {
-        var activity = ActivatorUtilities.CreateInstance<TActivity>(host.Services);
+        TActivity activity = ActivatorUtilities.CreateInstance<TActivity>(host.Services);
         return await activity.RunAsync(new TestActivityContext(name, "idempotency-test"), input);
     }
 
     [Fact]
     public async Task Activities_RunTwice_StageUploadCreateAndPromoteOnlyOnce()
     {
-        await using var host = await PipelineTestHost.StartAsync();
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync();
         await UploadTicketsAsync(host, "tickets");
         var stageInput = new StageInput(host.Datasets.Name, "tickets/train.jsonl", null, "tickets/eval.jsonl", 0.1);
 
-        var staged1 = await RunActivityAsync<StageDatasetActivity, StageInput, StageOutput>(host, StageDatasetActivity.Name, stageInput);
-        var staged2 = await RunActivityAsync<StageDatasetActivity, StageInput, StageOutput>(host, StageDatasetActivity.Name, stageInput);
+        StageOutput staged1 = await RunActivityAsync<StageDatasetActivity, StageInput, StageOutput>(host, StageDatasetActivity.Name, stageInput);
+        StageOutput staged2 = await RunActivityAsync<StageDatasetActivity, StageInput, StageOutput>(host, StageDatasetActivity.Name, stageInput);
         Assert.Equal(staged1 with { Overlap = null }, staged2 with { Overlap = null });
         Assert.Equal(0, staged1.Overlap!.Exact + staged1.Overlap.Near);
         Assert.NotNull(staged1.Validation);
@@ -39,14 +40,14 @@ public sealed class IdempotencyTests
         Assert.Equal(1, host.Simulator.State.GetStats().Files);
 
         var request = new JobRequest { RunId = "run-idem-1", Model = "gpt-4o-mini", TrainingFileId = file1, Suffix = "idem" };
-        var job1 = await RunActivityAsync<CreateJobActivity, JobRequest, JobSnapshot>(host, CreateJobActivity.Name, request);
-        var job2 = await RunActivityAsync<CreateJobActivity, JobRequest, JobSnapshot>(host, CreateJobActivity.Name, request);
+        JobSnapshot job1 = await RunActivityAsync<CreateJobActivity, JobRequest, JobSnapshot>(host, CreateJobActivity.Name, request);
+        JobSnapshot job2 = await RunActivityAsync<CreateJobActivity, JobRequest, JobSnapshot>(host, CreateJobActivity.Name, request);
         Assert.Equal(job1.Id, job2.Id);
         Assert.Equal(1, host.Simulator.State.GetStats().JobsCreated);
 
         var promote = new PromoteInput("idem-alias", "ft:gpt-4o-mini-2024-07-18:org:idem:abc", "run-idem-1", job1.Id, "gpt-4o-mini", new() { ["accuracy"] = 0.9 });
-        var p1 = await RunActivityAsync<PromoteActivity, PromoteInput, PromotionSummary>(host, PromoteActivity.Name, promote);
-        var p2 = await RunActivityAsync<PromoteActivity, PromoteInput, PromotionSummary>(host, PromoteActivity.Name, promote);
+        PromotionSummary p1 = await RunActivityAsync<PromoteActivity, PromoteInput, PromotionSummary>(host, PromoteActivity.Name, promote);
+        PromotionSummary p2 = await RunActivityAsync<PromoteActivity, PromoteInput, PromotionSummary>(host, PromoteActivity.Name, promote);
         Assert.Equal(1, p1.Revision);
         Assert.Equal(p1, p2);
         Assert.Empty(await host.Registry.GetHistoryAsync("idem-alias"));
@@ -55,9 +56,9 @@ public sealed class IdempotencyTests
     [Fact]
     public async Task UploadFile_ProviderLostTheFile_UploadsAgain()
     {
-        await using var host = await PipelineTestHost.StartAsync();
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync();
         await UploadTicketsAsync(host, "tickets", withEval: false);
-        var staged = await RunActivityAsync<StageDatasetActivity, StageInput, StageOutput>(host, StageDatasetActivity.Name,
+        StageOutput staged = await RunActivityAsync<StageDatasetActivity, StageInput, StageOutput>(host, StageDatasetActivity.Name,
             new StageInput(host.Datasets.Name, "tickets/train.jsonl", null, null, 0));
         var upload = new UploadInput(staged.Train.Blob, staged.Train.Sha256, "train.jsonl");
         string first = await RunActivityAsync<UploadFileActivity, UploadInput, string>(host, UploadFileActivity.Name, upload);
@@ -75,15 +76,15 @@ public sealed class IdempotencyTests
     public async Task Run_CreateResponseLost_StillOneJobAndPromoted()
     {
         // The simulator commits the next job creation but answers 500: the retry must find the job, not create another.
-        await using var host = await PipelineTestHost.StartAsync(1000, ("Simulator:Faults:LoseCreateJobResponses", "1"));
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync(1000, ("Simulator:Faults:LoseCreateJobResponses", "1"));
         await UploadTicketsAsync(host, "tickets");
         string id = await host.StartAsync(Request("tickets"));
 
-        var done = await host.WaitAsync(id, 90);
+        OrchestrationMetadata done = await host.WaitAsync(id, 90);
 
         Assert.True(done.RuntimeStatus == OrchestrationRuntimeStatus.Completed, done.FailureDetails?.ToString());
         Assert.Equal(PipelineOutcomes.Promoted, done.ReadOutputAs<PipelineResult>()!.Outcome);
-        var stats = host.Simulator.State.GetStats();
+        SimulatorStats stats = host.Simulator.State.GetStats();
         Assert.Equal(1, stats.LostCreateResponses);
         Assert.Equal(1, stats.JobsCreated);
         Assert.Single(await host.Provider.FindJobsByRunIdAsync(id, default));
@@ -92,13 +93,13 @@ public sealed class IdempotencyTests
     [Fact]
     public async Task Run_SecondRunOnSameAlias_ComparesWithPromotedModelAndRecordsPrevious()
     {
-        await using var host = await PipelineTestHost.StartAsync();
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync();
         await UploadTicketsAsync(host, "tickets");
-        var first = (await host.WaitAsync(await host.StartAsync(Request("tickets")), 90)).ReadOutputAs<PipelineResult>()!;
+        PipelineResult first = (await host.WaitAsync(await host.StartAsync(Request("tickets")), 90)).ReadOutputAs<PipelineResult>()!;
         Assert.Equal(PipelineOutcomes.Promoted, first.Outcome);
 
         // Same data again: the new model is no better than the promoted one, so the improvement gate refuses it.
-        var second = (await host.WaitAsync(await host.StartAsync(Request("tickets")), 90)).ReadOutputAs<PipelineResult>()!;
+        PipelineResult second = (await host.WaitAsync(await host.StartAsync(Request("tickets")), 90)).ReadOutputAs<PipelineResult>()!;
 
         Assert.Equal(PipelineOutcomes.NotPromoted, second.Outcome);
         Assert.Equal(first.Job!.FineTunedModel, second.Evaluation!.Baseline!.Model);
@@ -109,7 +110,7 @@ public sealed class IdempotencyTests
 
         // Without the improvement gate, and with the significance gate turned off (it applies whenever there is a
         // baseline, and an equal model is no significant gain), the second model is promoted and the first becomes "previous".
-        var third = (await host.WaitAsync(await host.StartAsync(Request("tickets") with { Gates = new GateSpec { MinAccuracy = 0.8, MaxPValue = 1 } }), 90)).ReadOutputAs<PipelineResult>()!;
+        PipelineResult third = (await host.WaitAsync(await host.StartAsync(Request("tickets") with { Gates = new GateSpec { MinAccuracy = 0.8, MaxPValue = 1 } }), 90)).ReadOutputAs<PipelineResult>()!;
         Assert.Equal(PipelineOutcomes.Promoted, third.Outcome);
         Assert.Equal(first.Job.FineTunedModel, third.Promotion!.PreviousModel);
         Assert.Equal(2, (await host.Registry.GetAsync("tickets-prod"))!.Revision);
@@ -118,12 +119,12 @@ public sealed class IdempotencyTests
     [Fact]
     public async Task Run_DeadlinePassed_CancelsJobAndFails()
     {
-        await using var host = await PipelineTestHost.StartAsync(timeScale: 5);
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync(timeScale: 5);
         await UploadTicketsAsync(host, "tickets");
-        var request = Request("tickets") with { Polling = new PollingSpec { MinIntervalSeconds = 0.2, MaxIntervalSeconds = 0.4, DeadlineHours = 1.0 / 3600 } };
+        PipelineRunRequest request = Request("tickets") with { Polling = new PollingSpec { MinIntervalSeconds = 0.2, MaxIntervalSeconds = 0.4, DeadlineHours = 1.0 / 3600 } };
         string id = await host.StartAsync(request);
 
-        var done = await host.WaitAsync(id, 60);
+        OrchestrationMetadata done = await host.WaitAsync(id, 60);
 
         Assert.Equal(OrchestrationRuntimeStatus.Failed, done.RuntimeStatus);
         Assert.StartsWith("DeadlineExceeded:", done.FailureDetails!.ErrorMessage, StringComparison.Ordinal);

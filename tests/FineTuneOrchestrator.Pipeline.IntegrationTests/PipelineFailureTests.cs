@@ -1,7 +1,8 @@
 using System.Text;
+using FineTuneOrchestrator.OpenAISimulator.Engine;
+using FineTuneOrchestrator.Providers;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
-using FineTuneOrchestrator.Providers;
 using static FineTuneOrchestrator.Pipeline.IntegrationTests.PipelineRunTests;
 
 namespace FineTuneOrchestrator.Pipeline.IntegrationTests;
@@ -12,14 +13,14 @@ public sealed class PipelineFailureTests
     [Fact]
     public async Task Run_InvalidDataset_FailsWithReportAndUploadsNothing()
     {
-        await using var host = await PipelineTestHost.StartAsync();
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync();
         var train = new StringBuilder(Tickets.Train());
         train.Append("{\"messages\": [{\"role\": \"user\", \"content\": \"broken\"}\n");                        // invalid JSON (line 46)
         train.Append("{\"messages\": [{\"role\": \"user\", \"content\": \"no answer\"}]}\n");                   // no assistant message (line 47)
         await host.UploadAsync("bad/train.jsonl", train.ToString());
 
         string id = await host.StartAsync(Request("bad"));
-        var done = await host.WaitAsync(id);
+        OrchestrationMetadata done = await host.WaitAsync(id);
 
         Assert.Equal(OrchestrationRuntimeStatus.Failed, done.RuntimeStatus);
         string message = done.FailureDetails!.ErrorMessage;
@@ -32,13 +33,13 @@ public sealed class PipelineFailureTests
         Assert.Contains("\"valid\": false", report, StringComparison.Ordinal);
         Assert.Contains("invalid_json", report, StringComparison.Ordinal);
         Assert.NotNull(await host.ReadBlobAsync(host.Runs, $"{id}/validation-report.json"));
-        var status = done.ReadCustomStatusAs<PipelineStatus>()!;
+        PipelineStatus status = done.ReadCustomStatusAs<PipelineStatus>()!;
         Assert.Equal(PipelineStages.Failed, status.Stage);
         Assert.Equal(PipelineOutcomes.ValidationFailed, status.Outcome);
         Assert.EndsWith("bad/validation-report.json", status.ReportBlob, StringComparison.Ordinal);
         Assert.NotNull(await host.ReadBlobAsync(host.Runs, $"{id}/result.json"));
 
-        var stats = host.Simulator.State.GetStats();
+        SimulatorStats stats = host.Simulator.State.GetStats();
         Assert.Equal(0, stats.Files);
         Assert.Equal(0, stats.JobsCreated);
         Assert.False(await host.Staging.DeleteIfExistsAsync(), "nothing may be staged for an invalid dataset");
@@ -47,11 +48,11 @@ public sealed class PipelineFailureTests
     [Fact]
     public async Task Run_EstimatedCostOverBudget_FailsBeforeUploading()
     {
-        await using var host = await PipelineTestHost.StartAsync();
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync();
         await UploadTicketsAsync(host, "tickets");
 
         string id = await host.StartAsync(Request("tickets") with { Budget = new BudgetSpec { MaxCostUsd = 0.0001m } });
-        var done = await host.WaitAsync(id);
+        OrchestrationMetadata done = await host.WaitAsync(id);
 
         Assert.Equal(OrchestrationRuntimeStatus.Failed, done.RuntimeStatus);
         Assert.StartsWith("BudgetExceeded:", done.FailureDetails!.ErrorMessage, StringComparison.Ordinal);
@@ -63,11 +64,11 @@ public sealed class PipelineFailureTests
     [Fact]
     public async Task Run_ProviderJobFails_RunFailsWithProviderError()
     {
-        await using var host = await PipelineTestHost.StartAsync(1000, ("Simulator:Faults:FailJobsWithSuffix", "doomed"));
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync(1000, ("Simulator:Faults:FailJobsWithSuffix", "doomed"));
         await UploadTicketsAsync(host, "tickets");
 
         string id = await host.StartAsync(Request("tickets") with { Suffix = "doomed-run" });
-        var done = await host.WaitAsync(id, 60);
+        OrchestrationMetadata done = await host.WaitAsync(id, 60);
 
         Assert.Equal(OrchestrationRuntimeStatus.Failed, done.RuntimeStatus);
         string message = done.FailureDetails!.ErrorMessage;
@@ -81,23 +82,23 @@ public sealed class PipelineFailureTests
     [Fact]
     public async Task Run_GatesNotMet_CompletesNotPromotedWithReasons()
     {
-        await using var host = await PipelineTestHost.StartAsync();
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync();
         await UploadTicketsAsync(host, "tickets");
         // The schema asks for a field the trained answers never have, so schema adherence is 0.
         const string strictSchema = """{"type": "object", "required": ["category", "priority", "assignee"]}""";
-        var request = Request("tickets") with
+        PipelineRunRequest request = Request("tickets") with
         {
             Evaluation = new EvaluationSpec { AccuracyField = "category", ClassField = "priority", JsonSchema = Tickets.SchemaElement(strictSchema) },
         };
 
         string id = await host.StartAsync(request);
-        var done = await host.WaitAsync(id, 90);
+        OrchestrationMetadata done = await host.WaitAsync(id, 90);
 
         Assert.True(done.RuntimeStatus == OrchestrationRuntimeStatus.Completed, done.FailureDetails?.ToString());
-        var result = done.ReadOutputAs<PipelineResult>()!;
+        PipelineResult result = done.ReadOutputAs<PipelineResult>()!;
         Assert.Equal(PipelineOutcomes.NotPromoted, result.Outcome);
         Assert.False(result.Promoted);
-        var reason = Assert.Single(result.Reasons);
+        string reason = Assert.Single(result.Reasons);
         Assert.StartsWith("Schema adherence 0 is below the minimum 0.9", reason, StringComparison.Ordinal);
         Assert.Equal(0.0, result.Evaluation!.Candidate!.SchemaAdherence);
         Assert.Equal(["high", "low", "medium"], result.Evaluation.Candidate.PerClass!.Keys.Order());
@@ -107,16 +108,16 @@ public sealed class PipelineFailureTests
     [Fact]
     public async Task Run_ApprovalGranted_Promotes()
     {
-        await using var host = await PipelineTestHost.StartAsync();
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync();
         await UploadTicketsAsync(host, "tickets");
         string id = await host.StartAsync(Request("tickets") with { Approval = new ApprovalSpec { Required = true, TimeoutSeconds = 120 } });
 
         await host.WaitForStatusAsync(id, s => s.Stage == PipelineStages.AwaitingApproval, 90);
         Assert.Null(await host.Registry.GetAsync("tickets-prod"));
         await host.Client.RaiseEventAsync(id, PipelineNames.ApprovalEvent, new ApprovalDecision(true, "alice", "looks good"));
-        var done = await host.WaitAsync(id);
+        OrchestrationMetadata done = await host.WaitAsync(id);
 
-        var result = done.ReadOutputAs<PipelineResult>()!;
+        PipelineResult result = done.ReadOutputAs<PipelineResult>()!;
         Assert.Equal(PipelineOutcomes.Promoted, result.Outcome);
         Assert.Contains("Approved by alice: looks good", result.Reasons);
         Assert.Equal(result.Job!.FineTunedModel, (await host.Registry.GetAsync("tickets-prod"))!.Current.Model);
@@ -125,16 +126,16 @@ public sealed class PipelineFailureTests
     [Fact]
     public async Task Run_ApprovalRejected_CompletesNotPromoted()
     {
-        await using var host = await PipelineTestHost.StartAsync();
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync();
         await UploadTicketsAsync(host, "tickets");
         string id = await host.StartAsync(Request("tickets") with { Approval = new ApprovalSpec { Required = true, TimeoutSeconds = 120 } });
 
         await host.WaitForStatusAsync(id, s => s.Stage == PipelineStages.AwaitingApproval, 90);
         await host.Client.RaiseEventAsync(id, PipelineNames.ApprovalEvent, new ApprovalDecision(false, "bob", "wait for the Q3 data"));
-        var done = await host.WaitAsync(id);
+        OrchestrationMetadata done = await host.WaitAsync(id);
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
-        var result = done.ReadOutputAs<PipelineResult>()!;
+        PipelineResult result = done.ReadOutputAs<PipelineResult>()!;
         Assert.Equal(PipelineOutcomes.Rejected, result.Outcome);
         Assert.False(result.Promoted);
         Assert.Equal(["Rejected by bob: wait for the Q3 data"], result.Reasons);
@@ -144,14 +145,14 @@ public sealed class PipelineFailureTests
     [Fact]
     public async Task Run_NoApprovalInTime_CompletesApprovalTimedOut()
     {
-        await using var host = await PipelineTestHost.StartAsync();
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync();
         await UploadTicketsAsync(host, "tickets");
         string id = await host.StartAsync(Request("tickets") with { Approval = new ApprovalSpec { Required = true, TimeoutSeconds = 1 } });
 
-        var done = await host.WaitAsync(id, 90);
+        OrchestrationMetadata done = await host.WaitAsync(id, 90);
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, done.RuntimeStatus);
-        var result = done.ReadOutputAs<PipelineResult>()!;
+        PipelineResult result = done.ReadOutputAs<PipelineResult>()!;
         Assert.Equal(PipelineOutcomes.ApprovalTimedOut, result.Outcome);
         Assert.False(result.Promoted);
         Assert.Null(await host.Registry.GetAsync("tickets-prod"));
@@ -161,18 +162,18 @@ public sealed class PipelineFailureTests
     public async Task Run_CancelEventDuringTraining_CancelsProviderJob()
     {
         // The job stays queued (for a simulated day), so the cancel lands while the job is live however slow the machine.
-        await using var host = await PipelineTestHost.StartAsync(1000, ("Simulator:QueueSeconds", "100000"));
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync(1000, ("Simulator:QueueSeconds", "100000"));
         await UploadTicketsAsync(host, "tickets");
         string id = await host.StartAsync(Request("tickets"));
 
-        var training = await host.WaitForStatusAsync(id, s => s.Stage == PipelineStages.Training && s.JobId is not null, 60);
+        OrchestrationMetadata training = await host.WaitForStatusAsync(id, s => s.Stage == PipelineStages.Training && s.JobId is not null, 60);
         string jobId = training.ReadCustomStatusAs<PipelineStatus>()!.JobId!;
         await host.Client.RaiseEventAsync(id, PipelineNames.CancelEvent, new CancelRequest("carol", "wrong dataset"));
-        var done = await host.WaitAsync(id, 30);
+        OrchestrationMetadata done = await host.WaitAsync(id, 30);
 
         Assert.Equal(OrchestrationRuntimeStatus.Failed, done.RuntimeStatus);
         Assert.StartsWith("Cancelled: Run cancelled by carol: wrong dataset during Training.", done.FailureDetails!.ErrorMessage, StringComparison.Ordinal);
-        var job = await host.Provider.GetJobAsync(jobId, default);
+        ProviderJob job = await host.Provider.GetJobAsync(jobId, default);
         Assert.Equal(ProviderJobStatus.Cancelled, job.Status);
         Assert.Equal(PipelineOutcomes.Cancelled, done.ReadCustomStatusAs<PipelineStatus>()!.Outcome);
     }
@@ -180,12 +181,12 @@ public sealed class PipelineFailureTests
     [Fact]
     public async Task Run_DatasetChangedSinceTrigger_FailsWithoutUploading()
     {
-        await using var host = await PipelineTestHost.StartAsync();
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync();
         await UploadTicketsAsync(host, "tickets");
-        var request = Request("tickets") with { Dataset = new DatasetSpec { Name = "tickets", Version = "\"0x8DEADBEEF\"" } };
+        PipelineRunRequest request = Request("tickets") with { Dataset = new DatasetSpec { Name = "tickets", Version = "\"0x8DEADBEEF\"" } };
 
         string id = await host.StartAsync(request);
-        var done = await host.WaitAsync(id);
+        OrchestrationMetadata done = await host.WaitAsync(id);
 
         Assert.Equal(OrchestrationRuntimeStatus.Failed, done.RuntimeStatus);
         Assert.Contains("changed since the run was requested", done.FailureDetails!.ErrorMessage, StringComparison.Ordinal);

@@ -1,7 +1,9 @@
 using System.Text.Json;
+using Azure.Storage.Blobs.Models;
+using FineTuneOrchestrator.Providers;
+using FineTuneOrchestrator.Registry;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
-using FineTuneOrchestrator.Providers;
 
 namespace FineTuneOrchestrator.Pipeline.IntegrationTests;
 
@@ -30,15 +32,15 @@ public sealed class PipelineRunTests
     [Fact]
     public async Task Run_GoodDataset_PromotesFineTunedModelThatBeatsBaseline()
     {
-        await using var host = await PipelineTestHost.StartAsync();
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync();
         using var webhook = new WebhookReceiver();
         await UploadTicketsAsync(host, "tickets");
         string id = await host.StartAsync(Request("tickets") with { Notify = new NotifySpec { WebhookUrl = webhook.Url } });
 
-        var done = await host.WaitAsync(id, 90);
+        OrchestrationMetadata done = await host.WaitAsync(id, 90);
 
         Assert.True(done.RuntimeStatus == OrchestrationRuntimeStatus.Completed, done.FailureDetails?.ToString());
-        var result = done.ReadOutputAs<PipelineResult>()!;
+        PipelineResult result = done.ReadOutputAs<PipelineResult>()!;
         Assert.Equal(PipelineOutcomes.Promoted, result.Outcome);
         Assert.True(result.Promoted);
         Assert.Equal(id, result.RunId);
@@ -50,7 +52,7 @@ public sealed class PipelineRunTests
         Assert.Equal("succeeded", result.Job!.Status);
         Assert.StartsWith("ft:gpt-4o-mini-2024-07-18:", result.Job.FineTunedModel, StringComparison.Ordinal);
         Assert.True(result.Job.TrainedTokens > 0);
-        var job = await host.Provider.GetJobAsync(result.Job.Id!, default);
+        ProviderJob job = await host.Provider.GetJobAsync(result.Job.Id!, default);
         Assert.Equal(id, job.RunId);
         Assert.Equal(1, host.Simulator.State.GetStats().JobsCreated);
         // The orchestrator replays many times; its milestones are logged once each (replay-safe logger).
@@ -61,7 +63,7 @@ public sealed class PipelineRunTests
 
         // Evaluation: both models are called with the strict schema, as the consuming app calls them, so both answer in
         // JSON; the fine-tuned model picks the right category far more often, and significantly so.
-        var eval = result.Evaluation!;
+        EvaluationSummary eval = result.Evaluation!;
         Assert.Equal(15, eval.CaseCount);
         Assert.True(eval.Candidate!.Accuracy >= 0.8, $"candidate accuracy {eval.Candidate.Accuracy}");
         Assert.Equal(1.0, eval.Candidate.JsonValidRate);
@@ -82,39 +84,39 @@ public sealed class PipelineRunTests
         Assert.NotNull(await host.ReadBlobAsync(host.Runs, $"{id}/evaluation/summary.json"));
 
         // Promotion in the registry.
-        var alias = await host.Registry.GetAsync("tickets-prod");
+        ModelAlias? alias = await host.Registry.GetAsync("tickets-prod");
         Assert.Equal(result.Job.FineTunedModel, alias!.Current.Model);
         Assert.Equal(id, alias.Current.RunId);
         Assert.Equal(result.Job.FineTunedModel, result.Promotion!.Model);
         Assert.Null(result.Promotion.PreviousModel);
 
         // Staged content-addressed files, result blob, custom status, webhook.
-        var staged = await host.ListBlobsAsync(host.Staging);
+        List<BlobItem> staged = await host.ListBlobsAsync(host.Staging);
         Assert.Contains(staged, b => b.Name.EndsWith(".jsonl", StringComparison.Ordinal) && b.Name.Length == 64 + 6);
         Assert.Contains(staged, b => b.Name.EndsWith(".OpenAICompatible.fileid", StringComparison.Ordinal));
         Assert.NotNull(await host.ReadBlobAsync(host.Datasets, "tickets/validation-report.json"));
-        var stored = JsonSerializer.Deserialize<PipelineResult>((await host.ReadBlobAsync(host.Runs, $"{id}/result.json"))!, PipelineJson.Default);
+        PipelineResult? stored = JsonSerializer.Deserialize<PipelineResult>((await host.ReadBlobAsync(host.Runs, $"{id}/result.json"))!, PipelineJson.Default);
         Assert.Equal(PipelineOutcomes.Promoted, stored!.Outcome);
-        var status = done.ReadCustomStatusAs<PipelineStatus>()!;
+        PipelineStatus status = done.ReadCustomStatusAs<PipelineStatus>()!;
         Assert.Equal(PipelineStages.Completed, status.Stage);
         Assert.Equal(PipelineOutcomes.Promoted, status.Outcome);
         Assert.Equal("succeeded", status.JobStatus);
         Assert.NotNull(status.TrainLoss);
         Assert.True(status.Step > 0);
-        var hook = Assert.Single(webhook.Bodies);
+        string hook = Assert.Single(webhook.Bodies);
         Assert.Contains("\"outcome\":\"Promoted\"", hook, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Run_NoEvalFileAndDeadWebhook_EvaluatesOnSplitAndStillPromotes()
     {
-        await using var host = await PipelineTestHost.StartAsync();
+        await using PipelineTestHost host = await PipelineTestHost.StartAsync();
         await UploadTicketsAsync(host, "tickets", withEval: false);
         using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         probe.Start();
         int closedPort = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
         probe.Stop();
-        var request = Request("tickets") with
+        PipelineRunRequest request = Request("tickets") with
         {
             Dataset = new DatasetSpec { Name = "tickets", ValidationFraction = 0.2 },
             Gates = new GateSpec { MinJsonValidRate = 0.9, MinAccuracy = 0.5 },
@@ -122,10 +124,10 @@ public sealed class PipelineRunTests
         };
 
         string id = await host.StartAsync(request);
-        var done = await host.WaitAsync(id, 90);
+        OrchestrationMetadata done = await host.WaitAsync(id, 90);
 
         Assert.True(done.RuntimeStatus == OrchestrationRuntimeStatus.Completed, done.FailureDetails?.ToString());
-        var result = done.ReadOutputAs<PipelineResult>()!;
+        PipelineResult result = done.ReadOutputAs<PipelineResult>()!;
         Assert.Equal(PipelineOutcomes.Promoted, result.Outcome);
         Assert.NotNull(result.Job!.ValidationFileId);
         int heldOut = result.Evaluation!.CaseCount;

@@ -2,10 +2,11 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using FineTuneOrchestrator.DurableTask.Hosting;
-using FineTuneOrchestrator.Testing;
 using FineTuneOrchestrator.Providers;
 using FineTuneOrchestrator.Registry;
+using FineTuneOrchestrator.Testing;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Converters;
@@ -66,7 +67,7 @@ internal sealed class PipelineTestHost : IAsyncDisposable
     {
         // Most tests here are about the pipeline's mechanics, so the fine-tuned model learns everything it is shown; the
         // evaluation tests (EvaluationGateTests) put the simulator's realistic, imperfect learner back.
-        var simulator = await TestSimulator.StartAsync(new SimulatorSetup(ApiKey)
+        TestSimulator simulator = await TestSimulator.StartAsync(new SimulatorSetup(ApiKey)
         {
             Seed = 11,
             TimeScale = timeScale,
@@ -75,7 +76,7 @@ internal sealed class PipelineTestHost : IAsyncDisposable
         });
         var storage = new TestStorage("p");
 
-        var builder = EngineHost.CreateBuilder(TestSettings.Merge(
+        HostApplicationBuilder builder = EngineHost.CreateBuilder(TestSettings.Merge(
             TestSettings.Engine(storage.Name),
             TestSettings.Containers(storage),
             TestSettings.Provider(simulator.OpenAIEndpoint, ApiKey),
@@ -115,7 +116,7 @@ internal sealed class PipelineTestHost : IAsyncDisposable
             .AddOrchestrators(PipelineTasks.Orchestrators)
             .AddActivities(PipelineTasks.Activities)
             .ConfigureActivityScope((scope, stopping) => scope.GetRequiredService<ActivityCancellation>().Token = stopping);
-        var host = builder.Build();
+        IHost host = builder.Build();
         await host.StartAsync();
         var result = new PipelineTestHost(host, simulator, storage, milestones);
         await result.Datasets.CreateIfNotExistsAsync();
@@ -142,7 +143,7 @@ internal sealed class PipelineTestHost : IAsyncDisposable
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
         while (true)
         {
-            var m = await Client.GetInstanceAsync(instanceId, true, cts.Token);
+            OrchestrationMetadata? m = await Client.GetInstanceAsync(instanceId, true, cts.Token);
             if (m?.ReadCustomStatusAs<PipelineStatus>() is { } s && condition(s)) return m;
             if (m is not null && m.IsCompleted) throw new InvalidOperationException($"The run ended ({m.RuntimeStatus}: {m.FailureDetails?.ErrorMessage}) before the expected status.");
             await Task.Delay(50, cts.Token);
@@ -155,7 +156,7 @@ internal sealed class PipelineTestHost : IAsyncDisposable
     public async Task<List<Azure.Storage.Blobs.Models.BlobItem>> ListBlobsAsync(BlobContainerClient container)
     {
         var items = new List<Azure.Storage.Blobs.Models.BlobItem>();
-        await foreach (var item in container.GetBlobsAsync())
+        await foreach (BlobItem item in container.GetBlobsAsync())
         {
             items.Add(item);
         }
@@ -293,7 +294,7 @@ internal static class Tickets
     public static string Train(int perPhrase = 3)
     {
         var sb = new StringBuilder();
-        foreach (var (category, priority, phrases) in Topics)
+        foreach ((string? category, string? priority, string[]? phrases) in Topics)
         {
             for (int p = 0; p < phrases.Length; p++)
             {
@@ -311,9 +312,9 @@ internal static class Tickets
     public static string Eval()
     {
         var sb = new StringBuilder();
-        foreach (var (category, priority, phrases) in Topics)
+        foreach ((string? category, string? priority, string[]? phrases) in Topics)
         {
-            foreach (var phrase in phrases)
+            foreach (string phrase in phrases)
             {
                 sb.Append(Line($"New ticket from a customer: {phrase}, please look into it.", Reply(category, priority))).Append('\n');
             }

@@ -19,7 +19,7 @@ public sealed class RunRequestValidatorTests
     [Fact]
     public void Validate_FullValidRequest_NoErrors()
     {
-        var request = PipelineRunTests.Request("tickets") with
+        PipelineRunRequest request = PipelineRunTests.Request("tickets") with
         {
             RunId = "run-2026-11-22.a_b",
             Method = "dpo",
@@ -34,8 +34,8 @@ public sealed class RunRequestValidatorTests
     [Fact]
     public void Validate_UnknownModel_NamesFieldAndKnownModels()
     {
-        var errors = PipelineRunRequestValidator.Validate(Valid() with { BaseModel = "gpt-9" });
-        var e = Assert.Single(errors);
+        IReadOnlyList<(string Field, string Message)> errors = PipelineRunRequestValidator.Validate(Valid() with { BaseModel = "gpt-9" });
+        (string Field, string Message) e = Assert.Single(errors);
         Assert.Equal("baseModel", e.Field);
         Assert.Contains("gpt-9", e.Message, StringComparison.Ordinal);
         Assert.Contains("gpt-4.1-mini", e.Message, StringComparison.Ordinal);
@@ -52,7 +52,7 @@ public sealed class RunRequestValidatorTests
     [InlineData(null, null, null, 2.5, "hyperparameters.beta")]
     public void Validate_HyperparameterOutOfRange_NamesField(int? epochs, int? batch, double? lr, double? beta, string field)
     {
-        var request = Valid() with { Method = "dpo", Hyperparameters = new HyperparametersSpec { Epochs = epochs, BatchSize = batch, LearningRateMultiplier = lr, Beta = beta } };
+        PipelineRunRequest request = Valid() with { Method = "dpo", Hyperparameters = new HyperparametersSpec { Epochs = epochs, BatchSize = batch, LearningRateMultiplier = lr, Beta = beta } };
         Assert.Equal([field], Fields(request));
     }
 
@@ -101,7 +101,7 @@ public sealed class RunRequestValidatorTests
     [Fact]
     public void Validate_GatesOutsideUnitInterval_Refused()
     {
-        var request = Valid() with
+        PipelineRunRequest request = Valid() with
         {
             Evaluation = new EvaluationSpec { AccuracyField = "category", JsonSchema = Tickets.SchemaElement() },
             Gates = new GateSpec { MinJsonValidRate = 1.5, MinSchemaAdherence = -0.1, MinAccuracy = double.NaN, MinImprovementOverBaseline = 2 },
@@ -112,14 +112,14 @@ public sealed class RunRequestValidatorTests
     [Fact]
     public void Validate_GatesWithoutWhatTheyMeasure_Refused()
     {
-        var request = Valid() with { Gates = new GateSpec { MinSchemaAdherence = 0.9, MinAccuracy = 0.8 } };
+        PipelineRunRequest request = Valid() with { Gates = new GateSpec { MinSchemaAdherence = 0.9, MinAccuracy = 0.8 } };
         Assert.Equal(["gates.minSchemaAdherence", "gates.minAccuracy"], Fields(request));
     }
 
     [Fact]
     public void Validate_BadAliasRunIdWebhookPollingApproval_EachNamed()
     {
-        var request = Valid() with
+        PipelineRunRequest request = Valid() with
         {
             RunId = "run/1",
             Alias = "Prod Model",
@@ -145,9 +145,9 @@ public sealed class RunRequestValidatorTests
     public void StrictJson_UnknownField_Throws()
     {
         const string json = """{"dataset": {"name": "t"}, "baseModel": "gpt-4o-mini", "epochs": 3}""";
-        var ex = Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<PipelineRunRequest>(json, PipelineJson.Strict));
+        JsonException ex = Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<PipelineRunRequest>(json, PipelineJson.Strict));
         Assert.Contains("epochs", ex.Message, StringComparison.Ordinal);
-        var ok = JsonSerializer.Deserialize<PipelineRunRequest>("""{"dataset": {"name": "t"}, "baseModel": "gpt-4o-mini", "hyperparameters": {"epochs": 3}}""", PipelineJson.Strict)!;
+        PipelineRunRequest ok = JsonSerializer.Deserialize<PipelineRunRequest>("""{"dataset": {"name": "t"}, "baseModel": "gpt-4o-mini", "hyperparameters": {"epochs": 3}}""", PipelineJson.Strict)!;
         Assert.Equal(3, ok.Hyperparameters!.Epochs);
         Assert.Equal("supervised", ok.Method);
     }
@@ -168,15 +168,15 @@ public sealed class EvaluationConfigTests
     [Fact]
     public void Validate_BadGrader_NamesItsField()
     {
-        var graders = JsonDocument.Parse("""[{"type": "text_similarity", "name": "sim", "input": "{{sample.output_text}}", "reference": "{{item.reference}}", "evaluation_metric": "cosine"}]""").RootElement.Clone();
-        var error = Assert.Single(Errors(With(new EvaluationSpec { Graders = graders })));
+        JsonElement graders = JsonDocument.Parse("""[{"type": "text_similarity", "name": "sim", "input": "{{sample.output_text}}", "reference": "{{item.reference}}", "evaluation_metric": "cosine"}]""").RootElement.Clone();
+        (string Field, string Message) error = Assert.Single(Errors(With(new EvaluationSpec { Graders = graders })));
         Assert.Equal("evaluation.graders[0].evaluation_metric", error.Field);
     }
 
     [Fact]
     public void Validate_TwoGradersOneName_AndABuiltInName_AreRefused()
     {
-        var graders = JsonDocument.Parse("""
+        JsonElement graders = JsonDocument.Parse("""
             [{"type": "string_check", "name": "a", "input": "x", "reference": "x", "operation": "eq"},
              {"type": "string_check", "name": "a", "input": "x", "reference": "x", "operation": "eq"},
              {"type": "string_check", "name": "accuracy", "input": "x", "reference": "x", "operation": "eq"}]
@@ -188,7 +188,7 @@ public sealed class EvaluationConfigTests
     [Fact]
     public void Validate_MinScoreOnAOneToFiveJudge_IsAcceptedOnTheJudgesScale()
     {
-        var graders = JsonDocument.Parse("""
+        JsonElement graders = JsonDocument.Parse("""
             [{"type": "score_model", "name": "helpful", "model": "gpt-4o-mini", "range": [1, 5],
               "input": [{"role": "user", "content": "Rate {{sample.output_text}} against {{item.reference}}"}]}]
             """).RootElement.Clone();
@@ -199,15 +199,15 @@ public sealed class EvaluationConfigTests
     [Fact]
     public void Validate_PrimaryMetricNotMeasured_IsRefused()
     {
-        var error = Assert.Single(Errors(With(new EvaluationSpec { PrimaryMetric = "rouge" })));
+        (string Field, string Message) error = Assert.Single(Errors(With(new EvaluationSpec { PrimaryMetric = "rouge" })));
         Assert.Equal("evaluation.primaryMetric", error.Field);
     }
 
     [Fact]
     public void Validate_SchemaStrictModeWouldRefuse_IsRefusedUnlessStrictIsOff()
     {
-        var loose = JsonDocument.Parse("""{"type": "object", "properties": {"category": {"type": "string"}, "note": {"type": "string"}}, "required": ["category"], "additionalProperties": false}""").RootElement.Clone();
-        var error = Assert.Single(Errors(With(new EvaluationSpec { JsonSchema = loose })));
+        JsonElement loose = JsonDocument.Parse("""{"type": "object", "properties": {"category": {"type": "string"}, "note": {"type": "string"}}, "required": ["category"], "additionalProperties": false}""").RootElement.Clone();
+        (string Field, string Message) error = Assert.Single(Errors(With(new EvaluationSpec { JsonSchema = loose })));
         Assert.Equal("evaluation.jsonSchema", error.Field);
         Assert.Contains("must list 'note' in required", error.Message, StringComparison.Ordinal);
         Assert.Empty(Errors(With(new EvaluationSpec { JsonSchema = loose, StrictSchema = false })));
@@ -216,7 +216,7 @@ public sealed class EvaluationConfigTests
     [Fact]
     public void Validate_ImprovementGateWithoutAnyMetric_NamesWhatWouldGiveOne()
     {
-        var error = Assert.Single(Errors(With(new EvaluationSpec(), new GateSpec { MinImprovementOverBaseline = 0.1 })));
+        (string Field, string Message) error = Assert.Single(Errors(With(new EvaluationSpec(), new GateSpec { MinImprovementOverBaseline = 0.1 })));
         Assert.Equal("gates.minImprovementOverBaseline", error.Field);
         Assert.Contains("evaluation.graders, evaluation.accuracyField or evaluation.jsonSchema", error.Message, StringComparison.Ordinal);
     }
@@ -227,7 +227,7 @@ public sealed class EvaluationConfigTests
     [InlineData(null, null, 2.0, "gates.maxPValue")]
     public void Validate_OutOfRange_NamesTheField(int? checkpoints, double? failedShare, double? maxP, string field)
     {
-        var request = With(new EvaluationSpec { AccuracyField = "category", Checkpoints = checkpoints, MaxFailedCallShare = failedShare }, new GateSpec { MaxPValue = maxP });
+        PipelineRunRequest request = With(new EvaluationSpec { AccuracyField = "category", Checkpoints = checkpoints, MaxFailedCallShare = failedShare }, new GateSpec { MaxPValue = maxP });
         Assert.Equal(field, Assert.Single(Errors(request)).Field);
     }
 }

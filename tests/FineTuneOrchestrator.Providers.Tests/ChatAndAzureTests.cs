@@ -13,18 +13,18 @@ public sealed class ChatAndAzureTests
 
     private static async Task<ProviderJob> TrainAsync(IFineTuningProvider provider, string runId, int examples = 40)
     {
-        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(examples));
-        var job = await provider.CreateJobOnceAsync(new JobRequest { RunId = runId, Model = "gpt-4.1-mini", TrainingFileId = file, Suffix = "eval" }, CancellationToken.None);
+        string file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(examples));
+        ProviderJob job = await provider.CreateJobOnceAsync(new JobRequest { RunId = runId, Model = "gpt-4.1-mini", TrainingFileId = file, Suffix = "eval" }, CancellationToken.None);
         return await TestSupport.WaitForAsync(provider, job.Id, j => j.IsTerminal);
     }
 
     private static async Task<double> AccuracyAsync(IFineTuningProvider provider, string model, IEnumerable<(string Prompt, string Reply)> set)
     {
-        var total = 0;
-        var right = 0;
-        foreach (var (prompt, reply) in set)
+        int total = 0;
+        int right = 0;
+        foreach ((string? prompt, string? reply) in set)
         {
-            var answer = await provider.CompleteChatAsync(model, [System, new ChatMessage("user", prompt)], new ChatOptions { Temperature = 0 }, CancellationToken.None);
+            ChatResult answer = await provider.CompleteChatAsync(model, [System, new ChatMessage("user", prompt)], new ChatOptions { Temperature = 0 }, CancellationToken.None);
             total++;
             right += answer.Content == reply ? 1 : 0;
         }
@@ -36,14 +36,14 @@ public sealed class ChatAndAzureTests
     public async Task CompleteChatAsync_FineTunedModel_BeatsItsBaseModel()
     {
         // A perfect learner: this is about the provider's chat call, not how well a simulated model learns.
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:Models:LearningHalfPoint", "0")));
-        var provider = TestSupport.OpenAI(server);
-        var job = await TrainAsync(provider, "run-eval");
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:Models:LearningHalfPoint", "0")));
+        OpenAIRestProvider provider = TestSupport.OpenAI(server);
+        ProviderJob job = await TrainAsync(provider, "run-eval");
 
         var heldIn = TestSupport.Examples(40).Take(20).ToList();
-        var fineTuned = await AccuracyAsync(provider, job.FineTunedModel!, heldIn);
-        var baseline = await AccuracyAsync(provider, "gpt-4.1-mini", heldIn);
-        var answer = await provider.CompleteChatAsync(job.FineTunedModel!, [System, new ChatMessage("user", heldIn[0].Prompt)], null, CancellationToken.None);
+        double fineTuned = await AccuracyAsync(provider, job.FineTunedModel!, heldIn);
+        double baseline = await AccuracyAsync(provider, "gpt-4.1-mini", heldIn);
+        ChatResult answer = await provider.CompleteChatAsync(job.FineTunedModel!, [System, new ChatMessage("user", heldIn[0].Prompt)], null, CancellationToken.None);
 
         Assert.True(fineTuned >= 0.9, $"fine-tuned accuracy {fineTuned}");
         Assert.Equal(0, baseline);
@@ -57,10 +57,10 @@ public sealed class ChatAndAzureTests
     [Fact]
     public async Task CompleteChatAsync_UnknownModel_IsNotRetryable()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
-        var provider = TestSupport.OpenAI(server);
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        OpenAIRestProvider provider = TestSupport.OpenAI(server);
 
-        var error = await Assert.ThrowsAsync<ProviderException>(() => provider.CompleteChatAsync("ft:gpt-4o-mini:x:y:z", [new ChatMessage("user", "hi")], null, CancellationToken.None));
+        ProviderException error = await Assert.ThrowsAsync<ProviderException>(() => provider.CompleteChatAsync("ft:gpt-4o-mini:x:y:z", [new ChatMessage("user", "hi")], null, CancellationToken.None));
 
         Assert.Equal(404, error.StatusCode);
         Assert.Equal("model_not_found", error.ErrorCode);
@@ -70,8 +70,8 @@ public sealed class ChatAndAzureTests
     [Fact]
     public async Task EnsureModelAvailableAsync_OpenAI_ReturnsTheModelName()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
-        var provider = TestSupport.OpenAI(server);
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        OpenAIRestProvider provider = TestSupport.OpenAI(server);
 
         Assert.Equal("ft:gpt-4o-mini:o:s:abc", await provider.EnsureModelAvailableAsync("ft:gpt-4o-mini:o:s:abc", "ignored", DeploymentPurpose.Serving, CancellationToken.None));
     }
@@ -95,17 +95,17 @@ public sealed class ChatAndAzureTests
     [Fact]
     public async Task Azure_FineTunedModel_MustBeDeployedBeforeItAnswers()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:DeploymentSeconds", "300")));
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:DeploymentSeconds", "300")));
         var credential = new FakeCredential();
         var provider = new AzureOpenAIProvider(AzureOptions(server, entra: false), credential, NullLogger<AzureOpenAIProvider>.Instance);
-        var job = await TrainAsync(provider, "run-azure");
-        var prompt = TestSupport.Examples(40).First();
+        ProviderJob job = await TrainAsync(provider, "run-azure");
+        (string Prompt, string Reply) prompt = TestSupport.Examples(40).First();
 
-        var notDeployed = await Assert.ThrowsAsync<ProviderException>(() =>
+        ProviderException notDeployed = await Assert.ThrowsAsync<ProviderException>(() =>
             provider.CompleteChatAsync(job.FineTunedModel!, [System, new ChatMessage("user", prompt.Prompt)], null, CancellationToken.None));
-        var deployment = await provider.EnsureModelAvailableAsync(job.FineTunedModel!, "fto-candidate", DeploymentPurpose.Serving, CancellationToken.None);
-        var answer = await provider.CompleteChatAsync(deployment, [System, new ChatMessage("user", prompt.Prompt)], null, CancellationToken.None);
-        var again = await provider.EnsureModelAvailableAsync(job.FineTunedModel!, "fto-candidate", DeploymentPurpose.Serving, CancellationToken.None);
+        string deployment = await provider.EnsureModelAvailableAsync(job.FineTunedModel!, "fto-candidate", DeploymentPurpose.Serving, CancellationToken.None);
+        ChatResult answer = await provider.CompleteChatAsync(deployment, [System, new ChatMessage("user", prompt.Prompt)], null, CancellationToken.None);
+        string again = await provider.EnsureModelAvailableAsync(job.FineTunedModel!, "fto-candidate", DeploymentPurpose.Serving, CancellationToken.None);
 
         Assert.Equal(ProviderJobStatus.Succeeded, job.Status);
         Assert.Equal(404, notDeployed.StatusCode);
@@ -120,16 +120,16 @@ public sealed class ChatAndAzureTests
     [Fact]
     public async Task RemoveDeploymentAsync_AzureDeployment_DeletesItOnceThenReportsNothingToRemove()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:DeploymentSeconds", "300")));
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:DeploymentSeconds", "300")));
         var provider = new AzureOpenAIProvider(AzureOptions(server, entra: false), new FakeCredential(), NullLogger<AzureOpenAIProvider>.Instance);
-        var job = await TrainAsync(provider, "run-azure-remove");
-        var prompt = TestSupport.Examples(40).First();
-        var deployment = await provider.EnsureModelAvailableAsync(job.FineTunedModel!, "fto-eval-remove", DeploymentPurpose.Serving, CancellationToken.None);
+        ProviderJob job = await TrainAsync(provider, "run-azure-remove");
+        (string Prompt, string Reply) prompt = TestSupport.Examples(40).First();
+        string deployment = await provider.EnsureModelAvailableAsync(job.FineTunedModel!, "fto-eval-remove", DeploymentPurpose.Serving, CancellationToken.None);
 
-        var removed = await provider.RemoveDeploymentAsync(deployment, CancellationToken.None);
-        var gone = await Assert.ThrowsAsync<ProviderException>(() =>
+        bool removed = await provider.RemoveDeploymentAsync(deployment, CancellationToken.None);
+        ProviderException gone = await Assert.ThrowsAsync<ProviderException>(() =>
             provider.CompleteChatAsync(deployment, [System, new ChatMessage("user", prompt.Prompt)], null, CancellationToken.None));
-        var again = await provider.RemoveDeploymentAsync(deployment, CancellationToken.None);
+        bool again = await provider.RemoveDeploymentAsync(deployment, CancellationToken.None);
 
         Assert.True(removed);
         Assert.Equal("DeploymentNotFound", gone.ErrorCode);
@@ -139,15 +139,15 @@ public sealed class ChatAndAzureTests
     [Fact]
     public async Task FindCallableNameAsync_AzureBaseModelDeployedUnderItsOwnName_FindsThatDeployment()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:Azure:DeployBaseModels", "false")));
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:Azure:DeployBaseModels", "false")));
         var provider = new AzureOpenAIProvider(AzureOptions(server, entra: false), new FakeCredential(), NullLogger<AzureOpenAIProvider>.Instance);
 
-        var before = await provider.FindCallableNameAsync("gpt-4o-mini", CancellationToken.None);
+        string? before = await provider.FindCallableNameAsync("gpt-4o-mini", CancellationToken.None);
         await provider.EnsureModelAvailableAsync("gpt-4o-mini", "support-baseline", DeploymentPurpose.Serving, CancellationToken.None);
         await provider.EnsureModelAvailableAsync("gpt-4.1-mini", "other-model", DeploymentPurpose.Serving, CancellationToken.None);
-        var found = await provider.FindCallableNameAsync("gpt-4o-mini", CancellationToken.None);
-        var answer = await provider.CompleteChatAsync(found!, [new ChatMessage("user", "hello")], null, CancellationToken.None);
-        var none = await provider.FindCallableNameAsync("gpt-4.1-nano", CancellationToken.None);
+        string? found = await provider.FindCallableNameAsync("gpt-4o-mini", CancellationToken.None);
+        ChatResult answer = await provider.CompleteChatAsync(found!, [new ChatMessage("user", "hello")], null, CancellationToken.None);
+        string? none = await provider.FindCallableNameAsync("gpt-4.1-nano", CancellationToken.None);
 
         Assert.Null(before);
         Assert.Equal("support-baseline", found);
@@ -158,7 +158,7 @@ public sealed class ChatAndAzureTests
     [Fact]
     public async Task FindCallableNameAsync_OpenAI_IsTheModelItself()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
 
         Assert.Equal("gpt-4o-mini", await TestSupport.OpenAI(server).FindCallableNameAsync("gpt-4o-mini", CancellationToken.None));
     }
@@ -166,11 +166,11 @@ public sealed class ChatAndAzureTests
     [Fact]
     public async Task RemoveDeploymentAsync_OpenAI_HasNothingToRemove()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
-        var provider = TestSupport.OpenAI(server);
-        var requestsBefore = server.State.GetStats().Requests;
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        OpenAIRestProvider provider = TestSupport.OpenAI(server);
+        long requestsBefore = server.State.GetStats().Requests;
 
-        var removed = await provider.RemoveDeploymentAsync("fto-eval-anything", CancellationToken.None);
+        bool removed = await provider.RemoveDeploymentAsync("fto-eval-anything", CancellationToken.None);
 
         Assert.False(removed);
         Assert.Equal(requestsBefore, server.State.GetStats().Requests);
@@ -179,11 +179,11 @@ public sealed class ChatAndAzureTests
     [Fact]
     public async Task Azure_EntraId_AuthenticatesTheDataPlaneWithATokenInsteadOfAKey()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:ApiKey", "fake-entra-token")));
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:ApiKey", "fake-entra-token")));
         var credential = new FakeCredential("fake-entra-token");
         var provider = new AzureOpenAIProvider(AzureOptions(server, entra: true), credential, NullLogger<AzureOpenAIProvider>.Instance);
 
-        var answer = await provider.CompleteChatAsync("gpt-4.1-mini", [new ChatMessage("user", "hello")], null, CancellationToken.None);
+        ChatResult answer = await provider.CompleteChatAsync("gpt-4.1-mini", [new ChatMessage("user", "hello")], null, CancellationToken.None);
 
         Assert.False(string.IsNullOrEmpty(answer.Content));
         Assert.Contains("https://cognitiveservices.azure.com/.default", credential.Scopes);
@@ -192,10 +192,10 @@ public sealed class ChatAndAzureTests
     [Fact]
     public async Task Azure_DeployUnknownModel_IsNotRetryable()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
         var provider = new AzureOpenAIProvider(AzureOptions(server, entra: false), new FakeCredential(), NullLogger<AzureOpenAIProvider>.Instance);
 
-        var error = await Assert.ThrowsAsync<ProviderException>(() => provider.EnsureModelAvailableAsync("ft:gpt-4o-mini:none:x:y", "d", DeploymentPurpose.Serving, CancellationToken.None));
+        ProviderException error = await Assert.ThrowsAsync<ProviderException>(() => provider.EnsureModelAvailableAsync("ft:gpt-4o-mini:none:x:y", "d", DeploymentPurpose.Serving, CancellationToken.None));
 
         Assert.False(error.IsRetryable);
         Assert.Equal("DeploymentModelNotSupported", error.ErrorCode);
@@ -204,7 +204,7 @@ public sealed class ChatAndAzureTests
     [Fact]
     public void Options_Invalid_FailValidationNamingTheSetting()
     {
-        var result = new ProviderOptionsValidator().Validate(null, new ProviderOptions { Kind = ProviderKind.AzureOpenAI, Endpoint = new Uri("https://x.openai.azure.com") });
+        ValidateOptionsResult result = new ProviderOptionsValidator().Validate(null, new ProviderOptions { Kind = ProviderKind.AzureOpenAI, Endpoint = new Uri("https://x.openai.azure.com") });
 
         Assert.True(result.Failed);
         Assert.Contains(result.Failures!, f => f.Contains("Provider:ApiKey", StringComparison.Ordinal));
@@ -214,10 +214,10 @@ public sealed class ChatAndAzureTests
     [Fact]
     public async Task AddFineTuningProvider_InvalidConfiguration_FailsAtStart()
     {
-        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Provider:Kind"] = "OpenAI" }).Build();
-        using var host = Host.CreateDefaultBuilder().ConfigureServices(s => s.AddFineTuningProvider(config.GetSection("Provider"))).Build();
+        IConfigurationRoot config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Provider:Kind"] = "OpenAI" }).Build();
+        using IHost host = Host.CreateDefaultBuilder().ConfigureServices(s => s.AddFineTuningProvider(config.GetSection("Provider"))).Build();
 
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        OptionsValidationException error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
         Assert.Contains("Provider:ApiKey is required for Kind=OpenAI.", error.Failures);
     }
@@ -225,18 +225,18 @@ public sealed class ChatAndAzureTests
     [Fact]
     public async Task AddFineTuningProvider_ValidConfiguration_ResolvesAWorkingProvider()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
-        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        IConfigurationRoot config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Provider:Kind"] = "OpenAICompatible",
             ["Provider:Endpoint"] = server.OpenAIEndpoint.ToString(),
             ["Provider:ApiKey"] = TestSupport.ApiKey,
             ["Provider:PollInterval"] = "00:00:00.050",
         }).Build();
-        var services = new ServiceCollection().AddLogging().AddFineTuningProvider(config.GetSection("Provider")).BuildServiceProvider();
+        ServiceProvider services = new ServiceCollection().AddLogging().AddFineTuningProvider(config.GetSection("Provider")).BuildServiceProvider();
 
-        var provider = services.GetRequiredService<IFineTuningProvider>();
-        var answer = await provider.CompleteChatAsync("gpt-4o-mini", [new ChatMessage("user", "hi")], null, CancellationToken.None);
+        IFineTuningProvider provider = services.GetRequiredService<IFineTuningProvider>();
+        ChatResult answer = await provider.CompleteChatAsync("gpt-4o-mini", [new ChatMessage("user", "hi")], null, CancellationToken.None);
 
         Assert.Equal(ProviderKind.OpenAICompatible, provider.Kind);
         Assert.Equal("gpt-4o-mini-2024-07-18", answer.Model);

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using FineTuneOrchestrator.OpenAISimulator;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FineTuneOrchestrator.Providers.Tests;
 
@@ -10,19 +10,19 @@ public sealed class ErrorHandlingTests
     [Fact]
     public async Task RateLimited_RetriesHonouringRetryAfter_AndSucceeds()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
-        var provider = TestSupport.OpenAI(server, o => o.MaxRetries = 10);
-        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(10));
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        OpenAIRestProvider provider = TestSupport.OpenAI(server, o => o.MaxRetries = 10);
+        string file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(10));
         server.State.SetFaults(new() { RateLimitShare = 0.3, RetryAfterSeconds = 1 });
 
         var watch = Stopwatch.StartNew();
-        for (var i = 0; i < 8; i++)
+        for (int i = 0; i < 8; i++)
         {
             Assert.Equal(file, (await provider.GetFileAsync(file, CancellationToken.None)).Id);
         }
 
         watch.Stop();
-        var injected = server.State.GetStats().InjectedRateLimits;
+        long injected = server.State.GetStats().InjectedRateLimits;
         Assert.True(injected > 0, "the seeded fault draw should have rate-limited some requests");
 
         // Each 429 asked for one second; the pipeline must have waited at least that long in total.
@@ -32,11 +32,11 @@ public sealed class ErrorHandlingTests
     [Fact]
     public async Task RateLimited_RetriesExhausted_ThrowsRetryableWithRetryAfter()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
-        var provider = TestSupport.OpenAI(server, o => o.MaxRetries = 0);
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        OpenAIRestProvider provider = TestSupport.OpenAI(server, o => o.MaxRetries = 0);
         server.State.SetFaults(new() { RateLimitShare = 1, RetryAfterSeconds = 7 });
 
-        var error = await Assert.ThrowsAsync<ProviderException>(() => provider.GetJobAsync("ftjob-x", CancellationToken.None));
+        ProviderException error = await Assert.ThrowsAsync<ProviderException>(() => provider.GetJobAsync("ftjob-x", CancellationToken.None));
 
         Assert.True(error.IsRetryable);
         Assert.Equal(429, error.StatusCode);
@@ -47,12 +47,12 @@ public sealed class ErrorHandlingTests
     [Fact]
     public async Task ServerErrors_AreRetriedByThePipeline()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
-        var provider = TestSupport.OpenAI(server, o => o.MaxRetries = 10);
-        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(10));
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        OpenAIRestProvider provider = TestSupport.OpenAI(server, o => o.MaxRetries = 10);
+        string file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(10));
         server.State.SetFaults(new() { ServerErrorShare = 0.3 });
 
-        for (var i = 0; i < 8; i++)
+        for (int i = 0; i < 8; i++)
         {
             await provider.GetFileAsync(file, CancellationToken.None);
         }
@@ -63,13 +63,13 @@ public sealed class ErrorHandlingTests
     [Fact]
     public async Task DailyRateLimit_IsNotRetried_AndKeepsTheServiceMessage()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:Faults:DailyJobLimitPerModel", "1")));
-        var provider = TestSupport.OpenAI(server);
-        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(10));
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:Faults:DailyJobLimitPerModel", "1")));
+        OpenAIRestProvider provider = TestSupport.OpenAI(server);
+        string file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(10));
         await provider.CreateJobOnceAsync(new JobRequest { RunId = "daily-1", Model = "gpt-4o-mini", TrainingFileId = file }, CancellationToken.None);
-        var requestsBefore = server.State.GetStats().Requests;
+        long requestsBefore = server.State.GetStats().Requests;
 
-        var error = await Assert.ThrowsAsync<ProviderException>(() =>
+        ProviderException error = await Assert.ThrowsAsync<ProviderException>(() =>
             provider.CreateJobOnceAsync(new JobRequest { RunId = "daily-2", Model = "gpt-4o-mini", TrainingFileId = file }, CancellationToken.None));
 
         Assert.False(error.IsRetryable);
@@ -83,11 +83,11 @@ public sealed class ErrorHandlingTests
     [Fact]
     public async Task ValidationError_IsNotRetryable_AndPassesTheMessageThroughUnchanged()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
-        var provider = TestSupport.OpenAI(server);
-        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(10));
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        OpenAIRestProvider provider = TestSupport.OpenAI(server);
+        string file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(10));
 
-        var error = await Assert.ThrowsAsync<ProviderException>(() =>
+        ProviderException error = await Assert.ThrowsAsync<ProviderException>(() =>
             provider.CreateJobOnceAsync(new JobRequest { RunId = "bad-model", Model = "gpt-nope", TrainingFileId = file }, CancellationToken.None));
 
         Assert.False(error.IsRetryable);
@@ -100,10 +100,10 @@ public sealed class ErrorHandlingTests
     [Fact]
     public async Task WrongApiKey_IsNotRetryable()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
-        var provider = TestSupport.OpenAI(server, o => o.ApiKey = "sk-wrong-key-123456");
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        OpenAIRestProvider provider = TestSupport.OpenAI(server, o => o.ApiKey = "sk-wrong-key-123456");
 
-        var error = await Assert.ThrowsAsync<ProviderException>(() => provider.GetJobAsync("ftjob-x", CancellationToken.None));
+        ProviderException error = await Assert.ThrowsAsync<ProviderException>(() => provider.GetJobAsync("ftjob-x", CancellationToken.None));
 
         Assert.False(error.IsRetryable);
         Assert.Equal(401, error.StatusCode);
@@ -114,13 +114,13 @@ public sealed class ErrorHandlingTests
     public async Task ConnectionRefused_IsRetryable()
     {
         Uri endpoint;
-        await using (var server = await SimulatorServer.StartAsync(TestSupport.FastSettings()))
+        await using (SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings()))
         {
             endpoint = server.OpenAIEndpoint;
         }
 
         var provider = new OpenAIRestProvider(new ProviderOptions { Kind = ProviderKind.OpenAICompatible, Endpoint = endpoint, ApiKey = "k", MaxRetries = 0 }, NullLogger<OpenAIRestProvider>.Instance);
-        var error = await Assert.ThrowsAsync<ProviderException>(() => provider.GetJobAsync("ftjob-x", CancellationToken.None));
+        ProviderException error = await Assert.ThrowsAsync<ProviderException>(() => provider.GetJobAsync("ftjob-x", CancellationToken.None));
 
         Assert.True(error.IsRetryable);
         Assert.Null(error.StatusCode);
@@ -129,11 +129,11 @@ public sealed class ErrorHandlingTests
     [Fact]
     public async Task Logs_NeverContainTheApiKey()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
         using var logs = new CollectingLoggerProvider();
-        using var factory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
-        var provider = TestSupport.OpenAI(server, o => o.MaxRetries = 5, factory.CreateLogger<OpenAIRestProvider>());
-        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(10));
+        using ILoggerFactory factory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
+        OpenAIRestProvider provider = TestSupport.OpenAI(server, o => o.MaxRetries = 5, factory.CreateLogger<OpenAIRestProvider>());
+        string file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(10));
         server.State.SetFaults(new() { LoseCreateJobResponses = 1, RateLimitShare = 0.2, RetryAfterSeconds = 0 });
 
         await provider.CreateJobOnceAsync(new JobRequest { RunId = "logs", Model = "gpt-4o-mini", TrainingFileId = file }, CancellationToken.None);

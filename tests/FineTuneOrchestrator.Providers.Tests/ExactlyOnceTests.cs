@@ -2,6 +2,7 @@
 #pragma warning disable OPENAI001
 using System.ClientModel;
 using FineTuneOrchestrator.OpenAISimulator;
+using FineTuneOrchestrator.OpenAISimulator.Engine;
 using OpenAI;
 using OpenAI.FineTuning;
 
@@ -23,12 +24,12 @@ public sealed class ExactlyOnceTests
     [Fact]
     public async Task CreateJobOnceAsync_CalledTwice_ReturnsTheSameJob()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
-        var provider = TestSupport.OpenAI(server);
-        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(12));
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        OpenAIRestProvider provider = TestSupport.OpenAI(server);
+        string file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(12));
 
-        var first = await provider.CreateJobOnceAsync(Request("run-twice", file), CancellationToken.None);
-        var second = await provider.CreateJobOnceAsync(Request("run-twice", file), CancellationToken.None);
+        ProviderJob first = await provider.CreateJobOnceAsync(Request("run-twice", file), CancellationToken.None);
+        ProviderJob second = await provider.CreateJobOnceAsync(Request("run-twice", file), CancellationToken.None);
 
         Assert.Equal(first.Id, second.Id);
         Assert.Equal("run-twice", first.RunId);
@@ -39,14 +40,14 @@ public sealed class ExactlyOnceTests
     [Fact]
     public async Task CreateJobOnceAsync_CreateResponseLost_CreatesExactlyOneJob()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
-        var provider = TestSupport.OpenAI(server);
-        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(12));
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        OpenAIRestProvider provider = TestSupport.OpenAI(server);
+        string file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(12));
         server.State.SetFaults(new() { LoseCreateJobResponses = 1 });
 
-        var job = await provider.CreateJobOnceAsync(Request("run-lost", file), CancellationToken.None);
+        ProviderJob job = await provider.CreateJobOnceAsync(Request("run-lost", file), CancellationToken.None);
 
-        var stats = server.State.GetStats();
+        SimulatorStats stats = server.State.GetStats();
         Assert.Equal(1, stats.LostCreateResponses);
         Assert.Equal(1, stats.JobsCreated);
         Assert.Equal(job.Id, Assert.Single(await provider.FindJobsByRunIdAsync("run-lost", CancellationToken.None)).Id);
@@ -55,12 +56,12 @@ public sealed class ExactlyOnceTests
     [Fact]
     public async Task CreateJobOnceAsync_CreateTimesOut_CreatesExactlyOneJob()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
-        var provider = TestSupport.OpenAI(server, o => o.NetworkTimeout = TimeSpan.FromMilliseconds(700));
-        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(12));
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        OpenAIRestProvider provider = TestSupport.OpenAI(server, o => o.NetworkTimeout = TimeSpan.FromMilliseconds(700));
+        string file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(12));
         server.State.SetFaults(new() { CreateJobResponseDelaySeconds = 2 });
 
-        var job = await provider.CreateJobOnceAsync(Request("run-timeout", file), CancellationToken.None);
+        ProviderJob job = await provider.CreateJobOnceAsync(Request("run-timeout", file), CancellationToken.None);
 
         Assert.Equal(1, server.State.GetStats().JobsCreated);
         Assert.Equal(job.Id, server.State.JobIds().Single());
@@ -70,13 +71,13 @@ public sealed class ExactlyOnceTests
     public async Task NaiveSdkCreate_LostResponseWithSdkRetries_CreatesADuplicatePaidJob()
     {
         // The hazard the provider exists to prevent: the SDK retries the POST, and the service has no idempotency key.
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
-        var provider = TestSupport.OpenAI(server);
-        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(12));
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        OpenAIRestProvider provider = TestSupport.OpenAI(server);
+        string file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(12));
         server.State.SetFaults(new() { LoseCreateJobResponses = 1 });
-        var client = new OpenAIClient(new ApiKeyCredential(TestSupport.ApiKey), new OpenAIClientOptions { Endpoint = server.OpenAIEndpoint }).GetFineTuningClient();
+        FineTuningClient client = new OpenAIClient(new ApiKeyCredential(TestSupport.ApiKey), new OpenAIClientOptions { Endpoint = server.OpenAIEndpoint }).GetFineTuningClient();
 
-        var job = await client.FineTuneAsync("gpt-4.1-mini", file, waitUntilCompleted: false, new FineTuningOptions(), CancellationToken.None);
+        FineTuningJob job = await client.FineTuneAsync("gpt-4.1-mini", file, waitUntilCompleted: false, new FineTuningOptions(), CancellationToken.None);
 
         Assert.NotNull(job.JobId);
         Assert.Equal(2, server.State.GetStats().JobsCreated);
@@ -85,16 +86,16 @@ public sealed class ExactlyOnceTests
     [Fact]
     public async Task CreateJobOnceAsync_ProcessDiesBetweenCreateAndCheckpoint_RetryFindsTheJob()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
-        var file = await TestSupport.UploadTrainingAsync(TestSupport.OpenAI(server), TestSupport.ChatJsonl(12));
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        string file = await TestSupport.UploadTrainingAsync(TestSupport.OpenAI(server), TestSupport.ChatJsonl(12));
 
         // First process: creates the job, then dies before its result is checkpointed (the result is dropped here).
-        var dying = TestSupport.OpenAI(server);
+        OpenAIRestProvider dying = TestSupport.OpenAI(server);
         _ = await dying.CreateJobOnceAsync(Request("run-crash", file), CancellationToken.None);
 
         // The activity is retried by a brand-new process (new provider instance, no memory of the first).
-        var restarted = TestSupport.OpenAI(server);
-        var job = await restarted.CreateJobOnceAsync(Request("run-crash", file), CancellationToken.None);
+        OpenAIRestProvider restarted = TestSupport.OpenAI(server);
+        ProviderJob job = await restarted.CreateJobOnceAsync(Request("run-crash", file), CancellationToken.None);
 
         Assert.Equal(server.State.JobIds().Single(), job.Id);
         Assert.Equal(1, server.State.GetStats().JobsCreated);
@@ -103,13 +104,13 @@ public sealed class ExactlyOnceTests
     [Fact]
     public async Task CreateJobOnceAsync_LostResponseAndGivesUp_NextAttemptAdoptsTheJob()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
-        var file = await TestSupport.UploadTrainingAsync(TestSupport.OpenAI(server), TestSupport.ChatJsonl(12));
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        string file = await TestSupport.UploadTrainingAsync(TestSupport.OpenAI(server), TestSupport.ChatJsonl(12));
 
         // Every answer to a create is lost: the first caller cannot tell a job exists (short of its final look-up).
         server.State.SetFaults(new() { LoseCreateJobResponses = 1 });
-        var first = await TestSupport.OpenAI(server, o => o.MaxCreateAttempts = 1).CreateJobOnceAsync(Request("run-giveup", file), CancellationToken.None);
-        var second = await TestSupport.OpenAI(server).CreateJobOnceAsync(Request("run-giveup", file), CancellationToken.None);
+        ProviderJob first = await TestSupport.OpenAI(server, o => o.MaxCreateAttempts = 1).CreateJobOnceAsync(Request("run-giveup", file), CancellationToken.None);
+        ProviderJob second = await TestSupport.OpenAI(server).CreateJobOnceAsync(Request("run-giveup", file), CancellationToken.None);
 
         Assert.Equal(first.Id, second.Id);
         Assert.Equal(1, server.State.GetStats().JobsCreated);
@@ -118,12 +119,12 @@ public sealed class ExactlyOnceTests
     [Fact]
     public async Task CreateJobOnceAsync_AllAttemptsFail_ThrowsRetryableWithoutDuplicates()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
-        var provider = TestSupport.OpenAI(server, o => o.MaxCreateAttempts = 2);
-        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(12));
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        OpenAIRestProvider provider = TestSupport.OpenAI(server, o => o.MaxCreateAttempts = 2);
+        string file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(12));
         server.State.SetFaults(new() { RateLimitShare = 1, RetryAfterSeconds = 0 });
 
-        var error = await Assert.ThrowsAsync<ProviderException>(() => provider.CreateJobOnceAsync(Request("run-429", file), CancellationToken.None));
+        ProviderException error = await Assert.ThrowsAsync<ProviderException>(() => provider.CreateJobOnceAsync(Request("run-429", file), CancellationToken.None));
 
         Assert.True(error.IsRetryable);
         Assert.Equal(429, error.StatusCode);
@@ -133,18 +134,18 @@ public sealed class ExactlyOnceTests
     [Fact]
     public async Task CreateJobOnceAsync_DuplicatesExist_KeepsOldestAndCancelsTheOthers()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.ManualClockSettings(("Simulator:StepSeconds", "50")));
-        var provider = TestSupport.OpenAI(server);
-        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(12), server: server);
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.ManualClockSettings(("Simulator:StepSeconds", "50")));
+        OpenAIRestProvider provider = TestSupport.OpenAI(server);
+        string file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(12), server: server);
 
         // Two racing callers both passed the look-up and both created (the race the provider must repair).
-        var client = new OpenAIClient(new ApiKeyCredential(TestSupport.ApiKey), new OpenAIClientOptions { Endpoint = server.OpenAIEndpoint }).GetFineTuningClient();
+        FineTuningClient client = new OpenAIClient(new ApiKeyCredential(TestSupport.ApiKey), new OpenAIClientOptions { Endpoint = server.OpenAIEndpoint }).GetFineTuningClient();
         var tag = new FineTuningOptions { Metadata = { [JobRequest.RunIdMetadataKey] = "run-race" } };
-        var older = await client.FineTuneAsync("gpt-4.1-mini", file, false, tag, CancellationToken.None);
+        FineTuningJob older = await client.FineTuneAsync("gpt-4.1-mini", file, false, tag, CancellationToken.None);
         server.State.AdvanceClock(1_100); // 1.1 real seconds at this time scale: created_at has one-second resolution
-        var newer = await client.FineTuneAsync("gpt-4.1-mini", file, false, new FineTuningOptions { Metadata = { [JobRequest.RunIdMetadataKey] = "run-race" } }, CancellationToken.None);
+        FineTuningJob newer = await client.FineTuneAsync("gpt-4.1-mini", file, false, new FineTuningOptions { Metadata = { [JobRequest.RunIdMetadataKey] = "run-race" } }, CancellationToken.None);
 
-        var kept = await provider.CreateJobOnceAsync(Request("run-race", file), CancellationToken.None);
+        ProviderJob kept = await provider.CreateJobOnceAsync(Request("run-race", file), CancellationToken.None);
 
         Assert.Equal(older.JobId, kept.Id);
         Assert.Equal(ProviderJobStatus.Cancelled, (await provider.GetJobAsync(newer.JobId, CancellationToken.None)).Status);
@@ -155,14 +156,14 @@ public sealed class ExactlyOnceTests
     [Fact]
     public async Task CreateJobOnceAsync_ConcurrentCallers_EndWithOneLiveJob()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.ManualClockSettings(("Simulator:StepSeconds", "50")));
-        var file = await TestSupport.UploadTrainingAsync(TestSupport.OpenAI(server), TestSupport.ChatJsonl(12), server: server);
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.ManualClockSettings(("Simulator:StepSeconds", "50")));
+        string file = await TestSupport.UploadTrainingAsync(TestSupport.OpenAI(server), TestSupport.ChatJsonl(12), server: server);
 
         var callers = Enumerable.Range(0, 4).Select(_ => TestSupport.OpenAI(server)).ToList();
-        var results = await Task.WhenAll(callers.Select(c => c.CreateJobOnceAsync(Request("run-concurrent", file), CancellationToken.None)));
+        ProviderJob[] results = await Task.WhenAll(callers.Select(c => c.CreateJobOnceAsync(Request("run-concurrent", file), CancellationToken.None)));
 
         Assert.Single(results.Select(r => r.Id).Distinct());
-        var jobs = await callers[0].FindJobsByRunIdAsync("run-concurrent", CancellationToken.None);
+        IReadOnlyList<ProviderJob> jobs = await callers[0].FindJobsByRunIdAsync("run-concurrent", CancellationToken.None);
         Assert.Single(jobs, j => j.Status != ProviderJobStatus.Cancelled);
         Assert.Equal(results[0].Id, jobs.Single(j => j.Status != ProviderJobStatus.Cancelled).Id);
     }

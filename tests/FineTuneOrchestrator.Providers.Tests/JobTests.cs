@@ -16,15 +16,15 @@ public sealed class JobTests
     [Fact]
     public async Task Job_RunsToSuccess_WithFallingLossEventsAndACheckpointPerEpoch()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.ManualClockSettings());
-        var provider = TestSupport.OpenAI(server);
-        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(30), server: server);
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.ManualClockSettings());
+        OpenAIRestProvider provider = TestSupport.OpenAI(server);
+        string file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(30), server: server);
 
-        var created = await provider.CreateJobOnceAsync(Request("run-life", file, "life"), CancellationToken.None);
+        ProviderJob created = await provider.CreateJobOnceAsync(Request("run-life", file, "life"), CancellationToken.None);
         server.State.AdvanceClock(20 + 30 + (90 * 2) + 1); // validation, queue, 90 steps of 2 simulated seconds
-        var done = await provider.GetJobAsync(created.Id, CancellationToken.None);
-        var events = await provider.ListEventsAsync(created.Id, null, 10_000, CancellationToken.None);
-        var checkpoints = await provider.ListCheckpointsAsync(created.Id, CancellationToken.None);
+        ProviderJob done = await provider.GetJobAsync(created.Id, CancellationToken.None);
+        IReadOnlyList<ProviderJobEvent> events = await provider.ListEventsAsync(created.Id, null, 10_000, CancellationToken.None);
+        IReadOnlyList<ProviderCheckpoint> checkpoints = await provider.ListCheckpointsAsync(created.Id, CancellationToken.None);
 
         Assert.Equal(ProviderJobStatus.ValidatingFiles, created.Status);
         Assert.Equal(ProviderJobStatus.Succeeded, done.Status);
@@ -50,18 +50,18 @@ public sealed class JobTests
     [Fact]
     public async Task ListEventsAsync_FollowedIncrementally_SeesEveryEventOnceInOrder()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.ManualClockSettings(("Simulator:StepSeconds", "20")));
-        var provider = TestSupport.OpenAI(server);
-        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(12), server: server);
-        var job = await provider.CreateJobOnceAsync(Request("run-follow", file, epochs: 3), CancellationToken.None);
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.ManualClockSettings(("Simulator:StepSeconds", "20")));
+        OpenAIRestProvider provider = TestSupport.OpenAI(server);
+        string file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(12), server: server);
+        ProviderJob job = await provider.CreateJobOnceAsync(Request("run-follow", file, epochs: 3), CancellationToken.None);
 
         var seen = new List<ProviderJobEvent>();
         string? cursor = null;
-        var polls = 0;
+        int polls = 0;
         while (polls < 1_000)
         {
-            var current = await provider.GetJobAsync(job.Id, CancellationToken.None);
-            var batch = await provider.ListEventsAsync(job.Id, cursor, 25, CancellationToken.None);
+            ProviderJob current = await provider.GetJobAsync(job.Id, CancellationToken.None);
+            IReadOnlyList<ProviderJobEvent> batch = await provider.ListEventsAsync(job.Id, cursor, 25, CancellationToken.None);
             seen.AddRange(batch);
             cursor = batch.Count > 0 ? batch[^1].Id : cursor;
             polls++;
@@ -73,7 +73,7 @@ public sealed class JobTests
             server.State.AdvanceClock(50); // two or three steps between polls, so pages end mid-stream
         }
 
-        var all = await provider.ListEventsAsync(job.Id, null, 10_000, CancellationToken.None);
+        IReadOnlyList<ProviderJobEvent> all = await provider.ListEventsAsync(job.Id, null, 10_000, CancellationToken.None);
         Assert.True(polls > 3);
         Assert.Equal(all.Select(e => e.Id), seen.Select(e => e.Id));
         Assert.Equal(36, seen.Count(e => e.Type == "metrics"));
@@ -82,12 +82,12 @@ public sealed class JobTests
     [Fact]
     public async Task FailedJob_TrainingError_IsSurfacedWithCodeAndMessage()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:Faults:FailJobsWithSuffix", "boom")));
-        var provider = TestSupport.OpenAI(server);
-        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(12));
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:Faults:FailJobsWithSuffix", "boom")));
+        OpenAIRestProvider provider = TestSupport.OpenAI(server);
+        string file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(12));
 
-        var job = await provider.CreateJobOnceAsync(Request("run-fail", file, "boom"), CancellationToken.None);
-        var failed = await TestSupport.WaitForAsync(provider, job.Id, j => j.IsTerminal);
+        ProviderJob job = await provider.CreateJobOnceAsync(Request("run-fail", file, "boom"), CancellationToken.None);
+        ProviderJob failed = await TestSupport.WaitForAsync(provider, job.Id, j => j.IsTerminal);
 
         Assert.Equal(ProviderJobStatus.Failed, failed.Status);
         Assert.Equal("internal_error", failed.Error?.Code);
@@ -99,12 +99,12 @@ public sealed class JobTests
     [Fact]
     public async Task FailedJob_TooFewExamples_CarriesTheServiceValidationMessage()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
-        var provider = TestSupport.OpenAI(server);
-        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(4));
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        OpenAIRestProvider provider = TestSupport.OpenAI(server);
+        string file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(4));
 
-        var job = await provider.CreateJobOnceAsync(Request("run-few", file), CancellationToken.None);
-        var failed = await TestSupport.WaitForAsync(provider, job.Id, j => j.IsTerminal);
+        ProviderJob job = await provider.CreateJobOnceAsync(Request("run-few", file), CancellationToken.None);
+        ProviderJob failed = await TestSupport.WaitForAsync(provider, job.Id, j => j.IsTerminal);
 
         Assert.Equal(ProviderJobStatus.Failed, failed.Status);
         Assert.Equal("invalid_training_file", failed.Error?.Code);
@@ -115,21 +115,21 @@ public sealed class JobTests
     [Fact]
     public async Task PauseAndResume_RunningJob_StopsAndContinuesTraining()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.ManualClockSettings(("Simulator:StepSeconds", "60")));
-        var provider = TestSupport.OpenAI(server);
-        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(10), server: server);
-        var job = await provider.CreateJobOnceAsync(Request("run-pause", file, epochs: 1), CancellationToken.None);
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.ManualClockSettings(("Simulator:StepSeconds", "60")));
+        OpenAIRestProvider provider = TestSupport.OpenAI(server);
+        string file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(10), server: server);
+        ProviderJob job = await provider.CreateJobOnceAsync(Request("run-pause", file, epochs: 1), CancellationToken.None);
         server.State.AdvanceClock(20 + 30 + (3 * 60) + 1); // validation, queue and three of the ten steps
 
-        var running = await provider.GetJobAsync(job.Id, CancellationToken.None);
-        var paused = await provider.PauseJobAsync(job.Id, CancellationToken.None);
-        var stepsAtPause = (await provider.ListEventsAsync(job.Id, null, 10_000, CancellationToken.None)).Count(e => e.Type == "metrics");
+        ProviderJob running = await provider.GetJobAsync(job.Id, CancellationToken.None);
+        ProviderJob paused = await provider.PauseJobAsync(job.Id, CancellationToken.None);
+        int stepsAtPause = (await provider.ListEventsAsync(job.Id, null, 10_000, CancellationToken.None)).Count(e => e.Type == "metrics");
         server.State.AdvanceClock(20 * 60); // long enough to have finished, had it kept going
-        var stillPaused = await provider.GetJobAsync(job.Id, CancellationToken.None);
-        var stepsLater = (await provider.ListEventsAsync(job.Id, null, 10_000, CancellationToken.None)).Count(e => e.Type == "metrics");
-        var resumed = await provider.ResumeJobAsync(job.Id, CancellationToken.None);
+        ProviderJob stillPaused = await provider.GetJobAsync(job.Id, CancellationToken.None);
+        int stepsLater = (await provider.ListEventsAsync(job.Id, null, 10_000, CancellationToken.None)).Count(e => e.Type == "metrics");
+        ProviderJob resumed = await provider.ResumeJobAsync(job.Id, CancellationToken.None);
         server.State.AdvanceClock(8 * 60);
-        var done = await provider.GetJobAsync(job.Id, CancellationToken.None);
+        ProviderJob done = await provider.GetJobAsync(job.Id, CancellationToken.None);
 
         Assert.Equal(ProviderJobStatus.Running, running.Status);
         Assert.Equal(ProviderJobStatus.Paused, paused.Status);
@@ -144,13 +144,13 @@ public sealed class JobTests
     [Fact]
     public async Task PauseJobAsync_QueuedJob_IsANonRetryableError()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:QueueSeconds", "100000")));
-        var provider = TestSupport.OpenAI(server);
-        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(10));
-        var job = await provider.CreateJobOnceAsync(Request("run-pause-queued", file), CancellationToken.None);
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:QueueSeconds", "100000")));
+        OpenAIRestProvider provider = TestSupport.OpenAI(server);
+        string file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(10));
+        ProviderJob job = await provider.CreateJobOnceAsync(Request("run-pause-queued", file), CancellationToken.None);
         await TestSupport.WaitForAsync(provider, job.Id, j => j.Status == ProviderJobStatus.Queued);
 
-        var error = await Assert.ThrowsAsync<ProviderException>(() => provider.PauseJobAsync(job.Id, CancellationToken.None));
+        ProviderException error = await Assert.ThrowsAsync<ProviderException>(() => provider.PauseJobAsync(job.Id, CancellationToken.None));
 
         Assert.False(error.IsRetryable);
         Assert.Equal(400, error.StatusCode);
@@ -159,17 +159,17 @@ public sealed class JobTests
     [Fact]
     public async Task CancelJobAsync_RunningThenAgain_CancelsOnceAndIsIdempotent()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.ManualClockSettings(("Simulator:StepSeconds", "60")));
-        var provider = TestSupport.OpenAI(server);
-        var file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(10), server: server);
-        var job = await provider.CreateJobOnceAsync(Request("run-cancel", file), CancellationToken.None);
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.ManualClockSettings(("Simulator:StepSeconds", "60")));
+        OpenAIRestProvider provider = TestSupport.OpenAI(server);
+        string file = await TestSupport.UploadTrainingAsync(provider, TestSupport.ChatJsonl(10), server: server);
+        ProviderJob job = await provider.CreateJobOnceAsync(Request("run-cancel", file), CancellationToken.None);
         server.State.AdvanceClock(20 + 30 + 60 + 1);
 
-        var running = await provider.GetJobAsync(job.Id, CancellationToken.None);
-        var cancelled = await provider.CancelJobAsync(job.Id, CancellationToken.None);
-        var again = await provider.CancelJobAsync(job.Id, CancellationToken.None);
+        ProviderJob running = await provider.GetJobAsync(job.Id, CancellationToken.None);
+        ProviderJob cancelled = await provider.CancelJobAsync(job.Id, CancellationToken.None);
+        ProviderJob again = await provider.CancelJobAsync(job.Id, CancellationToken.None);
         server.State.AdvanceClock(24 * 3600);
-        var later = await provider.GetJobAsync(job.Id, CancellationToken.None);
+        ProviderJob later = await provider.GetJobAsync(job.Id, CancellationToken.None);
 
         Assert.Equal(ProviderJobStatus.Running, running.Status);
         Assert.Equal(ProviderJobStatus.Cancelled, cancelled.Status);

@@ -46,7 +46,7 @@ internal static class TestSupport
     public static byte[] ChatJsonl(int examples, int seed = 1)
     {
         var sb = new StringBuilder();
-        foreach (var (prompt, reply) in Examples(examples, seed))
+        foreach ((string? prompt, string? reply) in Examples(examples, seed))
         {
             var line = new
             {
@@ -70,10 +70,10 @@ internal static class TestSupport
     public static IEnumerable<(string Prompt, string Reply)> Examples(int count, int seed = 1)
     {
         var random = new Random(seed);
-        for (var i = 0; i < count; i++)
+        for (int i = 0; i < count; i++)
         {
-            var product = Products[random.Next(Products.Length)];
-            var problem = random.Next(Problems.Length);
+            string product = Products[random.Next(Products.Length)];
+            int problem = random.Next(Problems.Length);
             yield return ($"Ticket {i}: my {product} {Problems[problem]}",
                 $"{{\"category\":\"{Categories[problem]}\",\"product\":\"{product}\"}}");
         }
@@ -81,10 +81,10 @@ internal static class TestSupport
 
     public static async Task<ProviderJob> WaitForAsync(IFineTuningProvider provider, string jobId, Func<ProviderJob, bool> until, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        DateTime deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
         while (true)
         {
-            var job = await provider.GetJobAsync(jobId, CancellationToken.None);
+            ProviderJob job = await provider.GetJobAsync(jobId, CancellationToken.None);
             if (until(job))
             {
                 return job;
@@ -103,7 +103,7 @@ internal static class TestSupport
     public static async Task<string> UploadTrainingAsync(IFineTuningProvider provider, byte[] data, string name = "train.jsonl", SimulatorServer? server = null)
     {
         using var stream = new MemoryStream(data);
-        var file = await provider.UploadFileAsync(stream, name, FilePurpose.FineTune, null, CancellationToken.None);
+        ProviderFile file = await provider.UploadFileAsync(stream, name, FilePurpose.FineTune, null, CancellationToken.None);
         if (server?.State.Clock.IsManual == true)
         {
             server.State.AdvanceClock(60); // processing takes 2 simulated seconds by default; nothing else is running yet
@@ -121,7 +121,7 @@ internal sealed class FakeCredential(string token = "fake-entra-token") : TokenC
 
     public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken)
     {
-        foreach (var scope in requestContext.Scopes)
+        foreach (string scope in requestContext.Scopes)
         {
             Scopes.Add(scope);
         }

@@ -9,7 +9,7 @@ public sealed class UploadTests
     {
         // A valid JSONL file of about the requested size.
         var data = new List<byte>(bytes + 1024);
-        var i = 0;
+        int i = 0;
         while (data.Count < bytes)
         {
             data.AddRange(TestSupport.ChatJsonl(1, seed: i++));
@@ -28,13 +28,13 @@ public sealed class UploadTests
     [Fact]
     public async Task UploadFileAsync_SmallFile_UsesTheFilesEndpoint()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
-        var provider = TestSupport.OpenAI(server);
-        var data = TestSupport.ChatJsonl(20);
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        OpenAIRestProvider provider = TestSupport.OpenAI(server);
+        byte[] data = TestSupport.ChatJsonl(20);
 
         using var stream = new MemoryStream(data);
-        var file = await provider.UploadFileAsync(stream, "small.jsonl", FilePurpose.FineTune, null, CancellationToken.None);
-        var processed = await provider.WaitForFileProcessedAsync(file.Id, TimeSpan.FromSeconds(10), CancellationToken.None);
+        ProviderFile file = await provider.UploadFileAsync(stream, "small.jsonl", FilePurpose.FineTune, null, CancellationToken.None);
+        ProviderFile processed = await provider.WaitForFileProcessedAsync(file.Id, TimeSpan.FromSeconds(10), CancellationToken.None);
 
         Assert.Null(file.UploadId);
         Assert.Equal("small.jsonl", file.FileName);
@@ -47,21 +47,21 @@ public sealed class UploadTests
     [Fact]
     public async Task UploadFileAsync_LargeFile_SendsPartsInParallelAndReassemblesExactly()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
-        var provider = TestSupport.OpenAI(server, o =>
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        OpenAIRestProvider provider = TestSupport.OpenAI(server, o =>
         {
             o.SimpleUploadLimitBytes = 1024 * 1024;
             o.UploadPartSizeBytes = 256 * 1024;
             o.UploadParallelism = 4;
         });
-        var data = Large(3 * 1024 * 1024 + 12345);
+        byte[] data = Large(3 * 1024 * 1024 + 12345);
         var reports = new ConcurrentBag<UploadProgress>();
 
         using var stream = new MemoryStream(data);
-        var file = await provider.UploadFileAsync(stream, "large.jsonl", FilePurpose.FineTune,
+        ProviderFile file = await provider.UploadFileAsync(stream, "large.jsonl", FilePurpose.FineTune,
             new UploadOptions { Progress = new SyncProgress<UploadProgress>(reports.Add) }, CancellationToken.None);
 
-        var parts = (data.Length + 256 * 1024 - 1) / (256 * 1024);
+        int parts = (data.Length + 256 * 1024 - 1) / (256 * 1024);
         Assert.NotNull(file.UploadId);
         Assert.Equal(data.Length, file.Bytes);
         Assert.Equal(parts, reports.Count(r => r.PartIndex >= 0));
@@ -72,12 +72,12 @@ public sealed class UploadTests
     [Fact]
     public async Task UploadFileAsync_NonSeekableStream_IsSpooledAndUploaded()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
-        var provider = TestSupport.OpenAI(server, o => o.UploadPartSizeBytes = 64 * 1024);
-        var data = Large(300 * 1024);
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        OpenAIRestProvider provider = TestSupport.OpenAI(server, o => o.UploadPartSizeBytes = 64 * 1024);
+        byte[] data = Large(300 * 1024);
 
         using var stream = new ForwardOnlyStream(data);
-        var file = await provider.UploadFileAsync(stream, "piped.jsonl", FilePurpose.FineTune, new UploadOptions { ForceMultipart = true }, CancellationToken.None);
+        ProviderFile file = await provider.UploadFileAsync(stream, "piped.jsonl", FilePurpose.FineTune, new UploadOptions { ForceMultipart = true }, CancellationToken.None);
 
         Assert.Equal(data, await DownloadAsync(server, file.Id));
     }
@@ -85,14 +85,14 @@ public sealed class UploadTests
     [Fact]
     public async Task UploadFileAsync_ResumeAfterCrash_SendsOnlyTheMissingParts()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
-        var provider = TestSupport.OpenAI(server, o =>
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        OpenAIRestProvider provider = TestSupport.OpenAI(server, o =>
         {
             o.UploadPartSizeBytes = 128 * 1024;
             o.UploadParallelism = 1;
         });
-        var data = Large(1024 * 1024);
-        var parts = (data.Length + 128 * 1024 - 1) / (128 * 1024);
+        byte[] data = Large(1024 * 1024);
+        int parts = (data.Length + 128 * 1024 - 1) / (128 * 1024);
 
         // First attempt "crashes" after three parts: what it checkpointed is the upload id and the finished parts.
         string? uploadId = null;
@@ -118,7 +118,7 @@ public sealed class UploadTests
 
         var resumedParts = new ConcurrentBag<int>();
         using var second = new MemoryStream(data);
-        var file = await provider.UploadFileAsync(second, "resume.jsonl", FilePurpose.FineTune, new UploadOptions
+        ProviderFile file = await provider.UploadFileAsync(second, "resume.jsonl", FilePurpose.FineTune, new UploadOptions
         {
             ResumeUploadId = uploadId,
             CompletedParts = new Dictionary<int, string>(finished),
@@ -134,9 +134,9 @@ public sealed class UploadTests
     [Fact]
     public async Task UploadFileAsync_ResumeCancelledUpload_StartsANewUpload()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
-        var provider = TestSupport.OpenAI(server, o => o.UploadPartSizeBytes = 64 * 1024);
-        var data = Large(200 * 1024);
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings());
+        OpenAIRestProvider provider = TestSupport.OpenAI(server, o => o.UploadPartSizeBytes = 64 * 1024);
+        byte[] data = Large(200 * 1024);
         string? firstUpload = null;
         using var crash = new CancellationTokenSource();
         using (var first = new MemoryStream(data))
@@ -147,7 +147,7 @@ public sealed class UploadTests
 
         await provider.CancelUploadAsync(firstUpload!, CancellationToken.None);
         using var second = new MemoryStream(data);
-        var file = await provider.UploadFileAsync(second, "c.jsonl", FilePurpose.FineTune, new UploadOptions { ResumeUploadId = firstUpload }, CancellationToken.None);
+        ProviderFile file = await provider.UploadFileAsync(second, "c.jsonl", FilePurpose.FineTune, new UploadOptions { ResumeUploadId = firstUpload }, CancellationToken.None);
 
         Assert.NotEqual(firstUpload, file.UploadId);
         Assert.Equal(data, await DownloadAsync(server, file.Id));
@@ -156,12 +156,12 @@ public sealed class UploadTests
     [Fact]
     public async Task WaitForFileProcessedAsync_SlowProcessing_WaitsUntilProcessed()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:Faults:FileProcessingDelaySeconds", "400")));
-        var provider = TestSupport.OpenAI(server);
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:Faults:FileProcessingDelaySeconds", "400")));
+        OpenAIRestProvider provider = TestSupport.OpenAI(server);
 
         using var stream = new MemoryStream(TestSupport.ChatJsonl(10));
-        var file = await provider.UploadFileAsync(stream, "slow.jsonl", FilePurpose.FineTune, null, CancellationToken.None);
-        var processed = await provider.WaitForFileProcessedAsync(file.Id, TimeSpan.FromSeconds(10), CancellationToken.None);
+        ProviderFile file = await provider.UploadFileAsync(stream, "slow.jsonl", FilePurpose.FineTune, null, CancellationToken.None);
+        ProviderFile processed = await provider.WaitForFileProcessedAsync(file.Id, TimeSpan.FromSeconds(10), CancellationToken.None);
 
         Assert.Equal(ProviderFileStatus.Uploaded, file.Status);
         Assert.Equal(ProviderFileStatus.Processed, processed.Status);
@@ -170,12 +170,12 @@ public sealed class UploadTests
     [Fact]
     public async Task WaitForFileProcessedAsync_Timeout_ThrowsRetryable()
     {
-        await using var server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:Faults:FileProcessingDelaySeconds", "100000")));
-        var provider = TestSupport.OpenAI(server);
+        await using SimulatorServer server = await SimulatorServer.StartAsync(TestSupport.FastSettings(("Simulator:Faults:FileProcessingDelaySeconds", "100000")));
+        OpenAIRestProvider provider = TestSupport.OpenAI(server);
         using var stream = new MemoryStream(TestSupport.ChatJsonl(10));
-        var file = await provider.UploadFileAsync(stream, "stuck.jsonl", FilePurpose.FineTune, null, CancellationToken.None);
+        ProviderFile file = await provider.UploadFileAsync(stream, "stuck.jsonl", FilePurpose.FineTune, null, CancellationToken.None);
 
-        var error = await Assert.ThrowsAsync<ProviderException>(() => provider.WaitForFileProcessedAsync(file.Id, TimeSpan.FromMilliseconds(200), CancellationToken.None));
+        ProviderException error = await Assert.ThrowsAsync<ProviderException>(() => provider.WaitForFileProcessedAsync(file.Id, TimeSpan.FromMilliseconds(200), CancellationToken.None));
 
         Assert.True(error.IsRetryable);
         Assert.Equal("file_not_processed", error.ErrorCode);
@@ -199,7 +199,7 @@ public sealed class UploadTests
 
         public override int Read(byte[] buffer, int offset, int count)
         {
-            var n = Math.Min(count, data.Length - _position);
+            int n = Math.Min(count, data.Length - _position);
             Array.Copy(data, _position, buffer, offset, n);
             _position += n;
             return n;

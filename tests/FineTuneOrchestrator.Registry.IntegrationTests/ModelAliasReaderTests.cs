@@ -90,7 +90,7 @@ public sealed class ModelAliasReaderTests
         await container.Client.GetBlobClient("aliases/bot.json").UploadAsync(BinaryData.FromString("{ not json"));
         var reader = new ModelAliasReader(container.Client);
 
-        var ex = await Assert.ThrowsAsync<ModelRegistryException>(() => reader.ReadAsync("bot", null));
+        ModelRegistryException ex = await Assert.ThrowsAsync<ModelRegistryException>(() => reader.ReadAsync("bot", null));
 
         Assert.Equal(ModelRegistryError.CorruptDocument, ex.Error);
         Assert.Contains("bot", ex.Message, StringComparison.Ordinal);
@@ -102,7 +102,7 @@ public sealed class ModelAliasReaderTests
         await using var container = new TempContainer("rdr");
         var reader = new ModelAliasReader(container.Client);
 
-        var ex = await Assert.ThrowsAsync<ModelRegistryException>(() => reader.ReadAsync("Bad Alias", null));
+        ModelRegistryException ex = await Assert.ThrowsAsync<ModelRegistryException>(() => reader.ReadAsync("Bad Alias", null));
 
         Assert.Equal(ModelRegistryError.InvalidAlias, ex.Error);
     }

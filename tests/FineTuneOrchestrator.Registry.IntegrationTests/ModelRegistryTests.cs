@@ -33,7 +33,7 @@ public sealed class ModelRegistryTests
 
         // The stored blob is the documented shape at the documented name.
         BlobDownloadResult blob = (await container.Client.GetBlobClient("aliases/support-bot.json").DownloadContentAsync()).Value;
-        using JsonDocument doc = JsonDocument.Parse(blob.Content.ToMemory());
+        using var doc = JsonDocument.Parse(blob.Content.ToMemory());
         JsonElement current = doc.RootElement.GetProperty("current");
         Assert.Equal("ft:m1", current.GetProperty("model").GetString());
         Assert.Equal("simulator", current.GetProperty("provider").GetString());
@@ -91,7 +91,7 @@ public sealed class ModelRegistryTests
         await registryA.PromoteAsync("bot", Version("ft:m0", "run0"));
 
         const int writers = 8;
-        var tasks = Enumerable.Range(1, writers)
+        Task<ModelAlias>[] tasks = Enumerable.Range(1, writers)
             .Select(i => (i % 2 == 0 ? registryA : registryB).PromoteAsync("bot", Version($"ft:m{i}", $"run{i}")))
             .ToArray();
         await Task.WhenAll(tasks);
@@ -147,7 +147,7 @@ public sealed class ModelRegistryTests
         Assert.Empty(again.History);
         Assert.Equal(["ft:m2", "ft:m3"], again.RolledBack.Select(h => h.Model));
 
-        var ex = await Assert.ThrowsAsync<ModelRegistryException>(() => registry.RollbackAsync("bot"));
+        ModelRegistryException ex = await Assert.ThrowsAsync<ModelRegistryException>(() => registry.RollbackAsync("bot"));
         Assert.Equal(ModelRegistryError.NoPreviousModel, ex.Error);
         Assert.Contains("no previous model", ex.Message, StringComparison.Ordinal);
         Assert.Equal("ft:m1", (await registry.GetAsync("bot"))!.Current.Model);
@@ -159,10 +159,10 @@ public sealed class ModelRegistryTests
         await using var container = new TempContainer();
         var registry = new ModelRegistry(container.Client, NullLogger<ModelRegistry>.Instance);
 
-        var ex = await Assert.ThrowsAsync<ModelRegistryException>(() => registry.RollbackAsync("nobody"));
+        ModelRegistryException ex = await Assert.ThrowsAsync<ModelRegistryException>(() => registry.RollbackAsync("nobody"));
         Assert.Equal(ModelRegistryError.AliasNotFound, ex.Error);
         Assert.Null(await registry.GetAsync("nobody"));
-        var hex = await Assert.ThrowsAsync<ModelRegistryException>(() => registry.GetHistoryAsync("nobody"));
+        ModelRegistryException hex = await Assert.ThrowsAsync<ModelRegistryException>(() => registry.GetHistoryAsync("nobody"));
         Assert.Equal(ModelRegistryError.AliasNotFound, hex.Error);
     }
 
@@ -180,7 +180,7 @@ public sealed class ModelRegistryTests
         await using var container = new TempContainer();
         var registry = new ModelRegistry(container.Client, NullLogger<ModelRegistry>.Instance);
 
-        var ex = await Assert.ThrowsAsync<ModelRegistryException>(() => registry.PromoteAsync(alias, Version("ft:m1", "run1")));
+        ModelRegistryException ex = await Assert.ThrowsAsync<ModelRegistryException>(() => registry.PromoteAsync(alias, Version("ft:m1", "run1")));
         Assert.Equal(ModelRegistryError.InvalidAlias, ex.Error);
         Assert.Empty(await registry.ListAliasesAsync());
     }
@@ -201,7 +201,7 @@ public sealed class ModelRegistryTests
         await using var container = new TempContainer();
         var registry = new ModelRegistry(container.Client, NullLogger<ModelRegistry>.Instance);
 
-        var ex = await Assert.ThrowsAsync<ModelRegistryException>(() => registry.PromoteAsync("bot", new ModelVersion { Model = " ", Provider = "openai" }));
+        ModelRegistryException ex = await Assert.ThrowsAsync<ModelRegistryException>(() => registry.PromoteAsync("bot", new ModelVersion { Model = " ", Provider = "openai" }));
         Assert.Equal(ModelRegistryError.InvalidModelVersion, ex.Error);
         Assert.StartsWith("model", ex.Message, StringComparison.Ordinal);
 
@@ -218,7 +218,7 @@ public sealed class ModelRegistryTests
         await container.Client.UploadBlobAsync("aliases/bot.json", BinaryData.FromString("{not json"));
         var registry = new ModelRegistry(container.Client, NullLogger<ModelRegistry>.Instance);
 
-        var ex = await Assert.ThrowsAsync<ModelRegistryException>(() => registry.PromoteAsync("bot", Version("ft:m1", "run1")));
+        ModelRegistryException ex = await Assert.ThrowsAsync<ModelRegistryException>(() => registry.PromoteAsync("bot", Version("ft:m1", "run1")));
         Assert.Equal(ModelRegistryError.CorruptDocument, ex.Error);
         BlobDownloadResult blob = (await container.Client.GetBlobClient("aliases/bot.json").DownloadContentAsync()).Value;
         Assert.Equal("{not json", blob.Content.ToString());

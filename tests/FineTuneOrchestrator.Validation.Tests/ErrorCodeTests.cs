@@ -1,3 +1,5 @@
+using FineTuneOrchestrator.Validation.Tokenization;
+
 namespace FineTuneOrchestrator.Validation.Tests;
 
 /// <summary>Every error code, each triggered by one bad line after ten good ones.</summary>
@@ -33,11 +35,11 @@ public sealed class ErrorCodeTests
     [MemberData(nameof(BadLines))]
     public async Task ValidateAsync_OneBadLine_ReportsExactlyThatCodeOnLine11(string code, string line)
     {
-        var report = await Lines.Validate(Lines.File(line));
+        ValidationReport report = await Lines.Validate(Lines.File(line));
 
         Assert.False(report.Valid);
         Assert.Equal(code, Assert.Single(report.ErrorCounts).Key);
-        var error = Assert.Single(report.Errors);
+        ValidationIssue error = Assert.Single(report.Errors);
         Assert.Equal(code, error.Code);
         Assert.Equal(11, error.Line);
         Assert.False(string.IsNullOrWhiteSpace(error.Message));
@@ -48,9 +50,9 @@ public sealed class ErrorCodeTests
     [Fact]
     public async Task ValidateAsync_InvalidUtf8_ReportsLineAndByte()
     {
-        var bytes = System.Text.Encoding.UTF8.GetBytes(Lines.File()).Concat("{\"messages\":[{\"role\":\"user\",\"content\":\"caf"u8.ToArray()).Concat(new byte[] { 0xE9 }).Concat("\"}]}\n"u8.ToArray()).ToArray();
-        var report = await Lines.Validate(bytes);
-        var error = Assert.Single(report.Errors);
+        byte[] bytes = System.Text.Encoding.UTF8.GetBytes(Lines.File()).Concat("{\"messages\":[{\"role\":\"user\",\"content\":\"caf"u8.ToArray()).Concat(new byte[] { 0xE9 }).Concat("\"}]}\n"u8.ToArray()).ToArray();
+        ValidationReport report = await Lines.Validate(bytes);
+        ValidationIssue error = Assert.Single(report.Errors);
         Assert.Equal(IssueCodes.InvalidUtf8, error.Code);
         Assert.Equal(11, error.Line);
         Assert.Contains("0xE9", error.Message, StringComparison.Ordinal);
@@ -59,8 +61,8 @@ public sealed class ErrorCodeTests
     [Fact]
     public async Task ValidateAsync_InvalidJson_GivesCharacterColumn()
     {
-        var report = await Lines.Validate(Lines.File("""{"messages": "é€", oops}"""));
-        var error = Assert.Single(report.Errors);
+        ValidationReport report = await Lines.Validate(Lines.File("""{"messages": "é€", oops}"""));
+        ValidationIssue error = Assert.Single(report.Errors);
         Assert.Equal(IssueCodes.InvalidJson, error.Code);
         Assert.Equal(20, error.Column); // counted in characters, not bytes: é and € are one column each
         Assert.Contains("column 20", error.Message, StringComparison.Ordinal);
@@ -69,15 +71,15 @@ public sealed class ErrorCodeTests
     [Fact]
     public async Task ValidateAsync_ExampleOverContextLimit_ReportsTooLongAndCapsBilling()
     {
-        var baseline = await Lines.Validate(Lines.File());
+        ValidationReport baseline = await Lines.Validate(Lines.File());
         int limit = baseline.Tokens.Max; // the ten good examples fit exactly
-        var catalog = ModelCatalog.Default.With(new ModelInfo("tiny-model", "o200k_base", limit, 10m, []));
+        ModelCatalog catalog = ModelCatalog.Default.With(new ModelInfo("tiny-model", "o200k_base", limit, 10m, []));
         string longText = string.Join(' ', Enumerable.Repeat("word", 200));
-        var report = await Lines.Validate(
+        ValidationReport report = await Lines.Validate(
             Lines.File($$"""{"messages": [{"role": "user", "content": "{{longText}}"}, {"role": "assistant", "content": "ok"}]}"""),
             new ValidationOptions { Model = "tiny-model", Catalog = catalog });
 
-        var error = Assert.Single(report.Errors);
+        ValidationIssue error = Assert.Single(report.Errors);
         Assert.Equal(IssueCodes.ExampleTooLong, error.Code);
         Assert.Equal(11, error.Line);
         Assert.True(report.Tokens.Max > limit);
@@ -90,8 +92,8 @@ public sealed class ErrorCodeTests
     {
         string huge = string.Concat(Enumerable.Repeat("lorem ipsum dolor sit amet ", 7000)); // ~35k tokens
         string line = $$"""{"messages": [{"role": "user", "content": "{{huge}}"}, {"role": "assistant", "content": "ok"}]}""";
-        var nano = await Lines.Validate(Lines.File(line), new ValidationOptions { Model = "gpt-4.1-nano" });
-        var mini = await Lines.Validate(Lines.File(line), new ValidationOptions { Model = "gpt-4.1-mini" });
+        ValidationReport nano = await Lines.Validate(Lines.File(line), new ValidationOptions { Model = "gpt-4.1-nano" });
+        ValidationReport mini = await Lines.Validate(Lines.File(line), new ValidationOptions { Model = "gpt-4.1-mini" });
         Assert.Equal(IssueCodes.ExampleTooLong, Assert.Single(nano.Errors).Code);
         Assert.True(mini.Valid);
     }
@@ -99,8 +101,8 @@ public sealed class ErrorCodeTests
     [Fact]
     public async Task ValidateAsync_FewerThanTenExamples_IsFileLevelError()
     {
-        var report = await Lines.Validate(string.Join("\n", Enumerable.Range(1, 9).Select(Lines.Valid)));
-        var error = Assert.Single(report.Errors);
+        ValidationReport report = await Lines.Validate(string.Join("\n", Enumerable.Range(1, 9).Select(Lines.Valid)));
+        ValidationIssue error = Assert.Single(report.Errors);
         Assert.Equal(IssueCodes.TooFewExamples, error.Code);
         Assert.Null(error.Line);
     }
@@ -108,7 +110,7 @@ public sealed class ErrorCodeTests
     [Fact]
     public async Task ValidateAsync_EmptyStream_ReportsTooFewExamples()
     {
-        var report = await Lines.Validate("");
+        ValidationReport report = await Lines.Validate("");
         Assert.Equal(0, report.ExampleCount);
         Assert.Equal([IssueCodes.TooFewExamples], report.ErrorCounts.Keys);
     }
@@ -123,7 +125,7 @@ public sealed class ErrorCodeTests
     public async Task ValidateAsync_DpoBadLine_ReportsCode(string line, string code)
     {
         string file = string.Join("\n", Enumerable.Range(1, 10).Select(Lines.ValidDpo).Append(line));
-        var report = await Lines.Validate(file, new ValidationOptions { Method = TrainingMethod.Dpo });
+        ValidationReport report = await Lines.Validate(file, new ValidationOptions { Method = TrainingMethod.Dpo });
         Assert.Contains(code, report.ErrorCounts.Keys);
         Assert.All(report.Errors, e => Assert.Equal(11, e.Line));
     }
@@ -131,9 +133,9 @@ public sealed class ErrorCodeTests
     [Fact]
     public async Task ValidateAsync_ValidDpoFile_IsValidAndCountsBothOutputs()
     {
-        var report = await Lines.Validate(string.Join("\n", Enumerable.Range(1, 12).Select(Lines.ValidDpo)), new ValidationOptions { Method = TrainingMethod.Dpo });
+        ValidationReport report = await Lines.Validate(string.Join("\n", Enumerable.Range(1, 12).Select(Lines.ValidDpo)), new ValidationOptions { Method = TrainingMethod.Dpo });
         Assert.True(report.Valid, string.Join("; ", report.Errors.Select(e => e.Message)));
-        var enc = Tokenization.TiktokenEncoding.O200kBase;
+        TiktokenEncoding enc = Tokenization.TiktokenEncoding.O200kBase;
         int user = enc.CountTokens("user"), assistant = enc.CountTokens("assistant");
         long expected = Enumerable.Range(1, 12).Sum(i =>
             3 + (3 + user + enc.CountTokens($"Question {i}?")) + (3 + assistant + enc.CountTokens($"Good answer {i}.")) + (3 + assistant + enc.CountTokens($"Bad answer {i}.")));

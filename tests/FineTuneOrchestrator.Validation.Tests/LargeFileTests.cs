@@ -62,10 +62,10 @@ public sealed class LargeFileTests(ITestOutputHelper output)
         long before = GC.GetTotalMemory(forceFullCollection: true);
         var stopwatch = Stopwatch.StartNew();
 
-        var report = await DatasetValidator.ValidateAsync(new GeneratedDataset(100_000), new ValidationOptions());
+        ValidationReport report = await DatasetValidator.ValidateAsync(new GeneratedDataset(100_000), new ValidationOptions());
 
         stopwatch.Stop();
-        var info = GC.GetGCMemoryInfo();
+        GCMemoryInfo info = GC.GetGCMemoryInfo();
         long retained = GC.GetTotalMemory(forceFullCollection: true) - before;
         output.WriteLine($"{report.Bytes / 1e6:F1} MB, {report.ExampleCount} examples in {stopwatch.ElapsedMilliseconds} ms; heap after {retained / 1e6:F1} MB; peak committed {info.TotalCommittedBytes / 1e6:F1} MB");
 

@@ -14,7 +14,7 @@ public sealed class MixedFileTests
         lines[14] = "";                                              // line 15 blank
         lines[19] = """{"messages": [{"role": "user", "content": "x"}]}"""; // line 20
         lines[24] = "{broken again";                                 // line 25
-        var report = await Lines.Validate(string.Join("\n", lines));
+        ValidationReport report = await Lines.Validate(string.Join("\n", lines));
 
         Assert.False(report.Valid);
         Assert.Equal(30, report.Lines);
@@ -31,8 +31,8 @@ public sealed class MixedFileTests
     [Fact]
     public async Task ValidateAsync_MaxIssues_CapsListButCountsAll()
     {
-        var file = Lines.File(Enumerable.Range(0, 50).Select(_ => "not json").ToArray());
-        var report = await Lines.Validate(file, new ValidationOptions { MaxIssues = 7 });
+        string file = Lines.File(Enumerable.Range(0, 50).Select(_ => "not json").ToArray());
+        ValidationReport report = await Lines.Validate(file, new ValidationOptions { MaxIssues = 7 });
         Assert.Equal(7, report.Errors.Count);
         Assert.Equal(50, report.ErrorCounts[IssueCodes.InvalidJson]);
         Assert.Equal(50, report.ErrorCount);
@@ -64,11 +64,11 @@ public sealed class MixedFileTests
             }
         }
 
-        var report = await Lines.Validate(sb.ToString(), new ValidationOptions { MaxIssues = 1000, MaxDegreeOfParallelism = 2 });
+        ValidationReport report = await Lines.Validate(sb.ToString(), new ValidationOptions { MaxIssues = 1000, MaxDegreeOfParallelism = 2 });
         Assert.Equal(12_000, report.Lines);
         Assert.Equal(badLines, report.Errors.Where(e => e.Code == IssueCodes.InvalidJson).Select(e => e.Line!.Value));
         // The 3 MB line (line 6001) is valid JSON but far over the context limit.
-        var tooLong = Assert.Single(report.Errors, e => e.Code == IssueCodes.ExampleTooLong);
+        ValidationIssue tooLong = Assert.Single(report.Errors, e => e.Code == IssueCodes.ExampleTooLong);
         Assert.Equal(6001, tooLong.Line);
         Assert.Equal(12_000 - badLines.Count - 1, report.ValidExampleCount);
         Assert.True(report.Tokens.Max > 100_000);
@@ -77,9 +77,9 @@ public sealed class MixedFileTests
     [Fact]
     public async Task ValidateAsync_SameFileSingleAndMultiThreaded_GivesSameReport()
     {
-        var file = Lines.File(Enumerable.Range(0, 3000).Select(i => i % 7 == 0 ? "{x" : Lines.Valid(i % 500)).ToArray());
-        var one = await Lines.Validate(file, new ValidationOptions { MaxDegreeOfParallelism = 1 });
-        var two = await Lines.Validate(file, new ValidationOptions { MaxDegreeOfParallelism = 2 });
+        string file = Lines.File(Enumerable.Range(0, 3000).Select(i => i % 7 == 0 ? "{x" : Lines.Valid(i % 500)).ToArray());
+        ValidationReport one = await Lines.Validate(file, new ValidationOptions { MaxDegreeOfParallelism = 1 });
+        ValidationReport two = await Lines.Validate(file, new ValidationOptions { MaxDegreeOfParallelism = 2 });
         Assert.Equal(one.ToJson(), two.ToJson());
     }
 
@@ -96,7 +96,7 @@ public sealed class MixedFileTests
     public async Task ValidateAsync_StreamThatFails_PropagatesTheErrorPromptly()
     {
         var stream = new FailingStream(Encoding.UTF8.GetBytes(Lines.File(Enumerable.Range(0, 5000).Select(Lines.Valid).ToArray())));
-        var ex = await Assert.ThrowsAsync<IOException>(() => DatasetValidator.ValidateAsync(stream, new ValidationOptions()));
+        IOException ex = await Assert.ThrowsAsync<IOException>(() => DatasetValidator.ValidateAsync(stream, new ValidationOptions()));
         Assert.Equal("disk on fire", ex.Message);
     }
 

@@ -47,7 +47,7 @@ internal static class RandomCorpus
                         sb.Append(Spaces[random.Next(Spaces.Length)]);
                         break;
                     case 3:
-                        var (start, end) = Ranges[random.Next(Ranges.Length)];
+                        (int start, int end) = Ranges[random.Next(Ranges.Length)];
                         int n = random.Next(1, 6);
                         for (int k = 0; k < n; k++)
                         {

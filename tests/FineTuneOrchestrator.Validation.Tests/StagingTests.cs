@@ -10,7 +10,7 @@ public sealed class StagingTests
     {
         string input = "\uFEFF{\"a\":1}\r\n\r\n  \n{\"b\":\"é\"}\r\n{\"c\":3}";
         var output = new MemoryStream();
-        var result = await JsonlNormalizer.NormalizeAsync(new MemoryStream(Encoding.UTF8.GetBytes(input)), output);
+        NormalizationResult result = await JsonlNormalizer.NormalizeAsync(new MemoryStream(Encoding.UTF8.GetBytes(input)), output);
 
         byte[] written = output.ToArray();
         Assert.Equal("{\"a\":1}\n{\"b\":\"é\"}\n{\"c\":3}\n", Encoding.UTF8.GetString(written));
@@ -25,7 +25,7 @@ public sealed class StagingTests
     {
         string big = "{\"x\":\"" + new string('z', 1_000_000) + "\"}";
         var output = new MemoryStream();
-        var result = await JsonlNormalizer.NormalizeAsync(new MemoryStream(Encoding.UTF8.GetBytes(big + "\r\n" + big)), output);
+        NormalizationResult result = await JsonlNormalizer.NormalizeAsync(new MemoryStream(Encoding.UTF8.GetBytes(big + "\r\n" + big)), output);
         Assert.Equal(2, result.Lines);
         Assert.Equal(big + "\n" + big + "\n", Encoding.UTF8.GetString(output.ToArray()));
     }
@@ -34,14 +34,14 @@ public sealed class StagingTests
     public async Task SplitAsync_IsDeterministicAndPartitionsEveryExample()
     {
         string input = string.Join("\n", Enumerable.Range(0, 2000).Select(Lines.Valid));
-        var (train1, val1, r1) = await Split(input, 0.2);
-        var (train2, val2, r2) = await Split(input, 0.2);
+        (string? train1, string? val1, SplitResult? r1) = await Split(input, 0.2);
+        (string? train2, string? val2, SplitResult? r2) = await Split(input, 0.2);
 
         Assert.Equal(train1, train2);
         Assert.Equal(val1, val2);
         Assert.Equal(r1, r2);
-        var trainLines = train1.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        var valLines = val1.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        string[] trainLines = train1.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        string[] valLines = val1.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2000, trainLines.Length + valLines.Length);
         Assert.Empty(trainLines.Intersect(valLines));
         Assert.InRange(valLines.Length, 300, 500); // 20% of 2000, with hash noise
@@ -53,9 +53,9 @@ public sealed class StagingTests
     public async Task SplitAsync_ReorderedInput_SendsEachExampleToTheSameSide()
     {
         var examples = Enumerable.Range(0, 500).Select(Lines.Valid).ToList();
-        var (_, val1, _) = await Split(string.Join("\n", examples), 0.3);
+        (string _, string? val1, SplitResult _) = await Split(string.Join("\n", examples), 0.3);
         examples.Reverse();
-        var (_, val2, _) = await Split(string.Join("\n", examples), 0.3);
+        (string _, string? val2, SplitResult _) = await Split(string.Join("\n", examples), 0.3);
         Assert.Equal(val1.Split('\n').Order(), val2.Split('\n').Order());
     }
 
@@ -70,14 +70,14 @@ public sealed class StagingTests
     [Fact]
     public async Task ConvertAsync_LegacyLines_BecomeChatExamplesThatValidate()
     {
-        var legacy = string.Join("\n", Enumerable.Range(0, 12).Select(i => $$"""{"prompt": "What is {{i}}+{{i}}?", "completion": " {{2 * i}}"}"""));
+        string legacy = string.Join("\n", Enumerable.Range(0, 12).Select(i => $$"""{"prompt": "What is {{i}}+{{i}}?", "completion": " {{2 * i}}"}"""));
         var output = new MemoryStream();
-        var result = await LegacyFormatConverter.ConvertAsync(new MemoryStream(Encoding.UTF8.GetBytes(legacy + "\n{\"prompt\": 1}\n")), output, "You do arithmetic.");
+        ConversionResult result = await LegacyFormatConverter.ConvertAsync(new MemoryStream(Encoding.UTF8.GetBytes(legacy + "\n{\"prompt\": 1}\n")), output, "You do arithmetic.");
         Assert.Equal(12, result.Converted);
         Assert.Equal(1, result.Failed);
         Assert.Equal(13, Assert.Single(result.Problems).Line);
 
-        var report = await Lines.Validate(output.ToArray());
+        ValidationReport report = await Lines.Validate(output.ToArray());
         Assert.True(report.Valid, string.Join("; ", report.Errors.Select(e => e.Message)));
         Assert.Equal(12, report.ExampleCount);
         string first = Encoding.UTF8.GetString(output.ToArray()).Split('\n')[0];
@@ -88,7 +88,7 @@ public sealed class StagingTests
     {
         var train = new MemoryStream();
         var validation = new MemoryStream();
-        var result = await DatasetSplitter.SplitAsync(new MemoryStream(Encoding.UTF8.GetBytes(input)), train, validation, fraction);
+        SplitResult result = await DatasetSplitter.SplitAsync(new MemoryStream(Encoding.UTF8.GetBytes(input)), train, validation, fraction);
         return (Encoding.UTF8.GetString(train.ToArray()), Encoding.UTF8.GetString(validation.ToArray()), result);
     }
 }

@@ -16,10 +16,10 @@ public sealed class TokenizerExactnessTests(ITestOutputHelper output)
     {
         var encoding = TiktokenEncoding.Get(encodingName);
         using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "TestData", "tokenizer-reference.json")));
-        var entries = doc.RootElement.GetProperty("entries");
+        JsonElement entries = doc.RootElement.GetProperty("entries");
         Assert.True(entries.GetArrayLength() >= 50);
         var failures = new List<string>();
-        foreach (var entry in entries.EnumerateArray())
+        foreach (JsonElement entry in entries.EnumerateArray())
         {
             string text = entry.GetProperty("text").GetString()!;
             int[] expected = entry.GetProperty(encodingName).EnumerateArray().Select(e => e.GetInt32()).ToArray();
@@ -47,11 +47,11 @@ public sealed class TokenizerExactnessTests(ITestOutputHelper output)
     {
         // Counting caches pieces and the token counts of multi-token pieces; a second pass is served from the cache.
         var encoding = TiktokenEncoding.Get(encodingName);
-        var counter = encoding.CreateCounter();
-        var texts = RandomCorpus.Generate(7, count: 500);
+        TokenCounter counter = encoding.CreateCounter();
+        List<string> texts = RandomCorpus.Generate(7, count: 500);
         for (int pass = 0; pass < 2; pass++)
         {
-            foreach (var text in texts)
+            foreach (string text in texts)
             {
                 byte[] utf8 = Encoding.UTF8.GetBytes(text);
                 Assert.Equal(encoding.Encode(text).Length, counter.CountTokens(utf8));
@@ -72,7 +72,7 @@ public sealed class TokenizerExactnessTests(ITestOutputHelper output)
     {
         // A 300-letter word goes through the heap merge; splitting it into pieces must give the same tokens as the
         // scan merge would on the same bytes. The reference corpus also holds a 300-character run checked by tiktoken.
-        var encoding = TiktokenEncoding.O200kBase;
+        TiktokenEncoding encoding = TiktokenEncoding.O200kBase;
         string word = string.Concat(Enumerable.Repeat("abcdefghij", 30));
         int[] tokens = encoding.Encode(word);
         Assert.Equal(word, Encoding.UTF8.GetString(encoding.Decode(tokens)));
@@ -96,20 +96,20 @@ public sealed class TokenizerExactnessTests(ITestOutputHelper output)
             return;
         }
 
-        var texts = RandomCorpus.Generate(seed, count: 1000);
+        List<string> texts = RandomCorpus.Generate(seed, count: 1000);
         string dir = Directory.CreateTempSubdirectory("fto-tok-").FullName;
         try
         {
             string input = Path.Combine(dir, "in.json"), result = Path.Combine(dir, "out.json");
             File.WriteAllText(input, JsonSerializer.Serialize(texts));
             var psi = new ProcessStartInfo("node") { WorkingDirectory = root, RedirectStandardError = true, RedirectStandardOutput = true };
-            foreach (var arg in new[] { script!, "encode", encodingName, input, result }) psi.ArgumentList.Add(arg);
-            using var process = Process.Start(psi)!;
+            foreach (string? arg in new[] { script!, "encode", encodingName, input, result }) psi.ArgumentList.Add(arg);
+            using Process process = Process.Start(psi)!;
             string stderr = process.StandardError.ReadToEnd();
             Assert.True(process.WaitForExit(120_000), "node did not finish");
             Assert.True(process.ExitCode == 0, stderr);
 
-            var expected = JsonSerializer.Deserialize<int[][]>(File.ReadAllText(result))!;
+            int[][] expected = JsonSerializer.Deserialize<int[][]>(File.ReadAllText(result))!;
             var encoding = TiktokenEncoding.Get(encodingName);
             var failures = new List<string>();
             long tokens = 0;

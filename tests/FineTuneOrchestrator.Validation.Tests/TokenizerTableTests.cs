@@ -19,10 +19,10 @@ public sealed class TokenizerTableTests
     [MemberData(nameof(Encodings))]
     public void ShippedTable_RebuiltFromRankFile_IsIdentical(string name)
     {
-        var expected = TableWriter.Build(ReadRankFile(name));
+        List<byte[]> expected = TableWriter.Build(ReadRankFile(name));
         if (Environment.GetEnvironmentVariable("FTO_WRITE_TOKENIZER_TABLES") == "1") WriteShards(name, expected);
 
-        var shipped = ReadShards(name);
+        List<byte[]> shipped = ReadShards(name);
         Assert.True(expected.Count == shipped.Count, $"{name}: {shipped.Count} shards shipped, {expected.Count} built; run scripts/tokenizer-tables.sh");
         for (int i = 0; i < expected.Count; i++)
             Assert.True(expected[i].AsSpan().SequenceEqual(shipped[i]), $"{name}: shard {i} differs from the one built from the rank file; run scripts/tokenizer-tables.sh");
@@ -33,8 +33,8 @@ public sealed class TokenizerTableTests
     [MemberData(nameof(Encodings))]
     public void Lookup_EveryTokenOfRankFile_ReturnsItsRank(string name)
     {
-        var ranks = TiktokenEncoding.Get(name).Ranks;
-        var tokens = ReadRankFile(name);
+        RankTable ranks = TiktokenEncoding.Get(name).Ranks;
+        List<byte[]> tokens = ReadRankFile(name);
         Assert.Equal(tokens.Count, ranks.Count);
         for (int rank = 0; rank < tokens.Count; rank++)
         {
@@ -56,8 +56,8 @@ public sealed class TokenizerTableTests
     public void Load_TableWithAnotherHash_IsRefused()
     {
         // A table whose slots were placed with a different hash must fail at load, not miscount silently.
-        var shards = TableWriter.Build(ReadRankFile(TiktokenEncoding.Cl100kBaseName), hash: key => RankTable.Hash(key) ^ 0x5555_5555_5555_5555UL);
-        var error = Assert.Throws<InvalidDataException>(() => RankTable.Load(Streams(shards)));
+        List<byte[]> shards = TableWriter.Build(ReadRankFile(TiktokenEncoding.Cl100kBaseName), hash: key => RankTable.Hash(key) ^ 0x5555_5555_5555_5555UL);
+        InvalidDataException error = Assert.Throws<InvalidDataException>(() => RankTable.Load(Streams(shards)));
         Assert.Contains("hash", error.Message, StringComparison.Ordinal);
     }
 
@@ -65,7 +65,7 @@ public sealed class TokenizerTableTests
     public void Load_CopiedShards_FindEveryToken()
     {
         // Streams that are not over memory (here MemoryStream, not embedded resources) are copied, then read alike.
-        var tokens = ReadRankFile(TiktokenEncoding.Cl100kBaseName);
+        List<byte[]> tokens = ReadRankFile(TiktokenEncoding.Cl100kBaseName);
         var table = RankTable.Load(Streams(ReadShards(TiktokenEncoding.Cl100kBaseName)));
         Assert.Equal(tokens.Count, table.Count);
         Assert.Equal(tokens.Count / 3, table.Lookup(tokens[tokens.Count / 3]));
@@ -75,7 +75,7 @@ public sealed class TokenizerTableTests
     [Fact]
     public void Load_DamagedShards_Throw()
     {
-        var shards = ReadShards(TiktokenEncoding.Cl100kBaseName);
+        List<byte[]> shards = ReadShards(TiktokenEncoding.Cl100kBaseName);
         Assert.Throws<InvalidDataException>(() => RankTable.Load(Streams([shards[0][..(shards[0].Length / 2)], .. shards[1..]])));
         Assert.Throws<InvalidDataException>(() => RankTable.Load(Streams(shards[..^1])));
         Assert.Throws<InvalidDataException>(() => RankTable.Load(Streams([shards[1], shards[0], .. shards[2..]])));
@@ -109,7 +109,7 @@ public sealed class TokenizerTableTests
 
     private static void WriteShards(string name, List<byte[]> shards)
     {
-        foreach (var old in Directory.GetFiles(DataDir(), $"{name}.table.*")) File.Delete(old);
+        foreach (string old in Directory.GetFiles(DataDir(), $"{name}.table.*")) File.Delete(old);
         for (int i = 0; i < shards.Count; i++) File.WriteAllBytes(Path.Combine(DataDir(), $"{name}.table.{i}"), shards[i]);
     }
 
@@ -119,7 +119,7 @@ public sealed class TokenizerTableTests
         public static List<byte[]> Build(List<byte[]> tokens, Func<byte[], ulong>? hash = null)
         {
             hash ??= key => RankTable.Hash(key);
-            var hashes = tokens.Select(hash).ToArray();
+            ulong[] hashes = tokens.Select(hash).ToArray();
             // As few shards as keep every shard within the repository's 1 MB files.
             for (int shardBits = 0; ; shardBits++)
             {
@@ -133,7 +133,7 @@ public sealed class TokenizerTableTests
             var ranks = Enumerable.Range(0, tokens.Count).Where(r => RankTable.ShardOf(hashes[r], shardBits) == index).ToList();
             int slotBits = 1;
             while (1 << slotBits < ranks.Count * 2) slotBits++; // at most half full: short probes, also for misses
-            var slots = new uint[1 << slotBits];
+            uint[] slots = new uint[1 << slotBits];
             uint mask = (uint)slots.Length - 1;
             for (int entry = 0; entry < ranks.Count; entry++)
             {

@@ -20,9 +20,9 @@ public sealed class WarningTests
     [InlineData("card 5500-0000-0000-0004", IssueCodes.PossibleCardNumber)]
     public async Task ValidateAsync_SensitiveContent_Warns(string text, string code)
     {
-        var report = await Lines.Validate(Lines.File(Chat(text)));
+        ValidationReport report = await Lines.Validate(Lines.File(Chat(text)));
         Assert.True(report.Valid);
-        var warning = Assert.Single(report.Warnings);
+        ValidationIssue warning = Assert.Single(report.Warnings);
         Assert.Equal(code, warning.Code);
         Assert.Equal(11, warning.Line);
     }
@@ -37,14 +37,14 @@ public sealed class WarningTests
     [InlineData("timestamp 1700000000000123")]        // digits but fails Luhn
     public async Task ValidateAsync_LookalikeContent_DoesNotWarn(string text)
     {
-        var report = await Lines.Validate(Lines.File(Chat(text)));
+        ValidationReport report = await Lines.Validate(Lines.File(Chat(text)));
         Assert.Empty(report.Warnings);
     }
 
     [Fact]
     public async Task ValidateAsync_SensitiveScanOff_DoesNotWarn()
     {
-        var report = await Lines.Validate(Lines.File(Chat("jane@example.com")), new ValidationOptions { DetectSensitiveData = false });
+        ValidationReport report = await Lines.Validate(Lines.File(Chat("jane@example.com")), new ValidationOptions { DetectSensitiveData = false });
         Assert.Empty(report.Warnings);
     }
 
@@ -52,7 +52,7 @@ public sealed class WarningTests
     public async Task ValidateAsync_BlankLinesCrlfAndBom_AreWarningsOnly()
     {
         string text = "\uFEFF" + string.Join("\r\n", Enumerable.Range(1, 10).Select(Lines.Valid)) + "\r\n\r\n   \n" + Lines.Valid(11) + "\n";
-        var report = await Lines.Validate(Encoding.UTF8.GetBytes(text));
+        ValidationReport report = await Lines.Validate(Encoding.UTF8.GetBytes(text));
         Assert.True(report.Valid, string.Join("; ", report.Errors.Select(e => e.Message)));
         Assert.Equal(11, report.ExampleCount);
         Assert.Equal(1, report.WarningCounts[IssueCodes.ByteOrderMark]);
@@ -63,7 +63,7 @@ public sealed class WarningTests
     [Fact]
     public async Task ValidateAsync_DuplicateExamples_WarnWithFirstLine()
     {
-        var report = await Lines.Validate(Lines.File(Lines.Valid(3), Lines.Valid(3)));
+        ValidationReport report = await Lines.Validate(Lines.File(Lines.Valid(3), Lines.Valid(3)));
         Assert.True(report.Valid);
         Assert.Equal(2, report.WarningCounts[IssueCodes.DuplicateExample]);
         Assert.All(report.Warnings, w => Assert.Contains("line 3", w.Message, StringComparison.Ordinal));
@@ -73,9 +73,9 @@ public sealed class WarningTests
     [Fact]
     public async Task ValidateAsync_FileOverUploadLimit_WarnsAboutMultipartUpload()
     {
-        var report = await Lines.Validate(Lines.File(), new ValidationOptions { SingleUploadLimitBytes = 1000 });
+        ValidationReport report = await Lines.Validate(Lines.File(), new ValidationOptions { SingleUploadLimitBytes = 1000 });
         Assert.True(report.Valid);
-        var warning = Assert.Single(report.Warnings);
+        ValidationIssue warning = Assert.Single(report.Warnings);
         Assert.Equal(IssueCodes.FileNeedsMultipartUpload, warning.Code);
         Assert.Null(warning.Line);
         Assert.Contains("Uploads API", warning.Message, StringComparison.Ordinal);
@@ -85,7 +85,7 @@ public sealed class WarningTests
     public async Task ValidateAsync_ImageContentPart_IsValidButUncounted()
     {
         string line = """{"messages": [{"role": "user", "content": [{"type": "text", "text": "What is this?"}, {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}]}, {"role": "assistant", "content": "A cat."}]}""";
-        var report = await Lines.Validate(Lines.File(line));
+        ValidationReport report = await Lines.Validate(Lines.File(line));
         Assert.True(report.Valid, string.Join("; ", report.Errors.Select(e => e.Message)));
         Assert.Equal(IssueCodes.UncountedContent, Assert.Single(report.Warnings).Code);
     }
@@ -94,7 +94,7 @@ public sealed class WarningTests
     public async Task ValidateAsync_ImageInAssistantMessage_IsInvalidContent()
     {
         string line = """{"messages": [{"role": "user", "content": "draw"}, {"role": "assistant", "content": [{"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}]}]}""";
-        var report = await Lines.Validate(Lines.File(line));
+        ValidationReport report = await Lines.Validate(Lines.File(line));
         Assert.Equal(IssueCodes.InvalidContent, Assert.Single(report.Errors).Code);
     }
 }
@@ -104,7 +104,7 @@ public sealed class IssueCatalogTests
     [Fact]
     public async Task ValidateAsync_EmptyAssistantContent_WarnsEmptyContent()
     {
-        var report = await Lines.Validate(Lines.File("""{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": ""}]}"""));
+        ValidationReport report = await Lines.Validate(Lines.File("""{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": ""}]}"""));
         Assert.True(report.Valid);
         Assert.Equal(IssueCodes.EmptyContent, Assert.Single(report.Warnings).Code);
     }

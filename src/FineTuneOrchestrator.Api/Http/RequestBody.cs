@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
 
 namespace FineTuneOrchestrator.Api.Http;
 
@@ -62,7 +63,7 @@ public static class RequestBody
 
         try
         {
-            using JsonDocument doc = JsonDocument.Parse(bytes, ParseOptions);
+            using var doc = JsonDocument.Parse(bytes, ParseOptions);
             return (doc.RootElement.Clone(), null);
         }
         catch (JsonException ex)
@@ -74,7 +75,7 @@ public static class RequestBody
     /// <summary>True for application/json and any +json media type.</summary>
     public static bool IsJson(string? contentType)
     {
-        if (string.IsNullOrEmpty(contentType) || !Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media))
+        if (string.IsNullOrEmpty(contentType) || !Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out MediaTypeHeaderValue? media))
         {
             return false;
         }

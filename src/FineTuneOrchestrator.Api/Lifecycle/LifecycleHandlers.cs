@@ -8,7 +8,7 @@ public static class LifecycleHandlers
     /// <summary>Sweeps every alias and answers with what was done (200), or 409 when another sweep is running.</summary>
     public static async Task<IResult> SweepAsync(LifecycleSweep sweep, DurableTaskClient client, CancellationToken ct)
     {
-        var report = await sweep.SweepAsync(client, ct).ConfigureAwait(false);
+        LifecycleReport report = await sweep.SweepAsync(client, ct).ConfigureAwait(false);
         return report.Skipped is { } why ? Http.Problems.Conflict(why) : TypedResults.Ok(report);
     }
 }

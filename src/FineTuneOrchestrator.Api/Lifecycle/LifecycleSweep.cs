@@ -46,9 +46,9 @@ public sealed partial class LifecycleSweep(
     /// <summary>Sweeps every alias once. <paramref name="client"/> starts re-training runs.</summary>
     public async Task<LifecycleReport> SweepAsync(DurableTaskClient client, CancellationToken cancellationToken)
     {
-        var container = storage.GetBlobContainerClient(pipeline.Value.RunsContainer);
+        BlobContainerClient container = storage.GetBlobContainerClient(pipeline.Value.RunsContainer);
         await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        var lockBlob = container.GetBlobClient(LockBlob);
+        BlobClient lockBlob = container.GetBlobClient(LockBlob);
         try
         {
             await lockBlob.UploadAsync(BinaryData.FromString("lifecycle sweep lock"), overwrite: false, cancellationToken).ConfigureAwait(false);
@@ -58,7 +58,7 @@ public sealed partial class LifecycleSweep(
             // Exists already: the lease below is the lock, not the blob.
         }
 
-        var lease = lockBlob.GetBlobLeaseClient();
+        BlobLeaseClient lease = lockBlob.GetBlobLeaseClient();
         try
         {
             await lease.AcquireAsync(LeaseDuration, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -70,7 +70,7 @@ public sealed partial class LifecycleSweep(
         }
 
         using var renewal = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var renewing = RenewAsync(lease, renewal.Token);
+        Task renewing = RenewAsync(lease, renewal.Token);
         try
         {
             var results = new List<AliasSweepResult>();
@@ -235,7 +235,7 @@ public sealed partial class LifecycleSweep(
             return (null, $"The current model {current.Model} was not produced by a pipeline run, so there is no training config to repeat on {successor}.");
         }
 
-        var source = await client.GetInstanceAsync(sourceRun, getInputsAndOutputs: true, ct).ConfigureAwait(false);
+        OrchestrationMetadata? source = await client.GetInstanceAsync(sourceRun, getInputsAndOutputs: true, ct).ConfigureAwait(false);
         PipelineRunRequest? original = null;
         try
         {
@@ -253,7 +253,7 @@ public sealed partial class LifecycleSweep(
 
         // The same data and settings on the successor, gated against the alias's current model; the dataset is read as it
         // is now (a pinned blob version would have been replaced since).
-        var run = original with
+        PipelineRunRequest run = original with
         {
             RunId = runId,
             RestartOf = null,
@@ -261,9 +261,9 @@ public sealed partial class LifecycleSweep(
             BaseModel = successor,
             Alias = alias,
             Dataset = original.Dataset with { Version = null },
-            TrainingType = original.TrainingType is { } t && ModelCatalog.Default.TryGet(successor, out var s) && TrainingTypes.ToWire(t) is { } wire && !TrainingTypes.IsOffered(wire, s.Name) ? null : original.TrainingType,
+            TrainingType = original.TrainingType is { } t && ModelCatalog.Default.TryGet(successor, out ModelInfo? s) && TrainingTypes.ToWire(t) is { } wire && !TrainingTypes.IsOffered(wire, s.Name) ? null : original.TrainingType,
         };
-        var errors = PipelineRunPreparer.Validate(run);
+        IReadOnlyList<RunConfigError> errors = PipelineRunPreparer.Validate(run);
         if (errors.Count > 0)
         {
             return (null, $"The re-training run on {successor} was not started: {string.Join(" ", errors.Select(e => $"{e.Field}: {e.Message}"))}");

@@ -42,7 +42,7 @@ public static class ModelHandlers
     {
         return GuardAsync(alias, async () =>
         {
-            var found = await registry.GetAsync(alias, ct).ConfigureAwait(false);
+            ModelAlias? found = await registry.GetAsync(alias, ct).ConfigureAwait(false);
             if (found is null)
             {
                 return NotFound(alias);
@@ -54,7 +54,7 @@ public static class ModelHandlers
                 return TypedResults.Ok(await registry.RollbackAsync(alias, ct).ConfigureAwait(false));
             }
 
-            var (deployment, problem) = await AliasDeployments.PointAsync(provider, alias, found.History[0].Model, time, ct).ConfigureAwait(false);
+            (AliasDeployment? deployment, IResult? problem) = await AliasDeployments.PointAsync(provider, alias, found.History[0].Model, time, ct).ConfigureAwait(false);
             return problem ?? TypedResults.Ok(await registry.RollbackAsync(alias, deployment, found.Revision, ct).ConfigureAwait(false));
         });
     }
@@ -66,7 +66,7 @@ public static class ModelHandlers
     /// </summary>
     public static async Task<IResult> PromoteAsync(string alias, HttpRequest request, ModelRegistry registry, IFineTuningProvider provider, TimeProvider time, CancellationToken ct)
     {
-        var (body, problem) = await RequestBody.ReadJsonAsync(request, "model version", requireJsonContentType: true, ct).ConfigureAwait(false);
+        (JsonElement? body, ProblemHttpResult? problem) = await RequestBody.ReadJsonAsync(request, "model version", requireJsonContentType: true, ct).ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;
@@ -93,7 +93,7 @@ public static class ModelHandlers
         {
             // Checked before anything is deployed: a version the registry refuses must not move the deployment either.
             ModelRegistry.ValidateVersion(version);
-            var (deployment, failed) = await AliasDeployments.PointAsync(provider, alias, version.Model, time, ct).ConfigureAwait(false);
+            (AliasDeployment? deployment, IResult? failed) = await AliasDeployments.PointAsync(provider, alias, version.Model, time, ct).ConfigureAwait(false);
             return failed ?? TypedResults.Ok(await registry.PromoteAsync(alias, version, deployment, ct).ConfigureAwait(false));
         }).ConfigureAwait(false);
     }

@@ -128,7 +128,7 @@ public sealed partial class PipelineBlobDropHandler(
         JsonElement json;
         try
         {
-            using JsonDocument doc = JsonDocument.Parse(download.Content.ToMemory(), new JsonDocumentOptions { MaxDepth = 64, CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            using var doc = JsonDocument.Parse(download.Content.ToMemory(), new JsonDocumentOptions { MaxDepth = 64, CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
             json = doc.RootElement.Clone();
         }
         catch (JsonException ex)

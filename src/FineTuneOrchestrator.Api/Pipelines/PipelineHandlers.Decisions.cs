@@ -21,7 +21,7 @@ public static partial class PipelineHandlers
             return bad;
         }
 
-        var (decision, problem) = await ReadOptionalBodyAsync<DecisionBody>(request, approved ? "approval" : "rejection", ct).ConfigureAwait(false);
+        (DecisionBody? decision, ProblemHttpResult? problem) = await ReadOptionalBodyAsync<DecisionBody>(request, approved ? "approval" : "rejection", ct).ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;
@@ -44,7 +44,7 @@ public static partial class PipelineHandlers
         }
 
         // Only a run that shows its evaluation and waits for a decision takes one, so nobody approves a model unseen.
-        RunSummary summary = RunSummary.From(instance, links: null);
+        var summary = RunSummary.From(instance, links: null);
         if (summary.Stage != PipelineStages.AwaitingApproval)
         {
             return Problems.Conflict(summary.ApprovalRequired == true
@@ -61,7 +61,7 @@ public static partial class PipelineHandlers
     /// </summary>
     public static async Task<IResult> DecideAsync(DurableTaskClient client, RunRecords records, string runId, ApprovalDecision decision, CancellationToken ct)
     {
-        var (recorded, first) = await records.TryDecideAsync(runId, decision, ct).ConfigureAwait(false);
+        (bool recorded, DecisionRecord? first) = await records.TryDecideAsync(runId, decision, ct).ConfigureAwait(false);
         if (!recorded)
         {
             return TypedResults.Problem(new ProblemDetails
@@ -84,7 +84,7 @@ public static partial class PipelineHandlers
             return bad;
         }
 
-        var (body, problem) = await ReadOptionalBodyAsync<CancelBody>(request, "cancel request", ct).ConfigureAwait(false);
+        (CancelBody? body, ProblemHttpResult? problem) = await ReadOptionalBodyAsync<CancelBody>(request, "cancel request", ct).ConfigureAwait(false);
         if (problem is not null)
         {
             return problem;
@@ -118,7 +118,7 @@ public static partial class PipelineHandlers
 
     private static async Task<(T? Value, ProblemHttpResult? Problem)> ReadOptionalBodyAsync<T>(HttpRequest request, string what, CancellationToken ct) where T : class
     {
-        var (body, problem) = await RequestBody.ReadJsonAsync(request, what, requireJsonContentType: false, ct).ConfigureAwait(false);
+        (JsonElement? body, ProblemHttpResult? problem) = await RequestBody.ReadJsonAsync(request, what, requireJsonContentType: false, ct).ConfigureAwait(false);
         if (problem is not null)
         {
             return (null, problem);

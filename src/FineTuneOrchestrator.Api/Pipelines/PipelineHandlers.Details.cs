@@ -42,7 +42,7 @@ public static partial class PipelineHandlers
             }
         }
 
-        var (run, problem) = await FindRunAsync(client, runId, ct).ConfigureAwait(false);
+        (RunSummary? run, ProblemHttpResult? problem) = await FindRunAsync(client, runId, ct).ConfigureAwait(false);
         if (run is null)
         {
             return problem!;
@@ -85,7 +85,7 @@ public static partial class PipelineHandlers
             return Problems.BadRequest($"top is '{topText}'; use a whole number from 1 to {MaxWorstCases}.", "top");
         }
 
-        var (run, problem) = await FindRunAsync(client, runId, ct).ConfigureAwait(false);
+        (RunSummary? run, ProblemHttpResult? problem) = await FindRunAsync(client, runId, ct).ConfigureAwait(false);
         if (run is null)
         {
             return problem!;
@@ -113,7 +113,7 @@ public static partial class PipelineHandlers
             return bad;
         }
 
-        var (run, problem) = await FindRunAsync(client, runId, ct).ConfigureAwait(false);
+        (RunSummary? run, ProblemHttpResult? problem) = await FindRunAsync(client, runId, ct).ConfigureAwait(false);
         if (run is null)
         {
             return problem!;
@@ -122,9 +122,9 @@ public static partial class PipelineHandlers
         JsonElement? report = null;
         try
         {
-            var blob = storage.GetBlobContainerClient(pipeline.Value.RunsContainer).GetBlobClient($"{runId}/validation-report.json");
-            var content = (await blob.DownloadContentAsync(ct).ConfigureAwait(false)).Value.Content;
-            using JsonDocument doc = JsonDocument.Parse(content.ToMemory());
+            BlobClient blob = storage.GetBlobContainerClient(pipeline.Value.RunsContainer).GetBlobClient($"{runId}/validation-report.json");
+            BinaryData content = (await blob.DownloadContentAsync(ct).ConfigureAwait(false)).Value.Content;
+            using var doc = JsonDocument.Parse(content.ToMemory());
             report = doc.RootElement.Clone();
         }
         catch (Azure.RequestFailedException ex) when (ex.Status == StatusCodes.Status404NotFound)

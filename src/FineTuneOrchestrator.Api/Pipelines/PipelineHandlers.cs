@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using FineTuneOrchestrator.Api.Durable;
 using FineTuneOrchestrator.Api.Http;
 using FineTuneOrchestrator.Pipeline;
@@ -33,13 +35,13 @@ public static partial class PipelineHandlers
         ILoggerFactory loggers,
         CancellationToken ct)
     {
-        var (wait, waitProblem) = ReadWait(request, http.Value.MaxWaitSeconds);
+        (TimeSpan? wait, ProblemHttpResult? waitProblem) = ReadWait(request, http.Value.MaxWaitSeconds);
         if (waitProblem is not null)
         {
             return waitProblem;
         }
 
-        var (body, bodyProblem) = await RequestBody.ReadJsonAsync(request, "run configuration", requireJsonContentType: true, ct).ConfigureAwait(false);
+        (JsonElement? body, ProblemHttpResult? bodyProblem) = await RequestBody.ReadJsonAsync(request, "run configuration", requireJsonContentType: true, ct).ConfigureAwait(false);
         if (bodyProblem is not null)
         {
             return bodyProblem;
@@ -50,7 +52,7 @@ public static partial class PipelineHandlers
             return Problems.BadRequest("A run configuration is required, e.g. {\"dataset\": {\"name\": \"support-tickets\"}, \"baseModel\": \"gpt-4o-mini\"}.", "body");
         }
 
-        var (parsed, parseErrors) = PipelineRunPreparer.Parse(json);
+        (PipelineRunRequest? parsed, IReadOnlyList<RunConfigError>? parseErrors) = PipelineRunPreparer.Parse(json);
         if (parsed is null)
         {
             return Invalid(parseErrors);
@@ -118,13 +120,13 @@ public static partial class PipelineHandlers
     private static async Task<IResult> WaitAsync(HttpRequest request, string runId, TimeSpan timeout, DurableTaskClient client, DurableHttpManagement management, CancellationToken ct)
     {
         DateTime deadline = DateTime.UtcNow + timeout;
-        TimeSpan pollEvery = TimeSpan.FromMilliseconds(Math.Min(1000, Math.Max(50, timeout.TotalMilliseconds / 10)));
+        var pollEvery = TimeSpan.FromMilliseconds(Math.Min(1000, Math.Max(50, timeout.TotalMilliseconds / 10)));
         while (true)
         {
             OrchestrationMetadata? instance = await client.GetInstanceAsync(runId, getInputsAndOutputs: true, ct).ConfigureAwait(false);
             if (instance is { IsCompleted: true })
             {
-                var status = InstanceStatusJson.Create(instance, showInput: true);
+                JsonObject status = InstanceStatusJson.Create(instance, showInput: true);
                 status["summary"] = JsonSerializer.SerializeToNode(RunSummary.From(instance, links: null), PipelineJson.Default);
                 return TypedResults.Json(status, statusCode: StatusCodes.Status200OK);
             }
@@ -153,7 +155,7 @@ public static partial class PipelineHandlers
             return RunNotFound(runId);
         }
 
-        RunSummary summary = RunSummary.From(instance, management.CreateHttpManagementPayload(request, client, runId));
+        var summary = RunSummary.From(instance, management.CreateHttpManagementPayload(request, client, runId));
         if (summary.Evaluation is null && summary.Stage is PipelineStages.AwaitingApproval or PipelineStages.Promoting or PipelineStages.Notifying)
         {
             // Approvers decide on the evaluation, which is only in the output once the run ends: read the stored summary.
@@ -167,7 +169,7 @@ public static partial class PipelineHandlers
     {
         try
         {
-            var blob = (await storage.GetBlobContainerClient(container).GetBlobClient($"{runId}/evaluation/summary.json").DownloadContentAsync(ct).ConfigureAwait(false)).Value;
+            BlobDownloadResult blob = (await storage.GetBlobContainerClient(container).GetBlobClient($"{runId}/evaluation/summary.json").DownloadContentAsync(ct).ConfigureAwait(false)).Value;
             return JsonSerializer.Deserialize<EvaluationSummary>(blob.Content.ToMemory().Span, PipelineJson.Default);
         }
         catch (Exception ex) when (ex is JsonException || StorageFailures.Find(ex) is not null)
@@ -222,7 +224,7 @@ public static partial class PipelineHandlers
             string? next = token?[2..];
             do
             {
-                var (ids, continuation) = await records.ListAsync(top - runs.Count, next, ct).ConfigureAwait(false);
+                (IReadOnlyList<string>? ids, string? continuation) = await records.ListAsync(top - runs.Count, next, ct).ConfigureAwait(false);
                 if (ids.Count == 0 && next is null && pages == 0)
                 {
                     return await ListFromEngineAsync(request, client, statuses, top, null, records, ct).ConfigureAwait(false);

@@ -138,7 +138,7 @@ public sealed class RunRecords(BlobServiceClient storage, IOptions<PipelineOptio
 
         BlobClient blob = (await RunsAsync(cancellationToken).ConfigureAwait(false)).GetBlobClient(KeyBlob);
         await TryCreateAsync(blob, new { key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) }, cancellationToken).ConfigureAwait(false);
-        using JsonDocument stored = JsonDocument.Parse((await blob.DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content);
+        using var stored = JsonDocument.Parse((await blob.DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content);
         return _tokenKey = Convert.FromBase64String(stored.RootElement.GetProperty("key").GetString()!);
     }
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using FineTuneOrchestrator.Api.Durable;
-using Microsoft.DurableTask.Client;
 using FineTuneOrchestrator.Pipeline;
+using Microsoft.DurableTask.Client;
 
 namespace FineTuneOrchestrator.Api.Pipelines;
 

@@ -50,7 +50,7 @@ internal static class ModelFailures
                 return null;
             }
 
-            using JsonDocument document = JsonDocument.Parse(content);
+            using var document = JsonDocument.Parse(content);
             return document.RootElement.TryGetProperty("error", out JsonElement error) && error.ValueKind == JsonValueKind.Object
                 && error.TryGetProperty("code", out JsonElement code) && code.ValueKind == JsonValueKind.String
                 ? code.GetString()

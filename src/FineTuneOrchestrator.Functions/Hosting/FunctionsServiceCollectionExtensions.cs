@@ -65,7 +65,7 @@ public static class FunctionsServiceCollectionExtensions
 
         try
         {
-            using JsonDocument host = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            using var host = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
             foreach (JsonProperty extensions in host.RootElement.EnumerateObject().Where(p => p.NameEquals("extensions") && p.Value.ValueKind == JsonValueKind.Object))
             {
                 foreach (JsonProperty http in extensions.Value.EnumerateObject().Where(p => string.Equals(p.Name, "http", StringComparison.OrdinalIgnoreCase) && p.Value.ValueKind == JsonValueKind.Object))

@@ -21,10 +21,10 @@ public static partial class DurableHttpApi
             return badId;
         }
 
-        var (showHistory, p1) = ManagementQuery.ReadBool(request, "showHistory", false);
-        var (showHistoryOutput, p2) = ManagementQuery.ReadBool(request, "showHistoryOutput", false);
-        var (showInput, p3) = ManagementQuery.ReadBool(request, "showInput", true);
-        var (fail500, p4) = ManagementQuery.ReadBool(request, "returnInternalServerErrorOnFailure", false);
+        (bool showHistory, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? p1) = ManagementQuery.ReadBool(request, "showHistory", false);
+        (bool showHistoryOutput, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? p2) = ManagementQuery.ReadBool(request, "showHistoryOutput", false);
+        (bool showInput, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? p3) = ManagementQuery.ReadBool(request, "showInput", true);
+        (bool fail500, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? p4) = ManagementQuery.ReadBool(request, "returnInternalServerErrorOnFailure", false);
         if ((p1 ?? p2 ?? p3 ?? p4) is { } problem)
         {
             return problem;
@@ -52,11 +52,11 @@ public static partial class DurableHttpApi
 
     private static async Task<IResult> ListAsync(HttpRequest request, DurableTaskClient client, RunRecords records, CancellationToken ct)
     {
-        var (from, p1) = ManagementQuery.ReadTime(request, "createdTimeFrom");
-        var (to, p2) = ManagementQuery.ReadTime(request, "createdTimeTo");
-        var (statuses, p3) = ManagementQuery.ReadStatuses(request);
-        var (showInput, p4) = ManagementQuery.ReadBool(request, "showInput", false);
-        var (top, p5) = ManagementQuery.ReadInt(request, "top", 100, 1, 1000);
+        (DateTime? from, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? p1) = ManagementQuery.ReadTime(request, "createdTimeFrom");
+        (DateTime? to, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? p2) = ManagementQuery.ReadTime(request, "createdTimeTo");
+        (IReadOnlyCollection<OrchestrationRuntimeStatus>? statuses, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? p3) = ManagementQuery.ReadStatuses(request);
+        (bool showInput, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? p4) = ManagementQuery.ReadBool(request, "showInput", false);
+        (int top, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? p5) = ManagementQuery.ReadInt(request, "top", 100, 1, 1000);
         if ((p1 ?? p2 ?? p3 ?? p4 ?? p5) is { } problem)
         {
             return problem;
@@ -136,9 +136,9 @@ public static partial class DurableHttpApi
             return Problems.BadRequest("createdTimeFrom is required to purge many instances (for example ?createdTimeFrom=2024-01-01T00:00:00Z).", "createdTimeFrom");
         }
 
-        var (from, p1) = ManagementQuery.ReadTime(request, "createdTimeFrom");
-        var (to, p2) = ManagementQuery.ReadTime(request, "createdTimeTo");
-        var (statuses, p3) = ManagementQuery.ReadStatuses(request);
+        (DateTime? from, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? p1) = ManagementQuery.ReadTime(request, "createdTimeFrom");
+        (DateTime? to, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? p2) = ManagementQuery.ReadTime(request, "createdTimeTo");
+        (IReadOnlyCollection<OrchestrationRuntimeStatus>? statuses, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? p3) = ManagementQuery.ReadStatuses(request);
         if ((p1 ?? p2 ?? p3) is { } problem)
         {
             return problem;

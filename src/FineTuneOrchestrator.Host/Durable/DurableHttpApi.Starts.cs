@@ -21,13 +21,13 @@ public static partial class DurableHttpApi
         }
 
         int maxWait = http.Value.MaxWaitSeconds;
-        var (timeout, timeoutProblem) = ManagementQuery.ReadSeconds(request, "timeout", maxWait);
+        (TimeSpan? timeout, ProblemHttpResult? timeoutProblem) = ManagementQuery.ReadSeconds(request, "timeout", maxWait);
         if (timeoutProblem is not null)
         {
             return timeoutProblem;
         }
 
-        var (polling, pollingProblem) = ManagementQuery.ReadSeconds(request, "pollingInterval", maxWait);
+        (TimeSpan? polling, ProblemHttpResult? pollingProblem) = ManagementQuery.ReadSeconds(request, "pollingInterval", maxWait);
         if (pollingProblem is not null)
         {
             return pollingProblem;
@@ -44,13 +44,13 @@ public static partial class DurableHttpApi
             return Problems.BadRequest($"pollingInterval ({pollEvery.TotalSeconds} s) must not be longer than timeout ({t.TotalSeconds} s).", "pollingInterval");
         }
 
-        var (fail500, failProblem) = ManagementQuery.ReadBool(request, "returnInternalServerErrorOnFailure", false);
+        (bool fail500, ProblemHttpResult? failProblem) = ManagementQuery.ReadBool(request, "returnInternalServerErrorOnFailure", false);
         if (failProblem is not null)
         {
             return failProblem;
         }
 
-        var (input, bodyProblem) = await RequestBody.ReadJsonAsync(request, "input", requireJsonContentType: false, ct).ConfigureAwait(false);
+        (System.Text.Json.JsonElement? input, ProblemHttpResult? bodyProblem) = await RequestBody.ReadJsonAsync(request, "input", requireJsonContentType: false, ct).ConfigureAwait(false);
         if (bodyProblem is not null)
         {
             return bodyProblem;
@@ -63,8 +63,8 @@ public static partial class DurableHttpApi
         if (string.Equals(functionName, PipelineNames.Orchestrator, StringComparison.Ordinal))
         {
             // A pipeline run started here goes through the same checks and claim as POST /api/pipelines.
-            var preparer = request.HttpContext.RequestServices.GetRequiredService<PipelineRunPreparer>();
-            var (parsed, errors) = input is { } json ? PipelineRunPreparer.Parse(json) : (null, [new RunConfigError("input", "A FineTunePipeline run needs its run configuration as the input.")]);
+            PipelineRunPreparer preparer = request.HttpContext.RequestServices.GetRequiredService<PipelineRunPreparer>();
+            (PipelineRunRequest? parsed, IReadOnlyList<RunConfigError>? errors) = input is { } json ? PipelineRunPreparer.Parse(json) : (null, [new RunConfigError("input", "A FineTunePipeline run needs its run configuration as the input.")]);
             if (parsed is null)
             {
                 return Problems.BadRequest(string.Join(" ", errors.Select(e => $"{e.Field}: {e.Message}")), errors.FirstOrDefault()?.Field ?? "input");
@@ -126,7 +126,7 @@ public static partial class DurableHttpApi
             return badId;
         }
 
-        var (newId, problem) = ManagementQuery.ReadBool(request, "restartWithNewInstanceId", true);
+        (bool newId, ProblemHttpResult? problem) = ManagementQuery.ReadBool(request, "restartWithNewInstanceId", true);
         if (problem is not null)
         {
             return problem;
@@ -146,7 +146,7 @@ public static partial class DurableHttpApi
             }
 
             // A new run, with a new id, linked to the old one; the old run's id in its input would take over its job.
-            var preparer = request.HttpContext.RequestServices.GetRequiredService<PipelineRunPreparer>();
+            PipelineRunPreparer preparer = request.HttpContext.RequestServices.GetRequiredService<PipelineRunPreparer>();
             PipelineRunRequest old = instance.ReadInputAs<PipelineRunRequest>() ?? new PipelineRunRequest();
             PipelineRunRequest run = old with { RunId = preparer.NewRunId(), RestartOf = instanceId };
             return await preparer.StartAsync(client, run, ct).ConfigureAwait(false)

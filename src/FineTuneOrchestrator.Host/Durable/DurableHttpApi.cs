@@ -2,9 +2,9 @@ using FineTuneOrchestrator.Api;
 using FineTuneOrchestrator.Api.Durable;
 using FineTuneOrchestrator.Api.Http;
 using FineTuneOrchestrator.Api.Pipelines;
-using FineTuneOrchestrator.Pipeline;
 using FineTuneOrchestrator.DurableTask.Hosting;
 using FineTuneOrchestrator.Host.Security;
+using FineTuneOrchestrator.Pipeline;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
@@ -67,7 +67,7 @@ public static partial class DurableHttpApi
             return Problems.BadRequest($"The event name must be 1–{MaxEventNameLength} characters without control characters or surrounding spaces.", "eventName");
         }
 
-        var (payload, bodyProblem) = await RequestBody.ReadJsonAsync(request, "event data", requireJsonContentType: true, ct).ConfigureAwait(false);
+        (System.Text.Json.JsonElement? payload, ProblemHttpResult? bodyProblem) = await RequestBody.ReadJsonAsync(request, "event data", requireJsonContentType: true, ct).ConfigureAwait(false);
         if (bodyProblem is not null)
         {
             return bodyProblem;
@@ -239,7 +239,7 @@ public static partial class DurableHttpApi
     private static ValueTask<object?> CheckTaskHubAndConnection(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         HttpRequest request = context.HttpContext.Request;
-        var services = context.HttpContext.RequestServices;
+        IServiceProvider services = context.HttpContext.RequestServices;
         string hub = services.GetRequiredService<IOptions<DurableTaskHostOptions>>().Value.HubName;
         if (request.Query["taskHub"] is { Count: > 0 } taskHub && !string.Equals(taskHub.ToString(), hub, StringComparison.OrdinalIgnoreCase))
         {

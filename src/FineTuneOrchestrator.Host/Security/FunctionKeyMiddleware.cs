@@ -1,5 +1,6 @@
 using FineTuneOrchestrator.Api;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace FineTuneOrchestrator.Host.Security;
 
@@ -55,13 +56,13 @@ internal sealed class FunctionKeyMiddleware(RequestDelegate next, FunctionKeySto
 
     private static string? PresentedKey(HttpRequest request)
     {
-        var header = request.Headers[KeyHeader];
+        StringValues header = request.Headers[KeyHeader];
         if (header.Count > 0)
         {
             return header.Count == 1 ? header[0] : null; // several keys: ambiguous, refuse
         }
 
-        var query = request.Query[KeyQueryParameter];
+        StringValues query = request.Query[KeyQueryParameter];
         return query.Count == 1 ? query[0] : null;
     }
 

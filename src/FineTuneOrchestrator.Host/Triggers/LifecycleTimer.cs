@@ -36,7 +36,7 @@ internal sealed partial class LifecycleTimer(
             try
             {
                 await Task.Delay(next - now, time, stoppingToken).ConfigureAwait(false);
-                var report = await sweep.SweepAsync(client, stoppingToken).ConfigureAwait(false);
+                LifecycleReport report = await sweep.SweepAsync(client, stoppingToken).ConfigureAwait(false);
                 LogSwept(report.Aliases.Count, report.Aliases.Sum(a => a.Actions.Count), report.Skipped ?? "");
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

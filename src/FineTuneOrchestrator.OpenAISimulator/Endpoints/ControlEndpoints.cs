@@ -11,7 +11,7 @@ internal static class ControlEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        var control = app.MapGroup("/_simulator");
+        RouteGroupBuilder control = app.MapGroup("/_simulator");
         control.MapGet("/health", () => TypedResults.Ok(new { status = "ok" }));
         control.MapGet("/stats", (SimulatorState state) => TypedResults.Ok(state.GetStats()));
         control.MapGet("/faults", (SimulatorState state) => TypedResults.Ok(state.Faults));
@@ -67,8 +67,8 @@ internal static class ControlEndpoints
             return TypedResults.Problem("Expected a JSON object such as {\"inference\": \"2027-01-01T00:00:00Z\", \"fineTune\": null}.", statusCode: StatusCodes.Status400BadRequest);
         }
 
-        var current = state.Retirement.Read(info.Id);
-        if (!TryDate(body, "inference", current.Inference, out var inference, out var error) || !TryDate(body, "fineTune", current.FineTune, out var fineTune, out error))
+        ModelRetirementDates current = state.Retirement.Read(info.Id);
+        if (!TryDate(body, "inference", current.Inference, out DateTimeOffset? inference, out string? error) || !TryDate(body, "fineTune", current.FineTune, out DateTimeOffset? fineTune, out error))
         {
             return TypedResults.Problem(error, statusCode: StatusCodes.Status400BadRequest);
         }
@@ -81,7 +81,7 @@ internal static class ControlEndpoints
     {
         error = "";
         value = current;
-        if (!body.TryGetPropertyValue(name, out var node))
+        if (!body.TryGetPropertyValue(name, out JsonNode? node))
         {
             return true;
         }
@@ -93,7 +93,7 @@ internal static class ControlEndpoints
         }
 
         if (node is JsonValue v && v.TryGetValue(out string? text)
-            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out DateTimeOffset parsed))
         {
             value = parsed;
             return true;

@@ -13,9 +13,9 @@ internal static class FilesEndpoints
         api.MapPost("/files", UploadAsync);
         api.MapGet("/files", (HttpRequest request, SimulatorState state) =>
         {
-            var order = Http.Query(request, "order") ?? "desc";
-            var (page, hasMore) = state.ListFiles(Http.Query(request, "purpose"), Http.Limit(request, 10000, 10000), order == "asc", Http.Query(request, "after"));
-            var list = Shapes.List(page.Select(f => (JsonNode)Shapes.File(state, f)), hasMore, withCursors: true);
+            string order = Http.Query(request, "order") ?? "desc";
+            (List<StoredFile>? page, bool hasMore) = state.ListFiles(Http.Query(request, "purpose"), Http.Limit(request, 10000, 10000), order == "asc", Http.Query(request, "after"));
+            JsonObject list = Shapes.List(page.Select(f => (JsonNode)Shapes.File(state, f)), hasMore, withCursors: true);
             return Http.Json(list);
         });
         api.MapGet("/files/{fileId}", (string fileId, SimulatorState state) => Http.Json(Shapes.File(state, state.GetFile(fileId))));
@@ -29,16 +29,16 @@ internal static class FilesEndpoints
 
         api.MapPost("/uploads", async (HttpRequest request, SimulatorState state, CancellationToken ct) =>
         {
-            var body = await Http.ReadBodyAsync(request, ct).ConfigureAwait(false);
-            var fileName = Required(body, "filename");
-            var purpose = Required(body, "purpose");
-            var mime = Required(body, "mime_type");
+            JsonObject body = await Http.ReadBodyAsync(request, ct).ConfigureAwait(false);
+            string fileName = Required(body, "filename");
+            string purpose = Required(body, "purpose");
+            string mime = Required(body, "mime_type");
             if (!Purposes.Contains(purpose))
             {
                 throw ApiException.BadRequest($"Invalid value for 'purpose': '{purpose}'.", "purpose");
             }
 
-            var bytes = body["bytes"] is JsonValue b && b.TryGetValue(out long n) ? n : throw ApiException.BadRequest("Missing required parameter: 'bytes'.", "bytes");
+            long bytes = body["bytes"] is JsonValue b && b.TryGetValue(out long n) ? n : throw ApiException.BadRequest("Missing required parameter: 'bytes'.", "bytes");
             return Http.Json(Shapes.Upload(state, state.CreateUpload(fileName, purpose, bytes, mime)));
         });
         api.MapPost("/uploads/{uploadId}/parts", async (string uploadId, HttpRequest request, SimulatorState state, CancellationToken ct) =>
@@ -48,10 +48,10 @@ internal static class FilesEndpoints
                 throw ApiException.BadRequest("Expected multipart/form-data with a 'data' field.", "data");
             }
 
-            var form = await request.ReadFormAsync(ct).ConfigureAwait(false);
-            var data = form.Files["data"] ?? throw ApiException.BadRequest("Missing required parameter: 'data'.", "data");
-            var bytes = await ReadAllAsync(data, ct).ConfigureAwait(false);
-            var (partId, createdAt) = state.AddPart(uploadId, bytes);
+            IFormCollection form = await request.ReadFormAsync(ct).ConfigureAwait(false);
+            IFormFile data = form.Files["data"] ?? throw ApiException.BadRequest("Missing required parameter: 'data'.", "data");
+            byte[] bytes = await ReadAllAsync(data, ct).ConfigureAwait(false);
+            (string? partId, DateTimeOffset createdAt) = state.AddPart(uploadId, bytes);
             return Http.Json(new JsonObject
             {
                 ["id"] = partId,
@@ -62,14 +62,14 @@ internal static class FilesEndpoints
         });
         api.MapPost("/uploads/{uploadId}/complete", async (string uploadId, HttpRequest request, SimulatorState state, CancellationToken ct) =>
         {
-            var body = await Http.ReadBodyAsync(request, ct).ConfigureAwait(false);
+            JsonObject body = await Http.ReadBodyAsync(request, ct).ConfigureAwait(false);
             if (body["part_ids"] is not JsonArray ids)
             {
                 throw ApiException.BadRequest("Missing required parameter: 'part_ids'.", "part_ids");
             }
 
             var partIds = ids.Select(i => i is JsonValue v && v.TryGetValue(out string? s) ? s : throw ApiException.BadRequest("part_ids must be strings.", "part_ids")).ToList();
-            var md5 = body["md5"] is JsonValue m && m.TryGetValue(out string? md) ? md : null;
+            string? md5 = body["md5"] is JsonValue m && m.TryGetValue(out string? md) ? md : null;
             return Http.Json(Shapes.Upload(state, state.CompleteUpload(uploadId, partIds, md5)));
         });
         api.MapPost("/uploads/{uploadId}/cancel", (string uploadId, SimulatorState state) => Http.Json(Shapes.Upload(state, state.CancelUpload(uploadId))));
@@ -82,8 +82,8 @@ internal static class FilesEndpoints
             throw ApiException.BadRequest("Expected multipart/form-data with 'file' and 'purpose' fields.", "file");
         }
 
-        var form = await request.ReadFormAsync(ct).ConfigureAwait(false);
-        var purpose = form["purpose"].ToString();
+        IFormCollection form = await request.ReadFormAsync(ct).ConfigureAwait(false);
+        string purpose = form["purpose"].ToString();
         if (purpose.Length == 0)
         {
             throw ApiException.BadRequest("Missing required parameter: 'purpose'.", "purpose");
@@ -94,22 +94,22 @@ internal static class FilesEndpoints
             throw ApiException.BadRequest($"Invalid value for 'purpose': '{purpose}'.", "purpose");
         }
 
-        var file = form.Files["file"] ?? throw ApiException.BadRequest("Missing required parameter: 'file'.", "file");
+        IFormFile file = form.Files["file"] ?? throw ApiException.BadRequest("Missing required parameter: 'file'.", "file");
         if (file.Length > state.Options.MaxFileBytes)
         {
             throw ApiException.BadRequest(
                 $"File is too large: {file.Length} bytes; the maximum is {state.Options.MaxFileBytes} bytes. Use the Uploads API for larger files.", "file");
         }
 
-        var bytes = await ReadAllAsync(file, ct).ConfigureAwait(false);
-        var name = string.IsNullOrEmpty(file.FileName) ? "file" : file.FileName;
+        byte[] bytes = await ReadAllAsync(file, ct).ConfigureAwait(false);
+        string name = string.IsNullOrEmpty(file.FileName) ? "file" : file.FileName;
         return Http.Json(Shapes.File(state, state.AddFile(name, purpose, bytes)));
     }
 
     private static async Task<byte[]> ReadAllAsync(IFormFile file, CancellationToken ct)
     {
         var buffer = new MemoryStream(checked((int)file.Length));
-        await using (var stream = file.OpenReadStream())
+        await using (Stream stream = file.OpenReadStream())
         {
             await stream.CopyToAsync(buffer, ct).ConfigureAwait(false);
         }

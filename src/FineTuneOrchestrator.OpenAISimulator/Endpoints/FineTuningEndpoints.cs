@@ -8,12 +8,12 @@ internal static class FineTuningEndpoints
 {
     public static void Map(RouteGroupBuilder api, bool azure)
     {
-        var jobs = api.MapGroup("/fine_tuning/jobs");
+        RouteGroupBuilder jobs = api.MapGroup("/fine_tuning/jobs");
         jobs.MapPost("/", async (HttpRequest request, SimulatorState state, CancellationToken ct) =>
         {
-            var body = await Http.ReadBodyAsync(request, ct).ConfigureAwait(false);
-            var job = state.CreateJob(JobRequests.Read(body, azure), azure);
-            var delay = state.Faults.CreateJobResponseDelaySeconds;
+            JsonObject body = await Http.ReadBodyAsync(request, ct).ConfigureAwait(false);
+            SimJob job = state.CreateJob(JobRequests.Read(body, azure), azure);
+            double delay = state.Faults.CreateJobResponseDelaySeconds;
             if (delay > 0)
             {
                 // The job is committed; the answer is late, which is what a client timeout sees.
@@ -25,7 +25,7 @@ internal static class FineTuningEndpoints
         jobs.MapGet("/", (HttpRequest request, SimulatorState state) =>
         {
             var filter = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var (key, value) in request.Query)
+            foreach ((string? key, Microsoft.Extensions.Primitives.StringValues value) in request.Query)
             {
                 if (key.StartsWith("metadata[", StringComparison.Ordinal) && key.EndsWith(']'))
                 {
@@ -33,7 +33,7 @@ internal static class FineTuningEndpoints
                 }
             }
 
-            var (page, hasMore) = state.ListJobs(Http.Query(request, "after"), Http.Limit(request, 20, 100), filter);
+            (List<SimJob>? page, bool hasMore) = state.ListJobs(Http.Query(request, "after"), Http.Limit(request, 20, 100), filter);
             return Http.Json(Shapes.List(page.Select(j => (JsonNode)Shapes.Job(state, j)), hasMore));
         });
         jobs.MapGet("/{jobId}", (string jobId, SimulatorState state) => Http.Json(Shapes.Job(state, state.GetJob(jobId))));
@@ -42,13 +42,13 @@ internal static class FineTuningEndpoints
         jobs.MapPost("/{jobId}/resume", (string jobId, SimulatorState state) => Http.Json(Shapes.Job(state, state.ResumeJob(jobId))));
         jobs.MapGet("/{jobId}/events", (string jobId, HttpRequest request, SimulatorState state) =>
         {
-            var (page, hasMore) = state.ListEvents(jobId, Http.Query(request, "after"), Http.Limit(request, 20, 100));
+            (List<JobEvent>? page, bool hasMore) = state.ListEvents(jobId, Http.Query(request, "after"), Http.Limit(request, 20, 100));
             return Http.Json(Shapes.List(page.Select(e => (JsonNode)Shapes.Event(e)), hasMore));
         });
         jobs.MapGet("/{jobId}/checkpoints", (string jobId, HttpRequest request, SimulatorState state) =>
         {
-            var job = state.GetJob(jobId);
-            var (page, hasMore) = state.ListCheckpoints(jobId, Http.Query(request, "after"), Http.Limit(request, 10, 100));
+            SimJob job = state.GetJob(jobId);
+            (List<JobCheckpoint>? page, bool hasMore) = state.ListCheckpoints(jobId, Http.Query(request, "after"), Http.Limit(request, 10, 100));
             return Http.Json(Shapes.List(page.Select(c => (JsonNode)Shapes.Checkpoint(job, c)), hasMore, withCursors: true));
         });
     }

@@ -20,7 +20,7 @@ internal static class Http
     {
         try
         {
-            var node = await JsonNode.ParseAsync(request.Body, cancellationToken: ct).ConfigureAwait(false);
+            JsonNode? node = await JsonNode.ParseAsync(request.Body, cancellationToken: ct).ConfigureAwait(false);
             return node as JsonObject ?? throw new JsonException("not an object");
         }
         catch (JsonException)
@@ -32,20 +32,20 @@ internal static class Http
 
     public static int Limit(HttpRequest request, int fallback, int max)
     {
-        var raw = request.Query["limit"].ToString();
+        string raw = request.Query["limit"].ToString();
         if (raw.Length == 0)
         {
             return fallback;
         }
 
-        return int.TryParse(raw, System.Globalization.CultureInfo.InvariantCulture, out var limit) && limit >= 1 && limit <= max
+        return int.TryParse(raw, System.Globalization.CultureInfo.InvariantCulture, out int limit) && limit >= 1 && limit <= max
             ? limit
             : throw ApiException.BadRequest($"Invalid 'limit': must be an integer between 1 and {max}.", "limit");
     }
 
     public static string? Query(HttpRequest request, string name)
     {
-        var value = request.Query[name].ToString();
+        string value = request.Query[name].ToString();
         return value.Length == 0 ? null : value;
     }
 
@@ -54,12 +54,12 @@ internal static class Http
     {
         context.Response.StatusCode = error.Status;
         context.Response.ContentType = "application/json";
-        foreach (var (name, value) in error.Headers)
+        foreach ((string? name, string? value) in error.Headers)
         {
             context.Response.Headers[name] = value;
         }
 
-        var body = error.AzureShape
+        JsonObject body = error.AzureShape
             ? new JsonObject { ["error"] = new JsonObject { ["code"] = error.Code, ["message"] = error.Message } }
             : new JsonObject { ["error"] = new JsonObject { ["message"] = error.Message, ["type"] = error.Type, ["param"] = error.Param, ["code"] = error.Code } };
         await context.Response.WriteAsync(body.ToJsonString(Relaxed), context.RequestAborted).ConfigureAwait(false);

@@ -13,12 +13,12 @@ internal static class JobRequests
     public static JobCreateRequest Read(JsonObject body, bool azure)
     {
         // OpenAI refuses an argument it does not know before looking at any other.
-        var trainingType = ReadTrainingType(body, azure);
-        var model = body["model"] is JsonValue mv && mv.TryGetValue(out string? m) ? m : throw ApiException.BadRequest("Missing required parameter: 'model'.", "model");
-        var trainingFile = body["training_file"] is JsonValue tv && tv.TryGetValue(out string? t) ? t : throw ApiException.BadRequest("Missing required parameter: 'training_file'.", "training_file");
-        var validationFile = OptionalString(body, "validation_file");
-        var suffix = OptionalString(body, "suffix");
-        var maxSuffix = azure ? 40 : 64;
+        string? trainingType = ReadTrainingType(body, azure);
+        string model = body["model"] is JsonValue mv && mv.TryGetValue(out string? m) ? m : throw ApiException.BadRequest("Missing required parameter: 'model'.", "model");
+        string trainingFile = body["training_file"] is JsonValue tv && tv.TryGetValue(out string? t) ? t : throw ApiException.BadRequest("Missing required parameter: 'training_file'.", "training_file");
+        string? validationFile = OptionalString(body, "validation_file");
+        string? suffix = OptionalString(body, "suffix");
+        int maxSuffix = azure ? 40 : 64;
         if (suffix is not null && (suffix.Length < 1 || suffix.Length > maxSuffix))
         {
             throw ApiException.BadRequest($"suffix must be between 1 and {maxSuffix} characters long.", "suffix");
@@ -30,8 +30,8 @@ internal static class JobRequests
             seed = sv.TryGetValue(out int s) ? s : throw ApiException.BadRequest("seed must be an integer.", "seed");
         }
 
-        var metadata = ReadMetadata(body["metadata"]);
-        var (methodType, hyper) = ReadMethod(body);
+        Dictionary<string, string>? metadata = ReadMetadata(body["metadata"]);
+        (string? methodType, Hyperparameters? hyper) = ReadMethod(body);
         return new JobCreateRequest(model, trainingFile, validationFile, suffix, seed, metadata, methodType, hyper, trainingType);
     }
 
@@ -54,7 +54,7 @@ internal static class JobRequests
             return type;
         }
 
-        var sent = body[TrainingTypes.Parameter]?.ToJsonString() ?? "null";
+        string sent = body[TrainingTypes.Parameter]?.ToJsonString() ?? "null";
         throw ApiException.BadRequest($"Invalid value for '{TrainingTypes.Parameter}': {sent}. Supported values: {string.Join(", ", TrainingTypes.All)}.", TrainingTypes.Parameter, "invalid_training_type");
     }
 
@@ -84,7 +84,7 @@ internal static class JobRequests
         }
 
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (key, value) in obj)
+        foreach ((string? key, JsonNode? value) in obj)
         {
             if (key.Length > 64)
             {
@@ -109,7 +109,7 @@ internal static class JobRequests
 
     private static (string Type, Hyperparameters Hyper) ReadMethod(JsonObject body)
     {
-        var type = "supervised";
+        string type = "supervised";
         JsonNode? hyperNode = body["hyperparameters"];
         if (body["method"] is JsonObject method)
         {
@@ -125,16 +125,16 @@ internal static class JobRequests
         }
 
         var hyper = hyperNode as JsonObject;
-        var epochs = ReadAutoNumber(hyper, "n_epochs", 1, 50, integer: true, param: $"method.{type}.hyperparameters.n_epochs");
-        var batch = ReadAutoNumber(hyper, "batch_size", 1, 256, integer: true, param: $"method.{type}.hyperparameters.batch_size");
-        var lrm = ReadAutoNumber(hyper, "learning_rate_multiplier", 0, double.MaxValue, integer: false, param: $"method.{type}.hyperparameters.learning_rate_multiplier", exclusiveMin: true);
-        var beta = type == "dpo" ? ReadAutoNumber(hyper, "beta", 0, 2, integer: false, param: "method.dpo.hyperparameters.beta", exclusiveMin: true) : null;
+        double? epochs = ReadAutoNumber(hyper, "n_epochs", 1, 50, integer: true, param: $"method.{type}.hyperparameters.n_epochs");
+        double? batch = ReadAutoNumber(hyper, "batch_size", 1, 256, integer: true, param: $"method.{type}.hyperparameters.batch_size");
+        double? lrm = ReadAutoNumber(hyper, "learning_rate_multiplier", 0, double.MaxValue, integer: false, param: $"method.{type}.hyperparameters.learning_rate_multiplier", exclusiveMin: true);
+        double? beta = type == "dpo" ? ReadAutoNumber(hyper, "beta", 0, 2, integer: false, param: "method.dpo.hyperparameters.beta", exclusiveMin: true) : null;
         return (type, new Hyperparameters((int?)epochs, (int?)batch, lrm, beta));
     }
 
     private static double? ReadAutoNumber(JsonObject? hyper, string name, double min, double max, bool integer, string param, bool exclusiveMin = false)
     {
-        var node = hyper?[name];
+        JsonNode? node = hyper?[name];
         if (node is null || (node is JsonValue sv && sv.TryGetValue(out string? s) && s == "auto"))
         {
             return null;
@@ -142,15 +142,15 @@ internal static class JobRequests
 
         if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number)
         {
-            var d = v.GetValue<double>();
-            var ok = (exclusiveMin ? d > min : d >= min) && d <= max && (!integer || Math.Abs(d - Math.Round(d)) < 1e-9);
+            double d = v.GetValue<double>();
+            bool ok = (exclusiveMin ? d > min : d >= min) && d <= max && (!integer || Math.Abs(d - Math.Round(d)) < 1e-9);
             if (ok)
             {
                 return d;
             }
         }
 
-        var range = integer ? $"an integer between {min} and {max}" : exclusiveMin ? $"a number greater than {min}" + (max < double.MaxValue ? $" and at most {max}" : "") : $"a number between {min} and {max}";
+        string range = integer ? $"an integer between {min} and {max}" : exclusiveMin ? $"a number greater than {min}" + (max < double.MaxValue ? $" and at most {max}" : "") : $"a number between {min} and {max}";
         throw ApiException.BadRequest($"Invalid value for '{name}': must be 'auto' or {range}.", param);
     }
 }

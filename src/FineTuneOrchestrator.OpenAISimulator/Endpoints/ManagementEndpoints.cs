@@ -13,33 +13,33 @@ internal static class ManagementEndpoints
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        var deployments = app.MapGroup(Prefix);
+        RouteGroupBuilder deployments = app.MapGroup(Prefix);
         deployments.MapPut("/{name}", async (string subscription, string resourceGroup, string account, string name, HttpRequest request, SimulatorState state, CancellationToken ct) =>
         {
             RequireApiVersion(request);
-            var body = await Http.ReadBodyAsync(request, ct).ConfigureAwait(false);
-            var model = body["properties"]?["model"] as JsonObject
+            JsonObject body = await Http.ReadBodyAsync(request, ct).ConfigureAwait(false);
+            JsonObject model = body["properties"]?["model"] as JsonObject
                 ?? throw Arm(400, "InvalidRequestContent", "The request content is missing 'properties.model'.");
-            var modelName = model["name"] is JsonValue nv && nv.TryGetValue(out string? n) && n.Length > 0 ? n : throw Arm(400, "InvalidRequestContent", "'properties.model.name' is required.");
-            var version = model["version"] is JsonValue vv && vv.TryGetValue(out string? v) ? v : "1";
+            string modelName = model["name"] is JsonValue nv && nv.TryGetValue(out string? n) && n.Length > 0 ? n : throw Arm(400, "InvalidRequestContent", "'properties.model.name' is required.");
+            string version = model["version"] is JsonValue vv && vv.TryGetValue(out string? v) ? v : "1";
             var skuNode = body["sku"] as JsonObject;
-            var sku = skuNode?["name"] is JsonValue sn && sn.TryGetValue(out string? s) ? s : "Standard";
-            var capacity = Capacity(skuNode?["capacity"]);
-            var id = $"/subscriptions/{subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.CognitiveServices/accounts/{account}/deployments/{name}";
-            var (deployment, created) = state.PutDeployment(account, name, id, modelName, version, sku, capacity);
+            string sku = skuNode?["name"] is JsonValue sn && sn.TryGetValue(out string? s) ? s : "Standard";
+            int capacity = Capacity(skuNode?["capacity"]);
+            string id = $"/subscriptions/{subscription}/resourceGroups/{resourceGroup}/providers/Microsoft.CognitiveServices/accounts/{account}/deployments/{name}";
+            (SimDeployment? deployment, bool created) = state.PutDeployment(account, name, id, modelName, version, sku, capacity);
             return Http.Json(Shapes.Deployment(deployment, state.Now), created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
         });
         deployments.MapGet("/{name}", (string account, string name, HttpRequest request, SimulatorState state) =>
         {
             RequireApiVersion(request);
-            var deployment = state.GetDeployment(account, name)
+            SimDeployment deployment = state.GetDeployment(account, name)
                 ?? throw Arm(404, "DeploymentNotFound", $"Deployment '{name}' not found in account '{account}'.");
             return Http.Json(Shapes.Deployment(deployment, state.Now));
         });
         deployments.MapGet("/", (string account, HttpRequest request, SimulatorState state) =>
         {
             RequireApiVersion(request);
-            var now = state.Now;
+            DateTimeOffset now = state.Now;
             var value = new JsonArray(state.ListDeployments(account).Select(d => (JsonNode?)Shapes.Deployment(d, now)).ToArray());
             return Http.Json(new JsonObject { ["value"] = value });
         });

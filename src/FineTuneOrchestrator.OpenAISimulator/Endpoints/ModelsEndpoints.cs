@@ -11,9 +11,9 @@ internal static class ModelsEndpoints
     {
         api.MapGet("/models", (SimulatorState state) =>
         {
-            var data = BaseModels.All.Select(m => (JsonNode)Shapes.BaseModel(state, m, azure))
+            IEnumerable<JsonNode> data = BaseModels.All.Select(m => (JsonNode)Shapes.BaseModel(state, m, azure))
                 .Concat(state.SucceededJobs().Where(j => !j.ModelDeleted).Select(j => (JsonNode)Shapes.TrainedModel(state, j, azure)));
-            var list = Shapes.List(data, false);
+            JsonObject list = Shapes.List(data, false);
             list.Remove("has_more");
             return Http.Json(list);
         });
@@ -24,7 +24,7 @@ internal static class ModelsEndpoints
                 return Http.Json(Shapes.BaseModel(state, info, azure));
             }
 
-            var job = state.FindTrainedModel(model);
+            SimJob? job = state.FindTrainedModel(model);
             return job is not null && job.FineTunedModel == model
                 ? Http.Json(Shapes.TrainedModel(state, job, azure))
                 : throw new ApiException(404, $"The model '{model}' does not exist", "invalid_request_error", "model", "model_not_found");
@@ -42,14 +42,14 @@ internal static class ModelsEndpoints
         });
         api.MapPost("/chat/completions", async (HttpContext context, SimulatorState state, CancellationToken ct) =>
         {
-            var body = await Http.ReadBodyAsync(context.Request, ct).ConfigureAwait(false);
-            var requested = body["model"] is JsonValue mv && mv.TryGetValue(out string? m) ? m : throw ApiException.BadRequest("you must provide a model parameter", "model");
+            JsonObject body = await Http.ReadBodyAsync(context.Request, ct).ConfigureAwait(false);
+            string requested = body["model"] is JsonValue mv && mv.TryGetValue(out string? m) ? m : throw ApiException.BadRequest("you must provide a model parameter", "model");
             if (body["messages"] is not JsonArray messages || messages.Count == 0)
             {
                 throw ApiException.BadRequest("Invalid 'messages': empty array. Expected an array with minimum length 1.", "messages");
             }
 
-            var model = requested;
+            string model = requested;
             string? deployment = null;
             if (azure && state.Options.Azure.RequireDeployments)
             {
@@ -60,8 +60,8 @@ internal static class ModelsEndpoints
                         code: "DeploymentNotFound") { AzureShape = true };
             }
 
-            var trained = state.FindTrainedModel(model);
-            var baseModel = trained is null ? BaseModels.Resolve(model) : null;
+            SimJob? trained = state.FindTrainedModel(model);
+            BaseModels.Info? baseModel = trained is null ? BaseModels.Resolve(model) : null;
             if (trained is null && baseModel is null)
             {
                 throw new ApiException(404, $"The model `{model}` does not exist or you do not have access to it.", "invalid_request_error", null, "model_not_found");
@@ -78,29 +78,29 @@ internal static class ModelsEndpoints
                 throw chatFault;
             }
 
-            var input = ChatRequests.Read(body, messages);
-            var options = state.Options.Models;
-            var reply = trained is not null
+            ChatInput input = ChatRequests.Read(body, messages);
+            ModelOptions options = state.Options.Models;
+            ModelReply reply = trained is not null
                 ? SimulatedModels.AnswerAsFineTuned(input, trained, model, SimulatorState.CheckpointStep(trained, model), options)
                 : SimulatedModels.AnswerAsBase(input, baseModel!.Id, options);
-            var text = reply.Content ?? "";
-            var promptTokens = 3 + messages.Sum(x => 3 + TrainingData.CountTokens(ChatRequests.ContentText(x?["content"])));
-            var maxTokens = ReadInt(body, "max_completion_tokens") ?? ReadInt(body, "max_tokens");
-            var finish = reply.ToolCallsJson is not null ? "tool_calls" : "stop";
+            string text = reply.Content ?? "";
+            int promptTokens = 3 + messages.Sum(x => 3 + TrainingData.CountTokens(ChatRequests.ContentText(x?["content"])));
+            int? maxTokens = ReadInt(body, "max_completion_tokens") ?? ReadInt(body, "max_tokens");
+            string finish = reply.ToolCallsJson is not null ? "tool_calls" : "stop";
             if (maxTokens is { } max && TrainingData.CountTokens(text) > max)
             {
                 text = Truncate(text, max);
                 finish = "length";
             }
 
-            var completionTokens = TrainingData.CountTokens(reply.ToolCallsJson ?? text);
-            var n = ReadInt(body, "n") ?? 1;
-            var quota = state.Options.Quota;
+            int completionTokens = TrainingData.CountTokens(reply.ToolCallsJson ?? text);
+            int n = ReadInt(body, "n") ?? 1;
+            QuotaOptions quota = state.Options.Quota;
             if (quota.RequestsPerMinute > 0 || quota.TokensPerMinute > 0)
             {
-                var key = string.Equals(quota.Scope, "Account", StringComparison.OrdinalIgnoreCase) ? "account" : (azure ? "azure:" : "openai:") + requested;
-                var decision = state.Quota.Charge(key, quota, promptTokens + ((long)(maxTokens ?? completionTokens) * n));
-                foreach (var (name, value) in decision.Headers)
+                string key = string.Equals(quota.Scope, "Account", StringComparison.OrdinalIgnoreCase) ? "account" : (azure ? "azure:" : "openai:") + requested;
+                QuotaDecision decision = state.Quota.Charge(key, quota, promptTokens + ((long)(maxTokens ?? completionTokens) * n));
+                foreach ((string? name, string? value) in decision.Headers)
                 {
                     context.Response.Headers[name] = value;
                 }
@@ -111,9 +111,9 @@ internal static class ModelsEndpoints
                 }
             }
 
-            var responseModel = trained is not null ? model : baseModel!.Id;
-            var id = "chatcmpl-" + Guid.NewGuid().ToString("N")[..24];
-            var created = Shapes.Unix(state.Now);
+            string responseModel = trained is not null ? model : baseModel!.Id;
+            string id = "chatcmpl-" + Guid.NewGuid().ToString("N")[..24];
+            long created = Shapes.Unix(state.Now);
             var usage = new JsonObject
             {
                 ["prompt_tokens"] = promptTokens,
@@ -134,7 +134,7 @@ internal static class ModelsEndpoints
             }
 
             var choices = new JsonArray();
-            for (var i = 0; i < n; i++)
+            for (int i = 0; i < n; i++)
             {
                 choices.Add(new JsonObject
                 {
@@ -173,18 +173,18 @@ internal static class ModelsEndpoints
         };
 
         var chunks = new List<JsonObject> { Chunk(new JsonObject { ["role"] = "assistant", ["content"] = "", ["refusal"] = null }, null) };
-        foreach (var piece in reply.Split(' '))
+        foreach (string piece in reply.Split(' '))
         {
             chunks.Add(Chunk(new JsonObject { ["content"] = chunks.Count == 1 ? piece : " " + piece }, null));
         }
 
         chunks.Add(Chunk([], finish));
-        var final = Chunk([], null);
+        JsonObject final = Chunk([], null);
         final["choices"] = new JsonArray();
         final["usage"] = usage;
         chunks.Add(final);
         var sb = new StringBuilder();
-        foreach (var chunk in chunks)
+        foreach (JsonObject chunk in chunks)
         {
             sb.Append("data: ").Append(chunk.ToJsonString(Http.RelaxedOptions)).Append("\n\n");
         }
@@ -197,11 +197,11 @@ internal static class ModelsEndpoints
 
     private static string Truncate(string text, int maxTokens)
     {
-        var words = text.Split(' ');
+        string[] words = text.Split(' ');
         var sb = new StringBuilder();
-        foreach (var word in words)
+        foreach (string word in words)
         {
-            var candidate = sb.Length == 0 ? word : sb + " " + word;
+            string candidate = sb.Length == 0 ? word : sb + " " + word;
             if (TrainingData.CountTokens(candidate) > maxTokens)
             {
                 break;

@@ -8,10 +8,10 @@ internal sealed class SimulatorMiddleware(RequestDelegate next, SimulatorState s
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        var path = context.Request.Path;
-        var openAi = path.StartsWithSegments("/v1", StringComparison.Ordinal);
-        var azure = path.StartsWithSegments("/openai/v1", StringComparison.Ordinal);
-        var arm = path.StartsWithSegments("/subscriptions", StringComparison.OrdinalIgnoreCase);
+        PathString path = context.Request.Path;
+        bool openAi = path.StartsWithSegments("/v1", StringComparison.Ordinal);
+        bool azure = path.StartsWithSegments("/openai/v1", StringComparison.Ordinal);
+        bool arm = path.StartsWithSegments("/subscriptions", StringComparison.OrdinalIgnoreCase);
         try
         {
             if (openAi || azure)
@@ -35,7 +35,7 @@ internal sealed class SimulatorMiddleware(RequestDelegate next, SimulatorState s
         }
         catch (BadHttpRequestException error) when (!context.Response.HasStarted)
         {
-            var status = error.StatusCode == StatusCodes.Status413PayloadTooLarge ? 413 : 400;
+            int status = error.StatusCode == StatusCodes.Status413PayloadTooLarge ? 413 : 400;
             await Http.WriteErrorAsync(context, new ApiException(status, error.Message)).ConfigureAwait(false);
         }
         catch (InvalidDataException error) when (!context.Response.HasStarted)
@@ -47,15 +47,15 @@ internal sealed class SimulatorMiddleware(RequestDelegate next, SimulatorState s
 
     private void Authenticate(HttpContext context, bool azure)
     {
-        var headers = context.Request.Headers;
-        var authorization = headers.Authorization.ToString();
-        var key = authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization[7..].Trim() : null;
+        IHeaderDictionary headers = context.Request.Headers;
+        string authorization = headers.Authorization.ToString();
+        string? key = authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization[7..].Trim() : null;
         if (azure && string.IsNullOrEmpty(key))
         {
             key = headers["api-key"].ToString();
         }
 
-        var expected = state.Options.ApiKey;
+        string? expected = state.Options.ApiKey;
         if (string.IsNullOrEmpty(key) || (!string.IsNullOrEmpty(expected) && !string.Equals(key, expected, StringComparison.Ordinal)))
         {
             if (azure)

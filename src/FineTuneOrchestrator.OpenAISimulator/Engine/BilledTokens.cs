@@ -28,7 +28,7 @@ internal static class BilledTokens
 
         // The file is in memory and the count is CPU work: nothing here waits on I/O.
         using var stream = new MemoryStream(content, writable: false);
-        var report = DatasetValidator.ValidateAsync(stream, options).GetAwaiter().GetResult();
+        ValidationReport report = DatasetValidator.ValidateAsync(stream, options).GetAwaiter().GetResult();
         return report.Tokens.Billing > 0 ? report.Tokens.Billing : null;
     }
 }

@@ -9,7 +9,7 @@ internal static class ChatRequests
     /// <summary>What the models need from the request; 400 (in the service's words) for a bad response_format or tool.</summary>
     public static ChatInput Read(JsonObject body, JsonArray messages)
     {
-        var (schema, jsonObject) = ResponseFormats.Read(body);
+        (JsonObject? schema, bool jsonObject) = ResponseFormats.Read(body);
         bool hasTools = false;
         if (body["tools"] is JsonArray tools)
         {
@@ -95,7 +95,7 @@ internal static class ChatRequests
             : new ApiException(429,
                 $"Rate limit reached for {model} in organization {organization} on {(decision.Exhausted == "tokens" ? "tokens per min (TPM)" : "requests per min (RPM)")}: Limit {decision.Limit}. Please try again in {QuotaBuckets.GoDuration(decision.RetryAfter)}. Visit https://platform.openai.com/account/rate-limits to learn more.",
                 decision.Exhausted ?? "requests", null, "rate_limit_exceeded");
-        foreach (var (name, value) in decision.Headers)
+        foreach ((string? name, string? value) in decision.Headers)
         {
             error.Headers[name] = value;
         }

@@ -46,10 +46,10 @@ internal sealed class DeploymentLifecycle(SimulatorOptions options, Func<double,
     {
         Sweep(now);
         _history.Add(new DeploymentRecord(now, account, name, modelName, sku, capacity));
-        var readyAt = now + sim(options.DeploymentSeconds);
-        if (_deployments.TryGetValue(Key(account, name), out var existing))
+        DateTimeOffset readyAt = now + sim(options.DeploymentSeconds);
+        if (_deployments.TryGetValue(Key(account, name), out SimDeployment? existing))
         {
-            var changed = existing.ModelName != modelName || existing.ModelVersion != modelVersion
+            bool changed = existing.ModelName != modelName || existing.ModelVersion != modelVersion
                 || !string.Equals(existing.SkuName, sku, StringComparison.OrdinalIgnoreCase) || existing.Capacity != capacity;
             if (!IsDeveloperTier(sku))
             {
@@ -159,7 +159,7 @@ internal sealed class DeploymentLifecycle(SimulatorOptions options, Func<double,
     public string? Resolve(string name, DateTimeOffset now)
     {
         Sweep(now);
-        foreach (var deployment in _deployments.Values)
+        foreach (SimDeployment deployment in _deployments.Values)
         {
             if (deployment.Name == name && deployment.ServingModel(now) is { } model)
             {
@@ -175,22 +175,22 @@ internal sealed class DeploymentLifecycle(SimulatorOptions options, Func<double,
     public void Sweep(DateTimeOffset now)
     {
         List<string>? expired = null;
-        foreach (var (key, d) in _deployments)
+        foreach ((string? key, SimDeployment? d) in _deployments)
         {
             if (d.Preinstalled)
             {
                 continue;
             }
 
-            var developerExpired = d.DeveloperTierSince is { } since && now >= since + sim(options.Azure.DeveloperTierLifetimeHours * 3600);
-            var idle = d.ServesFineTunedModel && now >= d.IdleSince + sim(options.Azure.IdleDeletionDays * 86400);
+            bool developerExpired = d.DeveloperTierSince is { } since && now >= since + sim(options.Azure.DeveloperTierLifetimeHours * 3600);
+            bool idle = d.ServesFineTunedModel && now >= d.IdleSince + sim(options.Azure.IdleDeletionDays * 86400);
             if (developerExpired || idle)
             {
                 (expired ??= []).Add(key);
             }
         }
 
-        foreach (var key in expired ?? [])
+        foreach (string key in expired ?? [])
         {
             _deployments.Remove(key);
         }

@@ -25,7 +25,7 @@ internal sealed class ModelRetirement
     public ModelRetirement(bool enforce)
     {
         _enforce = enforce;
-        foreach (var model in BaseModels.All)
+        foreach (BaseModels.Info model in BaseModels.All)
         {
             _azure[model.Id] = new Dates(Midnight(model.AzureRetirement), null);
             _openAi[model.Id] = new Dates(Midnight(model.ShutdownDate), null);
@@ -46,7 +46,7 @@ internal sealed class ModelRetirement
     {
         lock (_gate)
         {
-            var dates = Face(azure).GetValueOrDefault(baseModel);
+            Dates? dates = Face(azure).GetValueOrDefault(baseModel);
             return dates?.FineTune ?? dates?.Inference;
         }
     }
@@ -66,7 +66,7 @@ internal sealed class ModelRetirement
     {
         lock (_gate)
         {
-            var dates = _azure.GetValueOrDefault(baseModel);
+            Dates? dates = _azure.GetValueOrDefault(baseModel);
             return new ModelRetirementDates(baseModel, dates?.Inference, dates?.FineTune);
         }
     }
@@ -79,13 +79,13 @@ internal sealed class ModelRetirement
     /// <summary>400 <c>model_not_available</c> when fine-tuning <paramref name="requested"/> (<paramref name="baseModel"/> or, when <paramref name="fineTuned"/>, a fine-tune of it) has ended.</summary>
     public ApiException? FineTuneRefusal(string requested, string baseModel, bool fineTuned, bool azure, DateTimeOffset now)
     {
-        var date = FineTune(baseModel, azure);
+        DateTimeOffset? date = FineTune(baseModel, azure);
         if (!_enforce || !Passed(date, now))
         {
             return null;
         }
 
-        var of = fineTuned ? $" ({requested} is a fine-tune of {baseModel})" : "";
+        string of = fineTuned ? $" ({requested} is a fine-tune of {baseModel})" : "";
         return ApiException.BadRequest($"Fine-tuning of {baseModel} ended on {Day(date!.Value)}{of}.", "model", "model_not_available");
     }
 
@@ -95,17 +95,17 @@ internal sealed class ModelRetirement
     /// </summary>
     public ApiException? InferenceRefusal(string model, string baseModel, bool fineTuned, string? deployment, bool azure, DateTimeOffset now)
     {
-        var date = Inference(baseModel, azure);
+        DateTimeOffset? date = Inference(baseModel, azure);
         if (!_enforce || !Passed(date, now))
         {
             return null;
         }
 
-        var day = Day(date!.Value);
-        var what = fineTuned ? $"{model} (a fine-tune of {baseModel})" : model;
+        string day = Day(date!.Value);
+        string what = fineTuned ? $"{model} (a fine-tune of {baseModel})" : model;
         if (azure)
         {
-            var behind = deployment is null || deployment == model ? "" : $" behind deployment '{deployment}'";
+            string behind = deployment is null || deployment == model ? "" : $" behind deployment '{deployment}'";
             return new ApiException(404, $"The model {what}{behind} was retired on {day} and no longer serves requests. Deploy a newer model.",
                 code: "DeploymentModelRetired") { AzureShape = true };
         }
@@ -117,13 +117,13 @@ internal sealed class ModelRetirement
     /// <summary>400 <c>DeploymentModelNotSupported</c> (ARM) when <paramref name="model"/>'s base has retired from inference on Azure.</summary>
     public ApiException? DeploymentRefusal(string model, string baseModel, bool fineTuned, DateTimeOffset now)
     {
-        var date = Inference(baseModel, azure: true);
+        DateTimeOffset? date = Inference(baseModel, azure: true);
         if (!_enforce || !Passed(date, now))
         {
             return null;
         }
 
-        var what = fineTuned ? $"{model} (a fine-tune of {baseModel})" : model;
+        string what = fineTuned ? $"{model} (a fine-tune of {baseModel})" : model;
         return new ApiException(400, $"The model {what} was retired on {Day(date!.Value)} and can no longer be deployed.", code: "DeploymentModelNotSupported")
         {
             AzureShape = true,

@@ -49,7 +49,7 @@ internal static partial class ResponseFormats
             throw ApiException.BadRequest("Invalid 'response_format.json_schema.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.", "response_format.json_schema.name", "invalid_value");
         }
 
-        var schema = spec["schema"] as JsonObject ?? new JsonObject();
+        JsonObject schema = spec["schema"] as JsonObject ?? new JsonObject();
         if (spec["strict"] is JsonValue strict && strict.TryGetValue(out bool isStrict) && isStrict)
         {
             if (schema["type"] is JsonValue rt && rt.TryGetValue(out string? rootType) && rootType != "object")
@@ -72,13 +72,13 @@ internal static partial class ResponseFormats
                 throw Invalid(name, $"In context={Context(context)}, 'additionalProperties' is required to be supplied and to be false.");
             }
 
-            var required = (schema["required"] as JsonArray)?.Select(r => r is JsonValue v && v.TryGetValue(out string? s) ? s : null).ToHashSet() ?? [];
+            HashSet<string?> required = (schema["required"] as JsonArray)?.Select(r => r is JsonValue v && v.TryGetValue(out string? s) ? s : null).ToHashSet() ?? [];
             if (properties.Select(p => p.Key).FirstOrDefault(k => !required.Contains(k)) is { } missing)
             {
                 throw Invalid(name, $"In context={Context(context)}, 'required' is required to be supplied and to be an array including every key in properties. Missing '{missing}'.");
             }
 
-            foreach (var (key, child) in properties)
+            foreach ((string? key, JsonNode? child) in properties)
             {
                 if (child is JsonObject c) CheckStrict(c, name, [.. context, "properties", key]);
             }

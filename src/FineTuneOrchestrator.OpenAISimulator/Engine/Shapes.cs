@@ -22,7 +22,7 @@ internal static class Shapes
 
     public static JsonObject Upload(SimulatorState state, StoredUpload u)
     {
-        var file = state.UploadFile(u);
+        StoredFile? file = state.UploadFile(u);
         return new JsonObject
         {
             ["object"] = "upload",
@@ -39,9 +39,9 @@ internal static class Shapes
 
     public static JsonObject Job(SimulatorState state, SimJob j)
     {
-        var hyper = Hyper(j);
+        JsonObject hyper = Hyper(j);
         var method = new JsonObject { ["type"] = j.MethodType, [j.MethodType] = new JsonObject { ["hyperparameters"] = hyper.DeepClone() } };
-        var estimated = state.EstimatedFinish(j);
+        DateTimeOffset? estimated = state.EstimatedFinish(j);
         var job = new JsonObject
         {
             ["object"] = "fine_tuning.job",
@@ -153,9 +153,9 @@ internal static class Shapes
             return model;
         }
 
-        var now = state.Now;
-        var inference = state.Retirement.Inference(m.Id, azure: true);
-        var fineTune = state.Retirement.FineTune(m.Id, azure: true);
+        DateTimeOffset now = state.Now;
+        DateTimeOffset? inference = state.Retirement.Inference(m.Id, azure: true);
+        DateTimeOffset? fineTune = state.Retirement.FineTune(m.Id, azure: true);
         model["created_at"] = m.Created;
         model["status"] = "succeeded";
         model["lifecycle_status"] = Lifecycle(inference, now);
@@ -171,7 +171,7 @@ internal static class Shapes
     /// </summary>
     public static JsonObject TrainedModel(SimulatorState state, SimJob j, bool azure)
     {
-        var created = Unix(j.FinishedAt ?? j.CreatedAt);
+        long created = Unix(j.FinishedAt ?? j.CreatedAt);
         var model = new JsonObject
         {
             ["id"] = j.FineTunedModel,
@@ -185,9 +185,9 @@ internal static class Shapes
             return model;
         }
 
-        var now = state.Now;
-        var inference = state.Retirement.Inference(j.BaseModel, azure: true);
-        var fineTune = state.Retirement.FineTune(j.BaseModel, azure: true);
+        DateTimeOffset now = state.Now;
+        DateTimeOffset? inference = state.Retirement.Inference(j.BaseModel, azure: true);
+        DateTimeOffset? fineTune = state.Retirement.FineTune(j.BaseModel, azure: true);
         model["created_at"] = created;
         model["status"] = "succeeded";
         model["model"] = j.BaseModel;

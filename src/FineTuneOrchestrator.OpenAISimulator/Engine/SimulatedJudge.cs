@@ -31,7 +31,7 @@ internal static partial class SimulatedJudge
             return new JsonObject { ["steps"] = steps, ["result"] = labels[position]?.DeepClone() }.ToJsonString();
         }
 
-        var (min, max) = RangeIn(all);
+        (double min, double max) = RangeIn(all);
         double score = min + (similarity * (max - min));
         score = max > 1 && Math.Floor(min) == min && Math.Floor(max) == max ? Math.Round(score) : Math.Round(score, 3);
         return input.Schema is not null
@@ -43,13 +43,13 @@ internal static partial class SimulatedJudge
     {
         foreach (string name in names)
         {
-            var tagged = Regex.Match(text, $@"<{name}>(.*?)</{name}>", RegexOptions.Singleline | RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1));
+            Match tagged = Regex.Match(text, $@"<{name}>(.*?)</{name}>", RegexOptions.Singleline | RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1));
             if (tagged.Success) return tagged.Groups[1].Value.Trim();
         }
 
         foreach (string name in names)
         {
-            var line = Regex.Match(text, $@"^\s*(?:model\s+)?{name}\s*:\s*(.*?)(?=\n\s*\n|\n\s*[A-Za-z ]{{2,20}}:|\z)", RegexOptions.Singleline | RegexOptions.IgnoreCase | RegexOptions.Multiline, TimeSpan.FromSeconds(1));
+            Match line = Regex.Match(text, $@"^\s*(?:model\s+)?{name}\s*:\s*(.*?)(?=\n\s*\n|\n\s*[A-Za-z ]{{2,20}}:|\z)", RegexOptions.Singleline | RegexOptions.IgnoreCase | RegexOptions.Multiline, TimeSpan.FromSeconds(1));
             if (line.Success) return line.Groups[1].Value.Trim();
         }
 
@@ -58,7 +58,7 @@ internal static partial class SimulatedJudge
 
     private static (double Min, double Max) RangeIn(string text)
     {
-        var m = Regex.Match(text, @"(?:score|scale|rate|grade|rating)[^.\n]{0,40}?(-?\d+(?:\.\d+)?)\s*(?:-|–|to|and)\s*(-?\d+(?:\.\d+)?)", RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1));
+        Match m = Regex.Match(text, @"(?:score|scale|rate|grade|rating)[^.\n]{0,40}?(-?\d+(?:\.\d+)?)\s*(?:-|–|to|and)\s*(-?\d+(?:\.\d+)?)", RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1));
         if (m.Success
             && double.TryParse(m.Groups[1].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double a)
             && double.TryParse(m.Groups[2].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double b)

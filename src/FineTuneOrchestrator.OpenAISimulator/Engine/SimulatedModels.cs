@@ -44,7 +44,7 @@ internal static partial class SimulatedModels
         }
 
         string snippet = input.LastUser.Length > 60 ? input.LastUser[..60].TrimEnd() + "…" : input.LastUser;
-        var schema = input.Schema ?? SchemaFromPrompt(input);
+        JsonObject? schema = input.Schema ?? SchemaFromPrompt(input);
         if (schema is not null)
         {
             return new ModelReply((Instance(schema, input, baseModel, options, snippet, "", 0) ?? new JsonObject()).ToJsonString(), null);
@@ -62,7 +62,7 @@ internal static partial class SimulatedModels
     /// <summary>The answer of a fine-tuned model <paramref name="model"/> of <paramref name="job"/> (at <paramref name="checkpointStep"/>, or the final model).</summary>
     public static ModelReply AnswerAsFineTuned(ChatInput input, SimJob job, string model, int? checkpointStep, ModelOptions options)
     {
-        var (knowledge, inheritedSeen) = Knowledge(job);
+        (List<TrainingExample>? knowledge, double inheritedSeen) = Knowledge(job);
         if (SimulatedJudge.Verdict(input) is not null || knowledge.Count == 0)
         {
             return AnswerAsBase(input, job.BaseModel, options);
@@ -109,7 +109,7 @@ internal static partial class SimulatedModels
         var examples = new List<TrainingExample>(job.Examples);
         double seen = 0;
         var visited = new HashSet<SimJob>(ReferenceEqualityComparer.Instance) { job };
-        var child = job;
+        SimJob child = job;
         while (child.Parent is { } parent && visited.Add(parent))
         {
             examples.AddRange(parent.Examples);
@@ -134,10 +134,10 @@ internal static partial class SimulatedModels
         var votes = new Dictionary<string, (double Weight, TrainingExample Example, int Rank)>(StringComparer.Ordinal);
         for (int rank = 0; rank < nearest.Count; rank++)
         {
-            var (example, _, similarity) = nearest[rank];
+            (TrainingExample? example, int _, double similarity) = nearest[rank];
             string key = example.Reply + "\u0001" + example.ReplyToolCalls;
             double weight = (similarity * similarity) + 1e-9;
-            votes[key] = votes.TryGetValue(key, out var v) ? (v.Weight + weight, v.Example, v.Rank) : (weight, example, rank);
+            votes[key] = votes.TryGetValue(key, out (double Weight, TrainingExample Example, int Rank) v) ? (v.Weight + weight, v.Example, v.Rank) : (weight, example, rank);
         }
 
         return votes.Values.OrderByDescending(v => v.Weight).ThenBy(v => v.Rank).First().Example;
@@ -148,7 +148,7 @@ internal static partial class SimulatedModels
     /// <summary>A schema read from a JSON template in the system prompt, with <c>a|b|c</c> alternatives as enums; null without one.</summary>
     private static JsonObject? SchemaFromPrompt(ChatInput input)
     {
-        foreach (var (role, text) in input.Messages)
+        foreach ((string? role, string? text) in input.Messages)
         {
             if (role is not ("system" or "developer")) continue;
             foreach (Match m in JsonTemplate().Matches(text))
@@ -165,7 +165,7 @@ internal static partial class SimulatedModels
 
                 if (template is null || template.Count == 0) continue;
                 var properties = new JsonObject();
-                foreach (var (name, value) in template)
+                foreach ((string? name, JsonNode? value) in template)
                 {
                     properties[name] = value is JsonValue v && v.TryGetValue(out string? s) && s.Contains('|', StringComparison.Ordinal)
                         ? new JsonObject { ["enum"] = new JsonArray([.. s.Split('|').Select(x => (JsonNode)JsonValue.Create(x.Trim())!)]) }
@@ -205,7 +205,7 @@ internal static partial class SimulatedModels
                 var result = new JsonObject();
                 if (s["properties"] is JsonObject properties)
                 {
-                    foreach (var (name, propertySchema) in properties)
+                    foreach ((string? name, JsonNode? propertySchema) in properties)
                     {
                         result[name] = Instance(propertySchema, input, model, options, snippet, path + "/" + name, depth + 1);
                     }
@@ -233,18 +233,18 @@ internal static partial class SimulatedModels
         string field = path[(path.LastIndexOf('/') + 1)..];
         if (field.Contains("email", StringComparison.OrdinalIgnoreCase) && Email().Match(message) is { Success: true } email) return email.Value;
         if (field.Length == 0) return null;
-        var labelled = Regex.Match(message, $@"\b{Regex.Escape(field)}\s*(?::|is)\s*([^,.;\n]+)", RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1));
+        Match labelled = Regex.Match(message, $@"\b{Regex.Escape(field)}\s*(?::|is)\s*([^,.;\n]+)", RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1));
         return labelled.Success ? labelled.Groups[1].Value.Trim() : null;
     }
 
     /// <summary>The label most like the message's words (character trigram Jaccard), with Gumbel noise of scale <see cref="ModelOptions.BaseNoise"/>.</summary>
     private static JsonNode? PickLabel(JsonArray values, ChatInput input, string model, ModelOptions options, string path)
     {
-        var words = TrainingData.Words(input.LastUser);
+        HashSet<string> words = TrainingData.Words(input.LastUser);
         JsonNode? best = null;
         double bestScore = double.NegativeInfinity;
         double scale = options.BaseNoise * (1 + Math.Max(0, input.Temperature));
-        foreach (var value in values)
+        foreach (JsonNode? value in values)
         {
             string label = value is JsonValue v && v.TryGetValue(out string? text) ? text : value?.ToJsonString() ?? "null";
             double similarity = LabelSimilarity(label, words);
@@ -262,7 +262,7 @@ internal static partial class SimulatedModels
 
     private static double LabelSimilarity(string label, HashSet<string> words)
     {
-        var parts = TrainingData.Words(label);
+        HashSet<string> parts = TrainingData.Words(label);
         if (parts.Count == 0 || words.Count == 0) return 0;
         return parts.Average(p => words.Max(w => TrigramJaccard(p, w)));
     }
@@ -270,8 +270,8 @@ internal static partial class SimulatedModels
     private static double TrigramJaccard(string a, string b)
     {
         if (a == b) return 1;
-        var x = Trigrams(a);
-        var y = Trigrams(b);
+        HashSet<string> x = Trigrams(a);
+        HashSet<string> y = Trigrams(b);
         if (x.Count == 0 || y.Count == 0) return 0;
         int shared = x.Count(y.Contains);
         return (double)shared / (x.Count + y.Count - shared);

@@ -17,7 +17,7 @@ public sealed class SimulatorClock
         _time = time;
         IsManual = manual;
         // Whole seconds, so created_at values (Unix seconds) line up with the moments a test advances to.
-        var start = time.GetUtcNow();
+        DateTimeOffset start = time.GetUtcNow();
         _manualNow = start.AddTicks(-(start.Ticks % TimeSpan.TicksPerSecond));
     }
 

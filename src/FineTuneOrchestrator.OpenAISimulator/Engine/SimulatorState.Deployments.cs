@@ -8,8 +8,8 @@ public sealed partial class SimulatorState
     {
         lock (_gate)
         {
-            var trained = FindTrainedModel(modelName);
-            var baseModel = trained?.BaseModel ?? BaseModels.Resolve(modelName)?.Id;
+            SimJob? trained = FindTrainedModel(modelName);
+            string? baseModel = trained?.BaseModel ?? BaseModels.Resolve(modelName)?.Id;
             if (baseModel is null)
             {
                 throw new ApiException(400, $"The specified base model '{modelName}' is not supported, or the fine-tuned model does not exist or has not succeeded.", code: "DeploymentModelNotSupported") { AzureShape = true };
@@ -34,9 +34,9 @@ public sealed partial class SimulatorState
     {
         lock (_gate)
         {
-            foreach (var model in BaseModels.All)
+            foreach (BaseModels.Info model in BaseModels.All)
             {
-                foreach (var name in new[] { model.Id, model.Alias })
+                foreach (string? name in new[] { model.Id, model.Alias })
                 {
                     _deployments.AddPreinstalled(name, model.Id);
                 }

@@ -14,7 +14,7 @@ public sealed partial class SimulatorState
 
     private StoredFile AddFileLocked(string fileName, string purpose, byte[] content)
     {
-        var now = Now;
+        DateTimeOffset now = Now;
         var file = new StoredFile
         {
             Id = NewId("file-", 22),
@@ -34,7 +34,7 @@ public sealed partial class SimulatorState
     {
         lock (_gate)
         {
-            return _files.TryGetValue(id, out var f) ? f : throw ApiException.NotFound($"No such File object: {id}", "id");
+            return _files.TryGetValue(id, out StoredFile? f) ? f : throw ApiException.NotFound($"No such File object: {id}", "id");
         }
     }
 
@@ -49,10 +49,10 @@ public sealed partial class SimulatorState
             }
 
             var list = all.Where(f => purpose is null || f.Purpose == purpose).ToList();
-            var start = 0;
+            int start = 0;
             if (after is not null)
             {
-                var index = list.FindIndex(f => f.Id == after);
+                int index = list.FindIndex(f => f.Id == after);
                 start = index < 0 ? list.Count : index + 1;
             }
 

@@ -7,17 +7,17 @@ public sealed partial class SimulatorState
 {
     internal SimJob CreateJob(JobCreateRequest request, bool azure)
     {
-        var (model, trainingFile, validationFile, suffix, seed, metadata, methodType, hyper, trainingType) = request;
+        (string? model, string? trainingFile, string? validationFile, string? suffix, int? seed, Dictionary<string, string>? metadata, string? methodType, Hyperparameters? hyper, string? trainingType) = request;
         lock (_gate)
         {
-            var (baseModel, parent, parentStep) = TrainableLocked(model, azure);
+            (BaseModels.Info? baseModel, SimJob? parent, int? parentStep) = TrainableLocked(model, azure);
             TrainingTypes.CheckOffered(trainingType, baseModel);
             if (Retirement.FineTuneRefusal(model, baseModel.Id, parent is not null, azure, Now) is { } retired)
             {
                 throw retired;
             }
 
-            if (!_files.TryGetValue(trainingFile, out var training))
+            if (!_files.TryGetValue(trainingFile, out StoredFile? training))
             {
                 throw ApiException.BadRequest($"invalid training_file: {trainingFile}", "training_file", "invalid_training_file");
             }
@@ -33,11 +33,11 @@ public sealed partial class SimulatorState
                 throw ApiException.BadRequest($"invalid validation_file: {validationFile}", "validation_file", "invalid_validation_file");
             }
 
-            var faults = Faults;
+            FaultOptions faults = Faults;
             if (faults.DailyJobLimitPerModel > 0)
             {
-                var key = baseModel.Id + "|" + Now.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-                _jobsPerModelDay.TryGetValue(key, out var count);
+                string key = baseModel.Id + "|" + Now.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+                _jobsPerModelDay.TryGetValue(key, out int count);
                 if (count >= faults.DailyJobLimitPerModel)
                 {
                     throw new ApiException(429,
@@ -48,27 +48,27 @@ public sealed partial class SimulatorState
                 _jobsPerModelDay[key] = count + 1;
             }
 
-            var check = TrainingData.Check(training.Content, methodType, _options.MinExamples);
+            TrainingFileCheck check = TrainingData.Check(training.Content, methodType, _options.MinExamples);
             JobFailure? failure = check.Error is null
                 ? null
                 : new JobFailure("invalid_training_file", "The job failed due to an invalid training file. " + check.Error, "training_file");
-            var validationCount = 0;
+            int validationCount = 0;
             if (failure is null && validation is not null)
             {
-                var vcheck = TrainingData.Check(validation.Content, methodType, 1);
+                TrainingFileCheck vcheck = TrainingData.Check(validation.Content, methodType, 1);
                 failure = vcheck.Error is null ? null : new JobFailure("invalid_validation_file", "The job failed due to an invalid validation file. " + vcheck.Error, "validation_file");
                 validationCount = vcheck.Examples.Count;
             }
 
-            var n = Math.Max(1, check.Examples.Count);
-            var epochs = hyper.NEpochs ?? DefaultEpochs(n);
-            var batch = hyper.BatchSize ?? Math.Clamp((int)Math.Ceiling(n * 0.002), 1, 256);
-            var stepsPerEpoch = (int)Math.Ceiling(n / (double)batch);
-            var jobSeed = seed ?? _random.Next(0, int.MaxValue);
+            int n = Math.Max(1, check.Examples.Count);
+            int epochs = hyper.NEpochs ?? DefaultEpochs(n);
+            int batch = hyper.BatchSize ?? Math.Clamp((int)Math.Ceiling(n * 0.002), 1, 256);
+            int stepsPerEpoch = (int)Math.Ceiling(n / (double)batch);
+            int jobSeed = seed ?? _random.Next(0, int.MaxValue);
             var curve = new Random(HashCode.Combine(_options.Seed, jobSeed, n));
-            var id = NewId("ftjob-");
-            var now = Now;
-            var filesReady = training.ProcessedAt > now ? training.ProcessedAt : now;
+            string id = NewId("ftjob-");
+            DateTimeOffset now = Now;
+            DateTimeOffset filesReady = training.ProcessedAt > now ? training.ProcessedAt : now;
             if (validation is not null && validation.ProcessedAt > filesReady)
             {
                 filesReady = validation.ProcessedAt;
@@ -138,7 +138,7 @@ public sealed partial class SimulatorState
             return (info, null, null);
         }
 
-        var parent = FindTrainedModel(model);
+        SimJob? parent = FindTrainedModel(model);
         if (parent is null || parent.Status != "succeeded" || parent.Azure != azure || BaseModels.Resolve(parent.BaseModel) is not { } root)
         {
             throw ApiException.BadRequest($"Model {model} is not available for fine-tuning or does not exist.", "model", "model_not_available");
@@ -164,7 +164,7 @@ public sealed partial class SimulatorState
     {
         lock (_gate)
         {
-            var job = FindJobLocked(id);
+            SimJob job = FindJobLocked(id);
             Advance(job);
             return job;
         }
@@ -178,24 +178,24 @@ public sealed partial class SimulatorState
         lock (_gate)
         {
             var list = new List<SimJob>();
-            for (var i = _jobs.Count - 1; i >= 0; i--)
+            for (int i = _jobs.Count - 1; i >= 0; i--)
             {
-                var job = _jobs[i];
-                if (metadataFilter.All(f => job.Metadata is not null && job.Metadata.TryGetValue(f.Key, out var v) && v == f.Value))
+                SimJob job = _jobs[i];
+                if (metadataFilter.All(f => job.Metadata is not null && job.Metadata.TryGetValue(f.Key, out string? v) && v == f.Value))
                 {
                     list.Add(job);
                 }
             }
 
-            var start = 0;
+            int start = 0;
             if (after is not null)
             {
-                var index = list.FindIndex(j => j.Id == after);
+                int index = list.FindIndex(j => j.Id == after);
                 start = index < 0 ? list.Count : index + 1;
             }
 
             var page = list.Skip(start).Take(limit).ToList();
-            foreach (var job in page)
+            foreach (SimJob? job in page)
             {
                 Advance(job);
             }
@@ -208,7 +208,7 @@ public sealed partial class SimulatorState
     {
         lock (_gate)
         {
-            var job = FindJobLocked(id);
+            SimJob job = FindJobLocked(id);
             Advance(job);
             if (job.IsTerminal)
             {
@@ -226,7 +226,7 @@ public sealed partial class SimulatorState
     {
         lock (_gate)
         {
-            var job = FindJobLocked(id);
+            SimJob job = FindJobLocked(id);
             Advance(job);
             if (job.Status != "running")
             {
@@ -244,7 +244,7 @@ public sealed partial class SimulatorState
     {
         lock (_gate)
         {
-            var job = FindJobLocked(id);
+            SimJob job = FindJobLocked(id);
             Advance(job);
             if (job.Status != "paused")
             {
@@ -262,7 +262,7 @@ public sealed partial class SimulatorState
     {
         lock (_gate)
         {
-            var job = FindJobLocked(id);
+            SimJob job = FindJobLocked(id);
             Advance(job);
             var newestFirst = Enumerable.Range(0, job.Events.Count).Select(i => job.Events[job.Events.Count - 1 - i]).ToList();
             return PageAfter(newestFirst, e => e.Id, after, limit);
@@ -273,7 +273,7 @@ public sealed partial class SimulatorState
     {
         lock (_gate)
         {
-            var job = FindJobLocked(id);
+            SimJob job = FindJobLocked(id);
             Advance(job);
             var newestFirst = Enumerable.Range(0, job.Checkpoints.Count).Select(i => job.Checkpoints[job.Checkpoints.Count - 1 - i]).ToList();
             return PageAfter(newestFirst, c => c.Id, after, limit);
@@ -282,10 +282,10 @@ public sealed partial class SimulatorState
 
     private static (List<T> Page, bool HasMore) PageAfter<T>(List<T> items, Func<T, string> id, string? after, int limit)
     {
-        var start = 0;
+        int start = 0;
         if (after is not null)
         {
-            var index = items.FindIndex(i => id(i) == after);
+            int index = items.FindIndex(i => id(i) == after);
             start = index < 0 ? items.Count : index + 1;
         }
 

@@ -20,7 +20,7 @@ public sealed partial class SimulatorState
                 return null;
             }
 
-            foreach (var job in _jobs)
+            foreach (SimJob job in _jobs)
             {
                 if (!model.StartsWith(job.PlannedModelName, StringComparison.Ordinal))
                 {
@@ -47,7 +47,7 @@ public sealed partial class SimulatorState
 
     private byte[] RandomBytes(int count)
     {
-        var bytes = new byte[count];
+        byte[] bytes = new byte[count];
         _random.NextBytes(bytes);
         return bytes;
     }
@@ -57,7 +57,7 @@ public sealed partial class SimulatorState
     {
         lock (_gate)
         {
-            var job = FindTrainedModel(model);
+            SimJob? job = FindTrainedModel(model);
             if (job is null || job.FineTunedModel != model)
             {
                 return false;
@@ -72,7 +72,7 @@ public sealed partial class SimulatorState
     {
         lock (_gate)
         {
-            foreach (var job in _jobs)
+            foreach (SimJob job in _jobs)
             {
                 Advance(job);
             }
@@ -90,7 +90,7 @@ public sealed partial class SimulatorState
     /// <exception cref="ArgumentException">The simulator does not know <paramref name="model"/> as a base model (alias or dated id).</exception>
     public ModelRetirementDates SetModelRetirement(string model, DateTimeOffset? inference, DateTimeOffset? fineTune)
     {
-        var info = BaseModels.Resolve(model) ?? throw new ArgumentException($"Unknown base model '{model}'.", nameof(model));
+        BaseModels.Info info = BaseModels.Resolve(model) ?? throw new ArgumentException($"Unknown base model '{model}'.", nameof(model));
         Retirement.Set(info.Id, inference, fineTune);
         return Retirement.Read(info.Id);
     }

@@ -13,14 +13,14 @@ public sealed partial class SimulatorState
     /// <summary>Moves a job along its lifecycle up to the current time.</summary>
     private void Advance(SimJob job)
     {
-        var now = Now;
+        DateTimeOffset now = Now;
         while (true)
         {
             switch (job.Status)
             {
                 case "validating_files":
                 {
-                    var done = job.FilesReadyAt + Sim(_options.ValidationSeconds);
+                        DateTimeOffset done = job.FilesReadyAt + Sim(_options.ValidationSeconds);
                     if (now < done)
                     {
                         return;
@@ -57,7 +57,7 @@ public sealed partial class SimulatorState
                         return;
                     }
 
-                    var at = job.NextAt;
+                        DateTimeOffset at = job.NextAt;
                     TrainStep(job, at);
                     if (job.FailsDuringTraining && job.Step >= Math.Max(1, job.TotalSteps / 2))
                     {
@@ -84,12 +84,12 @@ public sealed partial class SimulatorState
     private void TrainStep(SimJob job, DateTimeOffset at)
     {
         job.Step++;
-        var step = job.Step;
+        int step = job.Step;
         var noise = new Random(HashCode.Combine(job.Seed, step));
-        var progress = step / (double)job.TotalSteps;
-        var jitter = (noise.NextDouble() - 0.5) * 0.12 * (1 - 0.7 * progress);
-        var loss = Math.Max(0.001, job.FinalLoss + (job.InitialLoss - job.FinalLoss) * Math.Exp(-4.5 * progress) + jitter);
-        var accuracy = Math.Clamp(1 - loss / (job.InitialLoss * 1.25) + (noise.NextDouble() - 0.5) * 0.03, 0.01, 0.999);
+        double progress = step / (double)job.TotalSteps;
+        double jitter = (noise.NextDouble() - 0.5) * 0.12 * (1 - 0.7 * progress);
+        double loss = Math.Max(0.001, job.FinalLoss + (job.InitialLoss - job.FinalLoss) * Math.Exp(-4.5 * progress) + jitter);
+        double accuracy = Math.Clamp(1 - loss / (job.InitialLoss * 1.25) + (noise.NextDouble() - 0.5) * 0.03, 0.01, 0.999);
         var data = new JsonObject
         {
             ["step"] = step,
@@ -98,8 +98,8 @@ public sealed partial class SimulatorState
             ["train_mean_token_accuracy"] = Math.Round(accuracy, 5),
         };
         double validLoss = double.NaN, validAccuracy = double.NaN;
-        var validEvery = Math.Max(1, job.TotalSteps / 20);
-        var message = $"Step {step}/{job.TotalSteps}: training loss={loss.ToString("0.000", CultureInfo.InvariantCulture)}";
+        int validEvery = Math.Max(1, job.TotalSteps / 20);
+        string message = $"Step {step}/{job.TotalSteps}: training loss={loss.ToString("0.000", CultureInfo.InvariantCulture)}";
         if (job.ValidationFile is not null && (step % validEvery == 0 || step == job.TotalSteps))
         {
             validLoss = loss + 0.05 + noise.NextDouble() * 0.1;
@@ -122,7 +122,7 @@ public sealed partial class SimulatorState
             };
             if (job.ValidationFile is not null)
             {
-                var full = loss + 0.08;
+                double full = loss + 0.08;
                 metrics["valid_loss"] = Math.Round(double.IsNaN(validLoss) ? full : validLoss, 5);
                 metrics["valid_mean_token_accuracy"] = Math.Round(double.IsNaN(validAccuracy) ? accuracy - 0.03 : validAccuracy, 5);
                 metrics["full_valid_loss"] = Math.Round(full, 5);
@@ -130,7 +130,7 @@ public sealed partial class SimulatorState
             }
 
             // Azure's checkpoint ids are ftchkpt- and 32 hex digits (the id a checkpoint is deployed by); OpenAI's ftckpt_….
-            var checkpointId = job.Azure ? "ftchkpt-" + Convert.ToHexStringLower(RandomBytes(16)) : NewId("ftckpt_");
+            string checkpointId = job.Azure ? "ftchkpt-" + Convert.ToHexStringLower(RandomBytes(16)) : NewId("ftckpt_");
             var checkpoint = new JobCheckpoint(checkpointId, at, $"{job.PlannedModelName}:ckpt-step-{step}", step, metrics);
             job.Checkpoints.Add(checkpoint);
             AddEvent(job, at, "info", $"Checkpoint created at step {step}");
@@ -152,12 +152,12 @@ public sealed partial class SimulatorState
         job.FineTunedModel = job.PlannedModelName;
         job.TrainedTokens = job.TokensPerEpoch * job.Epochs;
         var csv = new StringBuilder("step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy\n");
-        foreach (var m in job.StepMetrics)
+        foreach (double[] m in job.StepMetrics)
         {
             csv.Append(string.Join(',', m.Select(v => double.IsNaN(v) ? "" : v.ToString("0.#####", CultureInfo.InvariantCulture)))).Append('\n');
         }
 
-        var result = AddFileLocked("step_metrics.csv", "fine-tune-results", Encoding.UTF8.GetBytes(csv.ToString()));
+        StoredFile result = AddFileLocked("step_metrics.csv", "fine-tune-results", Encoding.UTF8.GetBytes(csv.ToString()));
         job.ResultFiles.Add(result.Id);
         AddEvent(job, at, "info", $"New fine-tuned model created: {job.FineTunedModel}");
         AddEvent(job, at, "info", "Evaluating model against our usage policies");

@@ -24,7 +24,7 @@ public sealed partial class SimulatorState
 
         lock (_gate)
         {
-            var now = Now;
+            DateTimeOffset now = Now;
             var upload = new StoredUpload
             {
                 Id = NewId("upload_"),
@@ -42,7 +42,7 @@ public sealed partial class SimulatorState
 
     private StoredUpload PendingUploadLocked(string uploadId)
     {
-        if (!_uploads.TryGetValue(uploadId, out var upload))
+        if (!_uploads.TryGetValue(uploadId, out StoredUpload? upload))
         {
             throw ApiException.NotFound($"No such Upload object: {uploadId}", "upload_id");
         }
@@ -66,8 +66,8 @@ public sealed partial class SimulatorState
 
         lock (_gate)
         {
-            var upload = PendingUploadLocked(uploadId);
-            var partId = NewId("part_");
+            StoredUpload upload = PendingUploadLocked(uploadId);
+            string partId = NewId("part_");
             upload.Parts[partId] = data;
             return (partId, Now);
         }
@@ -77,11 +77,11 @@ public sealed partial class SimulatorState
     {
         lock (_gate)
         {
-            var upload = PendingUploadLocked(uploadId);
+            StoredUpload upload = PendingUploadLocked(uploadId);
             long total = 0;
-            foreach (var partId in partIds)
+            foreach (string partId in partIds)
             {
-                if (!upload.Parts.TryGetValue(partId, out var part))
+                if (!upload.Parts.TryGetValue(partId, out byte[]? part))
                 {
                     throw ApiException.BadRequest($"Part {partId} does not belong to upload {uploadId}.", "part_ids");
                 }
@@ -95,25 +95,25 @@ public sealed partial class SimulatorState
                     $"The number of bytes uploaded ({total}) does not match the number of bytes specified when the Upload was created ({upload.Bytes}).", "part_ids");
             }
 
-            var content = new byte[total];
-            var offset = 0;
-            foreach (var partId in partIds)
+            byte[] content = new byte[total];
+            int offset = 0;
+            foreach (string partId in partIds)
             {
-                var part = upload.Parts[partId];
+                byte[] part = upload.Parts[partId];
                 Buffer.BlockCopy(part, 0, content, offset, part.Length);
                 offset += part.Length;
             }
 
             if (!string.IsNullOrEmpty(md5))
             {
-                var actual = Convert.ToHexStringLower(MD5.HashData(content));
+                string actual = Convert.ToHexStringLower(MD5.HashData(content));
                 if (!string.Equals(actual, md5, StringComparison.OrdinalIgnoreCase))
                 {
                     throw ApiException.BadRequest($"The md5 checksum {md5} does not match the uploaded content ({actual}).", "md5");
                 }
             }
 
-            var file = AddFileLocked(upload.FileName, upload.Purpose, content);
+            StoredFile file = AddFileLocked(upload.FileName, upload.Purpose, content);
             upload.Status = "completed";
             upload.FileId = file.Id;
             upload.Parts.Clear();
@@ -125,7 +125,7 @@ public sealed partial class SimulatorState
     {
         lock (_gate)
         {
-            var upload = PendingUploadLocked(uploadId);
+            StoredUpload upload = PendingUploadLocked(uploadId);
             upload.Status = "cancelled";
             upload.Parts.Clear();
             return upload;
@@ -136,7 +136,7 @@ public sealed partial class SimulatorState
     {
         lock (_gate)
         {
-            return upload.FileId is not null && _files.TryGetValue(upload.FileId, out var f) ? f : null;
+            return upload.FileId is not null && _files.TryGetValue(upload.FileId, out StoredFile? f) ? f : null;
         }
     }
 }

@@ -125,8 +125,8 @@ public sealed partial class SimulatorState
 
     private string NewId(string prefix, int length = 24)
     {
-        var chars = new char[length];
-        for (var i = 0; i < length; i++)
+        char[] chars = new char[length];
+        for (int i = 0; i < length; i++)
         {
             chars[i] = Alphabet[_random.Next(Alphabet.Length)];
         }
@@ -142,13 +142,13 @@ public sealed partial class SimulatorState
         lock (_gate)
         {
             _requests++;
-            var faults = Faults;
+            FaultOptions faults = Faults;
             if (faults.RateLimitShare <= 0 && faults.ServerErrorShare <= 0)
             {
                 return null;
             }
 
-            var draw = _random.NextDouble();
+            double draw = _random.NextDouble();
             if (draw < faults.RateLimitShare)
             {
                 _rateLimited++;
@@ -176,7 +176,7 @@ public sealed partial class SimulatorState
     {
         lock (_gate)
         {
-            var faults = Faults;
+            FaultOptions faults = Faults;
             if (string.IsNullOrEmpty(faults.FailChatForModelsContaining) || !model.Contains(faults.FailChatForModelsContaining, StringComparison.Ordinal)
                 || _random.NextDouble() >= faults.ChatFailureShare)
             {

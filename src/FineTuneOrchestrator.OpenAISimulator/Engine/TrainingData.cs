@@ -40,10 +40,10 @@ internal static partial class TrainingData
 
         var examples = new List<TrainingExample>();
         long tokens = 0;
-        var lines = text.Split('\n');
-        for (var i = 0; i < lines.Length; i++)
+        string[] lines = text.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
         {
-            var line = lines[i].TrimEnd('\r');
+            string line = lines[i].TrimEnd('\r');
             if (line.Length == 0)
             {
                 // A trailing newline is normal; a blank line in the middle is not.
@@ -72,7 +72,7 @@ internal static partial class TrainingData
                     return Fail($"Invalid file format. Line {i + 1}: each line must be a JSON object.");
                 }
 
-                var result = method == "dpo" ? ReadPreference(doc.RootElement, i + 1) : ReadChat(doc.RootElement, i + 1);
+                LineResult result = method == "dpo" ? ReadPreference(doc.RootElement, i + 1) : ReadChat(doc.RootElement, i + 1);
                 if (result.Error is not null)
                 {
                     return Fail(result.Error);
@@ -97,7 +97,7 @@ internal static partial class TrainingData
 
     private static LineResult ReadChat(JsonElement root, int line)
     {
-        if (!root.TryGetProperty("messages", out var messages))
+        if (!root.TryGetProperty("messages", out JsonElement messages))
         {
             if (root.TryGetProperty("prompt", out _))
             {
@@ -107,45 +107,45 @@ internal static partial class TrainingData
             return Error($"Invalid file format. Line {line} is missing the 'messages' key.");
         }
 
-        if (ReadMessages(messages, line, requireAssistant: true, out var prompt, out var reply, out var tokens) is { } error)
+        if (ReadMessages(messages, line, requireAssistant: true, out string? prompt, out string? reply, out long tokens) is { } error)
         {
             return Error(error);
         }
 
-        var result = Ok(prompt, reply, tokens);
-        var last = messages.EnumerateArray().LastOrDefault(m => m.ValueKind == JsonValueKind.Object && m.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String && r.GetString() == "assistant");
-        return last.ValueKind == JsonValueKind.Object && last.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array
+        LineResult result = Ok(prompt, reply, tokens);
+        JsonElement last = messages.EnumerateArray().LastOrDefault(m => m.ValueKind == JsonValueKind.Object && m.TryGetProperty("role", out JsonElement r) && r.ValueKind == JsonValueKind.String && r.GetString() == "assistant");
+        return last.ValueKind == JsonValueKind.Object && last.TryGetProperty("tool_calls", out JsonElement calls) && calls.ValueKind == JsonValueKind.Array
             ? result with { Example = result.Example! with { ReplyToolCalls = calls.GetRawText() } }
             : result;
     }
 
     private static LineResult ReadPreference(JsonElement root, int line)
     {
-        if (!root.TryGetProperty("input", out var input) || input.ValueKind != JsonValueKind.Object || !input.TryGetProperty("messages", out var messages))
+        if (!root.TryGetProperty("input", out JsonElement input) || input.ValueKind != JsonValueKind.Object || !input.TryGetProperty("messages", out JsonElement messages))
         {
             return Error($"Invalid file format. Line {line} is missing 'input.messages' (the preference format needs input, preferred_completion and non_preferred_completion).");
         }
 
-        if (ReadMessages(messages, line, requireAssistant: false, out var prompt, out _, out var tokens) is { } error)
+        if (ReadMessages(messages, line, requireAssistant: false, out string? prompt, out _, out long tokens) is { } error)
         {
             return Error(error);
         }
 
         string? preferred = null;
-        foreach (var key in new[] { "preferred_completion", "non_preferred_completion" })
+        foreach (string? key in new[] { "preferred_completion", "non_preferred_completion" })
         {
-            if (!root.TryGetProperty(key, out var completion) || completion.ValueKind != JsonValueKind.Array || completion.GetArrayLength() != 1)
+            if (!root.TryGetProperty(key, out JsonElement completion) || completion.ValueKind != JsonValueKind.Array || completion.GetArrayLength() != 1)
             {
                 return Error($"Invalid file format. Line {line}: '{key}' must be a list with exactly one assistant message.");
             }
 
-            var message = completion[0];
-            if (message.ValueKind != JsonValueKind.Object || !message.TryGetProperty("role", out var role) || role.ValueKind != JsonValueKind.String || role.GetString() != "assistant")
+            JsonElement message = completion[0];
+            if (message.ValueKind != JsonValueKind.Object || !message.TryGetProperty("role", out JsonElement role) || role.ValueKind != JsonValueKind.String || role.GetString() != "assistant")
             {
                 return Error($"Invalid file format. Line {line}: '{key}' must hold an assistant message.");
             }
 
-            var content = ContentText(message);
+            string content = ContentText(message);
             tokens += CountTokens(content) + 3;
             preferred ??= content;
         }
@@ -163,11 +163,11 @@ internal static partial class TrainingData
             return $"Invalid file format. Line {line}: 'messages' must be a non-empty list.";
         }
 
-        var index = 0;
-        var lastUser = "";
+        int index = 0;
+        string lastUser = "";
         string? lastAssistant = null;
-        var promptBeforeAssistant = "";
-        foreach (var message in messages.EnumerateArray())
+        string promptBeforeAssistant = "";
+        foreach (JsonElement message in messages.EnumerateArray())
         {
             index++;
             if (message.ValueKind != JsonValueKind.Object)
@@ -175,18 +175,18 @@ internal static partial class TrainingData
                 return $"Invalid file format. Line {line}, message {index}: each message must be an object.";
             }
 
-            if (!message.TryGetProperty("role", out var roleElement) || roleElement.ValueKind != JsonValueKind.String)
+            if (!message.TryGetProperty("role", out JsonElement roleElement) || roleElement.ValueKind != JsonValueKind.String)
             {
                 return $"Invalid file format. Line {line}, message {index} is missing the 'role' key.";
             }
 
-            var role = roleElement.GetString()!;
+            string role = roleElement.GetString()!;
             if (!Roles.Contains(role))
             {
                 return $"Invalid file format. Line {line}, message {index}: unrecognized role '{role}'.";
             }
 
-            foreach (var property in message.EnumerateObject())
+            foreach (JsonProperty property in message.EnumerateObject())
             {
                 if (!MessageKeys.Contains(property.Name))
                 {
@@ -194,8 +194,8 @@ internal static partial class TrainingData
                 }
             }
 
-            var hasCalls = message.TryGetProperty("tool_calls", out _) || message.TryGetProperty("function_call", out _);
-            if (!message.TryGetProperty("content", out var content) || content.ValueKind == JsonValueKind.Null)
+            bool hasCalls = message.TryGetProperty("tool_calls", out _) || message.TryGetProperty("function_call", out _);
+            if (!message.TryGetProperty("content", out JsonElement content) || content.ValueKind == JsonValueKind.Null)
             {
                 if (!(role == "assistant" && hasCalls))
                 {
@@ -207,12 +207,12 @@ internal static partial class TrainingData
                 return $"Invalid file format. Line {line}, message {index}: content must be a string or a list of content parts.";
             }
 
-            if (message.TryGetProperty("weight", out var weight) && !(weight.ValueKind == JsonValueKind.Number && weight.TryGetInt32(out var w) && w is 0 or 1))
+            if (message.TryGetProperty("weight", out JsonElement weight) && !(weight.ValueKind == JsonValueKind.Number && weight.TryGetInt32(out int w) && w is 0 or 1))
             {
                 return $"Invalid file format. Line {line}, message {index}: weight must be 0 or 1.";
             }
 
-            var textContent = ContentText(message);
+            string textContent = ContentText(message);
             tokens += 3 + CountTokens(role) + CountTokens(textContent) + (message.TryGetProperty("name", out _) ? 1 : 0);
             if (role == "user")
             {
@@ -237,7 +237,7 @@ internal static partial class TrainingData
 
     private static string ContentText(JsonElement message)
     {
-        if (!message.TryGetProperty("content", out var content))
+        if (!message.TryGetProperty("content", out JsonElement content))
         {
             return "";
         }
@@ -250,9 +250,9 @@ internal static partial class TrainingData
         if (content.ValueKind == JsonValueKind.Array)
         {
             var sb = new StringBuilder();
-            foreach (var part in content.EnumerateArray())
+            foreach (JsonElement part in content.EnumerateArray())
             {
-                if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String)
+                if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("text", out JsonElement t) && t.ValueKind == JsonValueKind.String)
                 {
                     sb.Append(t.GetString()).Append(' ');
                 }
@@ -286,7 +286,7 @@ internal static partial class TrainingData
     /// </summary>
     public static int CountTokens(string text)
     {
-        var count = 0;
+        int count = 0;
         foreach (Match m in TokenRegex().Matches(text))
         {
             count += m.Length <= 4 ? 1 : (m.Length + 3) / 4;

@@ -1,7 +1,12 @@
 using System.Diagnostics;
-using System.Text.Json;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using FineTuneOrchestrator.Evaluation;
+using FineTuneOrchestrator.Providers;
+using Json.Schema;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Options;
 
@@ -20,20 +25,20 @@ internal sealed class EvaluateChunkActivity(BlobServiceClient account, Evaluatio
 
     protected override async Task<int> ExecuteAsync(EvaluateChunkInput input, CancellationToken ct)
     {
-        var runs = account.GetBlobContainerClient(options.Value.RunsContainer);
-        var download = await Blobs.TryDownloadAsync(runs, EvalCases.ChunkBlob(input.RunId, input.ChunkIndex), ct).ConfigureAwait(false)
+        BlobContainerClient runs = account.GetBlobContainerClient(options.Value.RunsContainer);
+        BlobDownloadResult download = await Blobs.TryDownloadAsync(runs, EvalCases.ChunkBlob(input.RunId, input.ChunkIndex), ct).ConfigureAwait(false)
             ?? throw new PipelineInputException($"Evaluation chunk {input.ChunkIndex} of run {input.RunId} does not exist.");
-        var spec = input.Spec ?? new EvaluationSpec { JsonSchema = input.JsonSchema is null ? null : JsonDocument.Parse(input.JsonSchema).RootElement.Clone(), AccuracyField = input.AccuracyField, ClassField = input.ClassField };
+        EvaluationSpec spec = input.Spec ?? new EvaluationSpec { JsonSchema = input.JsonSchema is null ? null : JsonDocument.Parse(input.JsonSchema).RootElement.Clone(), AccuracyField = input.AccuracyField, ClassField = input.ClassField };
         var plan = EvaluationPlan.From(spec);
-        var schema = spec.JsonSchema is { } s ? EvaluationScoring.TryParseSchema(s, out _) : null;
-        var judge = plan.UsesJudge ? new PipelineJudge(calls, input.MaxConcurrency, input.Seed) : null;
+        JsonSchema? schema = spec.JsonSchema is { } s ? EvaluationScoring.TryParseSchema(s, out _) : null;
+        PipelineJudge? judge = plan.UsesJudge ? new PipelineJudge(calls, input.MaxConcurrency, input.Seed) : null;
         var cases = download.Content.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => JsonSerializer.Deserialize<EvalCase>(line, PipelineJson.Default)!).ToList();
 
         // requestsPerSecond, when set, caps this activity's pace on top of the quota's.
-        var spacing = input.RequestsPerSecond is { } rps ? TimeSpan.FromSeconds(1 / rps) : TimeSpan.Zero;
+        TimeSpan spacing = input.RequestsPerSecond is { } rps ? TimeSpan.FromSeconds(1 / rps) : TimeSpan.Zero;
         long nextCallAt = time.GetTimestamp();
-        var spacingGate = new object();
+        object spacingGate = new object();
         using var slots = new SemaphoreSlim(input.MaxConcurrency);
         var results = new CaseResult[cases.Count];
         await Task.WhenAll(cases.Select(async (evalCase, i) =>
@@ -50,7 +55,7 @@ internal sealed class EvaluateChunkActivity(BlobServiceClient account, Evaluatio
                         nextCallAt = at + (long)(spacing.TotalSeconds * time.TimestampFrequency);
                     }
 
-                    var wait = time.GetElapsedTime(time.GetTimestamp(), at);
+                    TimeSpan wait = time.GetElapsedTime(time.GetTimestamp(), at);
                     if (wait > TimeSpan.Zero) await Task.Delay(wait, time, ct).ConfigureAwait(false);
                 }
 
@@ -63,7 +68,7 @@ internal sealed class EvaluateChunkActivity(BlobServiceClient account, Evaluatio
         })).ConfigureAwait(false);
 
         var text = new StringBuilder();
-        foreach (var result in results)
+        foreach (CaseResult result in results)
         {
             text.Append(JsonSerializer.Serialize(result, PipelineJson.Default)).Append('\n');
         }
@@ -74,13 +79,13 @@ internal sealed class EvaluateChunkActivity(BlobServiceClient account, Evaluatio
 
     private async Task<CaseResult> EvaluateCaseAsync(EvaluateChunkInput input, EvaluationPlan plan, Json.Schema.JsonSchema? schema, PipelineJudge? judge, EvalCase evalCase, CancellationToken ct)
     {
-        var body = plan.RequestBody(evalCase, input.MaxOutputTokens, input.Seed);
-        var started = Stopwatch.GetTimestamp();
-        var outcome = await calls.SendAsync(input.CallableName, body, EvaluationCalls.EstimateTokens(body, input.MaxOutputTokens), input.MaxConcurrency, ct).ConfigureAwait(false);
-        var answer = outcome.Answer;
-        var latency = answer?.Latency ?? Stopwatch.GetElapsedTime(started);
+        JsonObject body = plan.RequestBody(evalCase, input.MaxOutputTokens, input.Seed);
+        long started = Stopwatch.GetTimestamp();
+        CallOutcome outcome = await calls.SendAsync(input.CallableName, body, EvaluationCalls.EstimateTokens(body, input.MaxOutputTokens), input.MaxConcurrency, ct).ConfigureAwait(false);
+        ChatCompletionResult? answer = outcome.Answer;
+        TimeSpan latency = answer?.Latency ?? Stopwatch.GetElapsedTime(started);
         string? output = outcome.Refusal is null ? answer?.Content : null;
-        var scored = EvaluationScoring.Score(evalCase, output, schema, plan.Spec.AccuracyField, plan.Spec.ClassField) with
+        CaseResult scored = EvaluationScoring.Score(evalCase, output, schema, plan.Spec.AccuracyField, plan.Spec.ClassField) with
         {
             Role = input.Role,
             Model = input.Model,
@@ -98,13 +103,13 @@ internal sealed class EvaluateChunkActivity(BlobServiceClient account, Evaluatio
             return scored;
         }
 
-        var context = EvaluationPlan.Context(evalCase, output, scored.ToolCalls);
+        JsonObject context = EvaluationPlan.Context(evalCase, output, scored.ToolCalls);
         var grades = new Dictionary<string, CaseGrade>(StringComparer.Ordinal);
-        foreach (var grader in plan.Graders)
+        foreach (Grader grader in plan.Graders)
         {
             try
             {
-                var grade = await grader.GradeAsync(context, judge, ct).ConfigureAwait(false);
+                Grade grade = await grader.GradeAsync(context, judge, ct).ConfigureAwait(false);
                 grades[grader.Name] = new CaseGrade(Math.Round(grade.Score, 6), grade.Passed, grade.Error);
             }
             catch (JudgeCallException e)

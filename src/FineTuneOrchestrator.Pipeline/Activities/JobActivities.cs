@@ -25,7 +25,7 @@ internal static class TerminatedRuns
 {
     public static async Task ThrowIfTerminatedAsync(DurableTaskClient client, TaskActivityContext context, CancellationToken ct)
     {
-        var run = await client.GetInstanceAsync(context.InstanceId, getInputsAndOutputs: false, ct).ConfigureAwait(false);
+        OrchestrationMetadata? run = await client.GetInstanceAsync(context.InstanceId, getInputsAndOutputs: false, ct).ConfigureAwait(false);
         if (run?.RuntimeStatus == OrchestrationRuntimeStatus.Terminated)
         {
             throw new PipelineInputException($"Run {context.InstanceId} was terminated; {context.Name} did nothing.");
@@ -44,13 +44,13 @@ internal sealed class GetJobProgressActivity(IFineTuningProvider provider, Activ
 
     protected override async Task<ProgressOutput> ExecuteAsync(ProgressInput input, CancellationToken ct)
     {
-        var job = await provider.GetJobAsync(input.JobId, ct).ConfigureAwait(false);
+        ProviderJob job = await provider.GetJobAsync(input.JobId, ct).ConfigureAwait(false);
         string? cursor = input.AfterEventId;
         ProgressMetrics? metrics = null;
         for (int page = 0; page < MaxPages; page++)
         {
-            var events = await provider.ListEventsAsync(input.JobId, cursor, PageSize, ct).ConfigureAwait(false);
-            foreach (var e in events)
+            IReadOnlyList<ProviderJobEvent> events = await provider.ListEventsAsync(input.JobId, cursor, PageSize, ct).ConfigureAwait(false);
+            foreach (ProviderJobEvent e in events)
             {
                 if (e.Metrics is { } m)
                 {
@@ -86,13 +86,13 @@ internal sealed class CancelRunJobsActivity(IFineTuningProvider provider, Activi
     protected override async Task<IReadOnlyList<string>> ExecuteAsync(string input, CancellationToken ct)
     {
         var cancelled = new List<string>();
-        foreach (var job in await provider.FindJobsByRunIdAsync(input, ct).ConfigureAwait(false))
+        foreach (ProviderJob job in await provider.FindJobsByRunIdAsync(input, ct).ConfigureAwait(false))
         {
             if (!job.IsTerminal)
             {
                 // Cancelling an already cancelled job answers with the job, so a repeated attempt is harmless; a job
                 // that finished in the meantime keeps its status and is not reported as cancelled.
-                var after = await provider.CancelJobAsync(job.Id, ct).ConfigureAwait(false);
+                ProviderJob after = await provider.CancelJobAsync(job.Id, ct).ConfigureAwait(false);
                 if (after.Status == ProviderJobStatus.Cancelled)
                 {
                     cancelled.Add(job.Id);

@@ -1,7 +1,7 @@
 using FineTuneOrchestrator.Providers;
 using FineTuneOrchestrator.Registry;
-using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace FineTuneOrchestrator.Pipeline;
@@ -58,13 +58,13 @@ internal sealed class PromoteActivity(IServiceProvider services, IFineTuningProv
 
     protected override async Task<PromotionSummary> ExecuteAsync(PromoteInput input, CancellationToken ct)
     {
-        var registry = services.GetService<ModelRegistry>()
+        ModelRegistry registry = services.GetService<ModelRegistry>()
             ?? throw new PipelineInputException("No model registry is registered (AddModelRegistry): cannot promote.");
 
         // Azure OpenAI: point the alias's deployment at the new model before the registry says so.
-        var (callable, deployment) = await AliasDeploymentStep.PointAsync(provider, input.Alias, input.FineTunedModel, time, ct).ConfigureAwait(false);
+        (string? callable, AliasDeployment? deployment) = await AliasDeploymentStep.PointAsync(provider, input.Alias, input.FineTunedModel, time, ct).ConfigureAwait(false);
 
-        var alias = await registry.PromoteAsync(input.Alias, new ModelVersion
+        ModelAlias alias = await registry.PromoteAsync(input.Alias, new ModelVersion
         {
             Model = input.FineTunedModel,
             Provider = provider.Kind.ToString(),
@@ -100,9 +100,9 @@ internal sealed class ListCandidatesActivity(IFineTuningProvider provider, Activ
             return candidates;
         }
 
-        var checkpoints = await provider.ListCheckpointsAsync(input.JobId, ct).ConfigureAwait(false);
+        IReadOnlyList<ProviderCheckpoint> checkpoints = await provider.ListCheckpointsAsync(input.JobId, ct).ConfigureAwait(false);
         int lastStep = checkpoints.Count == 0 ? 0 : checkpoints.Max(c => c.StepNumber);
-        foreach (var checkpoint in checkpoints.Where(c => c.StepNumber < lastStep).OrderByDescending(c => c.StepNumber).Take(input.Count - 1))
+        foreach (ProviderCheckpoint? checkpoint in checkpoints.Where(c => c.StepNumber < lastStep).OrderByDescending(c => c.StepNumber).Take(input.Count - 1))
         {
             string model = provider.Kind == ProviderKind.AzureOpenAI ? checkpoint.Id : checkpoint.FineTunedModelCheckpoint;
             candidates.Add(new CandidateModel(model, checkpoint.FineTunedModelCheckpoint, checkpoint.StepNumber));

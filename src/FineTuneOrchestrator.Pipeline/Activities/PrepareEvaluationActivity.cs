@@ -1,5 +1,5 @@
-using System.Text.Json;
 using System.Text;
+using System.Text.Json;
 using Azure.Storage.Blobs;
 using FineTuneOrchestrator.Evaluation;
 using Microsoft.DurableTask;
@@ -20,9 +20,9 @@ internal sealed class PrepareEvaluationActivity(BlobServiceClient account, IOpti
 
     protected override async Task<PrepareEvaluationOutput> ExecuteAsync(PrepareEvaluationInput input, CancellationToken ct)
     {
-        var staging = account.GetBlobContainerClient(options.Value.StagingContainer);
-        var runs = await Blobs.ContainerAsync(account, options.Value.RunsContainer, ct).ConfigureAwait(false);
-        await using var blob = await Blobs.TryOpenReadAsync(staging, input.EvalBlob, ct).ConfigureAwait(false)
+        BlobContainerClient staging = account.GetBlobContainerClient(options.Value.StagingContainer);
+        BlobContainerClient runs = await Blobs.ContainerAsync(account, options.Value.RunsContainer, ct).ConfigureAwait(false);
+        await using Stream blob = await Blobs.TryOpenReadAsync(staging, input.EvalBlob, ct).ConfigureAwait(false)
             ?? throw new PipelineInputException($"The staged evaluation set {Blobs.Ref(staging.Name, input.EvalBlob)} does not exist.");
         using var reader = new StreamReader(blob, new UTF8Encoding(false));
         var all = new List<EvalCase>();
@@ -35,7 +35,7 @@ internal sealed class PrepareEvaluationActivity(BlobServiceClient account, IOpti
             else skipped++;
         }
 
-        var chosen = EvalSampling.Stratified([.. all.Select(c => c.Label)], input.MaxCases, input.Seed);
+        IReadOnlyList<int> chosen = EvalSampling.Stratified([.. all.Select(c => c.Label)], input.MaxCases, input.Seed);
         string sampling = chosen.Count == all.Count
             ? $"all {all.Count} cases"
             : input.LabelField is null
@@ -46,7 +46,7 @@ internal sealed class PrepareEvaluationActivity(BlobServiceClient account, IOpti
         var chunk = new StringBuilder();
         for (int i = 0; i < chosen.Count; i++)
         {
-            var evalCase = all[chosen[i]] with { Index = i };
+            EvalCase evalCase = all[chosen[i]] with { Index = i };
             // A generous token estimate (three characters a token) of the longest expected answer: the default output limit.
             longest = Math.Max(longest, ((evalCase.Expected?.Length ?? 0) + (evalCase.ExpectedToolCalls?.Length ?? 0) + 2) / 3);
             chunk.Append(JsonSerializer.Serialize(evalCase, PipelineJson.Default)).Append('\n');

@@ -53,7 +53,7 @@ internal sealed class WriteResultActivity(BlobServiceClient account, IOptions<Pi
 
     protected override async Task<string> ExecuteAsync(WriteResultInput input, CancellationToken ct)
     {
-        var runs = await Blobs.ContainerAsync(account, options.Value.RunsContainer, ct).ConfigureAwait(false);
+        BlobContainerClient runs = await Blobs.ContainerAsync(account, options.Value.RunsContainer, ct).ConfigureAwait(false);
         string blob = $"{input.RunId}/result.json";
         await Blobs.UploadJsonAsync(runs, blob, JsonSerializer.Serialize(input.Result, PipelineJson.Indented), ct).ConfigureAwait(false);
         return Blobs.Ref(runs.Name, blob);

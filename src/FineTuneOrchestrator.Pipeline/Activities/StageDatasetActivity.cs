@@ -13,17 +13,17 @@ internal sealed class StageDatasetActivity(BlobServiceClient account, IOptions<P
 
     protected override async Task<StageOutput> ExecuteAsync(StageInput input, CancellationToken ct)
     {
-        var source = account.GetBlobContainerClient(input.Container);
-        var staging = await Blobs.ContainerAsync(account, options.Value.StagingContainer, ct).ConfigureAwait(false);
+        BlobContainerClient source = account.GetBlobContainerClient(input.Container);
+        BlobContainerClient staging = await Blobs.ContainerAsync(account, options.Value.StagingContainer, ct).ConfigureAwait(false);
 
         StagedFile train;
         StagedFile? validation = null;
         if (input.ValidationBlob is null && input.ValidationFraction > 0)
         {
-            await using var src = await OpenAsync(source, input.TrainBlob, input.TrainETag, ct).ConfigureAwait(false);
-            await using var trainFile = Blobs.TempFile();
-            await using var validFile = Blobs.TempFile();
-            var split = await DatasetSplitter.SplitAsync(src, trainFile, validFile, input.ValidationFraction, ct).ConfigureAwait(false);
+            await using Stream src = await OpenAsync(source, input.TrainBlob, input.TrainETag, ct).ConfigureAwait(false);
+            await using FileStream trainFile = Blobs.TempFile();
+            await using FileStream validFile = Blobs.TempFile();
+            SplitResult split = await DatasetSplitter.SplitAsync(src, trainFile, validFile, input.ValidationFraction, ct).ConfigureAwait(false);
             train = await StoreAsync(staging, trainFile, split.Training, ct).ConfigureAwait(false);
             if (split.Validation.Lines > 0)
             {
@@ -40,7 +40,7 @@ internal sealed class StageDatasetActivity(BlobServiceClient account, IOptions<P
         }
 
         StagedFile? eval = input.EvalBlob is null ? validation : await NormalizeAndStoreAsync(source, staging, input.EvalBlob, input.EvalETag, ct).ConfigureAwait(false);
-        var overlap = eval is null ? null : await OverlapAsync(staging, train.Blob, eval.Blob, input.OverlapSimilarity, ct).ConfigureAwait(false);
+        OverlapReport? overlap = eval is null ? null : await OverlapAsync(staging, train.Blob, eval.Blob, input.OverlapSimilarity, ct).ConfigureAwait(false);
         return new StageOutput(train, validation, eval, overlap);
     }
 
@@ -71,7 +71,7 @@ internal sealed class StageDatasetActivity(BlobServiceClient account, IOptions<P
 
     private static async IAsyncEnumerable<string> LinesAsync(BlobContainerClient container, string blob, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
-        await using var stream = await Blobs.TryOpenReadAsync(container, blob, ct).ConfigureAwait(false)
+        await using Stream stream = await Blobs.TryOpenReadAsync(container, blob, ct).ConfigureAwait(false)
             ?? throw new PipelineInputException($"The staged file {Blobs.Ref(container.Name, blob)} does not exist.");
         using var reader = new StreamReader(stream, new System.Text.UTF8Encoding(false));
         while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } text)
@@ -89,9 +89,9 @@ internal sealed class StageDatasetActivity(BlobServiceClient account, IOptions<P
 
     private static async Task<StagedFile> NormalizeAndStoreAsync(BlobContainerClient source, BlobContainerClient staging, string blob, string? validatedETag, CancellationToken ct)
     {
-        await using var src = await OpenAsync(source, blob, validatedETag, ct).ConfigureAwait(false);
-        await using var temp = Blobs.TempFile();
-        var result = await JsonlNormalizer.NormalizeAsync(src, temp, ct).ConfigureAwait(false);
+        await using Stream src = await OpenAsync(source, blob, validatedETag, ct).ConfigureAwait(false);
+        await using FileStream temp = Blobs.TempFile();
+        NormalizationResult result = await JsonlNormalizer.NormalizeAsync(src, temp, ct).ConfigureAwait(false);
         return await StoreAsync(staging, temp, result, ct).ConfigureAwait(false);
     }
 

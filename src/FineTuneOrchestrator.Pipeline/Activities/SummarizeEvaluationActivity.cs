@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Options;
 
@@ -14,21 +15,21 @@ internal sealed class SummarizeEvaluationActivity(BlobServiceClient account, IOp
 
     protected override async Task<EvaluationSummary> ExecuteAsync(SummarizeInput input, CancellationToken ct)
     {
-        var runs = account.GetBlobContainerClient(options.Value.RunsContainer);
-        var spec = input.Spec ?? new EvaluationSpec { AccuracyField = input.AccuracyField, ClassField = input.ClassField };
+        BlobContainerClient runs = account.GetBlobContainerClient(options.Value.RunsContainer);
+        EvaluationSpec spec = input.Spec ?? new EvaluationSpec { AccuracyField = input.AccuracyField, ClassField = input.ClassField };
         var plan = EvaluationPlan.From(spec);
         var results = new Dictionary<string, List<CaseResult>>(StringComparer.Ordinal);
         var metrics = new Dictionary<string, ModelMetrics>(StringComparer.Ordinal);
-        await using var all = Blobs.TempFile();
-        foreach (var model in input.Models)
+        await using FileStream all = Blobs.TempFile();
+        foreach (EvaluatedModel model in input.Models)
         {
             var cases = new List<CaseResult>();
             for (int i = 0; i < input.ChunkCount; i++)
             {
-                var blob = await Blobs.TryDownloadAsync(runs, EvalCases.ResultBlob(input.RunId, model.Role, i), ct).ConfigureAwait(false)
+                BlobDownloadResult blob = await Blobs.TryDownloadAsync(runs, EvalCases.ResultBlob(input.RunId, model.Role, i), ct).ConfigureAwait(false)
                     ?? throw new PipelineInputException($"Evaluation results of chunk {i} for the {model.Role} are missing.");
                 await all.WriteAsync(blob.Content.ToMemory(), ct).ConfigureAwait(false);
-                foreach (var line in blob.Content.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                foreach (string line in blob.Content.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries))
                 {
                     cases.Add(JsonSerializer.Deserialize<CaseResult>(line, PipelineJson.Default)!);
                 }
@@ -42,7 +43,7 @@ internal sealed class SummarizeEvaluationActivity(BlobServiceClient account, IOp
         all.Position = 0;
         await Blobs.UploadAsync(runs, resultsBlob, all, "application/jsonl", ct).ConfigureAwait(false);
         string summaryBlob = $"{input.RunId}/evaluation/summary.json";
-        var summary = EvaluationReport.Build(input, plan, results, metrics) with
+        EvaluationSummary summary = EvaluationReport.Build(input, plan, results, metrics) with
         {
             ResultsBlob = Blobs.Ref(runs.Name, resultsBlob),
             SummaryBlob = Blobs.Ref(runs.Name, summaryBlob),

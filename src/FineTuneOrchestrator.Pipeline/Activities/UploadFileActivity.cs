@@ -15,7 +15,7 @@ internal sealed partial class UploadFileActivity(BlobServiceClient account, IFin
 
     protected override async Task<string> ExecuteAsync(UploadInput input, CancellationToken ct)
     {
-        var staging = await Blobs.ContainerAsync(account, options.Value.StagingContainer, ct).ConfigureAwait(false);
+        BlobContainerClient staging = await Blobs.ContainerAsync(account, options.Value.StagingContainer, ct).ConfigureAwait(false);
         string marker = $"{input.Sha256}.{provider.Kind}.fileid";
 
         // A retried activity (or another run with the same content) reuses the file uploaded before, if the provider still has it.
@@ -24,7 +24,7 @@ internal sealed partial class UploadFileActivity(BlobServiceClient account, IFin
             string fileId = existing.Content.ToString().Trim();
             try
             {
-                var file = await provider.GetFileAsync(fileId, ct).ConfigureAwait(false);
+                ProviderFile file = await provider.GetFileAsync(fileId, ct).ConfigureAwait(false);
                 if (file.Status != ProviderFileStatus.Error)
                 {
                     await provider.WaitForFileProcessedAsync(fileId, options.Value.FileProcessingTimeout, ct).ConfigureAwait(false);
@@ -37,9 +37,9 @@ internal sealed partial class UploadFileActivity(BlobServiceClient account, IFin
             }
         }
 
-        await using var blob = await Blobs.TryOpenReadAsync(staging, input.StagingBlob, ct).ConfigureAwait(false)
+        await using Stream blob = await Blobs.TryOpenReadAsync(staging, input.StagingBlob, ct).ConfigureAwait(false)
             ?? throw new PipelineInputException($"The staged file {Blobs.Ref(staging.Name, input.StagingBlob)} does not exist.");
-        var uploaded = await provider.UploadFileAsync(blob, input.FileName, FilePurpose.FineTune, null, ct).ConfigureAwait(false);
+        ProviderFile uploaded = await provider.UploadFileAsync(blob, input.FileName, FilePurpose.FineTune, null, ct).ConfigureAwait(false);
         await Blobs.UploadJsonAsync(staging, marker, uploaded.Id, ct).ConfigureAwait(false);
         await provider.WaitForFileProcessedAsync(uploaded.Id, options.Value.FileProcessingTimeout, ct).ConfigureAwait(false);
         return uploaded.Id;

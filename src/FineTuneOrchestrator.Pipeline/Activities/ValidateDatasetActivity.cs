@@ -1,8 +1,9 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
-using System.Text.Json;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using FineTuneOrchestrator.Validation;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Options;
@@ -24,31 +25,31 @@ internal sealed class ValidateDatasetActivity(BlobServiceClient account, IOption
             throw new PipelineInputException(options.Value.NotADatasetContainer(input.Container));
         }
 
-        var container = account.GetBlobContainerClient(input.Container);
-        var trainProps = await Blobs.TryGetPropertiesAsync(container, input.TrainBlob, ct).ConfigureAwait(false)
+        BlobContainerClient container = account.GetBlobContainerClient(input.Container);
+        BlobProperties trainProps = await Blobs.TryGetPropertiesAsync(container, input.TrainBlob, ct).ConfigureAwait(false)
             ?? throw new PipelineInputException($"The training data {Blobs.Ref(input.Container, input.TrainBlob)} does not exist.");
         if (input.Version is { } version && !SameETag(version, trainProps.ETag.ToString()))
         {
             throw new PipelineInputException($"The training data {Blobs.Ref(input.Container, input.TrainBlob)} changed since the run was requested (version {version}, now {trainProps.ETag.ToString()}); a newer run handles the new version.");
         }
 
-        var (validationBlob, validationETag) = await ResolveOptionalAsync(container, input.Container, input.ValidationBlob, input.ValidationBlobRequired, "validation", ct).ConfigureAwait(false);
-        var (evalBlob, evalETag) = await ResolveOptionalAsync(container, input.Container, input.EvalBlob, input.EvalBlobRequired, "evaluation", ct).ConfigureAwait(false);
+        (string? validationBlob, string? validationETag) = await ResolveOptionalAsync(container, input.Container, input.ValidationBlob, input.ValidationBlobRequired, "validation", ct).ConfigureAwait(false);
+        (string? evalBlob, string? evalETag) = await ResolveOptionalAsync(container, input.Container, input.EvalBlob, input.EvalBlobRequired, "evaluation", ct).ConfigureAwait(false);
 
         // Each file is validated at the version read above (If-Match), and staging later reads that same version.
-        var method = string.Equals(input.Method, "dpo", StringComparison.OrdinalIgnoreCase) ? ValidationMethod.Dpo : ValidationMethod.Supervised;
+        ValidationMethod method = string.Equals(input.Method, "dpo", StringComparison.OrdinalIgnoreCase) ? ValidationMethod.Dpo : ValidationMethod.Supervised;
         var trainOptions = new ValidationOptions { Method = method, Model = input.BaseModel, Epochs = input.Epochs, MaxIssues = options.Value.MaxReportIssues };
-        var train = await ValidateBlobAsync(container, input.TrainBlob, trainProps.ETag.ToString(), trainOptions, ct).ConfigureAwait(false);
-        var extraOptions = trainOptions with { MinimumExamples = 1 };
-        var validation = validationBlob is null ? null : await ValidateBlobAsync(container, validationBlob, validationETag, extraOptions, ct).ConfigureAwait(false);
-        var eval = evalBlob is null ? null : await ValidateBlobAsync(container, evalBlob, evalETag, extraOptions, ct).ConfigureAwait(false);
+        ValidationReport train = await ValidateBlobAsync(container, input.TrainBlob, trainProps.ETag.ToString(), trainOptions, ct).ConfigureAwait(false);
+        ValidationOptions extraOptions = trainOptions with { MinimumExamples = 1 };
+        ValidationReport? validation = validationBlob is null ? null : await ValidateBlobAsync(container, validationBlob, validationETag, extraOptions, ct).ConfigureAwait(false);
+        ValidationReport? eval = evalBlob is null ? null : await ValidateBlobAsync(container, evalBlob, evalETag, extraOptions, ct).ConfigureAwait(false);
 
         bool valid = train.Valid && (validation?.Valid ?? true) && (eval?.Valid ?? true);
         var errorCounts = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var report in new[] { train, validation, eval })
+        foreach (ValidationReport? report in new[] { train, validation, eval })
         {
             if (report is null) continue;
-            foreach (var (code, count) in report.ErrorCounts) errorCounts[code] = errorCounts.GetValueOrDefault(code) + (int)Math.Min(count, int.MaxValue);
+            foreach ((string? code, long count) in report.ErrorCounts) errorCounts[code] = errorCounts.GetValueOrDefault(code) + (int)Math.Min(count, int.MaxValue);
         }
 
         var composite = new JsonObject
@@ -63,7 +64,7 @@ internal sealed class ValidateDatasetActivity(BlobServiceClient account, IOption
 
         // Next to the dataset (what users look at), and under the run (what the run saw, even if the dataset is re-validated later).
         await Blobs.UploadJsonAsync(container, input.ReportBlob, json, ct).ConfigureAwait(false);
-        var runs = await Blobs.ContainerAsync(account, options.Value.RunsContainer, ct).ConfigureAwait(false);
+        BlobContainerClient runs = await Blobs.ContainerAsync(account, options.Value.RunsContainer, ct).ConfigureAwait(false);
         await Blobs.UploadJsonAsync(runs, $"{input.RunId}/validation-report.json", json, ct).ConfigureAwait(false);
 
         var summary = new ValidationSummary
@@ -94,14 +95,14 @@ internal sealed class ValidateDatasetActivity(BlobServiceClient account, IOption
 
     private static async Task<ValidationReport> ValidateBlobAsync(BlobContainerClient container, string blob, string? eTag, ValidationOptions options, CancellationToken ct)
     {
-        await using var stream = await Blobs.TryOpenReadAsync(container, blob, eTag, ct).ConfigureAwait(false)
+        await using Stream stream = await Blobs.TryOpenReadAsync(container, blob, eTag, ct).ConfigureAwait(false)
             ?? throw new PipelineInputException($"{Blobs.Ref(container.Name, blob)} disappeared during validation.");
         return await DatasetValidator.ValidateAsync(stream, options, ct).ConfigureAwait(false);
     }
 
     private static JsonNode Describe(string container, string blob, ValidationReport report)
     {
-        var node = JsonNode.Parse(report.ToJson(indented: false))!.AsObject();
+        JsonObject node = JsonNode.Parse(report.ToJson(indented: false))!.AsObject();
         node.Insert(0, "blob", Blobs.Ref(container, blob));
         return node;
     }
@@ -114,7 +115,7 @@ internal sealed class ValidateDatasetActivity(BlobServiceClient account, IOption
             if (r is null || r.Valid) return;
             sb.Append(CultureInfo.InvariantCulture, $"; {name}: {r.ErrorCount} error(s) (");
             sb.AppendJoin(", ", r.ErrorCounts.OrderByDescending(kv => kv.Value).Select(kv =>
-                r.FirstLines.TryGetValue(kv.Key, out var lines) && lines.Count > 0
+                r.FirstLines.TryGetValue(kv.Key, out IReadOnlyList<long>? lines) && lines.Count > 0
                     ? $"{kv.Key}: {kv.Value}, first at line {string.Join(", ", lines.Take(3))}"
                     : $"{kv.Key}: {kv.Value}"));
             sb.Append(')');

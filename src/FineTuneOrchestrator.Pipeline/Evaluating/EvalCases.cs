@@ -121,7 +121,7 @@ internal static class EvalCases
 
         string? lastUser = prompt.Where(m => m?["role"] is JsonValue r && r.TryGetValue(out string? role) && role == "user").Select(m => Text(m!["content"])).LastOrDefault();
         var item = new JsonObject();
-        foreach (var (key, value) in root)
+        foreach ((string? key, JsonNode? value) in root)
         {
             if (key is not ("messages" or "input" or "preferred_output" or "non_preferred_output" or "preferred_completion" or "non_preferred_completion" or "tools"))
             {
@@ -152,7 +152,7 @@ internal static class EvalCases
         try
         {
             var root = JsonNode.Parse(line) as JsonObject;
-            var messages = (root?["input"] as JsonObject)?["messages"] as JsonArray ?? root?["messages"] as JsonArray;
+            JsonArray? messages = (root?["input"] as JsonObject)?["messages"] as JsonArray ?? root?["messages"] as JsonArray;
             if (messages is null) return null;
             var texts = messages.Where(m => m?["role"] is JsonValue r && r.TryGetValue(out string? role) && role == "user").Select(m => Text(m!["content"])).OfType<string>().ToList();
             return texts.Count == 0 ? null : string.Join("\n", texts);
@@ -169,7 +169,7 @@ internal static class EvalCases
         if (content is JsonValue v && v.TryGetValue(out string? s)) return s;
         if (content is not JsonArray parts) return null;
         var sb = new StringBuilder();
-        foreach (var part in parts)
+        foreach (JsonNode? part in parts)
         {
             if (part?["type"] is JsonValue t && t.TryGetValue(out string? type) && type == "text" && part["text"] is JsonValue text && text.TryGetValue(out string? value))
             {

@@ -34,16 +34,16 @@ internal sealed class EvaluationCalls(IFineTuningProvider provider, IOptions<Pip
     /// <summary>Sends <paramref name="body"/> to <paramref name="model"/>, charging about <paramref name="tokens"/> tokens, with the retries above.</summary>
     public async Task<CallOutcome> SendAsync(string model, JsonObject body, long tokens, int maxConcurrency, CancellationToken ct)
     {
-        var pacer = PacerFor(model, maxConcurrency);
+        QuotaPacer pacer = PacerFor(model, maxConcurrency);
         int throttled = 0, serverFailures = 0, notReady = 0;
         DateTimeOffset? notReadySince = null;
         while (true)
         {
-            using var lease = await pacer.AcquireAsync(tokens, ct).ConfigureAwait(false);
+            using QuotaPacer.Lease lease = await pacer.AcquireAsync(tokens, ct).ConfigureAwait(false);
             TimeSpan wait;
             try
             {
-                var answer = await provider.SendChatAsync(model, body, ct).ConfigureAwait(false);
+                ChatCompletionResult answer = await provider.SendChatAsync(model, body, ct).ConfigureAwait(false);
                 lease.Complete(Reading(answer.RateLimit));
                 return answer.FinishReason == "content_filter" || answer.Refusal is not null
                     ? new CallOutcome(answer, null, null, answer.Refusal ?? "The answer was withheld by the content filter.", throttled)
@@ -99,7 +99,7 @@ internal sealed class EvaluationCalls(IFineTuningProvider provider, IOptions<Pip
     // The provider retry settings' first interval, doubling, at most their longest (seconds to a minute by default).
     private TimeSpan Backoff(int attempt)
     {
-        var first = options.Value.ProviderRetryFirstInterval;
+        TimeSpan first = options.Value.ProviderRetryFirstInterval;
         double seconds = Math.Min(options.Value.ProviderRetryMaxInterval.TotalSeconds, Math.Min(60, first.TotalSeconds * Math.Pow(2, attempt - 1)));
         return TimeSpan.FromSeconds(seconds);
     }
@@ -138,7 +138,7 @@ internal sealed class PipelineJudge(EvaluationCalls calls, int maxConcurrency, i
         if ((sampling.Seed ?? seed) is { } s) body["seed"] = s;
         int max = sampling.MaxTokens ?? 1024;
         body["max_completion_tokens"] = max;
-        var outcome = await calls.SendAsync(model, body, EvaluationCalls.EstimateTokens(body, max), maxConcurrency, cancellationToken).ConfigureAwait(false);
+        CallOutcome outcome = await calls.SendAsync(model, body, EvaluationCalls.EstimateTokens(body, max), maxConcurrency, cancellationToken).ConfigureAwait(false);
         if (outcome.Answer?.Content is { } text && outcome.Refusal is null)
         {
             return text;

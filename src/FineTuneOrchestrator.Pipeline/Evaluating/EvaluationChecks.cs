@@ -17,7 +17,7 @@ internal static class EvaluationChecks
 
     public static void BeforeTraining(RunState run, StageOutput staged, RunSettings options)
     {
-        var ev = run.Input.Evaluation ?? new EvaluationSpec();
+        EvaluationSpec ev = run.Input.Evaluation ?? new EvaluationSpec();
         if (staged.Overlap is { } overlap && overlap.Exact + overlap.Near > 0)
         {
             double limit = ev.MaxOverlapShare ?? 0.1;

@@ -53,7 +53,7 @@ internal sealed class EvaluationPlan
     {
         spec ??= new EvaluationSpec();
         var errors = new List<(string Field, string Message)>();
-        var graders = ParseGraders(spec, errors);
+        List<Grader> graders = ParseGraders(spec, errors);
         if (errors.Count > 0)
         {
             throw new PipelineInputException("The evaluation graders are invalid: " + string.Join("; ", errors.Select(e => $"{e.Field}: {e.Message}")));
@@ -66,7 +66,7 @@ internal sealed class EvaluationPlan
     public static List<(string Field, string Message)> Check(EvaluationSpec spec)
     {
         var errors = new List<(string Field, string Message)>();
-        var graders = ParseGraders(spec, errors);
+        List<Grader> graders = ParseGraders(spec, errors);
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < graders.Count; i++)
         {
@@ -132,7 +132,7 @@ internal sealed class EvaluationPlan
         }
 
         int i = 0;
-        foreach (var element in json.EnumerateArray())
+        foreach (JsonElement element in json.EnumerateArray())
         {
             if (Grader.Parse(element, $"evaluation.graders[{i}]", errors) is { } grader) graders.Add(grader);
             i++;
@@ -179,7 +179,7 @@ internal sealed class EvaluationPlan
             Accuracy => result.Correct is { } c ? (c ? 1 : 0) : null,
             SchemaAdherence => result.SchemaValid is { } v ? (v ? 1 : 0) : null,
             JsonValid => result.JsonValid ? 1 : 0,
-            _ => result.Grades?.TryGetValue(metric, out var grade) == true && grade.Error is null ? grade.Score : null,
+            _ => result.Grades?.TryGetValue(metric, out CaseGrade? grade) == true && grade.Error is null ? grade.Score : null,
         };
     }
 
@@ -189,7 +189,7 @@ internal sealed class EvaluationPlan
     /// <summary>The grader item and sample of a case, for templates.</summary>
     public static JsonObject Context(EvalCase evalCase, string? output, string? toolCalls)
     {
-        var sample = GraderTemplate.Sample(output);
+        JsonObject sample = GraderTemplate.Sample(output);
         if (toolCalls is not null) sample["output_tools"] = JsonNode.Parse(toolCalls);
         return new JsonObject { ["item"] = evalCase.Item.DeepClone(), ["sample"] = sample };
     }

@@ -13,10 +13,10 @@ internal static class EvaluationReport
     public static EvaluationSummary Build(SummarizeInput input, EvaluationPlan plan, IReadOnlyDictionary<string, List<CaseResult>> results, IReadOnlyDictionary<string, ModelMetrics> metrics)
     {
         var candidates = input.Models.Where(m => m.Role != EvalCases.BaselineRole).ToList();
-        var baselineModel = input.Models.FirstOrDefault(m => m.Role == EvalCases.BaselineRole);
+        EvaluatedModel? baselineModel = input.Models.FirstOrDefault(m => m.Role == EvalCases.BaselineRole);
         string? metric = plan.PrimaryMetric;
 
-        var chosen = candidates[0];
+        EvaluatedModel chosen = candidates[0];
         string? choice = null;
         if (candidates.Count > 1)
         {
@@ -27,7 +27,7 @@ internal static class EvaluationReport
         List<SliceComparison>? regressions = null;
         if (baselineModel is not null && metric is not null)
         {
-            var pairs = Pairs(results[chosen.Role], results[baselineModel.Role], metric);
+            List<(double Candidate, double Baseline, string? Class)> pairs = Pairs(results[chosen.Role], results[baselineModel.Role], metric);
             comparison = Comparison.Compare(metric, [.. pairs.Select(p => p.Candidate)], [.. pairs.Select(p => p.Baseline)], plan.IsBinary(metric), input.Seed)
                 .AdjustedFor(candidates.Count);
             if (plan.ClassField is { } field)
@@ -62,7 +62,7 @@ internal static class EvaluationReport
         }
 
         // The best score wins; a tie goes to the newer model (the list is newest first).
-        var best = candidates.OrderByDescending(c => metrics[c.Role].PrimaryScore ?? double.NegativeInfinity).ThenBy(candidates.IndexOf).First();
+        EvaluatedModel best = candidates.OrderByDescending(c => metrics[c.Role].PrimaryScore ?? double.NegativeInfinity).ThenBy(candidates.IndexOf).First();
         string Describe(EvaluatedModel m) => $"{(m.Step is { } s ? $"step {s}" : "the final model")} {Pct(metrics[m.Role].PrimaryScore)}";
         string others = string.Join(", ", candidates.Where(c => c != best).Select(Describe));
         string what = best.Step is { } step ? $"The checkpoint at step {step}" : "The final model";
@@ -74,9 +74,9 @@ internal static class EvaluationReport
     {
         var byIndex = baseline.ToDictionary(c => c.Index);
         var pairs = new List<(double, double, string?)>();
-        foreach (var c in candidate.OrderBy(c => c.Index))
+        foreach (CaseResult? c in candidate.OrderBy(c => c.Index))
         {
-            if (byIndex.TryGetValue(c.Index, out var b) && EvaluationPlan.Score(c, metric) is { } cs && EvaluationPlan.Score(b, metric) is { } bs)
+            if (byIndex.TryGetValue(c.Index, out CaseResult? b) && EvaluationPlan.Score(c, metric) is { } cs && EvaluationPlan.Score(b, metric) is { } bs)
             {
                 pairs.Add((cs, bs, c.ExpectedClass));
             }
@@ -88,7 +88,7 @@ internal static class EvaluationReport
     private static List<SliceComparison> Regressions(List<(double Candidate, double Baseline, string? Class)> pairs, string field, string metric, bool binary, int seed)
     {
         var slices = new List<SliceComparison>();
-        foreach (var group in pairs.Where(p => p.Class is not null).GroupBy(p => p.Class!, StringComparer.Ordinal))
+        foreach (IGrouping<string, (double Candidate, double Baseline, string? Class)> group in pairs.Where(p => p.Class is not null).GroupBy(p => p.Class!, StringComparer.Ordinal))
         {
             var c = Comparison.Compare(metric, [.. group.Select(p => p.Candidate)], [.. group.Select(p => p.Baseline)], binary, seed);
             if (c.Difference < 0)
@@ -104,9 +104,9 @@ internal static class EvaluationReport
     {
         double limit = plan.Spec.MaxFailedCallShare ?? EvaluationPlan.DefaultMaxFailedCallShare;
         var problems = new List<string>();
-        foreach (var model in input.Models)
+        foreach (EvaluatedModel model in input.Models)
         {
-            var m = metrics[model.Role];
+            ModelMetrics m = metrics[model.Role];
             if (m.Cases > 0 && m.FailedCalls > limit * m.Cases)
             {
                 string kinds = m.FailureKinds is null ? "" : " (" + string.Join(", ", m.FailureKinds.Select(k => $"{k.Value} {k.Key.Replace('_', ' ')}")) + ")";

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FineTuneOrchestrator.Evaluation;
 using Json.Schema;
 
 namespace FineTuneOrchestrator.Pipeline;
@@ -32,7 +33,7 @@ public static class EvaluationScoring
         try
         {
             using var doc = JsonDocument.Parse(json);
-            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty(field, out var value)) return null;
+            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty(field, out JsonElement value)) return null;
             return value.ValueKind switch
             {
                 JsonValueKind.String => value.GetString(),
@@ -110,7 +111,7 @@ public static class EvaluationScoring
         {
             if (detail.Errors is not { Count: > 0 } messages) continue;
             string location = detail.InstanceLocation.ToString() is { Length: > 0 } l ? l : "/";
-            foreach (var message in messages.Values)
+            foreach (string message in messages.Values)
             {
                 errors.Add($"{location}: {message}");
             }
@@ -146,7 +147,7 @@ public static class EvaluationScoring
         if (plan.Graders.Count > 0)
         {
             graders = new Dictionary<string, GraderMetrics>(StringComparer.Ordinal);
-            foreach (var grader in plan.Graders)
+            foreach (Grader grader in plan.Graders)
             {
                 var grades = answered.Select(c => c.Grades?.GetValueOrDefault(grader.Name)).OfType<CaseGrade>().ToList();
                 var ok = grades.Where(g => g.Error is null).ToList();
@@ -207,10 +208,10 @@ public static class EvaluationScoring
     /// <summary>Per-class precision, recall and F1 from (expected, predicted) pairs; a missing prediction counts against recall only.</summary>
     internal static Dictionary<string, ClassMetrics> PerClass(IReadOnlyList<CaseResult> cases)
     {
-        var classes = cases.Select(c => c.ExpectedClass!).Concat(cases.Where(c => c.PredictedClass is not null).Select(c => c.PredictedClass!))
+        IOrderedEnumerable<string> classes = cases.Select(c => c.ExpectedClass!).Concat(cases.Where(c => c.PredictedClass is not null).Select(c => c.PredictedClass!))
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
         var result = new Dictionary<string, ClassMetrics>(StringComparer.Ordinal);
-        foreach (var label in classes)
+        foreach (string label in classes)
         {
             int tp = cases.Count(c => c.ExpectedClass == label && c.PredictedClass == label);
             int fp = cases.Count(c => c.ExpectedClass != label && c.PredictedClass == label);
@@ -238,9 +239,13 @@ public static class EvaluationScoring
     /// </summary>
     internal static InferencePrice? FindPrice(string model, IReadOnlyDictionary<string, InferencePrice> prices)
     {
-        if (prices.TryGetValue(model, out var price)) return price;
+        if (prices.TryGetValue(model, out InferencePrice? price)) return price;
         if (ModelLineage.RootBaseOf(model) is { } root && root != model
-            && (prices.TryGetValue($"ft:{root}", out price) || prices.TryGetValue(root, out price))) return price;
+            && (prices.TryGetValue($"ft:{root}", out price) || prices.TryGetValue(root, out price)))
+        {
+            return price;
+        }
+
         return null;
     }
 }

@@ -15,12 +15,12 @@ internal static class EvaluationStage
     /// <summary>Evaluates the trained model (and the checkpoints asked for) and the baseline on <paramref name="eval"/>; null when it holds no cases.</summary>
     public static async Task<EvaluationSummary?> RunAsync(RunState run, JobSnapshot job, StagedFile eval)
     {
-        var ctx = run.Context;
-        var input = run.Input;
-        var ev = input.Evaluation ?? new EvaluationSpec();
-        var opts = run.Settings;
+        TaskOrchestrationContext ctx = run.Context;
+        PipelineRunRequest input = run.Input;
+        EvaluationSpec ev = input.Evaluation ?? new EvaluationSpec();
+        RunSettings opts = run.Settings;
         int seed = input.Seed ?? EvaluationChecks.SeedOf(run.RunId);
-        var prepared = await ctx.CallActivityAsync<PrepareEvaluationOutput>(PrepareEvaluationActivity.Name,
+        PrepareEvaluationOutput prepared = await ctx.CallActivityAsync<PrepareEvaluationOutput>(PrepareEvaluationActivity.Name,
             new PrepareEvaluationInput(run.RunId, eval.Blob, ev.MaxCases ?? opts.DefaultMaxEvaluationCases, opts.EvaluationCasesPerActivity,
                 ev.ClassField ?? ev.AccuracyField, seed), run.StorageRetry);
         if (prepared.CaseCount == 0)
@@ -28,7 +28,7 @@ internal static class EvaluationStage
             return null;
         }
 
-        var candidates = await ctx.CallActivityAsync<IReadOnlyList<CandidateModel>>(ListCandidatesActivity.Name,
+        IReadOnlyList<CandidateModel> candidates = await ctx.CallActivityAsync<IReadOnlyList<CandidateModel>>(ListCandidatesActivity.Name,
             new ListCandidatesInput(job.Id, job.FineTunedModel!, ev.Checkpoints ?? 1), run.ProviderRetry);
 
         // Azure: each candidate is deployed under a name of its own for the evaluation, and a deployment is billed by the
@@ -39,7 +39,7 @@ internal static class EvaluationStage
             var models = new List<EvaluatedModel>();
             for (int k = 0; k < candidates.Count; k++)
             {
-                var candidate = candidates[k];
+                CandidateModel candidate = candidates[k];
                 string deployment = EvaluationDeploymentNames(run.RunId)[k];
                 string callable = await ctx.CallActivityAsync<string>(EnsureModelAvailableActivity.Name,
                     new EnsureModelInput(candidate.Model, deployment, DeploymentPurpose.Evaluation), run.ProviderRetry);
@@ -47,7 +47,7 @@ internal static class EvaluationStage
                 models.Add(new EvaluatedModel(candidate.Step is { } step ? EvalCases.CheckpointRole(step) : EvalCases.CandidateRole, candidate.Model, callable, candidate.Step));
             }
 
-            var summary = await EvaluateModelsAsync(run, prepared, models, seed);
+            EvaluationSummary summary = await EvaluateModelsAsync(run, prepared, models, seed);
             run.ChosenModel = summary.Candidate?.Model;
             return summary;
         }
@@ -74,12 +74,12 @@ internal static class EvaluationStage
 
     private static async Task<EvaluationSummary> EvaluateModelsAsync(RunState run, PrepareEvaluationOutput prepared, List<EvaluatedModel> models, int seed)
     {
-        var ctx = run.Context;
-        var input = run.Input;
-        var ev = input.Evaluation ?? new EvaluationSpec();
+        TaskOrchestrationContext ctx = run.Context;
+        PipelineRunRequest input = run.Input;
+        EvaluationSpec ev = input.Evaluation ?? new EvaluationSpec();
         if (ev.CompareWithBaseline != false)
         {
-            var baseline = await ctx.CallActivityAsync<BaselineOutput>(ResolveBaselineActivity.Name, new BaselineInput(input.Alias, input.BaseModel), run.ProviderRetry);
+            BaselineOutput baseline = await ctx.CallActivityAsync<BaselineOutput>(ResolveBaselineActivity.Name, new BaselineInput(input.Alias, input.BaseModel), run.ProviderRetry);
             models.Add(new(EvalCases.BaselineRole, baseline.Model, baseline.CallableName));
         }
 
@@ -91,11 +91,11 @@ internal static class EvaluationStage
         for (int chunk = 0; chunk < prepared.ChunkCount; chunk++)
         {
             // Chunk by chunk across the models, so candidate and baseline progress together (each on its own quota).
-            foreach (var model in models)
+            foreach (EvaluatedModel model in models)
             {
                 if (inFlight.Count >= run.Settings.EvaluationActivitiesInFlight * models.Count)
                 {
-                    var done = await Task.WhenAny(inFlight);
+                    Task<int> done = await Task.WhenAny(inFlight);
                     inFlight.Remove(done);
                     await done;
                     run.ThrowIfCancelled();
@@ -126,7 +126,7 @@ internal static class EvaluationStage
     {
         const string Prefix = "fto-eval-";
         const int MaxLength = 64;
-        var safe = new string([.. runId.Select(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_' ? ch : '-')]);
+        string safe = new string([.. runId.Select(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_' ? ch : '-')]);
         if (safe == runId && Prefix.Length + safe.Length <= MaxLength)
         {
             return Prefix + safe;

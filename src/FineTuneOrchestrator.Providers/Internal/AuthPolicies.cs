@@ -17,7 +17,7 @@ internal sealed class TokenCredentialAuthPolicy(TokenCredential credential, stri
     public override async ValueTask ProcessAsync(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex)
     {
         TokenCache.RequireSecure(message.Request.Uri!);
-        var token = await _cache.GetAsync(message.CancellationToken).ConfigureAwait(false);
+        string token = await _cache.GetAsync(message.CancellationToken).ConfigureAwait(false);
         message.Request.Headers.Set("Authorization", "Bearer " + token);
         await ProcessNextAsync(message, pipeline, currentIndex).ConfigureAwait(false);
     }
@@ -34,7 +34,7 @@ internal sealed class ArmTokenPolicy(TokenCredential credential, string scope) :
     public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline)
     {
         TokenCache.RequireSecure(message.Request.Uri.ToUri());
-        var token = await _cache.GetAsync(message.CancellationToken).ConfigureAwait(false);
+        string token = await _cache.GetAsync(message.CancellationToken).ConfigureAwait(false);
         message.Request.Headers.SetValue("Authorization", "Bearer " + token);
         await ProcessNextAsync(message, pipeline).ConfigureAwait(false);
     }

@@ -13,9 +13,9 @@ internal static class ErrorMapper
 
     public static ProviderException FromResponse(PipelineResponse response, Exception? inner = null)
     {
-        var (message, code, param) = ReadError(response);
-        var status = response.Status;
-        var retryable = IsRetryableStatus(status) && (code is null || !PermanentCodes.Contains(code));
+        (string? message, string? code, string? param) = ReadError(response);
+        int status = response.Status;
+        bool retryable = IsRetryableStatus(status) && (code is null || !PermanentCodes.Contains(code));
         return new ProviderException(message, status, code, retryable, RetryAfter(response), param, inner)
         {
             RateLimit = RateLimitInfo.Read(name => response.Headers.TryGetValue(name, out string? value) ? value : null),
@@ -31,7 +31,7 @@ internal static class ErrorMapper
             return true;
         }
 
-        var (_, code, _) = ReadError(response);
+        string? code = ReadError(response).Code;
         return code is not null && PermanentCodes.Contains(code);
     }
 
@@ -40,11 +40,11 @@ internal static class ErrorMapper
         string? message = null, code = null, param = null;
         try
         {
-            var content = response.Content;
+            BinaryData? content = response.Content;
             if (content is not null && content.ToMemory().Length > 0)
             {
                 using var doc = JsonDocument.Parse(content.ToMemory());
-                if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
+                if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("error", out JsonElement error) && error.ValueKind == JsonValueKind.Object)
                 {
                     message = Text(error, "message");
                     code = Text(error, "code");
@@ -66,7 +66,7 @@ internal static class ErrorMapper
     }
 
     private static string? Text(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) ? value.ValueKind switch
+        element.TryGetProperty(name, out JsonElement value) ? value.ValueKind switch
         {
             JsonValueKind.String => value.GetString(),
             JsonValueKind.Number => value.GetRawText(),
@@ -75,21 +75,21 @@ internal static class ErrorMapper
 
     public static TimeSpan? RetryAfter(PipelineResponse response)
     {
-        if (response.Headers.TryGetValue("retry-after-ms", out var ms) && double.TryParse(ms, NumberStyles.Float, CultureInfo.InvariantCulture, out var millis) && millis >= 0)
+        if (response.Headers.TryGetValue("retry-after-ms", out string? ms) && double.TryParse(ms, NumberStyles.Float, CultureInfo.InvariantCulture, out double millis) && millis >= 0)
         {
             return TimeSpan.FromMilliseconds(millis);
         }
 
-        if (response.Headers.TryGetValue("Retry-After", out var value) && value is not null)
+        if (response.Headers.TryGetValue("Retry-After", out string? value) && value is not null)
         {
-            if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0)
+            if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) && seconds >= 0)
             {
                 return TimeSpan.FromSeconds(seconds);
             }
 
-            if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
+            if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset at))
             {
-                var wait = at - DateTimeOffset.UtcNow;
+                TimeSpan wait = at - DateTimeOffset.UtcNow;
                 return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
             }
         }

@@ -7,7 +7,7 @@ internal static class JsonReaders
 {
     public static ProviderJob Job(JsonElement e)
     {
-        var statusText = Str(e, "status") ?? "";
+        string statusText = Str(e, "status") ?? "";
         return new ProviderJob
         {
             Id = Str(e, "id") ?? throw new ProviderException("The service returned a job without an id."),
@@ -32,11 +32,11 @@ internal static class JsonReaders
             Error = Error(e),
             TrainingFileId = Str(e, "training_file"),
             ValidationFileId = Str(e, "validation_file"),
-            ResultFileIds = e.TryGetProperty("result_files", out var rf) && rf.ValueKind == JsonValueKind.Array
+            ResultFileIds = e.TryGetProperty("result_files", out JsonElement rf) && rf.ValueKind == JsonValueKind.Array
                 ? rf.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!).ToList()
                 : [],
-            Seed = e.TryGetProperty("seed", out var seed) && seed.ValueKind == JsonValueKind.Number && seed.TryGetInt32(out var s) ? s : null,
-            Metadata = e.TryGetProperty("metadata", out var md) && md.ValueKind == JsonValueKind.Object
+            Seed = e.TryGetProperty("seed", out JsonElement seed) && seed.ValueKind == JsonValueKind.Number && seed.TryGetInt32(out int s) ? s : null,
+            Metadata = e.TryGetProperty("metadata", out JsonElement md) && md.ValueKind == JsonValueKind.Object
                 ? md.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.String).ToDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal)
                 : new Dictionary<string, string>(StringComparer.Ordinal),
             Hyperparameters = Hyper(e),
@@ -46,26 +46,26 @@ internal static class JsonReaders
     /// <summary>The job's error; the real service sends <c>{}</c> (or null) on healthy jobs, which means "no error".</summary>
     private static JobError? Error(JsonElement e)
     {
-        if (!e.TryGetProperty("error", out var error) || error.ValueKind != JsonValueKind.Object)
+        if (!e.TryGetProperty("error", out JsonElement error) || error.ValueKind != JsonValueKind.Object)
         {
             return null;
         }
 
-        var message = Str(error, "message");
-        var code = Str(error, "code");
+        string? message = Str(error, "message");
+        string? code = Str(error, "code");
         return message is null && code is null ? null : new JobError(code, message ?? code!, Str(error, "param"));
     }
 
     private static JobHyperparameters? Hyper(JsonElement e)
     {
         JsonElement h = default;
-        if (e.TryGetProperty("method", out var method) && method.ValueKind == JsonValueKind.Object
-            && Str(method, "type") is { } type && method.TryGetProperty(type, out var m) && m.ValueKind == JsonValueKind.Object
-            && m.TryGetProperty("hyperparameters", out var mh) && mh.ValueKind == JsonValueKind.Object)
+        if (e.TryGetProperty("method", out JsonElement method) && method.ValueKind == JsonValueKind.Object
+            && Str(method, "type") is { } type && method.TryGetProperty(type, out JsonElement m) && m.ValueKind == JsonValueKind.Object
+            && m.TryGetProperty("hyperparameters", out JsonElement mh) && mh.ValueKind == JsonValueKind.Object)
         {
             h = mh;
         }
-        else if (e.TryGetProperty("hyperparameters", out var top) && top.ValueKind == JsonValueKind.Object)
+        else if (e.TryGetProperty("hyperparameters", out JsonElement top) && top.ValueKind == JsonValueKind.Object)
         {
             h = top;
         }
@@ -84,14 +84,14 @@ internal static class JsonReaders
         Str(e, "level") ?? "info",
         Str(e, "message") ?? "",
         Str(e, "type") ?? "message",
-        Str(e, "type") == "metrics" && e.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object ? Metrics(data) : null);
+        Str(e, "type") == "metrics" && e.TryGetProperty("data", out JsonElement data) && data.ValueKind == JsonValueKind.Object ? Metrics(data) : null);
 
     public static ProviderCheckpoint Checkpoint(JsonElement e) => new(
         Str(e, "id") ?? "",
         Time(e, "created_at") ?? DateTimeOffset.UnixEpoch,
         Str(e, "fine_tuned_model_checkpoint") ?? "",
         (int)(Num(e, "step_number") ?? 0),
-        e.TryGetProperty("metrics", out var m) && m.ValueKind == JsonValueKind.Object ? Metrics(m) : new JobMetrics());
+        e.TryGetProperty("metrics", out JsonElement m) && m.ValueKind == JsonValueKind.Object ? Metrics(m) : new JobMetrics());
 
     public static JobMetrics Metrics(JsonElement d) => new()
     {
@@ -127,14 +127,14 @@ internal static class JsonReaders
     public static ModelLifecycle Lifecycle(JsonElement e, string model)
     {
         DateTimeOffset? fineTune = null, inference = null;
-        if (e.TryGetProperty("deprecation", out var d) && d.ValueKind == JsonValueKind.Object)
+        if (e.TryGetProperty("deprecation", out JsonElement d) && d.ValueKind == JsonValueKind.Object)
         {
             fineTune = Time(d, "fine_tune");
             inference = Time(d, "inference");
         }
 
         if (Str(e, "shutdown_date") is { } shutdown
-            && DateOnly.TryParseExact(shutdown, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var day))
+            && DateOnly.TryParseExact(shutdown, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out DateOnly day))
         {
             var at = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
             inference ??= at;
@@ -145,13 +145,13 @@ internal static class JsonReaders
     }
 
     public static string? Str(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        e.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
     public static long? Long(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var l) ? l : null;
+        e.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out long l) ? l : null;
 
     public static double? Num(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+        e.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
 
     public static DateTimeOffset? Time(JsonElement e, string name) =>
         Long(e, name) is { } seconds and > 0 ? DateTimeOffset.FromUnixTimeSeconds(seconds) : null;

@@ -1,3 +1,4 @@
+using System.ClientModel;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
@@ -46,13 +47,13 @@ internal sealed class OpenAIEvaluationChat
             completionOptions.Seed = seed;
         }
 
-        var client = _chatClients.GetOrAdd(model, m => _client.GetChatClient(m));
+        ChatClient client = _chatClients.GetOrAdd(model, m => _client.GetChatClient(m));
         var watch = Stopwatch.StartNew();
-        var result = await OpenAIRestChannel.WrapAsync(() => client.CompleteChatAsync(sdkMessages, completionOptions, cancellationToken), cancellationToken).ConfigureAwait(false);
+        ClientResult<ChatCompletion> result = await OpenAIRestChannel.WrapAsync(() => client.CompleteChatAsync(sdkMessages, completionOptions, cancellationToken), cancellationToken).ConfigureAwait(false);
         watch.Stop();
-        var completion = result.Value;
-        var text = string.Concat(completion.Content.Where(p => p.Kind == ChatMessageContentPartKind.Text).Select(p => p.Text));
-        var usage = completion.Usage;
+        ChatCompletion completion = result.Value;
+        string text = string.Concat(completion.Content.Where(p => p.Kind == ChatMessageContentPartKind.Text).Select(p => p.Text));
+        ChatTokenUsage? usage = completion.Usage;
         return new ChatResult(
             text,
             completion.Model ?? model,
@@ -69,29 +70,29 @@ internal sealed class OpenAIEvaluationChat
         var body = (JsonObject)request.DeepClone();
         body["model"] = model;
         var watch = Stopwatch.StartNew();
-        var (json, rateLimit) = await _rest.SendWithHeadersAsync("POST", "/chat/completions", body, cancellationToken, retry: false).ConfigureAwait(false);
+        (JsonElement json, RateLimitInfo? rateLimit) = await _rest.SendWithHeadersAsync("POST", "/chat/completions", body, cancellationToken, retry: false).ConfigureAwait(false);
         watch.Stop();
         string? content = null, toolCalls = null, refusal = null, finish = null;
-        if (json.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0)
+        if (json.TryGetProperty("choices", out JsonElement choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0)
         {
-            var choice = choices[0];
-            finish = choice.TryGetProperty("finish_reason", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
-            if (choice.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.Object)
+            JsonElement choice = choices[0];
+            finish = choice.TryGetProperty("finish_reason", out JsonElement f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
+            if (choice.TryGetProperty("message", out JsonElement message) && message.ValueKind == JsonValueKind.Object)
             {
-                content = message.TryGetProperty("content", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
-                refusal = message.TryGetProperty("refusal", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
-                toolCalls = message.TryGetProperty("tool_calls", out var t) && t.ValueKind == JsonValueKind.Array && t.GetArrayLength() > 0 ? t.GetRawText() : null;
+                content = message.TryGetProperty("content", out JsonElement c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
+                refusal = message.TryGetProperty("refusal", out JsonElement r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
+                toolCalls = message.TryGetProperty("tool_calls", out JsonElement t) && t.ValueKind == JsonValueKind.Array && t.GetArrayLength() > 0 ? t.GetRawText() : null;
             }
         }
 
         int prompt = 0, completion = 0;
-        if (json.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
+        if (json.TryGetProperty("usage", out JsonElement usage) && usage.ValueKind == JsonValueKind.Object)
         {
-            prompt = usage.TryGetProperty("prompt_tokens", out var p) && p.TryGetInt32(out int pv) ? pv : 0;
-            completion = usage.TryGetProperty("completion_tokens", out var q) && q.TryGetInt32(out int qv) ? qv : 0;
+            prompt = usage.TryGetProperty("prompt_tokens", out JsonElement p) && p.TryGetInt32(out int pv) ? pv : 0;
+            completion = usage.TryGetProperty("completion_tokens", out JsonElement q) && q.TryGetInt32(out int qv) ? qv : 0;
         }
 
-        string answeredBy = json.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : model;
+        string answeredBy = json.TryGetProperty("model", out JsonElement m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : model;
         return new ChatCompletionResult(content, toolCalls, refusal, answeredBy, finish ?? "unknown", prompt, completion, watch.Elapsed, rateLimit);
     }
 

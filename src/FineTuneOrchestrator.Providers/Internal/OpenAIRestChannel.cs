@@ -30,7 +30,7 @@ internal sealed class OpenAIRestChannel
     /// <summary>Sends one request; the parsed JSON body and the rate-limit headers.</summary>
     public async Task<(JsonElement Body, RateLimitInfo? RateLimit)> SendWithHeadersAsync(string method, string relativeUri, JsonNode? body, CancellationToken cancellationToken, bool retry)
     {
-        using var message = _pipeline.CreateMessage();
+        using PipelineMessage message = _pipeline.CreateMessage();
         message.Apply(new RequestOptions { CancellationToken = cancellationToken });
         message.ResponseClassifier = PipelineMessageClassifier.Default;
         if (!retry)
@@ -38,7 +38,7 @@ internal sealed class OpenAIRestChannel
             message.SetProperty(typeof(NoRetry), NoRetry.Instance);
         }
 
-        var request = message.Request;
+        PipelineRequest request = message.Request;
         request.Method = method;
         request.Uri = new Uri(_apiBase + relativeUri);
         request.Headers.Set("Accept", "application/json");
@@ -57,7 +57,7 @@ internal sealed class OpenAIRestChannel
             throw mapped;
         }
 
-        var response = message.Response!;
+        PipelineResponse response = message.Response!;
         if (response.IsError)
         {
             throw ErrorMapper.FromResponse(response);

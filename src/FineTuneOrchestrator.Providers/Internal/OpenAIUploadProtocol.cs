@@ -1,3 +1,4 @@
+using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -44,11 +45,11 @@ internal sealed class OpenAIUploadProtocol
                 source = spool;
             }
 
-            var length = source.Length - source.Position;
+            long length = source.Length - source.Position;
             if (!upload.ForceMultipart && upload.ResumeUploadId is null && length <= _options.SimpleUploadLimitBytes)
             {
-                var uploaded = await OpenAIRestChannel.WrapAsync(() => _files.UploadFileAsync(source, fileName, FileUploadPurpose.FineTune, cancellationToken), cancellationToken).ConfigureAwait(false);
-                var raw = JsonDocument.Parse(uploaded.GetRawResponse().Content.ToMemory()).RootElement;
+                ClientResult<OpenAIFile> uploaded = await OpenAIRestChannel.WrapAsync(() => _files.UploadFileAsync(source, fileName, FileUploadPurpose.FineTune, cancellationToken), cancellationToken).ConfigureAwait(false);
+                JsonElement raw = JsonDocument.Parse(uploaded.GetRawResponse().Content.ToMemory()).RootElement;
                 return JsonReaders.File(raw, null);
             }
 
@@ -74,10 +75,10 @@ internal sealed class OpenAIUploadProtocol
             throw new ProviderException($"The file '{fileName}' is empty.", null, "empty_file", false);
         }
 
-        var start = source.Position;
-        var partSize = _options.UploadPartSizeBytes;
-        var partCount = (int)((length + partSize - 1) / partSize);
-        var uploadId = upload.ResumeUploadId;
+        long start = source.Position;
+        int partSize = _options.UploadPartSizeBytes;
+        int partCount = (int)((length + partSize - 1) / partSize);
+        string? uploadId = upload.ResumeUploadId;
         var done = new Dictionary<int, string>(upload.CompletedParts ?? new Dictionary<int, string>());
         if (uploadId is null)
         {
@@ -95,7 +96,7 @@ internal sealed class OpenAIUploadProtocol
         {
             // The upload expired (one hour), was cancelled or never existed: start over.
             Log.ResumeFailed(_logger, uploadId, e.Message);
-            var fresh = await CreateUploadAsync(fileName, purpose, length, cancellationToken).ConfigureAwait(false);
+            string fresh = await CreateUploadAsync(fileName, purpose, length, cancellationToken).ConfigureAwait(false);
             upload.Progress?.Report(new UploadProgress(fresh, -1, null, 0, length));
             return await SendPartsAndCompleteAsync(source, start, length, partCount, fresh, [], upload, cancellationToken).ConfigureAwait(false);
         }
@@ -103,7 +104,7 @@ internal sealed class OpenAIUploadProtocol
 
     private async Task<string> CreateUploadAsync(string fileName, FilePurpose purpose, long length, CancellationToken cancellationToken)
     {
-        var created = await _rest.SendAsync("POST", "/uploads", new JsonObject
+        JsonElement created = await _rest.SendAsync("POST", "/uploads", new JsonObject
         {
             ["filename"] = fileName,
             ["purpose"] = PurposeText(purpose),
@@ -116,9 +117,9 @@ internal sealed class OpenAIUploadProtocol
     private async Task<ProviderFile> SendPartsAndCompleteAsync(
         Stream source, long start, long length, int partCount, string uploadId, Dictionary<int, string> done, UploadOptions upload, CancellationToken cancellationToken)
     {
-        var partSize = _options.UploadPartSizeBytes;
-        var partIds = new string?[partCount];
-        foreach (var (index, id) in done)
+        int partSize = _options.UploadPartSizeBytes;
+        string?[] partIds = new string?[partCount];
+        foreach ((int index, string? id) in done)
         {
             if (index >= 0 && index < partCount)
             {
@@ -127,14 +128,14 @@ internal sealed class OpenAIUploadProtocol
         }
 
         // MD5 of the whole file, when this call reads every part in order.
-        using var md5 = done.Count == 0 ? IncrementalHash.CreateHash(HashAlgorithmName.MD5) : null;
+        using IncrementalHash? md5 = done.Count == 0 ? IncrementalHash.CreateHash(HashAlgorithmName.MD5) : null;
         using var slots = new SemaphoreSlim(_options.UploadParallelism);
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var inFlight = new List<Task>();
         long sent = done.Count * (long)partSize;
         try
         {
-            for (var i = 0; i < partCount; i++)
+            for (int i = 0; i < partCount; i++)
             {
                 if (partIds[i] is not null)
                 {
@@ -142,20 +143,20 @@ internal sealed class OpenAIUploadProtocol
                 }
 
                 await slots.WaitAsync(failed.Token).ConfigureAwait(false);
-                var offset = (long)i * partSize;
-                var size = (int)Math.Min(partSize, length - offset);
-                var buffer = new byte[size];
+                long offset = (long)i * partSize;
+                int size = (int)Math.Min(partSize, length - offset);
+                byte[] buffer = new byte[size];
                 source.Position = start + offset;
                 await source.ReadExactlyAsync(buffer, failed.Token).ConfigureAwait(false);
                 md5?.AppendData(buffer);
-                var index = i;
+                int index = i;
                 inFlight.Add(Task.Run(async () =>
                 {
                     try
                     {
-                        var partId = await AddPartAsync(uploadId, index, buffer, failed.Token).ConfigureAwait(false);
+                        string partId = await AddPartAsync(uploadId, index, buffer, failed.Token).ConfigureAwait(false);
                         partIds[index] = partId;
-                        var total = Interlocked.Add(ref sent, size);
+                        long total = Interlocked.Add(ref sent, size);
                         upload.Progress?.Report(new UploadProgress(uploadId, index, partId, Math.Min(total, length), length));
                     }
                     catch
@@ -190,8 +191,8 @@ internal sealed class OpenAIUploadProtocol
             complete["md5"] = Convert.ToHexStringLower(md5.GetHashAndReset());
         }
 
-        var completed = await _rest.SendAsync("POST", $"/uploads/{OpenAIRestChannel.Escape(uploadId)}/complete", complete, cancellationToken).ConfigureAwait(false);
-        if (!completed.TryGetProperty("file", out var file) || file.ValueKind != JsonValueKind.Object)
+        JsonElement completed = await _rest.SendAsync("POST", $"/uploads/{OpenAIRestChannel.Escape(uploadId)}/complete", complete, cancellationToken).ConfigureAwait(false);
+        if (!completed.TryGetProperty("file", out JsonElement file) || file.ValueKind != JsonValueKind.Object)
         {
             throw new ProviderException($"Upload {uploadId} completed without a file object.", null, null, false);
         }
@@ -202,7 +203,7 @@ internal sealed class OpenAIUploadProtocol
     private async Task<string> AddPartAsync(string uploadId, int index, byte[] data, CancellationToken cancellationToken)
     {
         using var content = new SinglePartFormContent("data", $"part-{index}", data);
-        var result = await OpenAIRestChannel.WrapAsync(
+        ClientResult result = await OpenAIRestChannel.WrapAsync(
             () => _files.AddUploadPartAsync(uploadId, content, content.ContentType, new RequestOptions { CancellationToken = cancellationToken }),
             cancellationToken).ConfigureAwait(false);
         using var doc = JsonDocument.Parse(result.GetRawResponse().Content.ToMemory());

@@ -15,7 +15,7 @@ internal sealed class SinglePartFormContent : BinaryContent
 
     public SinglePartFormContent(string field, string fileName, ReadOnlyMemory<byte> data)
     {
-        var boundary = "----fto" + Guid.NewGuid().ToString("N");
+        string boundary = "----fto" + Guid.NewGuid().ToString("N");
         ContentType = "multipart/form-data; boundary=" + boundary;
         _head = Encoding.UTF8.GetBytes(
             $"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{fileName}\"\r\nContent-Type: application/octet-stream\r\n\r\n");

@@ -33,7 +33,7 @@ internal sealed class Aggregator(ValidationOptions options, ModelInfo model)
         lock (_gate)
         {
             _pending[result.Sequence] = result;
-            while (_pending.Remove(_next, out var next))
+            while (_pending.Remove(_next, out ChunkResult? next))
             {
                 Merge(next);
                 merged.Add(next);
@@ -48,7 +48,7 @@ internal sealed class Aggregator(ValidationOptions options, ModelInfo model)
     {
         _lines += chunk.Lines;
         bool addedWarnings = false;
-        foreach (var example in chunk.Examples)
+        foreach (ExampleRecord example in chunk.Examples)
         {
             _examples++;
             if (example.Valid) _valid++;
@@ -59,7 +59,11 @@ internal sealed class Aggregator(ValidationOptions options, ModelInfo model)
                     if (example.Tokens >= _histogram.Length) Array.Resize(ref _histogram, (int)Math.Min(HistogramSize, BitOperations.RoundUpToPowerOf2((uint)example.Tokens + 1)));
                     _histogram[example.Tokens]++;
                 }
-                else _largeCounts.Add(example.Tokens);
+                else
+                {
+                    _largeCounts.Add(example.Tokens);
+                }
+
                 _counted++;
                 _total += example.Tokens;
                 _billing += Math.Min(example.Tokens, model.ContextLimit);
@@ -82,16 +86,16 @@ internal sealed class Aggregator(ValidationOptions options, ModelInfo model)
             chunk.Issues.AddRange(ordered);
         }
 
-        foreach (var (issue, isError) in chunk.Issues) Record(issue, isError);
+        foreach ((ValidationIssue? issue, bool isError) in chunk.Issues) Record(issue, isError);
     }
 
     private void Record(ValidationIssue issue, bool isError)
     {
-        var counts = isError ? _errorCounts : _warningCounts;
+        Dictionary<string, long> counts = isError ? _errorCounts : _warningCounts;
         counts[issue.Code] = counts.GetValueOrDefault(issue.Code) + 1;
-        var list = isError ? _errors : _warnings;
+        List<ValidationIssue> list = isError ? _errors : _warnings;
         if (list.Count < options.MaxIssues) list.Add(issue);
-        if (!_firstLines.TryGetValue(issue.Code, out var lines)) _firstLines[issue.Code] = lines = [];
+        if (!_firstLines.TryGetValue(issue.Code, out List<long>? lines)) _firstLines[issue.Code] = lines = [];
         if (lines.Count < options.LinesPerCode && issue.Line is long line) lines.Add(line);
     }
 
@@ -114,10 +118,10 @@ internal sealed class Aggregator(ValidationOptions options, ModelInfo model)
             }
 
             // File-level findings go first in the lists.
-            foreach (var (issue, isError) in fileIssues)
+            foreach ((ValidationIssue? issue, bool isError) in fileIssues)
             {
                 Record(issue, isError);
-                var list = isError ? _errors : _warnings;
+                List<ValidationIssue> list = isError ? _errors : _warnings;
                 list.Remove(issue);
                 list.Insert(0, issue);
                 if (list.Count > options.MaxIssues) list.RemoveAt(list.Count - 1);
@@ -210,8 +214,8 @@ internal sealed class FirstLineIndex
 
     private void Grow()
     {
-        var keys = _keys;
-        var lines = _lines;
+        ulong[] keys = _keys;
+        uint[] lines = _lines;
         _keys = new ulong[keys.Length * 2];
         _lines = new uint[keys.Length * 2];
         int mask = _keys.Length - 1;

@@ -369,7 +369,10 @@ internal sealed class LineValidator
             {
                 Mark(ref m, Keys.Name, arrayPath, index);
                 r.Read();
-                if (r.TokenType == JsonTokenType.String) m.OtherTokens += 1 + Count(Unescaped(ref r), scan: false);
+                if (r.TokenType == JsonTokenType.String)
+                {
+                    m.OtherTokens += 1 + Count(Unescaped(ref r), scan: false);
+                }
                 else
                 {
                     Error(IssueCodes.InvalidType, "\"name\" must be a string.", Path() + ".name");
@@ -380,7 +383,10 @@ internal sealed class LineValidator
             {
                 Mark(ref m, Keys.Weight, arrayPath, index);
                 r.Read();
-                if (r.TokenType == JsonTokenType.Number && r.TryGetInt32(out int w) && w is 0 or 1) m.Weight = w;
+                if (r.TokenType == JsonTokenType.Number && r.TryGetInt32(out int w) && w is 0 or 1)
+                {
+                    m.Weight = w;
+                }
                 else
                 {
                     m.Weight = 1;
@@ -398,7 +404,10 @@ internal sealed class LineValidator
             {
                 Mark(ref m, Keys.ToolCallId, arrayPath, index);
                 r.Read();
-                if (r.TokenType == JsonTokenType.String) m.ToolCallId = r.GetString();
+                if (r.TokenType == JsonTokenType.String)
+                {
+                    m.ToolCallId = r.GetString();
+                }
                 else
                 {
                     Error(IssueCodes.InvalidType, "\"tool_call_id\" must be a string.", Path() + ".tool_call_id");
@@ -415,7 +424,10 @@ internal sealed class LineValidator
             {
                 Mark(ref m, Keys.Refusal, arrayPath, index);
                 r.Read();
-                if (r.TokenType == JsonTokenType.String) m.ContentTokens += Count(Unescaped(ref r));
+                if (r.TokenType == JsonTokenType.String)
+                {
+                    m.ContentTokens += Count(Unescaped(ref r));
+                }
                 else if (r.TokenType != JsonTokenType.Null)
                 {
                     Error(IssueCodes.InvalidType, "\"refusal\" must be a string or null.", Path() + ".refusal");
@@ -603,7 +615,10 @@ internal sealed class LineValidator
                         hasText = true;
                         partTokens += Count(Unescaped(ref r));
                     }
-                    else r.Skip();
+                    else
+                    {
+                        r.Skip();
+                    }
                 }
                 else if (r.ValueTextEquals("image_url"u8) || r.ValueTextEquals("input_audio"u8) || r.ValueTextEquals("file"u8))
                 {
@@ -671,7 +686,10 @@ internal sealed class LineValidator
                         hasId = true;
                         _toolCallIds.Add(r.GetString()!);
                     }
-                    else r.Skip();
+                    else
+                    {
+                        r.Skip();
+                    }
                 }
                 else if (r.ValueTextEquals("type"u8))
                 {
@@ -724,7 +742,10 @@ internal sealed class LineValidator
                     hasName = true;
                     tokens += Count(Unescaped(ref r), scan: false);
                 }
-                else r.Skip();
+                else
+                {
+                    r.Skip();
+                }
             }
             else if (r.ValueTextEquals("arguments"u8))
             {
@@ -1016,7 +1037,7 @@ internal sealed class LineValidator
             return entry.Tokens;
         }
 
-        var findings = _scan ? SensitiveDataScanner.Scan(text) : SensitiveDataScanner.Finding.None;
+        SensitiveDataScanner.Finding findings = _scan ? SensitiveDataScanner.Scan(text) : SensitiveDataScanner.Finding.None;
         if (scan) _findings |= findings;
         int tokens = _counter.CountTokens(text);
         // Copy the text only the second time its hash shows up, so unique strings allocate nothing.
@@ -1058,7 +1079,7 @@ internal sealed class LineValidator
     private static int CharColumn(ReadOnlySpan<byte> line, int byteOffset)
     {
         byteOffset = Math.Clamp(byteOffset, 0, line.Length);
-        var prefix = line[..byteOffset];
+        ReadOnlySpan<byte> prefix = line[..byteOffset];
         return (Utf8.IsValid(prefix) ? Encoding.UTF8.GetCharCount(prefix) : byteOffset) + 1;
     }
 

@@ -31,7 +31,7 @@ internal static class SensitiveDataScanner
     public static Finding Scan(ReadOnlySpan<byte> text)
     {
         const Finding All = Finding.Secret | Finding.Email | Finding.CardNumber;
-        var found = Finding.None;
+        Finding found = Finding.None;
         int from = 0;
         while (from < text.Length && found != All)
         {
@@ -107,7 +107,7 @@ internal static class SensitiveDataScanner
         while (localStart > 0 && LocalPartChars.Contains(text[localStart - 1])) localStart--;
         int domainEnd = at + 1;
         while (domainEnd < text.Length && DomainChars.Contains(text[domainEnd])) domainEnd++;
-        var domain = text[(at + 1)..domainEnd].TrimEnd((byte)'.');
+        ReadOnlySpan<byte> domain = text[(at + 1)..domainEnd].TrimEnd((byte)'.');
         int dot = domain.LastIndexOf((byte)'.');
         return at - localStart >= 1 && dot > 0 && domain.Length - dot - 1 >= 2 && IsLetters(domain[(dot + 1)..]);
     }

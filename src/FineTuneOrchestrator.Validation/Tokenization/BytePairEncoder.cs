@@ -92,7 +92,7 @@ internal static class BytePairEncoder
 
             for (int i = 0; i + 1 < n; i++) Push(table, piece, heap, next, version, i);
 
-            while (heap.TryDequeue(out var item, out _))
+            while (heap.TryDequeue(out (int Start, int Version) item, out _))
             {
                 int i = item.Start;
                 if (version[i] != item.Version || next[i] >= n) continue; // stale entry or part already merged away

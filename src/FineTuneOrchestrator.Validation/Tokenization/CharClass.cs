@@ -55,7 +55,7 @@ internal static class CharClass
 
     private static byte[] BuildPage(int index)
     {
-        var page = new byte[256];
+        byte[] page = new byte[256];
         for (int i = 0; i < 256; i++)
         {
             int cp = (index << 8) | i;

@@ -93,7 +93,7 @@ internal sealed unsafe class RankTable
     // Only decoding needs rank -> bytes: a pass over the shards' rank arrays, once.
     private int[] IndexRanks()
     {
-        var index = new int[Count];
+        int[] index = new int[Count];
         index.AsSpan().Fill(-1);
         for (int s = 0; s < _shards.Length; s++)
         {
@@ -173,7 +173,9 @@ internal sealed unsafe class RankTable
             uint byteCount = BinaryPrimitives.ReadUInt32LittleEndian(header[28..]);
             if (1 << shardBits != parts.Count || index != i || (total >= 0 && count != total) || count <= 0 || entryCount >= EntryMask
                 || slotBits is < 1 or > 24 || HeaderSize + (4L << slotBits) + 4L * (2 * entryCount + 1) + byteCount != length)
+            {
                 throw new InvalidDataException("Tokenizer rank table is truncated or corrupt.");
+            }
 
             total = count;
             entries += (int)entryCount;
@@ -187,7 +189,7 @@ internal sealed unsafe class RankTable
         var table = new RankTable(shards, total);
         // The slots were placed with this build's hash: a table written with another one finds nothing. Cheap to check
         // on the first and last token of each shard.
-        foreach (var shard in shards)
+        foreach (Shard shard in shards)
         {
             foreach (uint entry in (ReadOnlySpan<uint>)[0, shard.Count - 1])
             {
@@ -210,7 +212,7 @@ internal sealed unsafe class RankTable
             return memory.PositionPointer;
         }
 
-        var copy = GC.AllocateUninitializedArray<byte>(checked((int)(stream.Length - stream.Position)), pinned: true);
+        byte[] copy = GC.AllocateUninitializedArray<byte>(checked((int)(stream.Length - stream.Position)), pinned: true);
         stream.ReadExactly(copy);
         (owner, length) = (copy, copy.Length);
         return (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(copy));

@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Text;
 
 namespace FineTuneOrchestrator.Validation.Tokenization;
@@ -101,7 +102,7 @@ public sealed class TiktokenEncoding
 
     private int Run(ReadOnlySpan<byte> text, List<int>? output)
     {
-        var caches = _threadCaches ??= new PieceCache?[2];
+        PieceCache?[] caches = _threadCaches ??= new PieceCache?[2];
         return Run(text, output, caches[(int)_kind] ??= new PieceCache());
     }
 
@@ -155,7 +156,7 @@ public sealed class TiktokenEncoding
     {
         // One embedded resource per shard of the table (name.table.0, name.table.1, ...), read in place: the streams
         // stay open for the life of the table (closing them would not release anything).
-        var assembly = typeof(TiktokenEncoding).Assembly;
+        Assembly assembly = typeof(TiktokenEncoding).Assembly;
         var parts = new List<Stream>();
         for (int i = 0; assembly.GetManifestResourceStream($"FineTuneOrchestrator.Validation.{name}.table.{i}") is { } part; i++) parts.Add(part);
         if (parts.Count == 0) throw new InvalidOperationException($"Tokenizer data for '{name}' is missing from the assembly.");

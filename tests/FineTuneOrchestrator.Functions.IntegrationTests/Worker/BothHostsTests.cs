@@ -71,7 +71,7 @@ public sealed class BothHostsTests(BothHostsWorld world) : IClassFixture<BothHos
 
         using HttpClient inProcessFunction = world.InProcess.CreateClient(BothHostsWorld.FunctionKey), inProcessMaster = world.InProcess.CreateClient(BothHostsWorld.MasterKey);
         var rows = new List<string>();
-        foreach (var row in table)
+        foreach ((string What, string Method, Func<string, string> Path, Func<string, string?> Body, bool Admin, HttpStatusCode Expected) row in table)
         {
             HttpStatusCode inProcess = (await (row.Admin ? inProcessMaster : inProcessFunction).SendAsync(Request(row.Method, row.Path("in-process"), row.Body("in-process")))).StatusCode;
             HttpInvocation? served = await world.Functions.SendHttpAsync(Request(row.Method, row.Path("functions"), row.Body("functions")));

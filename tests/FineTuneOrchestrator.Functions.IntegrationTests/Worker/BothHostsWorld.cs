@@ -32,16 +32,16 @@ public sealed class BothHostsWorld : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var shared = TestSettings.Merge(TestSettings.Containers(Storage), TestSettings.Provider(TestSettings.UnreachableProvider, "sk-both-hosts"));
+        Dictionary<string, string?> shared = TestSettings.Merge(TestSettings.Containers(Storage), TestSettings.Provider(TestSettings.UnreachableProvider, "sk-both-hosts"));
         string line = JsonSerializer.Serialize(new { messages = new object[] { new { role = "user", content = "hi" }, new { role = "assistant", content = "{\"category\":\"billing\"}" } } });
         await TestStorage.UploadAsync(Storage.Datasets, $"{Dataset}/train.jsonl", string.Join("\n", Enumerable.Repeat(line, 12)) + "\n");
 
-        var inProcess = TestSettings.Host(Storage, TestSettings.UnreachableProvider, "sk-both-hosts");
+        Dictionary<string, string?> inProcess = TestSettings.Host(Storage, TestSettings.UnreachableProvider, "sk-both-hosts");
         inProcess["extensions:durableTask:storageProvider:partitionCount"] = "1";
         InProcess = await HostAppProcess.StartAsync(inProcess, Path.Combine(Path.GetTempPath(), $"{Prefix}-host.log"), TimeSpan.FromSeconds(60));
 
         _clientHost = await EngineHost.StartClientAsync(Prefix);
-        var worker = TestSettings.AsAppSettings(shared);
+        Dictionary<string, string?> worker = TestSettings.AsAppSettings(shared);
         worker["AzureWebJobsStorage"] = Azurite.ConnectionString;
         worker["APPLICATIONINSIGHTS_CONNECTION_STRING"] = null;
         Functions = await FunctionsHost.StartAsync(new FunctionsHostOptions

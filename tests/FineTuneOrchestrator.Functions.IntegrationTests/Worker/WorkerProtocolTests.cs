@@ -29,7 +29,7 @@ public sealed class WorkerProtocolTests(WorkerWorld world)
     [Fact]
     public async Task FunctionsMetadata_IndexedByTheWorker_MatchesThePublishedFunctionsMetadata()
     {
-        using JsonDocument published = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(await PublishedApp.GetAsync(), "functions.metadata")));
+        using var published = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(await PublishedApp.GetAsync(), "functions.metadata")));
         var expected = published.RootElement.EnumerateArray().ToDictionary(f => f.GetProperty("name").GetString()!, StringComparer.Ordinal);
 
         Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), world.Host.Functions.Keys.Order(StringComparer.Ordinal));
@@ -236,8 +236,8 @@ public sealed class WorkerProtocolTests(WorkerWorld world)
     // registration, run through the SDK's shim with the registration's DataConverter (DurableTask.Hosting's ScopedActivity).
     private async Task<string> RunInProcessAsync(string name, string input, string instanceId)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(world.Settings.Select(s => new KeyValuePair<string, string?>(s.Key.Replace("__", ":", StringComparison.Ordinal), s.Value))).Build();
-        var services = new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration);
+        IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(world.Settings.Select(s => new KeyValuePair<string, string?>(s.Key.Replace("__", ":", StringComparison.Ordinal), s.Value))).Build();
+        IServiceCollection services = new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration);
         services.AddFineTuneOrchestrator(configuration);
         await using ServiceProvider provider = services.BuildServiceProvider();
         await using AsyncServiceScope scope = provider.CreateAsyncScope();

@@ -59,11 +59,11 @@ public sealed class WorkerStartupTests
     public async Task PublishedWorker_WithAMissingSetting_ExitsWithOneLineNamingIt()
     {
         string app = await PublishedApp.GetAsync();
-        var settings = BicepSettings("AzureOpenAI");
+        Dictionary<string, string?> settings = BicepSettings("AzureOpenAI");
         settings["AzureWebJobsStorage__accountName"] = null;
         settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] = "Authorization=Key";
 
-        var failure = await Assert.ThrowsAsync<WorkerStartException>(() => FunctionsHost.StartAsync(new FunctionsHostOptions { AppDirectory = app, AppSettings = settings }));
+        WorkerStartException failure = await Assert.ThrowsAsync<WorkerStartException>(() => FunctionsHost.StartAsync(new FunctionsHostOptions { AppDirectory = app, AppSettings = settings }));
 
         Assert.Contains("exited with code 1", failure.Message, StringComparison.Ordinal);
         Assert.Contains("err: The app cannot start: APPLICATIONINSIGHTS_AUTHENTICATION_STRING must be 'Authorization=AAD'", failure.Message, StringComparison.Ordinal);
@@ -107,7 +107,7 @@ public sealed class WorkerStartupTests
 
     private static string[] PublishedFunctionNames(string app)
     {
-        using JsonDocument metadata = JsonDocument.Parse(File.ReadAllText(Path.Combine(app, "functions.metadata")));
+        using var metadata = JsonDocument.Parse(File.ReadAllText(Path.Combine(app, "functions.metadata")));
         return [.. metadata.RootElement.EnumerateArray().Select(f => f.GetProperty("name").GetString()!)];
     }
 }

@@ -1,5 +1,7 @@
 using System.Text.Json;
+using Azure;
 using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using FineTuneOrchestrator.Functions.HostProtocol;
 using FineTuneOrchestrator.Testing;
 using Microsoft.DurableTask.Client;
@@ -67,7 +69,7 @@ public sealed class WorkerWorld : IAsyncLifetime
         }
 
         await Storage.DisposeAsync();
-        await foreach (var blob in Datasets.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = Prefix }))
+        await foreach (BlobItem blob in Datasets.GetBlobsAsync(new Azure.Storage.Blobs.Models.GetBlobsOptions { Prefix = Prefix }))
         {
             await Datasets.DeleteBlobIfExistsAsync(blob.Name);
         }
@@ -88,7 +90,7 @@ public sealed class WorkerWorld : IAsyncLifetime
             },
         });
         await Datasets.GetBlobClient($"{dataset}/eval.jsonl").UploadAsync(BinaryData.FromString(string.Join("\n", Enumerable.Range(100, 8).Select(Line)) + "\n"), overwrite: true);
-        var train = await Datasets.GetBlobClient($"{dataset}/train.jsonl").UploadAsync(BinaryData.FromString(string.Join("\n", Enumerable.Range(0, lines).Select(Line)) + "\n"), overwrite: true);
+        Response<BlobContentInfo> train = await Datasets.GetBlobClient($"{dataset}/train.jsonl").UploadAsync(BinaryData.FromString(string.Join("\n", Enumerable.Range(0, lines).Select(Line)) + "\n"), overwrite: true);
         return (dataset, train.Value.ETag.ToString());
     }
 }
