@@ -118,6 +118,18 @@ public static class TestSettings
     /// The same settings as the Functions host hands them to the worker: environment variables, with <c>__</c> for the
     /// section separator.
     /// </summary>
-    public static Dictionary<string, string?> AsAppSettings(IEnumerable<KeyValuePair<string, string?>> settings) =>
+    private static Dictionary<string, string?> AsAppSettings(IEnumerable<KeyValuePair<string, string?>> settings) =>
         settings.ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value, StringComparer.Ordinal);
+
+    /// <summary>
+    /// The published Functions worker's app settings: <paramref name="settings"/> in the app-setting form, with the
+    /// harness's Azurite as <c>AzureWebJobsStorage</c> and no Application Insights.
+    /// </summary>
+    public static Dictionary<string, string?> WorkerAppSettings(IEnumerable<KeyValuePair<string, string?>> settings)
+    {
+        Dictionary<string, string?> app = AsAppSettings(settings);
+        app["AzureWebJobsStorage"] = Azurite.ConnectionString;
+        app["APPLICATIONINSIGHTS_CONNECTION_STRING"] = null;
+        return app;
+    }
 }

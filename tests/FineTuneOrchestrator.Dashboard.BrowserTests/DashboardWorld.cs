@@ -116,10 +116,7 @@ public sealed class DashboardWorld : IAsyncLifetime
 
         JsonObject config = _dataset!.RunConfig(name, alias, approval, epochs);
         if (suffix is not null) config["suffix"] = suffix;
-        using HttpResponseMessage response = await Api.PostAsync("api/pipelines", new StringContent(config.ToJsonString(), Encoding.UTF8, "application/json"));
-        string body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"start: {(int)response.StatusCode} {body}");
-        return JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
+        return await PipelineApi.StartRunAsync(Api, config);
     }
 
     public async Task<JsonElement> RunAsync(string runId)

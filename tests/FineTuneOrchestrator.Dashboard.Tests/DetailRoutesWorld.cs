@@ -84,14 +84,7 @@ public sealed class DetailRoutesWorld : IAsyncLifetime
     /// <summary>The job's events as the simulator lists them (newest first), every page.</summary>
     public Task<List<JsonElement>> ProviderEventsAsync(string jobId) => Simulator.ListAsync($"v1/fine_tuning/jobs/{jobId}/events?limit=100");
 
-    private async Task<string> StartAsync(string dataset, string alias)
-    {
-        JsonObject config = _dataset.RunConfig(dataset, alias);
-        using HttpResponseMessage response = await Api.PostAsync("api/pipelines", new StringContent(config.ToJsonString(), Encoding.UTF8, "application/json"));
-        string body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"start: {(int)response.StatusCode} {body}");
-        return JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
-    }
+    private Task<string> StartAsync(string dataset, string alias) => PipelineApi.StartRunAsync(Api, _dataset.RunConfig(dataset, alias));
 
     private Task WaitEndedAsync(string runId) => Poll.UntilAsync(
         () => GetJsonAsync($"api/pipelines/{runId}"),

@@ -161,13 +161,7 @@ internal static class Runs
     public static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
         JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
 
-    public static async Task<string> StartAsync(HttpClient client, JsonNode config)
-    {
-        using HttpResponseMessage response = await client.PostAsync("/api/pipelines", Json(config));
-        string body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"start: {(int)response.StatusCode} {body}");
-        return JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
-    }
+    public static Task<string> StartAsync(HttpClient client, JsonNode config) => PipelineApi.StartRunAsync(client, config);
 
     /// <summary>Polls the run summary until <paramref name="until"/> holds (default: the run ended).</summary>
     public static async Task<JsonElement> WaitAsync(HttpClient client, string runId, Func<JsonElement, bool>? until = null, int seconds = 90)

@@ -41,13 +41,10 @@ public sealed class BothHostsWorld : IAsyncLifetime
         InProcess = await HostAppProcess.StartAsync(inProcess, Path.Combine(Path.GetTempPath(), $"{Prefix}-host.log"), TimeSpan.FromSeconds(60));
 
         _clientHost = await EngineHost.StartClientAsync(Prefix);
-        Dictionary<string, string?> worker = TestSettings.AsAppSettings(shared);
-        worker["AzureWebJobsStorage"] = Azurite.ConnectionString;
-        worker["APPLICATIONINSIGHTS_CONNECTION_STRING"] = null;
         Functions = await FunctionsHost.StartAsync(new FunctionsHostOptions
         {
             AppDirectory = await PublishedApp.GetAsync(),
-            AppSettings = worker,
+            AppSettings = TestSettings.WorkerAppSettings(shared),
             DurableClient = _clientHost.Services.GetRequiredService<DurableTaskClient>(),
             TaskHubName = Prefix,
         });

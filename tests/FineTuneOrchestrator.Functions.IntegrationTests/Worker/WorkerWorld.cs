@@ -31,15 +31,10 @@ public sealed class WorkerWorld : IAsyncLifetime
     public BlobContainerClient Datasets => Azurite.Blobs.GetBlobContainerClient("datasets");
 
     /// <summary>The app settings of the worker (also what the in-process comparison is configured with).</summary>
-    public Dictionary<string, string?> Settings => TestSettings.AsAppSettings(TestSettings.Merge(
+    public Dictionary<string, string?> Settings => TestSettings.WorkerAppSettings(TestSettings.Merge(
         TestSettings.Containers(Storage),
         TestSettings.Provider(TestSettings.UnreachableProvider, "sk-worker-world"),
-        new Dictionary<string, string?>
-        {
-            ["AzureWebJobsStorage"] = Azurite.ConnectionString,
-            ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = null,
-            ["FineTune:Pipeline:DatasetsContainer"] = "datasets",
-        }));
+        new Dictionary<string, string?> { ["FineTune:Pipeline:DatasetsContainer"] = "datasets" }));
 
     public async Task InitializeAsync()
     {
